@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Apache Kafka (KRaft, one combined node) from the jars Maven resolved into the run folder.
+#   kafka.sh start | stop | status
+# Settings come from the environment (the Makefile passes them): RUN_DIR, KAFKA_PORT,
+# KAFKA_CONTROLLER_PORT, KAFKA_HEAP.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+RUN_DIR=${RUN_DIR:-$here/../../.run}
+KAFKA_PORT=${KAFKA_PORT:-19092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19093}
+KAFKA_HEAP=${KAFKA_HEAP:-512m}
+home=$RUN_DIR/kafka
+libs=$home/libs
+pidfile=$home/kafka.pid
+log=$home/logs/console.log
+
+running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+
+start() {
+  if running; then echo "kafka: already running (pid $(cat "$pidfile")) on 127.0.0.1:$KAFKA_PORT"; return 0; fi
+  [ -d "$libs" ] && ls "$libs"/kafka_2.13-*.jar >/dev/null 2>&1 \
+    || { echo "kafka: jars missing in $libs; run 'make kafka-jars'" >&2; exit 1; }
+  command -v java >/dev/null || { echo "kafka: java not found (need Java 17+)" >&2; exit 1; }
+  mkdir -p "$home/data" "$home/logs"
+  sed -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+      -e "s|@DATA_DIR@|$home/data|g" "$here/server.properties.in" > "$home/server.properties"
+  local jvm=(java "-Xmx$KAFKA_HEAP" "-Xms$KAFKA_HEAP" -XX:+UseG1GC
+             "-Dlog4j2.configurationFile=$here/log4j2.properties" "-Dkafka.logs.dir=$home/logs"
+             -cp "$libs/*")
+  if [ ! -f "$home/data/meta.properties" ]; then
+    local cluster_id
+    cluster_id=$("${jvm[@]}" kafka.tools.StorageTool random-uuid | tail -n 1)
+    "${jvm[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$home/server.properties" --standalone >/dev/null
+  fi
+  nohup "${jvm[@]}" kafka.Kafka "$home/server.properties" > "$log" 2>&1 &
+  echo $! > "$pidfile"
+  # "Kafka Server started" is the broker's own readiness line.
+  for _ in $(seq 1 120); do
+    if grep -q "Kafka Server started" "$home/logs/server.log" 2>/dev/null; then
+      echo "kafka: ready on 127.0.0.1:$KAFKA_PORT (pid $(cat "$pidfile"))"; return 0
+    fi
+    running || { echo "kafka: exited during startup; see $log and $home/logs/server.log" >&2; tail -n 20 "$log" >&2; exit 1; }
+    sleep 0.5
+  done
+  echo "kafka: not ready after 60 s; see $home/logs/server.log" >&2; exit 1
+}
+
+stop() {
+  if ! running; then echo "kafka: not running"; rm -f "$pidfile"; return 0; fi
+  local pid; pid=$(cat "$pidfile")
+  kill "$pid"
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; echo "kafka: stopped"; return 0; }; sleep 0.5; done
+  kill -9 "$pid" 2>/dev/null || true; rm -f "$pidfile"; echo "kafka: killed after 30 s"
+}
+
+status() { if running; then echo "kafka: running (pid $(cat "$pidfile")) on 127.0.0.1:$KAFKA_PORT"; else echo "kafka: stopped"; fi; }
+
+case "${1:-}" in
+  start) start ;; stop) stop ;; status) status ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

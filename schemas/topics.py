@@ -1,0 +1,70 @@
+"""The topic registry: the one declarative definition of every topic.
+
+`make topics` creates exactly these on the broker (infra/kafka/topics.py); services and
+tests take names from here, never from string literals of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["ingress", "commands", "events", "replies", "dead_letters"]
+Cleanup = Literal["delete", "compact"]
+
+DAY_MS = 24 * 60 * 60 * 1000
+SERVICES = ("kyc", "issuance", "fx", "settlement", "redemption")
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    name: str
+    owner: str
+    """The service that consumes it (ingress, commands, replies)
+    or writes it (events, dead letters)."""
+    role: Role
+    key: str
+    """What the record key is: per-key order is per aggregate."""
+    partitions: int = 8
+    retention_ms: int = 7 * DAY_MS
+    cleanup_policy: Cleanup = "delete"
+
+    def configs(self) -> dict[str, str]:
+        return {"retention.ms": str(self.retention_ms), "cleanup.policy": self.cleanup_policy}
+
+
+def _dead_letters(service: str) -> Topic:
+    # Dead letters wait for an operator: kept for 30 days, replayable.
+    return Topic(f"{service}.dlq", service, "dead_letters", "original key", 2, 30 * DAY_MS)
+
+
+TOPICS: tuple[Topic, ...] = (
+    Topic("kyc.applications", "kyc", "ingress", "customer id"),
+    Topic("kyc.commands", "kyc", "commands", "customer id"),
+    Topic("kyc.events", "kyc", "events", "customer id"),
+    Topic("issuance.commands", "issuance", "commands", "wallet id"),
+    Topic("issuance.events", "issuance", "events", "wallet id"),
+    Topic("fx.rates", "fx", "ingress", "currency pair", partitions=2),
+    Topic("fx.commands", "fx", "commands", "redemption id"),
+    Topic("fx.events", "fx", "events", "redemption id"),
+    Topic("settlement.bank-notifications", "settlement", "ingress", "bank reference"),
+    Topic("settlement.commands", "settlement", "commands", "redemption id"),
+    Topic("settlement.events", "settlement", "events", "account or redemption id"),
+    Topic("redemption.requests", "redemption", "ingress", "redemption id"),
+    Topic("redemption.replies", "redemption", "replies", "redemption id"),
+    Topic("redemption.events", "redemption", "events", "redemption id"),
+    *(_dead_letters(service) for service in SERVICES),
+)
+
+BY_NAME: dict[str, Topic] = {topic.name: topic for topic in TOPICS}
+
+
+def topic(name: str) -> Topic:
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not in the topic registry (schemas/topics.py)") from None
+
+
+def dead_letter_topic(service: str) -> str:
+    return topic(f"{service}.dlq").name

@@ -1,0 +1,250 @@
+"""Applies a batch of records exactly once: one transaction, inbox and outbox inside it.
+
+The caller commits the Kafka offsets only after `process` returns, i.e. after the database
+commit. `process` returns only when every record is applied, replayed as a duplicate, or
+dead-lettered: a bad record never blocks the records behind it, and no record is dropped.
+
+Failures:
+- the database is unreachable: retried with backoff for as long as it lasts (no record is
+  at fault, and not even a dead letter could be written);
+- anything else: the batch is retried a few times, then each record alone; a record that
+  still fails goes to the dead-letter topic with the reason, and its sender (if known) gets
+  a typed rejection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from schemas import Codec, DeadLetter, DecodeError, Envelope, Rejected, derive_id, envelope
+from schemas.runtime import RecordHeader, utc_now
+from services.runtime import inbox
+from services.runtime.db import Pool, UnitOfWork
+from services.runtime.handlers import HandlerContext, Subscription
+from services.runtime.logging import get_logger, message_context
+from services.runtime.retry import Backoff, is_unavailable
+from services.runtime.records import Record
+from services.runtime.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sender:
+    message_id: uuid.UUID
+    correlation_id: uuid.UUID
+    reply_to: str | None
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    record: Record
+    env: Envelope[Any] | None
+    error: DecodeError | None
+    sender: _Sender | None
+    """Who sent the record, as far as it can be told (salvaged from a bad one)."""
+
+    @property
+    def inbox_id(self) -> uuid.UUID:
+        return self.sender.message_id if self.sender else self.record.position_id
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    reason: str
+    detail: str
+    attempts: int
+
+
+class BatchProcessor:
+    def __init__(self, settings: ServiceSettings, pool: Pool, subscription: Subscription) -> None:
+        self._settings = settings
+        self._pool = pool
+        self._subscription = subscription
+        self._codec = Codec(subscription.accepts.keys())
+        self._dead_letters = settings.dead_letter_topic
+
+    async def process(self, records: Sequence[Record]) -> None:
+        items = [self._decode(record) for record in records]
+        if items:
+            await self._apply_with_retries(items)
+
+    def _decode(self, record: Record) -> _Item:
+        try:
+            env = self._codec.decode(record.value)
+        except DecodeError as error:
+            return _Item(record, None, error, _salvaged_sender(error))
+        sender = _Sender(env.message_id, env.correlation_id, env.reply_to, env.type)
+        return _Item(record, env, None, sender)
+
+    async def _apply_with_retries(self, items: list[_Item]) -> None:
+        backoff = Backoff(self._settings.retry_initial_backoff_s, self._settings.retry_max_backoff_s)
+        failures = 0
+        while True:
+            try:
+                await self._apply_once(items, failure=None)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if is_unavailable(exc):
+                    log.warning("database unavailable; retrying", error=repr(exc))
+                    await backoff.wait()
+                    continue
+                failures += 1
+                if failures < self._settings.retry_max_attempts:
+                    log.warning("batch failed; retrying", attempt=failures, records=len(items),
+                                error=repr(exc))
+                    await backoff.wait()
+                    continue
+                if len(items) > 1:
+                    log.warning("batch keeps failing; applying its records one by one",
+                                records=len(items), error=repr(exc))
+                    for item in items:
+                        await self._apply_with_retries([item])
+                    return
+                detail = f"{type(exc).__name__}: {exc}"[:1_000]
+                log.error("record keeps failing; dead-lettering it", error=repr(exc))
+                await self._dead_letter_alone(items[0], _Failure("retries_exhausted", detail, failures))
+                return
+
+    async def _dead_letter_alone(self, item: _Item, failure: _Failure) -> None:
+        backoff = Backoff(self._settings.retry_initial_backoff_s, self._settings.retry_max_backoff_s)
+        while True:
+            try:
+                await self._apply_once([item], failure=failure)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # Writing a dead letter only fails when the database does: wait for it.
+                log.warning("could not write the dead letter; retrying", error=repr(exc))
+                await backoff.wait()
+
+    async def _apply_once(self, items: list[_Item], failure: _Failure | None) -> None:
+        consumer = self._subscription.name
+        async with UnitOfWork(self._pool) as uow:
+            done = await inbox.find_processed(uow.connection, consumer, (i.inbox_id for i in items))
+            entries: list[inbox.InboxEntry] = []
+            seen: set[uuid.UUID] = set()
+            for item in items:
+                with message_context(
+                    message_id=item.inbox_id,
+                    correlation_id=item.env.correlation_id if item.env else None,
+                    type=item.env.type if item.env else None,
+                ):
+                    if item.inbox_id in done or item.inbox_id in seen:
+                        self._replay(uow, item, done.get(item.inbox_id))
+                        continue
+                    seen.add(item.inbox_id)
+                    if failure is not None or item.error is not None:
+                        entry = self._dead_letter(uow, item, failure)
+                    else:
+                        entry = await self._handle(uow, item)
+                    if entry is not None:
+                        entries.append(entry)
+            await inbox.record(uow.connection, consumer, entries)
+            await uow.commit()
+
+    async def _handle(self, uow: UnitOfWork, item: _Item) -> inbox.InboxEntry:
+        env = item.env
+        assert env is not None
+        handler = self._subscription.handler_for(env.payload)
+        ctx = HandlerContext(uow.connection, uow.outbox, env, self._settings.service)
+        reply_payload = await handler(ctx, env.payload)
+        if reply_payload is None:
+            return inbox.InboxEntry(env.message_id, env.type, env.correlation_id, "applied")
+        if env.reply_to is None:
+            log.warning("handler replied to a message that has no reply_to; reply dropped",
+                        reply_type=reply_payload.TYPE)
+            return inbox.InboxEntry(env.message_id, env.type, env.correlation_id, "applied")
+        reply = envelope(
+            reply_payload,
+            producer=self._settings.service,
+            correlation_id=env.correlation_id,
+            causation_id=env.message_id,
+            message_id=derive_id(env.message_id, "reply"),
+        )
+        stored = inbox.StoredReply(env.reply_to, str(env.correlation_id).encode(), reply.to_bytes())
+        uow.outbox.add_encoded(stored.topic, stored.key, stored.value, reply)
+        return inbox.InboxEntry(env.message_id, env.type, env.correlation_id, "replied", stored)
+
+    def _replay(self, uow: UnitOfWork, item: _Item, stored: inbox.StoredReply | None) -> None:
+        log.info("duplicate message; no second effect", replayed_reply=stored is not None)
+        if stored is not None:
+            uow.outbox.add_encoded(stored.topic, stored.key, stored.value)
+
+    def _dead_letter(
+        self, uow: UnitOfWork, item: _Item, failure: _Failure | None
+    ) -> inbox.InboxEntry | None:
+        record = item.record
+        reason = failure.reason if failure else item.error.reason if item.error else "unknown"
+        detail = failure.detail if failure else item.error.detail if item.error else ""
+        letter = DeadLetter(
+            service=self._settings.service,
+            consumer_group=self._settings.consumer_group,
+            source_topic=record.topic,
+            source_partition=record.partition,
+            source_offset=record.offset,
+            key_b64=_b64(record.key),
+            value_b64=_b64(record.value),
+            headers=tuple(RecordHeader(key=k, value_b64=_b64(v) or "") for k, v in record.headers),
+            reason=reason,
+            detail=detail,
+            attempts=failure.attempts if failure else 1,
+            failed_at=utc_now(),
+        )
+        sender = item.sender
+        correlation_id = sender.correlation_id if sender else record.position_id
+        uow.outbox.add(
+            self._dead_letters,
+            record.key,
+            envelope(
+                letter,
+                producer=self._settings.service,
+                correlation_id=correlation_id,
+                causation_id=sender.message_id if sender else None,
+                message_id=derive_id(item.inbox_id, "dead_letter"),
+            ),
+        )
+        log.warning("dead-lettered", reason=reason, detail=detail, topic=record.topic,
+                    partition=record.partition, offset=record.offset)
+        if sender is None or sender.reply_to is None:
+            return None  # nobody to tell: not recorded, so a replay after a fix applies it
+        rejection = envelope(
+            Rejected(reason=reason, detail=detail, rejected_message_id=str(sender.message_id)),
+            producer=self._settings.service,
+            correlation_id=sender.correlation_id,
+            causation_id=sender.message_id,
+            message_id=derive_id(sender.message_id, "reply"),
+        )
+        stored = inbox.StoredReply(sender.reply_to, str(sender.correlation_id).encode(),
+                                   rejection.to_bytes())
+        uow.outbox.add_encoded(stored.topic, stored.key, stored.value, rejection)
+        # the sender was told "rejected": a replay must give the same answer, not apply it
+        return inbox.InboxEntry(sender.message_id, sender.type, sender.correlation_id,
+                                "dead_lettered", stored)
+
+
+def _salvaged_sender(error: DecodeError) -> _Sender | None:
+    header = error.header
+    if not header.get("message_id"):
+        return None
+    message_id = uuid.UUID(header["message_id"])
+    correlation = header.get("correlation_id")
+    return _Sender(
+        message_id,
+        uuid.UUID(correlation) if correlation else message_id,
+        header.get("reply_to"),
+        str(header.get("type") or "unknown")[:100],
+    )
+
+
+def _b64(data: bytes | None) -> str | None:
+    return None if data is None else base64.b64encode(data).decode()

@@ -1,0 +1,92 @@
+"""What a service writes: handlers, small verb functions of (context, message) -> reply.
+
+A handler changes state through `ctx.connection` (inside the batch's transaction), emits
+facts and commands with `ctx.publish` (to the outbox, same transaction), and returns the
+reply to a command (its success or its typed rejection), or None for an event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import asyncpg
+
+from schemas import Envelope, Message, derive_id, envelope
+from services.runtime.outbox import OutboxWriter
+
+M = TypeVar("M", bound=Message)
+
+
+class HandlerContext(Generic[M]):
+    def __init__(
+        self,
+        connection: asyncpg.Connection,
+        outbox: OutboxWriter,
+        message: Envelope[M],
+        producer: str,
+    ) -> None:
+        self.connection = connection
+        self.message = message
+        self._outbox = outbox
+        self._producer = producer
+        self._emitted = 0
+
+    def publish(
+        self,
+        topic: str,
+        key: str | bytes,
+        payload: Message,
+        *,
+        reply_to: str | None = None,
+        message_id: uuid.UUID | None = None,
+        correlation_id: uuid.UUID | None = None,
+    ) -> Envelope[Any]:
+        """Emit a message caused by the one being handled, atomically with the handler's
+        state change. Without an explicit id, the id derives from the cause, so a retried
+        transaction emits the very same message."""
+        self._emitted += 1
+        env = envelope(
+            payload,
+            producer=self._producer,
+            correlation_id=correlation_id or self.message.correlation_id,
+            causation_id=self.message.message_id,
+            reply_to=reply_to,
+            message_id=message_id or derive_id(self.message.message_id, "emit", str(self._emitted)),
+        )
+        self._outbox.add(topic, key, env)
+        return env
+
+
+Handler = Callable[[HandlerContext[Any], Any], Awaitable[Message | None]]
+
+
+@dataclass
+class Subscription:
+    """One topic a service consumes, and the handler for each message type it accepts."""
+
+    topic: str
+    name: str = ""
+    """The inbox's consumer name; defaults to the topic."""
+    handlers: dict[type[Message], Handler] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.topic
+
+    def handles(self, message_type: type[M]) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            if message_type in self.handlers:
+                raise ValueError(f"{message_type.TYPE} already has a handler on {self.topic}")
+            self.handlers[message_type] = handler
+            return handler
+
+        return register
+
+    def handler_for(self, message: Message) -> Handler:
+        return self.handlers[type(message)]
+
+    @property
+    def accepts(self) -> Mapping[type[Message], Handler]:
+        return self.handlers

@@ -1,0 +1,101 @@
+"""The transactional outbox: messages are rows written in the handler's own transaction.
+
+Per-key order: before its rows get ids, a transaction takes a transaction-scoped advisory
+lock per (topic, key). Two transactions writing the same key are serialised there, so for
+one key, id order is commit order, and the relay, which publishes in id order, keeps it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from schemas import MAX_MESSAGE_BYTES, Envelope, record_headers
+
+OUTBOX_CHANNEL = "outbox"
+"""LISTEN/NOTIFY channel: a wake-up hint for the relay, never the guarantee."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+    message_id: str
+
+
+def key_lock(topic: str, key: bytes | None) -> int:
+    """A signed 64-bit advisory lock id for one (topic, key)."""
+    digest = hashlib.blake2b(topic.encode() + b"\x00" + (key or b""), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class OutboxWriter:
+    """Collects a transaction's messages and writes them in one COPY at commit."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._connection = connection
+        self._rows: list[OutboxRow] = []
+
+    def add(self, topic: str, key: str | bytes | None, env: Envelope[Any]) -> None:
+        value = env.to_bytes()
+        if len(value) > MAX_MESSAGE_BYTES:
+            # refused here, in the writer's transaction, so it can never block the relay
+            raise ValueError(f"{env.type} is {len(value)} bytes; the limit is {MAX_MESSAGE_BYTES}")
+        raw_key = key.encode() if isinstance(key, str) else key
+        self._rows.append(
+            OutboxRow(topic, raw_key, value, record_headers(env), str(env.message_id))
+        )
+
+    def add_encoded(
+        self, topic: str, key: bytes | None, value: bytes, env: Envelope[Any] | None = None
+    ) -> None:
+        """Add an already encoded message (a stored reply being replayed)."""
+        headers = record_headers(env) if env is not None else _headers_of(value)
+        message_id = dict(headers)["message_id"].decode()
+        self._rows.append(OutboxRow(topic, key, value, headers, message_id))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    async def flush(self) -> None:
+        if not self._rows:
+            return
+        rows, self._rows = self._rows, []
+        locks = sorted({key_lock(row.topic, row.key) for row in rows})
+        # sorted lock order: two writers can never wait on each other in a cycle
+        await self._connection.execute(
+            "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k ORDER BY k; ",
+            locks,
+        )
+        await self._connection.copy_records_to_table(
+            "outbox",
+            columns=("topic", "key", "value", "headers", "message_id"),
+            records=[
+                (
+                    row.topic,
+                    row.key,
+                    row.value,
+                    json.dumps([[name, value.decode()] for name, value in row.headers]),
+                    row.message_id,
+                )
+                for row in rows
+            ],
+        )
+        await self._connection.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
+
+
+def _headers_of(value: bytes) -> list[tuple[str, bytes]]:
+    document = json.loads(value)
+    headers = [
+        (name, str(document[name]).encode())
+        for name in ("type", "schema_version", "message_id", "correlation_id", "producer")
+    ]
+    if document.get("causation_id"):
+        headers.append(("causation_id", str(document["causation_id"]).encode()))
+    return headers

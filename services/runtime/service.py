@@ -1,0 +1,93 @@
+"""Assembles a service process: settings, logs, migrations, pool, relay, subscribers.
+
+    service = Service(settings, [commands, events], migrations=Path(...))
+    asyncio.run(service.run())          # or: faststream run module:service.app
+
+Lifespan order: migrate, open the pool, start the relay, then consume; on the way out the
+subscribers stop first (in-flight batches finish or roll back), then the relay, then the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from faststream import FastStream
+
+from services.runtime.consumer import BatchProcessor
+from services.runtime.db import Pool, create_pool
+from services.runtime.handlers import Subscription
+from services.runtime.kafka import create_broker, subscribe_batches
+from services.runtime.logging import configure_logging, get_logger
+from services.runtime.migrate import upgrade_async
+from services.runtime.records import Record
+from services.runtime.relay import Relay, create_producer
+from services.runtime.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+
+class Service:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        subscriptions: Sequence[Subscription],
+        migrations: Path | None = None,
+        *,
+        relay: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.subscriptions = list(subscriptions)
+        self.migrations = migrations
+        self.relay_enabled = relay
+        self.broker = create_broker(settings)
+        self.app = FastStream(self.broker, lifespan=self._lifespan)
+        self._pool: Pool | None = None
+        self._processors: dict[str, BatchProcessor] = {}
+        for subscription in self.subscriptions:
+            subscribe_batches(self.broker, settings, subscription.topic, self._callback(subscription))
+
+    @property
+    def pool(self) -> Pool:
+        if self._pool is None:
+            raise RuntimeError("the service is not started")
+        return self._pool
+
+    def _callback(self, subscription: Subscription):  # type: ignore[no-untyped-def]
+        async def process(records: Sequence[Record]) -> None:
+            await self._processors[subscription.name].process(records)
+
+        return process
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self) -> AsyncIterator[None]:
+        settings = self.settings
+        configure_logging(settings.service, settings.log_level, settings.log_format)
+        await upgrade_async(settings.database_url, *([self.migrations] if self.migrations else []))
+        self._pool = await create_pool(
+            settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        )
+        self._processors = {
+            s.name: BatchProcessor(settings, self._pool, s) for s in self.subscriptions
+        }
+        relay_task: asyncio.Task[None] | None = None
+        producer = create_producer(settings)
+        if self.relay_enabled:
+            await producer.start()
+            relay_task = asyncio.create_task(Relay(settings, producer).run(), name="outbox-relay")
+        log.info("service started", topics=[s.topic for s in self.subscriptions])
+        try:
+            yield
+        finally:
+            if relay_task is not None:
+                relay_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relay_task
+                await producer.stop()
+            await self._pool.close()
+            log.info("service stopped")
+
+    async def run(self) -> None:
+        await self.app.run()

@@ -1,0 +1,62 @@
+"""Settings every service reads from its environment (prefix CNH_).
+
+A service adds its own fields in a subclass, named after itself (e.g. `kyc_encryption_key`
+is read from CNH_KYC_ENCRYPTION_KEY), so one environment can hold every service's settings.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CNH_", extra="ignore", frozen=True)
+
+    service: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    instance: str = "0"
+    """Tells replicas apart in logs and client ids."""
+
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    database_url_template: str = "postgresql://cnh:cnh@127.0.0.1:55432/{service}"
+    database_url: str = ""
+    """Defaults to `database_url_template` filled with the service name."""
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+
+    dead_letter_topic: str = ""
+    """Defaults to "<service>.dlq" from the topic registry."""
+    consumer_group: str = ""
+    """Defaults to the service name: replicas of one service share the work."""
+    batch_max_records: int = Field(default=500, ge=1, le=10_000)
+    batch_timeout_ms: int = Field(default=20, ge=0)
+
+    relay_batch_size: int = Field(default=2_000, ge=1)
+    relay_poll_interval_s: float = Field(default=0.2, gt=0)
+    relay_send_timeout_s: float = Field(default=30.0, gt=0)
+    outbox_retention_s: float = Field(default=3_600.0, ge=0)
+    """Published outbox rows are kept this long for inspection, then pruned."""
+
+    retry_initial_backoff_s: float = Field(default=0.05, gt=0)
+    retry_max_backoff_s: float = Field(default=5.0, gt=0)
+    retry_max_attempts: int = Field(default=6, ge=1)
+    """Attempts for one batch (and then for each message alone) before a dead letter."""
+
+    log_level: str = "INFO"
+    log_format: str = Field(default="json", pattern=r"^(json|console)$")
+
+    @model_validator(mode="after")
+    def _defaults(self) -> ServiceSettings:
+        # frozen model: fill derived defaults through object.__setattr__ once, at load time
+        if not self.database_url:
+            url = self.database_url_template.format(service=self.service)
+            object.__setattr__(self, "database_url", url)
+        if not self.dead_letter_topic:
+            object.__setattr__(self, "dead_letter_topic", f"{self.service}.dlq")
+        if not self.consumer_group:
+            object.__setattr__(self, "consumer_group", self.service)
+        return self
+
+    @property
+    def client_id(self) -> str:
+        return f"{self.service}-{self.instance}"

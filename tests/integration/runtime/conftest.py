@@ -1,0 +1,109 @@
+"""The counter service (tests/support/counter) wired to fresh topics and a fresh database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiokafka import ConsumerRecord
+
+from schemas import Codec, DeadLetter, Envelope, Rejected, envelope
+from tests.support.counter.contracts import Add, Added
+from tests.support.kafka import create_topics, produce, read_until, unique_topic
+from tests.support.process import ServiceProcess
+from tests.support.servers import Servers
+
+REPLIES = Codec([Added, Rejected])
+EVENTS = Codec([Added])
+DEAD_LETTERS = Codec([DeadLetter])
+
+
+@dataclass
+class CounterHarness:
+    servers: Servers
+    database_url: str
+    commands: str
+    replies: str
+    events: str
+    dead_letters: str
+    log_dir: Path
+    processes: list[ServiceProcess] = field(default_factory=list)
+
+    def env(self) -> dict[str, str]:
+        return {
+            "CNH_SERVICE": "counter",
+            "CNH_KAFKA_BOOTSTRAP": self.servers.kafka_bootstrap,
+            "CNH_DATABASE_URL": self.database_url,
+            "CNH_DEAD_LETTER_TOPIC": self.dead_letters,
+            "CNH_CONSUMER_GROUP": f"counter-{self.commands}",
+            "CNH_TEST_COMMANDS_TOPIC": self.commands,
+            "CNH_TEST_EVENTS_TOPIC": self.events,
+            "CNH_RETRY_INITIAL_BACKOFF_S": "0.01",
+            "CNH_RETRY_MAX_BACKOFF_S": "0.1",
+            "CNH_RETRY_MAX_ATTEMPTS": "3",
+            "CNH_RELAY_POLL_INTERVAL_S": "0.05",
+            "CNH_OUTBOX_RETENTION_S": "0",
+        }
+
+    def process(self, name: str = "counter") -> ServiceProcess:
+        process = ServiceProcess(
+            "tests.support.counter.service",
+            {**self.env(), "CNH_INSTANCE": name},
+            self.log_dir / f"{name}-{len(self.processes)}.log",
+        )
+        self.processes.append(process)
+        return process
+
+    def add(self, account: str, amount: int, *, delay_ms: int = 0,
+            message_id: uuid.UUID | None = None) -> Envelope[Add]:
+        return envelope(
+            Add(account=account, amount=amount, delay_ms=delay_ms),
+            producer="test",
+            correlation_id=uuid.uuid4(),
+            reply_to=self.replies,
+            message_id=message_id,
+        )
+
+    async def send(self, *envelopes: Envelope[Add]) -> None:
+        await self.send_raw([(e.payload.account.encode(), e.to_bytes()) for e in envelopes])
+
+    async def send_raw(self, records: list[tuple[bytes | None, bytes]]) -> None:
+        await produce(self.servers.kafka_bootstrap, self.commands, records)
+
+    async def read(self, topic: str, count: int, timeout_s: float = 60.0) -> list[ConsumerRecord]:
+        return await read_until(self.servers.kafka_bootstrap, topic,
+                                lambda records: len(records) >= count, timeout_s)
+
+    async def read_distinct(self, topic: str, count: int, timeout_s: float = 60.0) -> list[ConsumerRecord]:
+        """Read until `count` distinct message ids arrived (redeliveries repeat ids)."""
+        def enough(records: list[ConsumerRecord]) -> bool:
+            return len({_message_id(r) for r in records}) >= count
+
+        return await read_until(self.servers.kafka_bootstrap, topic, enough, timeout_s)
+
+    async def query(self, sql: str, *args: object) -> list[asyncpg.Record]:
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            return await connection.fetch(sql, *args)
+        finally:
+            await connection.close()
+
+
+def _message_id(record: ConsumerRecord) -> bytes:
+    return dict(record.headers)["message_id"]
+
+
+@pytest.fixture
+async def counter(
+    servers: Servers, counter_db: str, tmp_path: Path
+) -> AsyncIterator[CounterHarness]:
+    names = [unique_topic(role) for role in ("commands", "replies", "events", "dlq")]
+    await create_topics(servers.kafka_bootstrap, *names)
+    harness = CounterHarness(servers, counter_db, *names, log_dir=tmp_path)
+    yield harness
+    for process in harness.processes:
+        process.stop()

@@ -1,0 +1,87 @@
+"""`python -m tests.support.counter.service`: the counter service as its own process.
+
+Environment: the runtime's CNH_* settings, plus
+  CNH_TEST_COMMANDS_TOPIC / CNH_TEST_EVENTS_TOPIC  topics to consume and to publish to;
+  CNH_TEST_CRASH_AT  a fault to inject once: "after_commit" (die when the relay first claims
+                     committed rows, before anything is published) or "before_ack" (die after
+                     a batch's database commit, before its offsets are committed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from services.runtime import HandlerContext, Service, ServiceSettings, Subscription
+from services.runtime.records import Record
+from services.runtime.relay import Relay
+from tests.support.counter.contracts import Add, Added
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def build_subscription(commands_topic: str, events_topic: str) -> Subscription:
+    commands = Subscription(commands_topic)
+
+    @commands.handles(Add)
+    async def add(ctx: HandlerContext[Add], command: Add) -> Added:
+        if command.account == "explode":
+            raise RuntimeError("the counter service cannot add to 'explode' (a planted defect)")
+        if command.delay_ms:
+            await asyncio.sleep(command.delay_ms / 1000)
+        total = await ctx.connection.fetchval(
+            """
+            INSERT INTO counters (account, total, applied) VALUES ($1, $2, 1)
+            ON CONFLICT (account) DO UPDATE
+               SET total = counters.total + EXCLUDED.total, applied = counters.applied + 1
+            RETURNING total
+            """,
+            command.account,
+            command.amount,
+        )
+        added = Added(account=command.account, amount=command.amount, total=total)
+        ctx.publish(events_topic, command.account, added)
+        return added
+
+    return commands
+
+
+def _crash() -> None:
+    os._exit(86)  # no cleanup, no flush: what a killed process leaves behind
+
+
+def _die_before_first_publish() -> None:
+    async def die(self: Relay, rows: object) -> int:
+        _crash()
+        return 0
+
+    Relay._publish = die  # type: ignore[method-assign,assignment]
+
+
+class _DiesBeforeAck(Service):
+    def _callback(self, subscription: Subscription):  # type: ignore[no-untyped-def]
+        process = super()._callback(subscription)
+
+        async def process_then_die(records: Sequence[Record]) -> None:
+            await process(records)
+            _crash()
+
+        return process_then_die
+
+
+def main() -> None:
+    subscription = build_subscription(
+        os.environ["CNH_TEST_COMMANDS_TOPIC"], os.environ["CNH_TEST_EVENTS_TOPIC"]
+    )
+    fault = os.environ.get("CNH_TEST_CRASH_AT", "")
+    if fault == "after_commit":
+        _die_before_first_publish()
+    service_class = _DiesBeforeAck if fault == "before_ack" else Service
+    service = service_class(ServiceSettings(), [subscription], MIGRATIONS)
+    asyncio.run(service.run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Small Kafka helpers for tests: topics, producing raw records, reading topics back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+
+async def create_topics(bootstrap: str, *names: str, partitions: int = 4) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics(
+            [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in names]
+        )
+    finally:
+        await admin.close()
+
+
+def unique_topic(prefix: str) -> str:
+    return f"test.{prefix}.{uuid.uuid4().hex[:10]}"
+
+
+async def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        deliveries = [await producer.send(topic, value, key=key) for key, value in records]
+        await asyncio.gather(*deliveries)
+    finally:
+        await producer.stop()
+
+
+async def read_until(
+    bootstrap: str,
+    topic: str,
+    done: Callable[[list[ConsumerRecord]], bool],
+    timeout_s: float = 60.0,
+) -> list[ConsumerRecord]:
+    """Read `topic` from the beginning until `done(records)` holds; fails on timeout."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False,
+        group_id=None,
+    )
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while not done(records):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{topic}: condition not met after {timeout_s} s; "
+                                     f"read {len(records)} records")
+            batches = await consumer.getmany(timeout_ms=200)
+            for batch in batches.values():
+                records.extend(batch)
+        return records
+    finally:
+        await consumer.stop()

@@ -1,0 +1,68 @@
+"""Runs a service as its own OS process, as production does, so tests can kill it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+class ServiceProcess:
+    def __init__(self, module: str, env: dict[str, str], log_path: Path) -> None:
+        self.module = module
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, **extra_env: str) -> ServiceProcess:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.module],
+            env={**os.environ, **self.env, **extra_env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        return self
+
+    async def wait_started(self, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if "service started" in self.log_path.read_text(errors="replace"):
+                return
+            if self.process and self.process.poll() is not None:
+                raise AssertionError(f"{self.module} exited at start:\n{self.log_tail()}")
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{self.module} not started after {timeout_s} s:\n{self.log_tail()}")
+
+    async def wait_exit(self, timeout_s: float = 60.0) -> int:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout_s
+        while (code := self.process.poll()) is None:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.module} still running after {timeout_s} s")
+            await asyncio.sleep(0.05)
+        return code
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook runs, as in a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
