@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Annotated, Any, Generic, Literal, TypeVar, cast
 
@@ -100,17 +100,26 @@ def reply_to(request: Envelope[Any], payload: R, *, producer: str) -> Envelope[R
     )
 
 
-def record_headers(env: Envelope[Any]) -> list[tuple[str, bytes]]:
-    headers = [
-        ("type", env.type.encode()),
-        ("schema_version", str(env.schema_version).encode()),
-        ("message_id", str(env.message_id).encode()),
-        ("correlation_id", str(env.correlation_id).encode()),
-        ("producer", env.producer.encode()),
+HEADER_FIELDS = (
+    "type",
+    "schema_version",
+    "message_id",
+    "correlation_id",
+    "causation_id",
+    "producer",
+    "reply_to",
+)
+
+
+def record_headers(env: Envelope[Any] | Mapping[str, Any]) -> list[tuple[str, bytes]]:
+    """Kafka headers repeating the envelope's routing and tracing fields, from an envelope
+    or from its decoded JSON document (a stored reply being replayed)."""
+    document: Mapping[str, Any] = env if isinstance(env, Mapping) else env.__dict__
+    return [
+        (name, str(value).encode())
+        for name in HEADER_FIELDS
+        if (value := document.get(name)) is not None
     ]
-    if env.causation_id is not None:
-        headers.append(("causation_id", str(env.causation_id).encode()))
-    return headers
 
 
 def envelope_model(message_class: type[M]) -> type[Envelope[M]]:
@@ -171,7 +180,10 @@ _QUOTING_ERRORS = {"union_tag_invalid": "the tag does not match any expected tag
 class Codec:
     """Decodes records into the envelopes of the accepted message types, strictly."""
 
-    def __init__(self, accepts: Iterable[type[Message]]) -> None:
+    def __init__(
+        self, accepts: Iterable[type[Message]], *, max_bytes: int = MAX_MESSAGE_BYTES
+    ) -> None:
+        self.max_bytes = max_bytes
         self.accepts = tuple(dict.fromkeys(accepts))
         if not self.accepts:
             raise ValueError("a codec must accept at least one message type")
@@ -186,8 +198,8 @@ class Codec:
     def decode(self, raw: bytes | None) -> Envelope[Any]:
         if raw is None or len(raw) == 0:
             raise DecodeError("empty", "the record has no value")
-        if len(raw) > MAX_MESSAGE_BYTES:
-            raise DecodeError("oversize", f"{len(raw)} bytes; the limit is {MAX_MESSAGE_BYTES}")
+        if len(raw) > self.max_bytes:
+            raise DecodeError("oversize", f"{len(raw)} bytes; the limit is {self.max_bytes}")
         try:
             return self._adapter.validate_json(raw, strict=True)
         except ValidationError as exc:

@@ -93,8 +93,8 @@ def decimal_to_minor(
     """`value` in minor units of `currency`, rounded by `rounding`, and the exact remainder.
 
     `value == minor_to_decimal(amount, currency) + remainder` holds exactly; with ROUND_DOWN
-    the remainder is never negative. Floats, NaN, infinities, negative values and values
-    needing more than `PRECISION` digits are refused (ValueError / TypeError).
+    the remainder is never negative. Floats, NaN, infinities, negative values, amounts above
+    `MAX_MINOR_UNITS` and values needing more than `PRECISION` digits are refused.
     """
     if not isinstance(value, Decimal):
         raise TypeError("money is computed from Decimal, never float or int")
@@ -109,6 +109,8 @@ def decimal_to_minor(
         amount = int(_EXACT.scaleb(rounded, exponent(currency)))
     except (InvalidOperation, Inexact, Rounded):
         raise ValueError(f"the value needs more than {PRECISION} digits") from None
+    if amount > MAX_MINOR_UNITS:
+        raise ValueError(f"more than {MAX_MINOR_UNITS} minor units")
     return amount, remainder
 
 
@@ -136,13 +138,13 @@ class Money(Struct):
     def to_decimal(self) -> Decimal:
         return minor_to_decimal(self.amount_minor, self.currency)
 
-    def __add__(self, other: object) -> Money:
+    def __add__(self, other: Money) -> Money:
         if not isinstance(other, Money):
-            return NotImplemented
+            return NotImplemented  # Money + 1 is a TypeError, not a guess
         self._same_currency(other)
         return Money(amount_minor=self.amount_minor + other.amount_minor, currency=self.currency)
 
-    def __sub__(self, other: object) -> Money:
+    def __sub__(self, other: Money) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same_currency(other)

@@ -7,25 +7,27 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from schemas.envelope import MAX_MESSAGE_BYTES
 from schemas.ids import Name, ReasonCode, Text
 from schemas.message import Message, Struct
 
-# base64 grows 4/3; a header value is bounded by what Kafka carries in practice.
-Base64 = Annotated[
-    str,
-    StringConstraints(
-        max_length=(MAX_MESSAGE_BYTES * 4) // 3 + 4 + 4 * 1024 * 1024,
-        pattern=r"^[A-Za-z0-9+/]*={0,2}$",
-    ),
-]
+DEAD_LETTER_MAX_BYTES = 2 * 1024 * 1024
+"""A dead letter may exceed MAX_MESSAGE_BYTES: it carries a record that was too big, as
+base64 (4/3 of its size). Dead-letter topics allow this size (schemas/topics.py)."""
+
+DEAD_LETTER_VALUE_CHARS = 1_536 * 1024
+"""base64 of 1.1 MiB: more than Kafka's default record limit, so a real record fits whole;
+a longer one is cut and flagged `truncated` (the original stays at its source offset)."""
+DEAD_LETTER_KEY_CHARS = 4 * 1024
+DEAD_LETTER_HEADER_CHARS = 4 * 1024
+
+_B64 = r"^[A-Za-z0-9+/]*={0,2}$"
+Base64Key = Annotated[str, StringConstraints(max_length=DEAD_LETTER_KEY_CHARS, pattern=_B64)]
+Base64Value = Annotated[str, StringConstraints(max_length=DEAD_LETTER_VALUE_CHARS, pattern=_B64)]
 
 
 class RecordHeader(Struct):
     key: Annotated[str, StringConstraints(max_length=256)]
-    value_b64: Annotated[
-        str, StringConstraints(max_length=64 * 1024, pattern=r"^[A-Za-z0-9+/]*={0,2}$")
-    ]
+    value_b64: Annotated[str, StringConstraints(max_length=DEAD_LETTER_HEADER_CHARS, pattern=_B64)]
 
 
 class DeadLetter(Message):
@@ -41,10 +43,12 @@ class DeadLetter(Message):
     source_topic: Name
     source_partition: int = Field(ge=0, le=2**31 - 1)  # Kafka's int32 partition
     source_offset: int = Field(ge=0, le=2**63 - 1)  # Kafka's int64 offset
-    key_b64: (
-        Annotated[str, StringConstraints(max_length=4096, pattern=r"^[A-Za-z0-9+/]*={0,2}$")] | None
-    )
-    value_b64: Base64 | None
+    key_b64: Base64Key | None
+    value_b64: Base64Value | None
+    value_size: int = Field(ge=0, le=2**31 - 1)
+    """Bytes in the original value (0 for a null value)."""
+    truncated: bool = False
+    """True when key, value or a header was cut to fit; the original stays at its offset."""
     headers: tuple[RecordHeader, ...] = Field(default=(), max_length=64)
     reason: ReasonCode
     detail: Text

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from schemas.runtime import DEAD_LETTER_MAX_BYTES
+
 Role = Literal["ingress", "commands", "events", "replies", "dead_letters"]
 Cleanup = Literal["delete", "compact"]
 
@@ -28,14 +30,28 @@ class Topic:
     partitions: int = 8
     retention_ms: int = 7 * DAY_MS
     cleanup_policy: Cleanup = "delete"
+    max_message_bytes: int = 1024 * 1024
 
     def configs(self) -> dict[str, str]:
-        return {"retention.ms": str(self.retention_ms), "cleanup.policy": self.cleanup_policy}
+        return {
+            "retention.ms": str(self.retention_ms),
+            "cleanup.policy": self.cleanup_policy,
+            "max.message.bytes": str(self.max_message_bytes),
+        }
 
 
 def _dead_letters(service: str) -> Topic:
-    # Dead letters wait for an operator: kept for 30 days, replayable.
-    return Topic(f"{service}.dlq", service, "dead_letters", "original key", 2, 30 * DAY_MS)
+    # Dead letters wait for an operator: kept for 30 days, replayable. They carry a whole
+    # rejected record as base64, so they may be bigger than any record they describe.
+    return Topic(
+        f"{service}.dlq",
+        service,
+        "dead_letters",
+        "original key",
+        partitions=2,
+        retention_ms=30 * DAY_MS,
+        max_message_bytes=DEAD_LETTER_MAX_BYTES + 64 * 1024,
+    )
 
 
 TOPICS: tuple[Topic, ...] = (

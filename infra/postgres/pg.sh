@@ -57,15 +57,25 @@ CONF
 }
 
 start() {
-  if running; then echo "postgres: already running on 127.0.0.1:$PG_PORT ($data)"; return 0; fi
-  [ -f "$data/PG_VERSION" ] || init
-  pgctl -l "$log" -w -t 60 start >/dev/null || { echo "postgres: failed to start; see $log" >&2; tail -n 20 "$log" >&2; exit 1; }
+  if running; then
+    echo "postgres: already running on 127.0.0.1:$PG_PORT ($data)"
+  else
+    [ -f "$data/PG_VERSION" ] || init
+    pgctl -l "$log" -w -t 60 start >/dev/null || { echo "postgres: failed to start; see $log" >&2; tail -n 20 "$log" >&2; exit 1; }
+  fi
+  provision
+}
+
+# Idempotent: the role and one database per service.
+provision() {
   psql_admin -d postgres <<SQL
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_USER') THEN
     CREATE ROLE $PG_USER LOGIN CREATEDB PASSWORD '$PG_PASSWORD';
   END IF;
 END \$\$;
+-- lets tests and benchmarks drop their scratch databases WITH (FORCE) under autovacuum
+GRANT pg_signal_backend TO $PG_USER;
 SQL
   for db in $PG_DATABASES; do
     if [ -z "$(psql_admin -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then

@@ -1,9 +1,6 @@
 """What every service runs on: settings, logs, broker, database, migrations, outbox and
-relay, inbox, dead letters, retries and batch handling."""
+relay, inbox, dead letters, retries and batch handling.
 
-from services.runtime.handlers import HandlerContext, Subscription
-from services.runtime.retry import TransientError
-from services.runtime.service import Service
-from services.runtime.settings import ServiceSettings
-
-__all__ = ["HandlerContext", "Service", "ServiceSettings", "Subscription", "TransientError"]
+Import from the modules (`services.runtime.service`, `.handlers`, ...): this package file
+stays empty so that `python -m services.runtime.migrate` does not import it twice.
+"""

@@ -22,14 +22,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemas import Codec, DeadLetter, DecodeError, Envelope, Rejected, derive_id, envelope
-from schemas.runtime import RecordHeader, utc_now
+from schemas.runtime import (
+    DEAD_LETTER_HEADER_CHARS,
+    DEAD_LETTER_KEY_CHARS,
+    DEAD_LETTER_MAX_BYTES,
+    DEAD_LETTER_VALUE_CHARS,
+    RecordHeader,
+    utc_now,
+)
 from services.runtime import inbox
-from services.runtime.db import Pool, UnitOfWork
+from services.runtime.db import Pool
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.logging import get_logger, message_context
-from services.runtime.retry import Backoff, is_unavailable
 from services.runtime.records import Record
+from services.runtime.retry import Backoff, is_unavailable
 from services.runtime.settings import ServiceSettings
+from services.runtime.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
 
@@ -84,7 +92,9 @@ class BatchProcessor:
         return _Item(record, env, None, sender)
 
     async def _apply_with_retries(self, items: list[_Item]) -> None:
-        backoff = Backoff(self._settings.retry_initial_backoff_s, self._settings.retry_max_backoff_s)
+        backoff = Backoff(
+            self._settings.retry_initial_backoff_s, self._settings.retry_max_backoff_s
+        )
         failures = 0
         while True:
             try:
@@ -99,23 +109,34 @@ class BatchProcessor:
                     continue
                 failures += 1
                 if failures < self._settings.retry_max_attempts:
-                    log.warning("batch failed; retrying", attempt=failures, records=len(items),
-                                error=repr(exc))
+                    log.warning(
+                        "batch failed; retrying",
+                        attempt=failures,
+                        records=len(items),
+                        error=repr(exc),
+                    )
                     await backoff.wait()
                     continue
                 if len(items) > 1:
-                    log.warning("batch keeps failing; applying its records one by one",
-                                records=len(items), error=repr(exc))
+                    log.warning(
+                        "batch keeps failing; applying its records one by one",
+                        records=len(items),
+                        error=repr(exc),
+                    )
                     for item in items:
                         await self._apply_with_retries([item])
                     return
                 detail = f"{type(exc).__name__}: {exc}"[:1_000]
                 log.error("record keeps failing; dead-lettering it", error=repr(exc))
-                await self._dead_letter_alone(items[0], _Failure("retries_exhausted", detail, failures))
+                await self._dead_letter_alone(
+                    items[0], _Failure("retries_exhausted", detail, failures)
+                )
                 return
 
     async def _dead_letter_alone(self, item: _Item, failure: _Failure) -> None:
-        backoff = Backoff(self._settings.retry_initial_backoff_s, self._settings.retry_max_backoff_s)
+        backoff = Backoff(
+            self._settings.retry_initial_backoff_s, self._settings.retry_max_backoff_s
+        )
         while True:
             try:
                 await self._apply_once([item], failure=failure)
@@ -161,8 +182,10 @@ class BatchProcessor:
         if reply_payload is None:
             return inbox.InboxEntry(env.message_id, env.type, env.correlation_id, "applied")
         if env.reply_to is None:
-            log.warning("handler replied to a message that has no reply_to; reply dropped",
-                        reply_type=reply_payload.TYPE)
+            log.warning(
+                "handler replied to a message that has no reply_to; reply dropped",
+                reply_type=reply_payload.TYPE,
+            )
             return inbox.InboxEntry(env.message_id, env.type, env.correlation_id, "applied")
         reply = envelope(
             reply_payload,
@@ -186,19 +209,13 @@ class BatchProcessor:
         record = item.record
         reason = failure.reason if failure else item.error.reason if item.error else "unknown"
         detail = failure.detail if failure else item.error.detail if item.error else ""
-        letter = DeadLetter(
+        letter = _dead_letter_of(
+            record,
             service=self._settings.service,
             consumer_group=self._settings.consumer_group,
-            source_topic=record.topic,
-            source_partition=record.partition,
-            source_offset=record.offset,
-            key_b64=_b64(record.key),
-            value_b64=_b64(record.value),
-            headers=tuple(RecordHeader(key=k, value_b64=_b64(v) or "") for k, v in record.headers),
             reason=reason,
             detail=detail,
             attempts=failure.attempts if failure else 1,
-            failed_at=utc_now(),
         )
         sender = item.sender
         correlation_id = sender.correlation_id if sender else record.position_id
@@ -212,9 +229,16 @@ class BatchProcessor:
                 causation_id=sender.message_id if sender else None,
                 message_id=derive_id(item.inbox_id, "dead_letter"),
             ),
+            max_bytes=DEAD_LETTER_MAX_BYTES,
         )
-        log.warning("dead-lettered", reason=reason, detail=detail, topic=record.topic,
-                    partition=record.partition, offset=record.offset)
+        log.warning(
+            "dead-lettered",
+            reason=reason,
+            detail=detail,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
         if sender is None or sender.reply_to is None:
             return None  # nobody to tell: not recorded, so a replay after a fix applies it
         rejection = envelope(
@@ -224,12 +248,14 @@ class BatchProcessor:
             causation_id=sender.message_id,
             message_id=derive_id(sender.message_id, "reply"),
         )
-        stored = inbox.StoredReply(sender.reply_to, str(sender.correlation_id).encode(),
-                                   rejection.to_bytes())
+        stored = inbox.StoredReply(
+            sender.reply_to, str(sender.correlation_id).encode(), rejection.to_bytes()
+        )
         uow.outbox.add_encoded(stored.topic, stored.key, stored.value, rejection)
         # the sender was told "rejected": a replay must give the same answer, not apply it
-        return inbox.InboxEntry(sender.message_id, sender.type, sender.correlation_id,
-                                "dead_lettered", stored)
+        return inbox.InboxEntry(
+            sender.message_id, sender.type, sender.correlation_id, "dead_lettered", stored
+        )
 
 
 def _salvaged_sender(error: DecodeError) -> _Sender | None:
@@ -246,5 +272,41 @@ def _salvaged_sender(error: DecodeError) -> _Sender | None:
     )
 
 
-def _b64(data: bytes | None) -> str | None:
-    return None if data is None else base64.b64encode(data).decode()
+def _dead_letter_of(
+    record: Record, *, service: str, consumer_group: str, reason: str, detail: str, attempts: int
+) -> DeadLetter:
+    key, key_cut = _b64_within(record.key, DEAD_LETTER_KEY_CHARS)
+    value, value_cut = _b64_within(record.value, DEAD_LETTER_VALUE_CHARS)
+    headers = []
+    headers_cut = len(record.headers) > _MAX_HEADERS
+    for name, raw in record.headers[:_MAX_HEADERS]:
+        encoded, cut = _b64_within(raw, DEAD_LETTER_HEADER_CHARS)
+        headers.append(RecordHeader(key=name[:256], value_b64=encoded or ""))
+        headers_cut = headers_cut or cut or len(name) > 256
+    return DeadLetter(
+        service=service,
+        consumer_group=consumer_group,
+        source_topic=record.topic,
+        source_partition=record.partition,
+        source_offset=record.offset,
+        key_b64=key,
+        value_b64=value,
+        value_size=len(record.value or b""),
+        truncated=key_cut or value_cut or headers_cut,
+        headers=tuple(headers),
+        reason=reason,
+        detail=detail[:2_000],
+        attempts=attempts,
+        failed_at=utc_now(),
+    )
+
+
+_MAX_HEADERS = 64
+
+
+def _b64_within(data: bytes | None, max_chars: int) -> tuple[str | None, bool]:
+    """base64 of `data`, cut to at most `max_chars` (on a 4-character boundary)."""
+    if data is None:
+        return None, False
+    fits = (max_chars // 4) * 3
+    return base64.b64encode(data[:fits]).decode(), len(data) > fits

@@ -12,9 +12,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-import asyncpg
-
 from schemas import Envelope, Message, derive_id, envelope
+from services.runtime.db import Connection
 from services.runtime.outbox import OutboxWriter
 
 M = TypeVar("M", bound=Message)
@@ -23,7 +22,7 @@ M = TypeVar("M", bound=Message)
 class HandlerContext(Generic[M]):
     def __init__(
         self,
-        connection: asyncpg.Connection,
+        connection: Connection,
         outbox: OutboxWriter,
         message: Envelope[M],
         producer: str,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-import asyncpg
+from services.runtime.db import Connection
 
 Outcome = Literal["applied", "replied", "dead_lettered"]
 
@@ -34,7 +34,7 @@ class InboxEntry:
 
 
 async def find_processed(
-    connection: asyncpg.Connection, consumer: str, message_ids: Iterable[uuid.UUID]
+    connection: Connection, consumer: str, message_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, StoredReply | None]:
     """The messages among `message_ids` already processed, with their stored replies."""
     rows = await connection.fetch(
@@ -56,9 +56,7 @@ async def find_processed(
     }
 
 
-async def record(
-    connection: asyncpg.Connection, consumer: str, entries: Iterable[InboxEntry]
-) -> None:
+async def record(connection: Connection, consumer: str, entries: Iterable[InboxEntry]) -> None:
     """Record processed messages. A concurrent consumer that recorded one of them first
     makes this fail with a unique violation: the transaction is retried, not doubled."""
     records = [
@@ -78,8 +76,14 @@ async def record(
         await connection.copy_records_to_table(
             "inbox",
             columns=(
-                "consumer", "message_id", "message_type", "correlation_id",
-                "outcome", "reply_topic", "reply_key", "reply_value",
+                "consumer",
+                "message_id",
+                "message_type",
+                "correlation_id",
+                "outcome",
+                "reply_topic",
+                "reply_key",
+                "reply_value",
             ),
             records=records,
         )

@@ -12,9 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
-
 from schemas import MAX_MESSAGE_BYTES, Envelope, record_headers
+from services.runtime.db import Connection
 
 OUTBOX_CHANNEL = "outbox"
 """LISTEN/NOTIFY channel: a wake-up hint for the relay, never the guarantee."""
@@ -38,15 +37,22 @@ def key_lock(topic: str, key: bytes | None) -> int:
 class OutboxWriter:
     """Collects a transaction's messages and writes them in one COPY at commit."""
 
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._rows: list[OutboxRow] = []
 
-    def add(self, topic: str, key: str | bytes | None, env: Envelope[Any]) -> None:
+    def add(
+        self,
+        topic: str,
+        key: str | bytes | None,
+        env: Envelope[Any],
+        *,
+        max_bytes: int = MAX_MESSAGE_BYTES,
+    ) -> None:
         value = env.to_bytes()
-        if len(value) > MAX_MESSAGE_BYTES:
+        if len(value) > max_bytes:
             # refused here, in the writer's transaction, so it can never block the relay
-            raise ValueError(f"{env.type} is {len(value)} bytes; the limit is {MAX_MESSAGE_BYTES}")
+            raise ValueError(f"{env.type} is {len(value)} bytes; the limit is {max_bytes}")
         raw_key = key.encode() if isinstance(key, str) else key
         self._rows.append(
             OutboxRow(topic, raw_key, value, record_headers(env), str(env.message_id))
@@ -91,11 +97,4 @@ class OutboxWriter:
 
 
 def _headers_of(value: bytes) -> list[tuple[str, bytes]]:
-    document = json.loads(value)
-    headers = [
-        (name, str(document[name]).encode())
-        for name in ("type", "schema_version", "message_id", "correlation_id", "producer")
-    ]
-    if document.get("causation_id"):
-        headers.append(("causation_id", str(document["causation_id"]).encode()))
-    return headers
+    return record_headers(json.loads(value))

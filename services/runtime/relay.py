@@ -22,6 +22,8 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from schemas.runtime import DEAD_LETTER_MAX_BYTES
+from services.runtime.db import Connection
 from services.runtime.logging import get_logger
 from services.runtime.outbox import OUTBOX_CHANNEL
 from services.runtime.retry import Backoff
@@ -41,6 +43,7 @@ def create_producer(settings: ServiceSettings) -> AIOKafkaProducer:
         acks="all",
         linger_ms=2,
         max_batch_size=256 * 1024,
+        max_request_size=DEAD_LETTER_MAX_BYTES + 64 * 1024,  # dead letters are the largest
     )
 
 
@@ -53,7 +56,9 @@ class Relay:
 
     async def run(self) -> None:
         """Relay until cancelled; reconnects after database failures."""
-        backoff = Backoff(self._settings.retry_initial_backoff_s, self._settings.retry_max_backoff_s)
+        backoff = Backoff(
+            self._settings.retry_initial_backoff_s, self._settings.retry_max_backoff_s
+        )
         while True:
             try:
                 await self._run_as_leader()
@@ -66,10 +71,7 @@ class Relay:
     async def _run_as_leader(self) -> None:
         connection = await asyncpg.connect(self._settings.database_url)
         try:
-            while not await connection.fetchval(
-                "SELECT pg_try_advisory_lock($1, $2)", *_LEADER_LOCK
-            ):
-                await asyncio.sleep(1.0)  # another replica relays this database
+            await self._wait_for_leadership(connection)
             log.info("relay active")
             await connection.add_listener(OUTBOX_CHANNEL, self._on_notify)
             last_prune = 0.0
@@ -83,6 +85,14 @@ class Relay:
             with contextlib.suppress(Exception):
                 await asyncio.shield(connection.close())
 
+    @staticmethod
+    async def _wait_for_leadership(connection: Connection) -> None:
+        # Standby while another replica relays this database; its lock goes with its session.
+        while True:
+            if await connection.fetchval("SELECT pg_try_advisory_lock($1, $2)", *_LEADER_LOCK):
+                return
+            await asyncio.sleep(1.0)
+
     def _on_notify(self, *_: Any) -> None:
         self._wake.set()
 
@@ -91,7 +101,7 @@ class Relay:
             await asyncio.wait_for(self._wake.wait(), self._settings.relay_poll_interval_s)
         self._wake.clear()
 
-    async def relay_once(self, connection: asyncpg.Connection) -> int:
+    async def relay_once(self, connection: Connection) -> int:
         """Publish one claimed batch; returns how many rows were published."""
         async with connection.transaction():
             rows = await connection.fetch(
@@ -123,7 +133,9 @@ class Relay:
         for row in rows:
             headers = [(name, value.encode()) for name, value in json.loads(row["headers"])]
             deliveries.append(
-                await self._producer.send(row["topic"], row["value"], key=row["key"], headers=headers)
+                await self._producer.send(
+                    row["topic"], row["value"], key=row["key"], headers=headers
+                )
             )
         try:
             results = await asyncio.wait_for(
@@ -135,12 +147,15 @@ class Relay:
             return 0
         for index, result in enumerate(results):
             if isinstance(result, BaseException):
-                log.warning("publish failed; will publish again", error=repr(result),
-                            topic=rows[index]["topic"])
+                log.warning(
+                    "publish failed; will publish again",
+                    error=repr(result),
+                    topic=rows[index]["topic"],
+                )
                 return index
         return len(results)
 
-    async def prune(self, connection: asyncpg.Connection) -> int:
+    async def prune(self, connection: Connection) -> int:
         status = await connection.execute(
             "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)",
             self._settings.outbox_retention_s,
@@ -148,6 +163,6 @@ class Relay:
         return int(status.split()[-1])
 
 
-async def backlog(connection: asyncpg.Connection) -> int:
+async def backlog(connection: Connection) -> int:
     """Rows waiting to be published (drains to zero when Kafka is healthy)."""
     return int(await connection.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))

@@ -47,7 +47,9 @@ class Service:
         self._pool: Pool | None = None
         self._processors: dict[str, BatchProcessor] = {}
         for subscription in self.subscriptions:
-            subscribe_batches(self.broker, settings, subscription.topic, self._callback(subscription))
+            subscribe_batches(
+                self.broker, settings, subscription.topic, self._callback(subscription)
+            )
 
     @property
     def pool(self) -> Pool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -26,7 +26,9 @@ def unique_topic(prefix: str) -> str:
     return f"test.{prefix}.{uuid.uuid4().hex[:10]}"
 
 
-async def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes]]) -> None:
+async def produce(
+    bootstrap: str, topic: str, records: Sequence[tuple[bytes | None, bytes]]
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
     await producer.start()
     try:
@@ -44,7 +46,10 @@ async def read_until(
 ) -> list[ConsumerRecord]:
     """Read `topic` from the beginning until `done(records)` holds; fails on timeout."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False,
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
         group_id=None,
     )
     await consumer.start()
@@ -53,8 +58,9 @@ async def read_until(
     try:
         while not done(records):
             if time.monotonic() > deadline:
-                raise AssertionError(f"{topic}: condition not met after {timeout_s} s; "
-                                     f"read {len(records)} records")
+                raise AssertionError(
+                    f"{topic}: condition not met after {timeout_s} s; read {len(records)} records"
+                )
             batches = await consumer.getmany(timeout_ms=200)
             for batch in batches.values():
                 records.extend(batch)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +12,7 @@ import pytest
 from aiokafka import ConsumerRecord
 
 from schemas import Codec, DeadLetter, Envelope, Rejected, envelope
+from schemas.runtime import DEAD_LETTER_MAX_BYTES
 from tests.support.counter.contracts import Add, Added
 from tests.support.kafka import create_topics, produce, read_until, unique_topic
 from tests.support.process import ServiceProcess
@@ -19,7 +20,7 @@ from tests.support.servers import Servers
 
 REPLIES = Codec([Added, Rejected])
 EVENTS = Codec([Added])
-DEAD_LETTERS = Codec([DeadLetter])
+DEAD_LETTERS = Codec([DeadLetter], max_bytes=DEAD_LETTER_MAX_BYTES)
 
 
 @dataclass
@@ -58,8 +59,9 @@ class CounterHarness:
         self.processes.append(process)
         return process
 
-    def add(self, account: str, amount: int, *, delay_ms: int = 0,
-            message_id: uuid.UUID | None = None) -> Envelope[Add]:
+    def add(
+        self, account: str, amount: int, *, delay_ms: int = 0, message_id: uuid.UUID | None = None
+    ) -> Envelope[Add]:
         return envelope(
             Add(account=account, amount=amount, delay_ms=delay_ms),
             producer="test",
@@ -71,15 +73,19 @@ class CounterHarness:
     async def send(self, *envelopes: Envelope[Add]) -> None:
         await self.send_raw([(e.payload.account.encode(), e.to_bytes()) for e in envelopes])
 
-    async def send_raw(self, records: list[tuple[bytes | None, bytes]]) -> None:
+    async def send_raw(self, records: Sequence[tuple[bytes | None, bytes]]) -> None:
         await produce(self.servers.kafka_bootstrap, self.commands, records)
 
     async def read(self, topic: str, count: int, timeout_s: float = 60.0) -> list[ConsumerRecord]:
-        return await read_until(self.servers.kafka_bootstrap, topic,
-                                lambda records: len(records) >= count, timeout_s)
+        return await read_until(
+            self.servers.kafka_bootstrap, topic, lambda records: len(records) >= count, timeout_s
+        )
 
-    async def read_distinct(self, topic: str, count: int, timeout_s: float = 60.0) -> list[ConsumerRecord]:
+    async def read_distinct(
+        self, topic: str, count: int, timeout_s: float = 60.0
+    ) -> list[ConsumerRecord]:
         """Read until `count` distinct message ids arrived (redeliveries repeat ids)."""
+
         def enough(records: list[ConsumerRecord]) -> bool:
             return len({_message_id(r) for r in records}) >= count
 
@@ -94,7 +100,8 @@ class CounterHarness:
 
 
 def _message_id(record: ConsumerRecord) -> bytes:
-    return dict(record.headers)["message_id"]
+    message_id: bytes = dict(record.headers)["message_id"]
+    return message_id
 
 
 @pytest.fixture
@@ -103,7 +110,10 @@ async def counter(
 ) -> AsyncIterator[CounterHarness]:
     names = [unique_topic(role) for role in ("commands", "replies", "events", "dlq")]
     await create_topics(servers.kafka_bootstrap, *names)
-    harness = CounterHarness(servers, counter_db, *names, log_dir=tmp_path)
+    commands, replies, events, dead_letters = names
+    harness = CounterHarness(
+        servers, counter_db, commands, replies, events, dead_letters, log_dir=tmp_path
+    )
     yield harness
     for process in harness.processes:
         process.stop()

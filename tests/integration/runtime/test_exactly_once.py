@@ -23,7 +23,9 @@ async def test_a_crash_after_commit_before_publish_loses_nothing(counter: Counte
     assert [tuple(r) for r in await counter.query("SELECT account, total FROM counters")] == [
         ("alice", 250)
     ]
-    assert (await counter.query("SELECT count(*) FROM outbox WHERE published_at IS NULL"))[0][0] == 2
+    assert (await counter.query("SELECT count(*) FROM outbox WHERE published_at IS NULL"))[0][
+        0
+    ] == 2
 
     await counter.process().start().wait_started()
     replies = await counter.read(counter.replies, 1)
@@ -69,7 +71,9 @@ async def test_a_consumer_killed_mid_batch_reprocesses_without_double_effects(
     ]
     expected: dict[str, int] = {}
     for command in commands:
-        expected[command.payload.account] = expected.get(command.payload.account, 0) + command.payload.amount
+        expected[command.payload.account] = (
+            expected.get(command.payload.account, 0) + command.payload.amount
+        )
     await counter.send(*commands)
 
     if how == "kill_mid_batch":
@@ -85,7 +89,9 @@ async def test_a_consumer_killed_mid_batch_reprocesses_without_double_effects(
     else:
         victim = counter.process("victim").start(CNH_TEST_CRASH_AT="before_ack")
         assert await victim.wait_exit() == 86, victim.log_tail()
-    applied_before_restart = (await counter.query("SELECT coalesce(sum(applied), 0) FROM counters"))[0][0]
+    applied_before_restart = (
+        await counter.query("SELECT coalesce(sum(applied), 0) FROM counters")
+    )[0][0]
     assert 0 < applied_before_restart < len(commands), "the crash must come mid-stream"
 
     await counter.process("survivor").start().wait_started()

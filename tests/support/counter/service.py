@@ -14,9 +14,11 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from services.runtime import HandlerContext, Service, ServiceSettings, Subscription
+from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.records import Record
 from services.runtime.relay import Relay
+from services.runtime.service import Service
+from services.runtime.settings import ServiceSettings
 from tests.support.counter.contracts import Add, Added
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -57,7 +59,7 @@ def _die_before_first_publish() -> None:
         _crash()
         return 0
 
-    Relay._publish = die  # type: ignore[method-assign,assignment]
+    Relay._publish = die  # type: ignore[method-assign]
 
 
 class _DiesBeforeAck(Service):

@@ -179,10 +179,13 @@ def test_convert_is_exact_up_to_the_remainder(
     amount: int, rate: str, pair: tuple[str, str]
 ) -> None:
     source = Money(amount_minor=amount, currency=pair[0])
-    try:
-        target, remainder = convert(source, CurrencyPair(base=pair[0], quote=pair[1]), rate)
-    except ValidationError:
-        return  # the converted amount is beyond MAX_MINOR_UNITS: refused, never wrapped
+    convert_pair = CurrencyPair(base=pair[0], quote=pair[1])
     with localcontext(prec=100):
-        assert target.to_decimal() + remainder == source.to_decimal() * Decimal(rate)
+        exact = source.to_decimal() * Decimal(rate)
+        if exact.scaleb(exponent(pair[1])) >= MAX_MINOR_UNITS + 1:
+            with pytest.raises(ValueError, match="minor units"):  # refused, never clipped
+                convert(source, convert_pair, rate)
+            return
+        target, remainder = convert(source, convert_pair, rate)
+        assert target.to_decimal() + remainder == exact
     assert 0 <= remainder < Decimal(1).scaleb(-exponent(pair[1]))

@@ -30,7 +30,9 @@ def upgrade() -> None:
     )
     # The relay's claim reads only this small index: unpublished rows in id order.
     op.execute("CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL")
-    op.execute("CREATE INDEX outbox_published_at ON outbox (published_at) WHERE published_at IS NOT NULL")
+    op.execute(
+        "CREATE INDEX outbox_published_at ON outbox (published_at) WHERE published_at IS NOT NULL"
+    )
     op.execute(
         """
         CREATE TABLE inbox (
@@ -38,7 +40,8 @@ def upgrade() -> None:
             message_id     uuid        NOT NULL,
             message_type   text        NOT NULL,
             correlation_id uuid,
-            outcome        text        NOT NULL CHECK (outcome IN ('applied', 'replied', 'dead_lettered')),
+            outcome        text        NOT NULL
+                           CHECK (outcome IN ('applied', 'replied', 'dead_lettered')),
             reply_topic    text,
             reply_key      bytea,
             reply_value    bytea,

@@ -1,0 +1,107 @@
+# CNH stablecoin platform: every operator and developer entry point.  `make help` lists them.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON      ?= python3
+VENV        ?= .venv
+RUN_DIR     ?= $(CURDIR)/.run
+KAFKA_PORT  ?= 19092
+KAFKA_CONTROLLER_PORT ?= 19093
+KAFKA_HEAP  ?= 512m
+PG_PORT     ?= 55432
+PYTEST_ARGS ?=
+
+export RUN_DIR KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_HEAP PG_PORT
+export CNH_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(KAFKA_PORT)
+export CNH_DATABASE_URL_TEMPLATE ?= postgresql://cnh:cnh@127.0.0.1:$(PG_PORT)/{service}
+
+PY         := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.installed
+JARS_STAMP := $(RUN_DIR)/kafka/libs/.resolved
+SERVICES   := kyc issuance fx settlement redemption
+
+.PHONY: help install kafka-jars infra-up infra-down infra-status topics migrate \
+        test test-unit test-integration lint format snapshots demo bench-relay clean
+
+help: ## List the targets
+	@echo "CNH stablecoin platform. Start with 'make demo' or 'make test'."
+	@echo
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
+	@echo
+	@echo "Ports: Kafka 127.0.0.1:$(KAFKA_PORT), PostgreSQL 127.0.0.1:$(PG_PORT); state in $(RUN_DIR)"
+
+install: $(VENV_STAMP) ## Create the virtualenv and install the project with its dev tools
+
+$(VENV_STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@echo "installing Python packages into $(VENV) ..."
+	@$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+kafka-jars: $(JARS_STAMP) ## Resolve Apache Kafka and its logging jars from Maven Central
+
+$(JARS_STAMP): infra/kafka/pom.xml
+	@command -v mvn >/dev/null || { echo "Maven (mvn) is required to fetch Kafka" >&2; exit 1; }
+	@command -v java >/dev/null || { echo "Java 17+ is required to run Kafka" >&2; exit 1; }
+	@echo "resolving Apache Kafka from Maven Central into $(RUN_DIR)/kafka/libs ..."
+	@rm -rf $(RUN_DIR)/kafka/libs
+	@mvn -B -q -f infra/kafka/pom.xml \
+	  org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+	  -DincludeScope=runtime -DoutputDirectory=$(RUN_DIR)/kafka/libs
+	@touch $@
+
+infra-up: install kafka-jars ## Start PostgreSQL and Kafka, create topics, migrate databases
+	@infra/postgres/pg.sh start
+	@infra/kafka/kafka.sh start
+	@$(MAKE) --no-print-directory topics migrate
+
+infra-down: ## Stop Kafka and PostgreSQL (data stays in the run folder)
+	@infra/kafka/kafka.sh stop
+	@infra/postgres/pg.sh stop
+
+infra-status: ## Show whether Kafka and PostgreSQL are running
+	@infra/kafka/kafka.sh status
+	@infra/postgres/pg.sh status
+
+topics: install ## Create or reconcile the topics of schemas/topics.py on the broker
+	@$(PY) infra/kafka/topics.py
+
+migrate: install ## Apply database migrations of every service
+	@for service in $(SERVICES); do $(PY) -m services.runtime.migrate $$service || exit 1; done
+
+test: install kafka-jars ## Lint, then run every test against real Kafka and PostgreSQL
+	@$(MAKE) --no-print-directory lint
+	@infra/with-servers.sh $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-unit: install ## Run the unit tests only (no servers needed)
+	@$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: install kafka-jars ## Run the integration tests (starts servers if needed)
+	@infra/with-servers.sh $(VENV)/bin/pytest tests/integration $(PYTEST_ARGS)
+
+lint: install ## ruff (lint and format check) and mypy
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy schemas services infra tests
+
+format: install ## Apply ruff's formatting and safe fixes
+	@$(VENV)/bin/ruff check --fix .
+	@$(VENV)/bin/ruff format .
+
+snapshots: install ## Write JSON Schema snapshots of the message contracts (refuses breaking changes)
+	@$(PY) -m schemas.snapshot --write
+
+demo: install kafka-jars ## The platform's main job (the redemption saga arrives with issue #7)
+	@infra/with-servers.sh bash -c '$(MAKE) --no-print-directory topics migrate && \
+	  echo && echo "demo: NOT YET. Kafka, PostgreSQL, topics and service databases are up, but the" && \
+	  echo "demo: cross-currency redemption saga is not built yet (issue #7). Try make test." && exit 3'
+
+bench-relay: install kafka-jars ## Measure the outbox relay's throughput on the real broker
+	@infra/with-servers.sh $(PY) -m bench.relay
+
+clean: infra-down ## Stop servers and delete the run folder (all local data)
+	@rm -rf $(RUN_DIR)

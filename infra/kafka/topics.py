@@ -1,0 +1,86 @@
+"""Creates the platform's topics from the registry in schemas/topics.py.
+
+    python infra/kafka/topics.py [--bootstrap HOST:PORT] [--check]
+
+Creates missing topics, raises partition counts that are too low (Kafka cannot lower them),
+and sets retention and cleanup policy. `--check` changes nothing and exits 1 on drift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.admin.new_partitions import NewPartitions
+
+from schemas.topics import TOPICS, Topic
+
+
+async def apply(bootstrap: str, check_only: bool) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="topics-apply")
+    await admin.start()
+    drift = 0
+    try:
+        existing = {
+            t["topic"]: t
+            for t in await admin.describe_topics([t.name for t in TOPICS])
+            if t.get("error_code", 0) == 0
+        }
+        missing = [t for t in TOPICS if t.name not in existing]
+        for topic in missing:
+            print(f"  create  {topic.name:<34} partitions={topic.partitions} {topic.configs()}")
+        if missing and not check_only:
+            await admin.create_topics(
+                [NewTopic(t.name, t.partitions, 1, topic_configs=t.configs()) for t in missing]
+            )
+        for topic in (t for t in TOPICS if t.name in existing):
+            drift += await _reconcile(admin, topic, existing[topic.name], check_only)
+        drift += len(missing)
+    finally:
+        await admin.close()
+    verb = "drifted from" if check_only else "reconciled with"
+    print(f"topics: {len(TOPICS)} in the registry; {drift} {verb} it")
+    return 1 if check_only and drift else 0
+
+
+async def _reconcile(
+    admin: AIOKafkaAdminClient, topic: Topic, found: dict[str, Any], check_only: bool
+) -> int:
+    changes = 0
+    partitions = len(found["partitions"])
+    if partitions < topic.partitions:
+        print(f"  grow    {topic.name:<34} partitions {partitions} -> {topic.partitions}")
+        changes += 1
+        if not check_only:
+            await admin.create_partitions({topic.name: NewPartitions(topic.partitions)})
+    resource = ConfigResource(ConfigResourceType.TOPIC, topic.name)
+    described = await admin.describe_configs([resource])
+    current = {name: value for name, value, *_ in described[0].resources[0][4]}
+    wanted = {k: v for k, v in topic.configs().items() if current.get(k) != v}
+    if wanted:
+        print(f"  config  {topic.name:<34} {wanted}")
+        changes += 1
+        if not check_only:
+            await admin.alter_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, topic.name, configs=topic.configs())]
+            )
+    return changes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--bootstrap", default=os.environ.get("CNH_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+    )
+    parser.add_argument("--check", action="store_true", help="report drift, change nothing")
+    args = parser.parse_args()
+    sys.exit(asyncio.run(apply(args.bootstrap, args.check)))
+
+
+if __name__ == "__main__":
+    main()
