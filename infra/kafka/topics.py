@@ -66,10 +66,32 @@ async def _reconcile(
         print(f"  config  {topic.name:<34} {wanted}")
         changes += 1
         if not check_only:
-            await admin.alter_configs(
+            # AlterConfigs replaces a topic's whole override set: always send all of them
+            response = await admin.alter_configs(
                 [ConfigResource(ConfigResourceType.TOPIC, topic.name, configs=topic.configs())]
             )
+            raise_on_error(response)
     return changes
+
+
+def raise_on_error(responses: list[Any]) -> None:
+    for response in responses:
+        for resource in response.to_object()["resources"]:
+            if resource["error_code"]:
+                raise RuntimeError(
+                    f"{resource['resource_name']}: {resource['error_message']} "
+                    f"(Kafka error {resource['error_code']})"
+                )
+
+
+async def _wait_until_visible(admin: AIOKafkaAdminClient, names: list[str]) -> None:
+    """create_topics returns before every broker knows the topics; wait until they do."""
+    for _ in range(100):
+        described = await admin.describe_topics(names)
+        if all(t.get("error_code", 0) == 0 and t["partitions"] for t in described):
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"topics not visible 10 s after creation: {names}")
 
 
 def main() -> None:

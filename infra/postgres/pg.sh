@@ -6,6 +6,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 RUN_DIR=${RUN_DIR:-$here/../../.run}
+RUN_DIR=$(mkdir -p "$RUN_DIR" && cd "$RUN_DIR" && pwd)
 PG_PORT=${PG_PORT:-55432}
 PG_USER=${PG_USER:-cnh}
 PG_PASSWORD=${PG_PASSWORD:-cnh}
@@ -31,6 +32,7 @@ if [ "$(id -u)" = 0 ]; then
   fi
 fi
 log=$(dirname "$data")/postgres.log
+cd / # the postgres user may not be allowed into the caller's folder; every path above is absolute
 
 pgctl() { "${as_owner[@]}" "$PG_BIN/pg_ctl" -D "$data" "$@"; }
 psql_admin() { "${as_owner[@]}" "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }

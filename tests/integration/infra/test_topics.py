@@ -6,7 +6,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from infra.kafka.topics import apply
+from infra.kafka.topics import apply, raise_on_error
 from schemas.topics import TOPICS, topic
 from tests.support.servers import Servers
 
@@ -27,7 +27,7 @@ async def test_applying_the_registry_creates_every_topic_and_then_finds_no_drift
             assert len(found[expected.name]["partitions"]) == expected.partitions
         dlq = topic("issuance.dlq")
         # drift: someone shortened retention by hand; --check notices, apply repairs it
-        await admin.alter_configs(
+        response = await admin.alter_configs(
             [
                 ConfigResource(
                     ConfigResourceType.TOPIC,
@@ -36,6 +36,7 @@ async def test_applying_the_registry_creates_every_topic_and_then_finds_no_drift
                 )
             ]
         )
+        raise_on_error(response)
         assert await apply(servers.kafka_bootstrap, check_only=True) == 1
         assert await apply(servers.kafka_bootstrap, check_only=False) == 0
         assert await apply(servers.kafka_bootstrap, check_only=True) == 0
