@@ -41,16 +41,50 @@ def _docker_answers() -> bool:
         return False
 
 
+KAFKA_IMAGE = "apache/kafka:4.1.1"
+POSTGRES_IMAGE = "postgres:16"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 @contextlib.contextmanager
 def _containers() -> Iterator[Servers]:
-    from testcontainers.kafka import KafkaContainer
+    # testcontainers' KafkaContainer drives Confluent images (Kafka 3.x); the platform needs
+    # Apache Kafka 4.x in KRaft mode, so the official image is configured here directly. The
+    # advertised listener must name the host port, hence a fixed binding to a free port.
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.waiting_utils import wait_for_logs
     from testcontainers.postgres import PostgresContainer
 
-    kafka = KafkaContainer("apache/kafka:4.1.1").with_kraft()
-    kafka.with_env("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "1")
-    kafka.with_env("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1")
-    with kafka, PostgresContainer("postgres:16", driver=None) as postgres:
-        yield Servers(kafka.get_bootstrap_server(), postgres.get_connection_url(), "testcontainers")
+    port = _free_port()
+    kafka = (
+        DockerContainer(KAFKA_IMAGE)
+        .with_bind_ports(9092, port)
+        .with_env("KAFKA_NODE_ID", "1")
+        .with_env("KAFKA_PROCESS_ROLES", "broker,controller")
+        .with_env("KAFKA_LISTENERS", "PLAINTEXT://:9092,CONTROLLER://:9093")
+        .with_env("KAFKA_ADVERTISED_LISTENERS", f"PLAINTEXT://127.0.0.1:{port}")
+        .with_env("KAFKA_CONTROLLER_LISTENER_NAMES", "CONTROLLER")
+        .with_env(
+            "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+        )
+        .with_env("KAFKA_CONTROLLER_QUORUM_VOTERS", "1@localhost:9093")
+        .with_env("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1")
+        .with_env("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "1")
+        .with_env("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1")
+        .with_env("KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR", "1")
+        .with_env("KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR", "1")
+        .with_env("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false")
+        .with_env("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0")
+    )
+    with kafka, PostgresContainer(POSTGRES_IMAGE, driver=None) as postgres:
+        wait_for_logs(kafka, "Kafka Server started", timeout=120)
+        yield Servers(f"127.0.0.1:{port}", postgres.get_connection_url(), "testcontainers")
 
 
 @contextlib.contextmanager

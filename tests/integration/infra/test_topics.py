@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
@@ -37,8 +39,18 @@ async def test_applying_the_registry_creates_every_topic_and_then_finds_no_drift
             ]
         )
         raise_on_error(response)
-        assert await apply(servers.kafka_bootstrap, check_only=True) == 1
+        assert await _eventually_checks(servers.kafka_bootstrap, 1)
         assert await apply(servers.kafka_bootstrap, check_only=False) == 0
-        assert await apply(servers.kafka_bootstrap, check_only=True) == 0
+        assert await _eventually_checks(servers.kafka_bootstrap, 0)
     finally:
         await admin.close()
+
+
+async def _eventually_checks(bootstrap: str, expected: int) -> bool:
+    # A config change goes through the controller's metadata log and reaches the broker's
+    # cache (which describe_configs reads) a moment later.
+    for _ in range(100):
+        if await apply(bootstrap, check_only=True) == expected:
+            return True
+        await asyncio.sleep(0.1)
+    return False
