@@ -9,6 +9,7 @@ ack policy), only after the batch's database transaction committed.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -28,8 +29,10 @@ def create_broker(settings: ServiceSettings) -> KafkaBroker:
         client_id=settings.client_id,
         enable_idempotence=True,
         acks="all",
-        # The runtime logs each batch with its ids; FastStream's per-message lines add nothing.
-        log_level=30,
+        # Through the root handler, so FastStream's lines are JSON like ours; its
+        # per-batch "Received"/"Processed" lines only at DEBUG.
+        logger=logging.getLogger("services.runtime.faststream"),
+        log_level=logging.DEBUG,
     )
 
 

@@ -82,8 +82,8 @@ class Relay:
                     await self.prune(connection)
                     last_prune = time.monotonic()
         finally:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(connection.close())
+            # No graceful goodbye: the server ends the session and frees the leader lock.
+            connection.terminate()
 
     @staticmethod
     async def _wait_for_leadership(connection: Connection) -> None:

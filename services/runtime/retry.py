@@ -12,13 +12,19 @@ class TransientError(Exception):
     """Raised by a handler when a retry may succeed (a dependency not ready yet, ...)."""
 
 
+class DatabaseUnavailable(Exception):
+    """The unit of work lost its connection, whatever error the driver reported for it."""
+
+
 # The database itself is unreachable: no message is at fault and no dead letter can be
 # written, so these are retried for as long as it takes.
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
+    DatabaseUnavailable,
     OSError,
     ConnectionError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # the driver's protocol state broke with its connection
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -43,7 +44,11 @@ class Service:
         self.migrations = migrations
         self.relay_enabled = relay
         self.broker = create_broker(settings)
-        self.app = FastStream(self.broker, lifespan=self._lifespan)
+        self.app = FastStream(
+            self.broker,
+            lifespan=self._lifespan,
+            logger=logging.getLogger("services.runtime.faststream"),
+        )
         self._pool: Pool | None = None
         self._processors: dict[str, BatchProcessor] = {}
         for subscription in self.subscriptions:
@@ -88,8 +93,17 @@ class Service:
                 with contextlib.suppress(asyncio.CancelledError):
                     await relay_task
                 await producer.stop()
-            await self._pool.close()
+            await _close(self._pool)
             log.info("service stopped")
 
     async def run(self) -> None:
         await self.app.run()
+
+
+async def _close(pool: Pool, timeout_s: float = 10.0) -> None:
+    """Close gracefully, but never hang a shutdown on a connection that will not return."""
+    try:
+        await asyncio.wait_for(pool.close(), timeout_s)
+    except TimeoutError:
+        log.warning("database pool did not close in time; terminating its connections")
+        pool.terminate()

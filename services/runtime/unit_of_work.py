@@ -3,13 +3,16 @@ outbox messages and its inbox records. It rolls back unless committed."""
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
 from typing import Any
 
+import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from services.runtime.db import Pool
 from services.runtime.outbox import OutboxWriter
+from services.runtime.retry import DatabaseUnavailable, is_unavailable
 
 
 class UnitOfWork:
@@ -35,8 +38,24 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            if not self._committed and not self.connection.is_closed():
+        lost = False
+        if not self._committed:
+            try:
                 await self._transaction.rollback()
-        finally:
+            except _CONNECTION_ERRORS:
+                lost = True  # the transaction died with the connection, on the server
+        with contextlib.suppress(asyncpg.InterfaceError):
+            lost = lost or self.connection.is_closed()
             await self._pool.release(self.connection)
+        if lost and isinstance(exc, Exception) and not is_unavailable(exc):
+            # Whatever the driver said, the work failed because the connection did: retry
+            # it as an outage, never count it against the messages (no dead letter).
+            raise DatabaseUnavailable(f"connection lost: {exc!r}") from exc
+
+
+_CONNECTION_ERRORS = (
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    OSError,
+)
