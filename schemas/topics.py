@@ -6,7 +6,7 @@ tests take names from here, never from string literals of their own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from schemas.runtime import DEAD_LETTER_MAX_BYTES
@@ -84,3 +84,14 @@ def topic(name: str) -> Topic:
 
 def dead_letter_topic(service: str) -> str:
     return topic(f"{service}.dlq").name
+
+
+def namespaced(namespace: str, *, partitions: int | None = None) -> tuple[Topic, ...]:
+    """The registry under a namespace ("<namespace>.<name>"), as isolated test environments
+    use it; `partitions` overrides every partition count (tests need few)."""
+    if not namespace:
+        return TOPICS
+    return tuple(
+        replace(t, name=f"{namespace}.{t.name}", partitions=partitions or t.partitions)
+        for t in TOPICS
+    )

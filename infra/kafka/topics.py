@@ -12,49 +12,80 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.admin.new_partitions import NewPartitions
 
-from schemas.topics import TOPICS, Topic
+from schemas.topics import Topic, namespaced
 
 
-async def apply(bootstrap: str, check_only: bool) -> int:
+async def apply(
+    bootstrap: str,
+    check_only: bool,
+    *,
+    namespace: str = "",
+    partitions: int | None = None,
+    verbose: bool = True,
+) -> int:
+    """Create or reconcile the registry's topics; with `check_only`, returns 1 on drift."""
+    topics = namespaced(namespace, partitions=partitions)
+    say = print if verbose else _silent
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="topics-apply")
     await admin.start()
     drift = 0
     try:
         existing = {
             t["topic"]: t
-            for t in await admin.describe_topics([t.name for t in TOPICS])
+            for t in await admin.describe_topics([t.name for t in topics])
             if t.get("error_code", 0) == 0
         }
-        missing = [t for t in TOPICS if t.name not in existing]
+        missing = [t for t in topics if t.name not in existing]
         for topic in missing:
-            print(f"  create  {topic.name:<34} partitions={topic.partitions} {topic.configs()}")
+            say(f"  create  {topic.name:<34} partitions={topic.partitions} {topic.configs()}")
         if missing and not check_only:
             await admin.create_topics(
                 [NewTopic(t.name, t.partitions, 1, topic_configs=t.configs()) for t in missing]
             )
-        for topic in (t for t in TOPICS if t.name in existing):
-            drift += await _reconcile(admin, topic, existing[topic.name], check_only)
+        for topic in (t for t in topics if t.name in existing):
+            drift += await _reconcile(admin, topic, existing[topic.name], check_only, say)
         drift += len(missing)
     finally:
         await admin.close()
     verb = "drifted from" if check_only else "reconciled with"
-    print(f"topics: {len(TOPICS)} in the registry; {drift} {verb} it")
+    say(f"topics: {len(topics)} in the registry; {drift} {verb} it")
     return 1 if check_only and drift else 0
 
 
+async def delete_namespace(bootstrap: str, namespace: str) -> None:
+    """Delete a namespace's topics (a finished test environment)."""
+    if not namespace:
+        raise ValueError("refusing to delete the un-namespaced production topics")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="topics-delete")
+    await admin.start()
+    try:
+        await admin.delete_topics([t.name for t in namespaced(namespace)])
+    finally:
+        await admin.close()
+
+
+def _silent(*_: object) -> None:
+    pass
+
+
 async def _reconcile(
-    admin: AIOKafkaAdminClient, topic: Topic, found: dict[str, Any], check_only: bool
+    admin: AIOKafkaAdminClient,
+    topic: Topic,
+    found: dict[str, Any],
+    check_only: bool,
+    say: Callable[[str], None],
 ) -> int:
     changes = 0
     partitions = len(found["partitions"])
     if partitions < topic.partitions:
-        print(f"  grow    {topic.name:<34} partitions {partitions} -> {topic.partitions}")
+        say(f"  grow    {topic.name:<34} partitions {partitions} -> {topic.partitions}")
         changes += 1
         if not check_only:
             await admin.create_partitions({topic.name: NewPartitions(topic.partitions)})
@@ -63,7 +94,7 @@ async def _reconcile(
     current = {name: value for name, value, *_ in described[0].resources[0][4]}
     wanted = {k: v for k, v in topic.configs().items() if current.get(k) != v}
     if wanted:
-        print(f"  config  {topic.name:<34} {wanted}")
+        say(f"  config  {topic.name:<34} {wanted}")
         changes += 1
         if not check_only:
             # AlterConfigs replaces a topic's whole override set: always send all of them
@@ -100,8 +131,9 @@ def main() -> None:
         "--bootstrap", default=os.environ.get("CNH_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
     )
     parser.add_argument("--check", action="store_true", help="report drift, change nothing")
+    parser.add_argument("--namespace", default=os.environ.get("CNH_TOPIC_NAMESPACE", ""))
     args = parser.parse_args()
-    sys.exit(asyncio.run(apply(args.bootstrap, args.check)))
+    sys.exit(asyncio.run(apply(args.bootstrap, args.check, namespace=args.namespace)))
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ class BatchProcessor:
         self._pool = pool
         self._subscription = subscription
         self._codec = Codec(subscription.accepts.keys())
-        self._dead_letters = settings.dead_letter_topic
+        self._dead_letters = settings.topic(settings.dead_letter_topic)
 
     async def process(self, records: Sequence[Record]) -> None:
         items = [self._decode(record) for record in records]
@@ -177,7 +177,9 @@ class BatchProcessor:
         env = item.env
         assert env is not None
         handler = self._subscription.handler_for(env.payload)
-        ctx = HandlerContext(uow.connection, uow.outbox, env, self._settings.service)
+        ctx = HandlerContext(
+            uow.connection, uow.outbox, env, self._settings.service, self._settings.topic
+        )
         reply_payload = await handler(ctx, env.payload)
         if reply_payload is None:
             return inbox.InboxEntry(env.message_id, env.type, env.correlation_id, "applied")

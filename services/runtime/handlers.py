@@ -26,11 +26,13 @@ class HandlerContext(Generic[M]):
         outbox: OutboxWriter,
         message: Envelope[M],
         producer: str,
+        topic_name: Callable[[str], str] = str,
     ) -> None:
         self.connection = connection
         self.message = message
         self._outbox = outbox
         self._producer = producer
+        self._topic_name = topic_name
         self._emitted = 0
 
     def publish(
@@ -44,18 +46,19 @@ class HandlerContext(Generic[M]):
         correlation_id: uuid.UUID | None = None,
     ) -> Envelope[Any]:
         """Emit a message caused by the one being handled, atomically with the handler's
-        state change. Without an explicit id, the id derives from the cause, so a retried
-        transaction emits the very same message."""
+        state change. `topic` and `reply_to` are logical names (schemas/topics.py). Without
+        an explicit id, the id derives from the cause, so a retried transaction emits the
+        very same message."""
         self._emitted += 1
         env = envelope(
             payload,
             producer=self._producer,
             correlation_id=correlation_id or self.message.correlation_id,
             causation_id=self.message.message_id,
-            reply_to=reply_to,
+            reply_to=self._topic_name(reply_to) if reply_to else None,
             message_id=message_id or derive_id(self.message.message_id, "emit", str(self._emitted)),
         )
-        self._outbox.add(topic, key, env)
+        self._outbox.add(self._topic_name(topic), key, env)
         return env
 
 

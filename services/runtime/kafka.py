@@ -70,11 +70,11 @@ def subscribe_batches(
     topic: str,
     callback: BatchCallback,
 ) -> None:
-    """Consume `topic` in batches with the service's consumer group; `callback` must return
-    only when every record is dealt with (applied, replayed or dead-lettered)."""
+    """Consume the logical `topic` in batches with the service's consumer group; `callback`
+    must return only when every record is dealt with (applied, replayed or dead-lettered)."""
 
     @broker.subscriber(
-        topic,
+        settings.topic(topic),
         group_id=settings.consumer_group,
         batch=True,
         max_records=settings.batch_max_records,
@@ -83,7 +83,7 @@ def subscribe_batches(
         ack_policy=AckPolicy.MANUAL,
         parser=_parse_keeping_records,
         decoder=_no_decode,
-        title=f"{settings.service}:{topic}",
+        title=f"{settings.service}:{settings.topic(topic)}",
     )
     async def on_batch(message: KafkaMessage) -> None:
         await callback([Record.from_consumer_record(r) for r in message.raw_message])

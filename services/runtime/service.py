@@ -53,7 +53,10 @@ class Service:
         self._processors: dict[str, BatchProcessor] = {}
         for subscription in self.subscriptions:
             subscribe_batches(
-                self.broker, settings, subscription.topic, self._callback(subscription)
+                self.broker,
+                settings,
+                settings.topic(subscription.topic),
+                self._callback(subscription),
             )
 
     @property

@@ -24,6 +24,9 @@ class ServiceSettings(BaseSettings):
     db_pool_min: int = 2
     db_pool_max: int = 10
 
+    topic_namespace: str = Field(default="", pattern=r"^([a-z0-9][a-z0-9_-]*)?$")
+    """Prefix of every topic name ("<namespace>.<topic>"): lets tests and parallel
+    environments share one broker. Empty in production."""
     dead_letter_topic: str = ""
     """Defaults to "<service>.dlq" from the topic registry."""
     consumer_group: str = ""
@@ -56,6 +59,10 @@ class ServiceSettings(BaseSettings):
         if not self.consumer_group:
             object.__setattr__(self, "consumer_group", self.service)
         return self
+
+    def topic(self, name: str) -> str:
+        """The broker's name for the logical topic `name` (a schemas/topics.py name)."""
+        return f"{self.topic_namespace}.{name}" if self.topic_namespace else name
 
     @property
     def client_id(self) -> str:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
-import asyncpg
 import pytest
 
-from services.runtime.migrate import upgrade_async
+from tests.support.environment import (
+    Environment,
+    copy_database,
+    drop_database,
+    drop_templates,
+    migrated_template,
+)
 from tests.support.servers import Servers, find_servers
-
-
-def with_database(dsn: str, name: str) -> str:
-    base, _, _ = dsn.rpartition("/")
-    return f"{base}/{name}"
 
 
 @pytest.fixture(scope="session")
@@ -24,29 +24,27 @@ def servers() -> Iterator[Servers]:
         yield found
 
 
-@pytest.fixture(scope="session")
-async def counter_template(servers: Servers) -> AsyncIterator[str]:
-    """A database migrated once (runtime + counter service) that each test copies."""
-    from tests.support.counter.service import MIGRATIONS
-
-    name = f"tmpl_counter_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(servers.postgres_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await upgrade_async(with_database(servers.postgres_dsn, name), MIGRATIONS)
-        yield name
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+@pytest.fixture(scope="session", autouse=True)
+async def _drop_templates_at_exit(servers: Servers) -> AsyncIterator[None]:
+    yield
+    await drop_templates(servers)
 
 
 @pytest.fixture
-async def counter_db(servers: Servers, counter_template: str) -> AsyncIterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(servers.postgres_dsn)
+async def counter_db(servers: Servers) -> AsyncIterator[str]:
+    """A fresh database of the test-only counter service (runtime + counter tables)."""
+    from tests.support.counter.service import MIGRATIONS
+
+    dsn = await copy_database(servers, await migrated_template(servers, "counter", MIGRATIONS))
+    yield dsn
+    await drop_database(servers, dsn)
+
+
+@pytest.fixture
+async def platform(servers: Servers, tmp_path: Path) -> AsyncIterator[Environment]:
+    """An isolated environment: its own topic namespace and service databases."""
+    environment = await Environment.create(servers, tmp_path)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{counter_template}"')
-        yield with_database(servers.postgres_dsn, name)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield environment
     finally:
-        await admin.close()
+        await environment.close()

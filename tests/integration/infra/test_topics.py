@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from infra.kafka.topics import apply, raise_on_error
+from infra.kafka.topics import apply, delete_namespace, raise_on_error
 from schemas.topics import TOPICS, topic
 from tests.support.servers import Servers
 
@@ -54,3 +55,28 @@ async def _eventually_checks(bootstrap: str, expected: int) -> bool:
             return True
         await asyncio.sleep(0.1)
     return False
+
+
+async def test_a_namespace_gets_the_whole_registry_and_is_deleted_with_it(
+    servers: Servers,
+) -> None:
+    namespace = f"t{uuid.uuid4().hex[:8]}"
+    assert (
+        await apply(
+            servers.kafka_bootstrap, False, namespace=namespace, partitions=2, verbose=False
+        )
+        == 0
+    )
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka_bootstrap)
+    await admin.start()
+    try:
+        names = set(await admin.list_topics())
+        assert {f"{namespace}.{t.name}" for t in TOPICS} <= names
+        await delete_namespace(servers.kafka_bootstrap, namespace)
+        for _ in range(50):
+            if not any(n.startswith(f"{namespace}.") for n in await admin.list_topics()):
+                break
+            await asyncio.sleep(0.1)
+        assert not any(n.startswith(f"{namespace}.") for n in await admin.list_topics())
+    finally:
+        await admin.close()
