@@ -22,6 +22,7 @@ JARS_STAMP := $(RUN_DIR)/kafka/libs/.resolved
 SERVICES   := kyc issuance fx settlement redemption
 
 .PHONY: help install kafka-jars infra-up infra-down infra-status topics migrate \
+        sanctions-load supply attest \
         test test-unit test-integration lint format snapshots demo bench-relay clean
 
 help: ## List the targets
@@ -105,3 +106,15 @@ bench-relay: install kafka-jars ## Measure the outbox relay's throughput on the 
 
 clean: infra-down ## Stop servers and delete the run folder (all local data)
 	@rm -rf $(RUN_DIR)
+
+# --- operator commands of the services ------------------------------------------------------
+
+sanctions-load: install ## Load a sanctions list (OFAC SDN CSV or UN XML) into KYC: FILE=path
+	@test -n "$(FILE)" || { echo "usage: make sanctions-load FILE=path/to/list" >&2; exit 2; }
+	@$(PY) -m services.kyc.cli sanctions-load "$(FILE)"
+
+supply: install ## Token supply check: minted - burned == balances + holds (issuance)
+	@$(PY) -m services.issuance.cli supply
+
+attest: install ## Reserve attestation report: supply, reserve, coverage, movements, exceptions
+	@$(PY) -m services.settlement.cli attest

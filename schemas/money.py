@@ -158,3 +158,44 @@ class Money(Struct):
 
     def __str__(self) -> str:
         return f"{self.to_decimal():f} {self.currency}"
+
+
+# --- par: one token is one CNH ---------------------------------------------------------
+
+PAR_CURRENCY = "CNH"
+_TOKEN_MINOR_PER_FEN = 10 ** (EXPONENTS[TOKEN] - EXPONENTS[PAR_CURRENCY])
+
+
+def _is_token(money: Money) -> Money:
+    if money.currency != TOKEN:
+        raise ValueError(f"a token amount is in {TOKEN}")
+    return money
+
+
+def _is_par_currency(money: Money) -> Money:
+    if money.currency != PAR_CURRENCY:
+        raise ValueError(f"a reserve amount is in {PAR_CURRENCY}")
+    return money
+
+
+TokenAmount = Annotated[Money, AfterValidator(_is_token)]
+"""An amount of the stablecoin (XCNH, 6 decimals)."""
+
+CnhAmount = Annotated[Money, AfterValidator(_is_par_currency)]
+"""An amount of offshore yuan (CNH, 2 decimals): what backs the tokens."""
+
+
+def par_cnh(tokens: Money) -> Money:
+    """The CNH that `tokens` redeem for at par. Only whole fen redeem: a token amount with
+    dust below 0.01 CNH is refused rather than rounded (no value appears or vanishes)."""
+    _is_token(tokens)
+    fen, dust = divmod(tokens.amount_minor, _TOKEN_MINOR_PER_FEN)
+    if dust:
+        raise ValueError(f"{tokens} is not a whole number of fen (0.01 CNH)")
+    return Money(amount_minor=fen, currency=PAR_CURRENCY)
+
+
+def par_tokens(cnh: Money) -> Money:
+    """The tokens that `cnh` mints at par."""
+    _is_par_currency(cnh)
+    return Money(amount_minor=cnh.amount_minor * _TOKEN_MINOR_PER_FEN, currency=TOKEN)

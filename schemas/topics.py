@@ -65,6 +65,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic("fx.events", "fx", "events", "redemption id"),
     Topic("settlement.bank-notifications", "settlement", "ingress", "bank reference"),
     Topic("settlement.commands", "settlement", "commands", "redemption id"),
+    Topic("settlement.replies", "settlement", "replies", "deposit id"),
     Topic("settlement.events", "settlement", "events", "account or redemption id"),
     Topic("redemption.requests", "redemption", "ingress", "redemption id"),
     Topic("redemption.replies", "redemption", "replies", "redemption id"),

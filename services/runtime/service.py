@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from faststream import FastStream
 
@@ -29,6 +30,10 @@ from services.runtime.settings import ServiceSettings
 
 log = get_logger(__name__)
 
+BackgroundTask = Callable[["Service"], Coroutine[Any, Any, None]]
+"""A coroutine run for the service's lifetime once its pool is open (a watchdog, a
+reconciliation loop); it is cancelled at shutdown and must survive its own errors."""
+
 
 class Service:
     def __init__(
@@ -38,8 +43,10 @@ class Service:
         migrations: Path | None = None,
         *,
         relay: bool = True,
+        tasks: Sequence[BackgroundTask] = (),
     ) -> None:
         self.settings = settings
+        self.tasks = list(tasks)
         self.subscriptions = list(subscriptions)
         self.migrations = migrations
         self.relay_enabled = relay
@@ -53,10 +60,7 @@ class Service:
         self._processors: dict[str, BatchProcessor] = {}
         for subscription in self.subscriptions:
             subscribe_batches(
-                self.broker,
-                settings,
-                settings.topic(subscription.topic),
-                self._callback(subscription),
+                self.broker, settings, subscription.topic, self._callback(subscription)
             )
 
     @property
@@ -82,19 +86,20 @@ class Service:
         self._processors = {
             s.name: BatchProcessor(settings, self._pool, s) for s in self.subscriptions
         }
-        relay_task: asyncio.Task[None] | None = None
+        running: list[asyncio.Task[None]] = []
         producer = create_producer(settings)
         if self.relay_enabled:
             await producer.start()
-            relay_task = asyncio.create_task(Relay(settings, producer).run(), name="outbox-relay")
+            running.append(asyncio.create_task(Relay(settings, producer).run(), name="relay"))
+        running += [asyncio.create_task(task(self), name=task.__name__) for task in self.tasks]
         log.info("service started", topics=[s.topic for s in self.subscriptions])
         try:
             yield
         finally:
-            if relay_task is not None:
-                relay_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await relay_task
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            if self.relay_enabled:
                 await producer.stop()
             await _close(self._pool)
             log.info("service stopped")

@@ -1,0 +1,80 @@
+"""The redemption saga's contracts: requests from the wallet gateway (ingress
+redemption.requests) and outcome events (redemption.events) the requester reads."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import AwareDatetime
+
+from schemas.ids import ReasonCode, Text
+from schemas.message import Message
+from schemas.money import CnhAmount, CurrencyCode, Money, TokenAmount
+from schemas.rates import RateStr
+from schemas.settlement import BankAccount
+
+
+class QuoteRedemption(Message):
+    """Ask the price of a cross-currency redemption before committing to it."""
+
+    TYPE = "redemption.quote_redemption"
+    redemption_id: uuid.UUID
+    customer_id: uuid.UUID
+    wallet_id: uuid.UUID
+    amount: TokenAmount
+    payout_currency: CurrencyCode
+
+
+class RedemptionQuoted(Message):
+    """Disclosed to the customer before they commit: what they pay, get, and the fee."""
+
+    TYPE = "redemption.quoted"
+    redemption_id: uuid.UUID
+    quote_id: uuid.UUID
+    amount: TokenAmount
+    payout: Money
+    rate: RateStr
+    fee: CnhAmount
+    expires_at: AwareDatetime
+
+
+class Redeem(Message):
+    """Redeem `amount` tokens and pay the holder in `payout_currency`. The redemption id is
+    the idempotency key: a repeated request gets the same outcome. `quote_id` (from
+    RedemptionQuoted) is required unless the payout currency is CNH."""
+
+    TYPE = "redemption.redeem"
+    redemption_id: uuid.UUID
+    customer_id: uuid.UUID
+    wallet_id: uuid.UUID
+    amount: TokenAmount
+    payout_currency: CurrencyCode
+    quote_id: uuid.UUID | None = None
+    beneficiary: BankAccount
+
+
+class RedemptionCompleted(Message):
+    TYPE = "redemption.completed"
+    redemption_id: uuid.UUID
+    burned: TokenAmount
+    paid: Money
+    completed_at: AwareDatetime
+
+
+class RedemptionFailed(Message):
+    """Ended without payout; every step before it was compensated (tokens back in the
+    wallet, conversion reversed, limit released)."""
+
+    TYPE = "redemption.failed"
+    redemption_id: uuid.UUID
+    reason: ReasonCode
+    detail: Text
+
+
+class RedemptionNeedsReview(Message):
+    """Parked for an operator: the outcome could not be decided automatically."""
+
+    TYPE = "redemption.needs_review"
+    redemption_id: uuid.UUID
+    reason: ReasonCode
+    detail: Text
