@@ -104,10 +104,11 @@ class Environment:
     def topic(self, name: str) -> str:
         return f"{self.namespace}.{name}"
 
-    async def database(self, service: str) -> str:
-        """The service's database in this environment (created on first use, migrated)."""
+    async def database(self, service: str, *migrations: Path) -> str:
+        """The service's database in this environment (created on first use, migrated with
+        the service's own migrations, or `migrations` for a test-only service)."""
         if service not in self.databases:
-            template = await migrated_template(self.servers, service)
+            template = await migrated_template(self.servers, service, *migrations)
             self.databases[service] = await copy_database(self.servers, template)
         return self.databases[service]
 
@@ -121,14 +122,13 @@ class Environment:
             **overrides,
         }
 
-    async def start(self, service: str, instance: str = "0", **overrides: str) -> ServiceProcess:
-        """Start `python -m services.<service>` and wait until it consumes."""
+    async def start(
+        self, service: str, instance: str = "0", *, module: str = "", **overrides: str
+    ) -> ServiceProcess:
+        """Start `python -m services.<service>` (or `module`) and wait until it consumes."""
         env = await self.service_env(service, CNH_INSTANCE=instance, **overrides)
-        process = ServiceProcess(
-            f"services.{service}",
-            env,
-            self.log_dir / f"{service}-{instance}-{len(self.processes)}.log",
-        )
+        log = self.log_dir / f"{service}-{instance}-{len(self.processes)}.log"
+        process = ServiceProcess(module or f"services.{service}", env, log)
         self.processes.append(process)
         process.start()
         await process.wait_started()

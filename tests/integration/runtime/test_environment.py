@@ -1,0 +1,45 @@
+"""The isolated test environment itself: a service started in a namespace consumes, replies
+and dead-letters inside that namespace only."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from schemas import envelope
+from tests.integration.runtime.conftest import DEAD_LETTERS, REPLIES
+from tests.support.counter.contracts import Add
+from tests.support.counter.service import MIGRATIONS
+from tests.support.environment import Environment
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_service_in_a_namespace_talks_only_to_its_namespace(platform: Environment) -> None:
+    await platform.database("counter", MIGRATIONS)
+    await platform.start(
+        "counter",
+        module="tests.support.counter.service",
+        CNH_TEST_COMMANDS_TOPIC="kyc.commands",  # logical names: the namespace is added
+        CNH_TEST_EVENTS_TOPIC="kyc.events",
+        CNH_DEAD_LETTER_TOPIC="kyc.dlq",
+    )
+    command = envelope(
+        Add(account="ns", amount=3),
+        producer="test",
+        correlation_id=uuid.uuid4(),
+        reply_to=platform.topic("redemption.replies"),
+    )
+    await platform.send("kyc.commands", "ns", command)
+    await platform.send_raw("kyc.commands", [(b"ns", b"not json")])
+
+    reply = REPLIES.decode((await platform.read("redemption.replies", bool))[0].value)
+    letter = DEAD_LETTERS.decode((await platform.read("kyc.dlq", bool))[0].value)
+    events = await platform.read("kyc.events", bool)
+
+    assert reply.payload.total == 3
+    assert letter.payload.source_topic == platform.topic("kyc.commands")
+    assert len(events) == 1
+    rows = await platform.query("counter", "SELECT total FROM counters")
+    assert [r["total"] for r in rows] == [3]
