@@ -1,0 +1,94 @@
+"""What the saga knows about one redemption: the request, where it stands, what it got."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from schemas.money import Money, par_cnh
+from schemas.settlement import BankAccount
+
+
+class Status(StrEnum):
+    RUNNING = "RUNNING"
+    """Forward steps, up to and including the payout."""
+    RECONCILING = "RECONCILING"
+    """The payout's outcome is unknown: its status is being queried."""
+    COMPENSATING = "COMPENSATING"
+    """Undoing the steps taken, newest first."""
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    """Compensated: every movement before the failure undone."""
+    NEEDS_REVIEW = "NEEDS_REVIEW"
+    """Parked for an operator with the reason."""
+
+
+TERMINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.NEEDS_REVIEW})
+
+Phase = Literal["do", "undo", "query"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Request(_Model):
+    """A validated redeem request; the redemption id is the saga's id and idempotency key."""
+
+    redemption_id: uuid.UUID
+    customer_id: uuid.UUID
+    wallet_id: uuid.UUID
+    amount: Money
+    payout_currency: str
+    quote_id: uuid.UUID | None
+    beneficiary: BankAccount
+
+    @property
+    def par_value(self) -> Money:
+        return par_cnh(self.amount)
+
+    @property
+    def converts(self) -> bool:
+        return self.payout_currency != self.par_value.currency
+
+
+class Failure(_Model):
+    reason: str
+    detail: str
+
+
+class Results(_Model):
+    """What the steps returned, for the next steps and for the timeline."""
+
+    reservation_id: uuid.UUID | None = None
+    hold_id: uuid.UUID | None = None
+    conversion_id: uuid.UUID | None = None
+    payout_id: uuid.UUID | None = None
+    paid: Money | None = None
+    burn_id: uuid.UUID | None = None
+
+
+class Saga(_Model):
+    request: Request
+    status: Status
+    step: int
+    """Index into the saga definition of the step being done, undone or queried."""
+    phase: Phase
+    attempt: int
+    """Sends of the pending command so far (a re-send keeps the command id)."""
+    pending: uuid.UUID | None
+    """The id of the command whose reply is awaited: other replies are stale."""
+    deadline: dt.datetime | None
+    started: tuple[int, ...] = ()
+    """Steps whose forward command was sent (in flight or done): what compensation undoes."""
+    to_undo: tuple[int, ...] = ()
+    failure: Failure | None = None
+    results: Results = Results()
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
