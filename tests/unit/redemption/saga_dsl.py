@@ -10,7 +10,7 @@ from schemas.fx import ConversionExecuted
 from schemas.issuance import Burned, HoldPlaced
 from schemas.kyc import Eligible
 from schemas.money import Money, par_cnh
-from schemas.settlement import BankAccount, PayoutSent, PayoutStatus, ReserveReleased
+from schemas.settlement import BankAccount, PayoutSent, PayoutState, PayoutStatus, ReserveReleased
 from services.redemption.domain.decide import Decision, Send, Timing, on_deadline, on_reply, start
 from services.redemption.domain.state import Request, Saga, Status
 
