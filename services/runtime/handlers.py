@@ -61,6 +61,12 @@ class HandlerContext(Generic[M]):
         self._outbox.add(self._topic_name(topic), key, env)
         return env
 
+    def republish(self, topic: str, key: str | bytes | None, value: bytes) -> None:
+        """Publish a stored message again, byte for byte (its id unchanged): the same
+        outcome for a repeated request. `topic` is a logical name."""
+        raw_key = key.encode() if isinstance(key, str) else key
+        self._outbox.add_encoded(self._topic_name(topic), raw_key, value)
+
 
 Handler = Callable[[HandlerContext[Any], Any], Awaitable[Message | None]]
 

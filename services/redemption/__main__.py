@@ -1,0 +1,23 @@
+"""`python -m services.redemption`: the saga orchestrator as its own process."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from services.redemption.handlers import build
+from services.redemption.settings import RedemptionSettings
+from services.redemption.watchdog import watchdog
+from services.runtime.service import Service
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def main() -> None:
+    settings = RedemptionSettings(service="redemption")
+    service = Service(settings, build(settings.timing), MIGRATIONS, tasks=[watchdog])
+    asyncio.run(service.run())
+
+
+if __name__ == "__main__":
+    main()

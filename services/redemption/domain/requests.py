@@ -1,0 +1,81 @@
+"""What a redeem request must satisfy before the saga starts, and the refusal otherwise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Protocol
+
+from schemas.money import par_cnh
+from schemas.redemption import RedemptionFailed
+from services.redemption.domain.decide import Decision, Entry
+from services.redemption.domain.state import Failure, Request, Saga, Status
+
+
+class QuoteSeen(Protocol):
+    """The quote request this service forwarded to FX for a redemption, as stored."""
+
+    @property
+    def customer_id(self) -> uuid.UUID: ...
+    @property
+    def wallet_id(self) -> uuid.UUID: ...
+    @property
+    def amount_minor(self) -> int: ...
+    @property
+    def payout_currency(self) -> str: ...
+    @property
+    def quote_id(self) -> uuid.UUID | None: ...
+    @property
+    def status(self) -> str: ...
+
+
+def validate(request: Request, quote: QuoteSeen | None) -> Failure | None:
+    if request.amount.amount_minor == 0:
+        return Failure(reason="invalid_amount", detail="nothing to redeem")
+    try:
+        par_cnh(request.amount)
+    except ValueError as exc:
+        return Failure(reason="invalid_amount", detail=str(exc))
+    if not request.converts:
+        return None
+    if request.quote_id is None:
+        return Failure(
+            reason="quote_required",
+            detail=f"a {request.payout_currency} payout needs a firm quote first",
+        )
+    if quote is None or quote.status != "quoted" or quote.quote_id != request.quote_id:
+        return Failure(
+            reason="quote_unknown", detail="no firm quote of this service matches this redemption"
+        )
+    asked = (quote.customer_id, quote.wallet_id, quote.amount_minor, quote.payout_currency)
+    given = (
+        request.customer_id,
+        request.wallet_id,
+        request.amount.amount_minor,
+        request.payout_currency,
+    )
+    if asked != given:
+        return Failure(reason="quote_mismatch", detail="the request differs from what was quoted")
+    return None
+
+
+def refuse(request: Request, failure: Failure, now: dt.datetime) -> Decision:
+    """A saga that ends before it starts: recorded, so a repeat gets the same answer."""
+    saga = Saga(
+        request=request,
+        status=Status.FAILED,
+        step=0,
+        phase="do",
+        attempt=0,
+        pending=None,
+        deadline=None,
+        failure=failure,
+    )
+    outcome = RedemptionFailed(
+        redemption_id=request.redemption_id, reason=failure.reason, detail=failure.detail
+    )
+    return Decision(
+        saga,
+        outcome=outcome,
+        log=(Entry("refused", "request", f"{failure.reason}: {failure.detail}"),),
+    )

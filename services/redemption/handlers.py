@@ -1,0 +1,180 @@
+"""The saga's entrypoints: redeem and quote requests from the wallet gateway, and the
+replies of the services it commands. Thin: validate, load, decide, carry out."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from schemas import Message, Rejected, derive_id
+from schemas.fx import (
+    ConversionExecuted,
+    ConversionRejected,
+    ConversionReversed,
+    QuoteIssued,
+    QuoteRejected,
+    RequestQuote,
+    ReversalRejected,
+)
+from schemas.issuance import (
+    Burned,
+    BurnRejected,
+    HoldPlaced,
+    HoldRejected,
+    HoldReleased,
+    ReleaseRejected,
+)
+from schemas.kyc import Eligible, Ineligible, ReservationReleased
+from schemas.money import TOKEN, Money, par_cnh
+from schemas.redemption import QuoteRedemption, Redeem, RedemptionFailed, RedemptionQuoted
+from schemas.settlement import (
+    PayoutOutcomeUnknown,
+    PayoutRejected,
+    PayoutSent,
+    PayoutStatus,
+    ReserveReleased,
+)
+from services.redemption import repository
+from services.redemption.domain.decide import Decision, Timing, on_reply, start
+from services.redemption.domain.requests import refuse, validate
+from services.redemption.domain.state import Request
+from services.redemption.saga_runner import EVENTS, REPLIES, carry_out, outcome_id
+from services.runtime.handlers import HandlerContext, Subscription
+from services.runtime.logging import get_logger
+
+log = get_logger(__name__)
+
+SAGA_REPLIES: tuple[type[Message], ...] = (
+    Eligible, Ineligible, ReservationReleased,
+    HoldPlaced, HoldRejected, HoldReleased, ReleaseRejected, Burned, BurnRejected,
+    ConversionExecuted, ConversionRejected, ConversionReversed, ReversalRejected,
+    PayoutSent, PayoutRejected, PayoutOutcomeUnknown, PayoutStatus, ReserveReleased,
+    Rejected,
+)  # fmt: skip
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def build(timing: Timing) -> list[Subscription]:
+    requests = Subscription("redemption.requests")
+    replies = Subscription(REPLIES)
+
+    @requests.handles(Redeem)
+    async def redeem(ctx: HandlerContext[Redeem], command: Redeem) -> None:
+        now = _now()
+        request = Request(
+            redemption_id=command.redemption_id,
+            customer_id=command.customer_id,
+            wallet_id=command.wallet_id,
+            amount=command.amount,
+            payout_currency=command.payout_currency,
+            quote_id=command.quote_id,
+            beneficiary=command.beneficiary,
+        )
+        quote = await repository.quote_request(ctx.connection, command.redemption_id)
+        problem = validate(request, quote)
+        decision = refuse(request, problem, now) if problem else start(request, now, timing)
+        if not await repository.insert(ctx.connection, decision.saga):
+            await _repeat(ctx, command)
+            return
+        await carry_out(ctx.connection, decision, ctx, now)
+
+    @requests.handles(QuoteRedemption)
+    async def quote(ctx: HandlerContext[QuoteRedemption], command: QuoteRedemption) -> None:
+        rid = command.redemption_id
+        known = await repository.quote_request(ctx.connection, rid)
+        if known is not None:
+            if known.outcome is not None:
+                ctx.republish(EVENTS, str(rid), known.outcome)  # same question, same answer
+            return
+        try:
+            sell = par_cnh(command.amount)
+        except ValueError as exc:
+            failed = RedemptionFailed(redemption_id=rid, reason="invalid_amount", detail=str(exc))
+            ctx.publish(EVENTS, str(rid), failed, correlation_id=rid)
+            return
+        await repository.insert_quote_request(
+            ctx.connection,
+            rid,
+            command.customer_id,
+            command.wallet_id,
+            command.amount.amount_minor,
+            command.payout_currency,
+        )
+        ask = RequestQuote(redemption_id=rid, sell=sell, buy_currency=command.payout_currency)
+        ctx.publish(
+            "fx.commands",
+            str(rid),
+            ask,
+            correlation_id=rid,
+            reply_to=REPLIES,
+            message_id=derive_id(rid, "quote"),
+        )
+
+    async def quoted(ctx: HandlerContext[Message], reply: Message) -> None:
+        rid = ctx.message.correlation_id
+        known = await repository.quote_request(ctx.connection, rid)
+        if known is None or known.status != "requested":
+            log.info("quote reply for no open quote request; ignored", reply=reply.TYPE)
+            return
+        if isinstance(reply, QuoteIssued):
+            event: Message = RedemptionQuoted(
+                redemption_id=rid,
+                quote_id=reply.quote_id,
+                amount=Money(amount_minor=known.amount_minor, currency=TOKEN),
+                payout=reply.buy,
+                rate=reply.rate,
+                fee=reply.fee,
+                expires_at=reply.expires_at,
+            )
+            quote_id, status = reply.quote_id, "quoted"
+        else:
+            reason = getattr(reply, "reason", "rejected")
+            event = RedemptionFailed(
+                redemption_id=rid,
+                reason=f"quote_{reason}",
+                detail=str(getattr(reply, "detail", "")),
+            )
+            quote_id, status = None, "rejected"
+        env = ctx.publish(
+            EVENTS,
+            str(rid),
+            event,
+            correlation_id=rid,
+            message_id=derive_id(rid, "quote", "outcome"),
+        )
+        await repository.settle_quote(ctx.connection, rid, quote_id, status, env.to_bytes())
+
+    replies.handles(QuoteIssued)(quoted)
+    replies.handles(QuoteRejected)(quoted)
+
+    async def step_reply(ctx: HandlerContext[Message], reply: Message) -> None:
+        rid = ctx.message.correlation_id
+        saga = await repository.lock(ctx.connection, rid)
+        if saga is None:
+            if isinstance(reply, Rejected):  # FX's runtime refused our quote request
+                await quoted(ctx, reply)
+                return
+            log.warning("reply for an unknown redemption; ignored", reply=reply.TYPE)
+            return
+        now = _now()
+        decision: Decision = on_reply(saga, ctx.message.causation_id, reply, now, timing)
+        await carry_out(ctx.connection, decision, ctx, now)
+
+    for reply_type in SAGA_REPLIES:
+        replies.handles(reply_type)(step_reply)
+
+    return [requests, replies]
+
+
+async def _repeat(ctx: HandlerContext[Redeem], command: Redeem) -> None:
+    """A repeated request: no second saga; a finished one answers with the same outcome."""
+    rid = command.redemption_id
+    outcome = await repository.outcome_of(ctx.connection, rid)
+    if outcome is not None:
+        ctx.republish(EVENTS, str(rid), outcome)
+    log.info("repeated redeem request", finished=outcome is not None)
+
+
+__all__ = ["build", "outcome_id"]

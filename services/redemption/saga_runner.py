@@ -1,0 +1,64 @@
+"""Carries out the saga's decisions: persists the new state and timeline, sends the
+commands and the outcome through the outbox, all in the caller's transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Protocol
+
+from schemas import Envelope, Message, derive_id
+from services.redemption import repository
+from services.redemption.domain.decide import Decision
+from services.runtime.db import Connection
+
+REPLIES = "redemption.replies"
+EVENTS = "redemption.events"
+
+
+class Outlet(Protocol):
+    """Where messages go: a handler's context, or a Publisher outside a handler."""
+
+    def publish(
+        self,
+        topic: str,
+        key: str | bytes,
+        payload: Message,
+        *,
+        correlation_id: uuid.UUID,
+        reply_to: str | None = None,
+        message_id: uuid.UUID | None = None,
+    ) -> Envelope[Any]: ...
+
+    def republish(self, topic: str, key: str | bytes | None, value: bytes) -> None: ...
+
+
+def outcome_id(redemption_id: uuid.UUID) -> uuid.UUID:
+    return derive_id(redemption_id, "outcome")
+
+
+async def carry_out(
+    connection: Connection, decision: Decision, outlet: Outlet, now: dt.datetime
+) -> None:
+    saga = decision.saga
+    redemption_id = saga.request.redemption_id
+    for send in decision.sends:
+        outlet.publish(
+            send.topic,
+            send.key,
+            send.payload,
+            correlation_id=redemption_id,
+            reply_to=REPLIES,
+            message_id=send.message_id,
+        )
+    outcome: bytes | None = None
+    if decision.outcome is not None:
+        outcome = outlet.publish(
+            EVENTS,
+            str(redemption_id),
+            decision.outcome,
+            correlation_id=redemption_id,
+            message_id=outcome_id(redemption_id),
+        ).to_bytes()
+    await repository.save(connection, saga, outcome, now)
+    await repository.log(connection, redemption_id, decision.log, now)

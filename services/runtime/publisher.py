@@ -1,0 +1,52 @@
+"""Publishing through the outbox, for work that is not handling a message: a background
+task (a watchdog, a reconciliation loop) or an operator command.
+
+    async with UnitOfWork(pool) as uow:
+        publisher = Publisher(uow.outbox, settings)
+        publisher.publish("kyc.events", key, CustomerFrozen(...), correlation_id=customer_id)
+        await uow.commit()
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from schemas import Envelope, Message, envelope
+from services.runtime.outbox import OutboxWriter
+from services.runtime.settings import ServiceSettings
+
+
+class Publisher:
+    def __init__(self, outbox: OutboxWriter, settings: ServiceSettings) -> None:
+        self._outbox = outbox
+        self._settings = settings
+
+    def publish(
+        self,
+        topic: str,
+        key: str | bytes,
+        payload: Message,
+        *,
+        correlation_id: uuid.UUID,
+        causation_id: uuid.UUID | None = None,
+        reply_to: str | None = None,
+        message_id: uuid.UUID | None = None,
+    ) -> Envelope[Any]:
+        """`topic` and `reply_to` are logical names (schemas/topics.py). Pass a derived
+        `message_id` whenever the same work may run twice, so its copies are one message."""
+        env = envelope(
+            payload,
+            producer=self._settings.service,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            reply_to=self._settings.topic(reply_to) if reply_to else None,
+            message_id=message_id,
+        )
+        self._outbox.add(self._settings.topic(topic), key, env)
+        return env
+
+    def republish(self, topic: str, key: str | bytes | None, value: bytes) -> None:
+        """Publish a stored message again, byte for byte (its id unchanged)."""
+        raw_key = key.encode() if isinstance(key, str) else key
+        self._outbox.add_encoded(self._settings.topic(topic), raw_key, value)

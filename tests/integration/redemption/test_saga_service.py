@@ -1,0 +1,260 @@
+"""The saga orchestrator as its own process on real Kafka and PostgreSQL, with the other
+services played by a script (tests/support/world.py) through their contracts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from schemas import Codec, Message, envelope
+from schemas.fx import ConversionExecuted, ExecuteConversion, QuoteIssued, RequestQuote
+from schemas.issuance import Burned, BurnHeld, HoldPlaced, HoldReleased, PlaceHold, ReleaseHold
+from schemas.kyc import (
+    CheckEligibility,
+    Eligible,
+    ReleaseReservation,
+    ReservationReleased,
+)
+from schemas.money import Money, par_cnh
+from schemas.redemption import (
+    QuoteRedemption,
+    Redeem,
+    RedemptionCompleted,
+    RedemptionFailed,
+    RedemptionNeedsReview,
+    RedemptionQuoted,
+)
+from schemas.settlement import (
+    BankAccount,
+    PayoutOutcomeUnknown,
+    PayoutSent,
+    PayoutState,
+    PayoutStatus,
+    QueryPayout,
+    ReleaseReserve,
+    ReserveReleased,
+    SendPayout,
+)
+from tests.support.environment import Environment
+from tests.support.world import Answer, World
+
+pytestmark = pytest.mark.integration
+
+OUTCOMES = Codec([RedemptionCompleted, RedemptionFailed, RedemptionNeedsReview, RedemptionQuoted])
+TOKENS = Money(amount_minor=250_000_000, currency="XCNH")  # 250 XCNH
+USD = Money(amount_minor=3_400, currency="USD")
+QUICK = {
+    "CNH_REDEMPTION_STEP_TIMEOUT_S": "3",
+    "CNH_REDEMPTION_MAX_ATTEMPTS": "2",
+    "CNH_REDEMPTION_QUERY_INTERVAL_S": "0.5",
+    "CNH_REDEMPTION_WATCHDOG_INTERVAL_S": "0.1",
+}
+
+
+def cooperative_world() -> dict[type[Message], Answer]:
+    """Every service says yes."""
+    return {
+        CheckEligibility: lambda c: Eligible(
+            redemption_id=c.redemption_id, reservation_id=uuid.uuid4(), tier="standard"
+        ),
+        PlaceHold: lambda c: HoldPlaced(
+            redemption_id=c.redemption_id,
+            hold_id=uuid.uuid4(),
+            wallet_id=c.wallet_id,
+            amount=c.amount,
+        ),
+        RequestQuote: lambda c: QuoteIssued(
+            quote_id=uuid.uuid4(),
+            redemption_id=c.redemption_id,
+            sell=c.sell,
+            buy=USD,
+            rate="0.1360",
+            fee=Money(amount_minor=50, currency="CNH"),
+            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30),
+        ),
+        ExecuteConversion: lambda c: ConversionExecuted(
+            conversion_id=uuid.uuid4(),
+            redemption_id=c.redemption_id,
+            quote_id=c.quote_id,
+            sold=par_cnh(TOKENS),
+            bought=USD,
+            rate="0.1360",
+            fee=Money(amount_minor=50, currency="CNH"),
+        ),
+        SendPayout: lambda c: PayoutSent(
+            redemption_id=c.redemption_id,
+            payout_id=uuid.uuid4(),
+            rail="FPS",
+            bank_reference="FPS-1",
+        ),
+        BurnHeld: lambda c: Burned(
+            redemption_id=c.redemption_id,
+            burn_id=uuid.uuid4(),
+            wallet_id=uuid.uuid4(),
+            amount=TOKENS,
+            supply_after=TOKENS,
+        ),
+        ReleaseReserve: lambda c: ReserveReleased(
+            redemption_id=c.redemption_id, amount=c.amount, reserve_after=c.amount
+        ),
+        ReleaseHold: lambda c: HoldReleased(
+            redemption_id=c.redemption_id, hold_id=None, wallet_id=None, amount=None
+        ),
+        ReleaseReservation: lambda c: ReservationReleased(
+            redemption_id=c.redemption_id, reservation_id=None
+        ),
+    }
+
+
+def redeem(
+    currency: str = "CNH",
+    quote_id: uuid.UUID | None = None,
+    redemption_id: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
+    wallet_id: uuid.UUID | None = None,
+) -> Redeem:
+    return Redeem(
+        redemption_id=redemption_id or uuid.uuid4(),
+        customer_id=customer_id or uuid.uuid4(),
+        wallet_id=wallet_id or uuid.uuid4(),
+        amount=TOKENS,
+        payout_currency=currency,
+        quote_id=quote_id,
+        beneficiary=BankAccount(
+            holder_name="Chan Tai Man",
+            account_number="012-345678-001",
+            bank_code="004",
+            country="HK",
+        ),
+    )
+
+
+async def request(platform: Environment, payload: Message, rid: uuid.UUID) -> None:
+    await platform.send(
+        "redemption.requests", str(rid), envelope(payload, producer="gateway", correlation_id=rid)
+    )
+
+
+async def outcome(platform: Environment, rid: uuid.UUID, kind: type[Message]) -> Any:
+    def arrived(records: list[Any]) -> bool:
+        return any(
+            OUTCOMES.decode(r.value).payload.TYPE == kind.TYPE
+            and OUTCOMES.decode(r.value).correlation_id == rid
+            for r in records
+        )
+
+    records = await platform.read("redemption.events", arrived)
+    found = [OUTCOMES.decode(r.value) for r in records]
+    return next(e for e in found if e.payload.TYPE == kind.TYPE and e.correlation_id == rid)
+
+
+async def test_a_cnh_redemption_completes_and_its_timeline_is_kept(platform: Environment) -> None:
+    await platform.start("redemption", **QUICK)
+    command = redeem("CNH")
+    async with World(platform, cooperative_world()) as world:
+        await request(platform, command, command.redemption_id)
+        done = await outcome(platform, command.redemption_id, RedemptionCompleted)
+
+    assert done.payload.paid == par_cnh(TOKENS)
+    assert [type(c.payload).__name__ for c in world.received] == [
+        "CheckEligibility",
+        "PlaceHold",
+        "SendPayout",
+        "BurnHeld",
+        "ReleaseReserve",
+    ]
+    rows = await platform.query("redemption", "SELECT event, step FROM saga_log ORDER BY id")
+    assert [(r["event"], r["step"]) for r in rows][:2] == [
+        ("command", "eligibility"),
+        ("reply", "eligibility"),
+    ]
+    assert rows[-1]["event"] == "completed"
+
+
+async def test_a_usd_redemption_is_quoted_then_converted_and_paid(platform: Environment) -> None:
+    await platform.start("redemption", **QUICK)
+    ask = QuoteRedemption(
+        redemption_id=uuid.uuid4(),
+        customer_id=uuid.uuid4(),
+        wallet_id=uuid.uuid4(),
+        amount=TOKENS,
+        payout_currency="USD",
+    )
+    rid = ask.redemption_id
+    async with World(platform, cooperative_world()) as world:
+        await request(platform, ask, rid)
+        quoted = await outcome(platform, rid, RedemptionQuoted)
+        command = redeem("USD", quoted.payload.quote_id, rid, ask.customer_id, ask.wallet_id)
+        await request(platform, command, rid)
+        done = await outcome(platform, rid, RedemptionCompleted)
+
+    assert quoted.payload.payout == USD
+    assert done.payload.paid == USD
+    payout = world.commands(SendPayout)[0]
+    assert payout.amount == USD
+    assert payout.par_value == par_cnh(TOKENS)
+
+
+async def test_a_repeated_request_gets_the_same_outcome_and_no_second_saga(
+    platform: Environment,
+) -> None:
+    await platform.start("redemption", **QUICK)
+    command = redeem("CNH")
+    async with World(platform, cooperative_world()) as world:
+        await request(platform, command, command.redemption_id)
+        first = await outcome(platform, command.redemption_id, RedemptionCompleted)
+        await request(platform, command, command.redemption_id)  # a new message, same id
+        records = await platform.read("redemption.events", lambda rs: len(rs) >= 2)
+
+    assert records[1].value == records[0].value
+    assert OUTCOMES.decode(records[1].value).message_id == first.message_id
+    assert len(world.commands(CheckEligibility)) == 1
+
+
+async def test_a_silent_step_is_resent_then_compensated(platform: Environment) -> None:
+    await platform.start("redemption", **QUICK)
+    answers = cooperative_world()
+    answers[PlaceHold] = lambda c: None  # issuance is down
+    command = redeem("CNH")
+    async with World(platform, answers) as world:
+        await request(platform, command, command.redemption_id)
+        failed = await outcome(platform, command.redemption_id, RedemptionFailed)
+
+    assert failed.payload.reason == "step_timeout"
+    holds = world.commands(PlaceHold)
+    assert len(holds) == 2, "sent, then re-sent once"
+    assert [type(c.payload).__name__ for c in world.received][-2:] == [
+        "ReleaseHold",
+        "ReleaseReservation",
+    ]
+
+
+async def test_an_unknown_payout_is_reconciled_by_status_query(platform: Environment) -> None:
+    await platform.start("redemption", **QUICK)
+    answers = cooperative_world()
+    answers[SendPayout] = lambda c: PayoutOutcomeUnknown(
+        redemption_id=c.redemption_id, payout_id=uuid.uuid4(), detail="bank timeout"
+    )
+    queries: Iterator[PayoutState] = iter(["unknown", "settled"])
+    answers[QueryPayout] = lambda c: PayoutStatus(
+        redemption_id=c.redemption_id, payout_id=uuid.uuid4(), state=next(queries), detail=""
+    )
+    command = redeem("CNH")
+    async with World(platform, answers) as world:
+        await request(platform, command, command.redemption_id)
+        await outcome(platform, command.redemption_id, RedemptionCompleted)
+
+    assert len(world.commands(QueryPayout)) == 2
+    assert not world.commands(ReleaseHold), "a pivot is never compensated on doubt"
+
+
+async def test_an_invalid_request_is_refused_with_a_reason(platform: Environment) -> None:
+    await platform.start("redemption", **QUICK)
+    command = redeem("USD")  # no quote
+    await request(platform, command, command.redemption_id)
+    failed = await outcome(platform, command.redemption_id, RedemptionFailed)
+    assert failed.payload.reason == "quote_required"
