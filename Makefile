@@ -22,7 +22,7 @@ JARS_STAMP := $(RUN_DIR)/kafka/libs/.resolved
 SERVICES   := kyc issuance fx settlement redemption
 
 .PHONY: help install kafka-jars infra-up infra-down infra-status topics migrate \
-        sanctions-load supply attest \
+        sanctions-load supply attest up down status saga sagas dlq dlq-replay \
         test test-unit test-integration lint format snapshots demo bench-relay clean
 
 help: ## List the targets
@@ -118,3 +118,30 @@ supply: install ## Token supply check: minted - burned == balances + holds (issu
 
 attest: install ## Reserve attestation report: supply, reserve, coverage, movements, exceptions
 	@$(PY) -m services.settlement.cli attest
+
+# --- running the platform ------------------------------------------------------------------
+
+up: infra-up ## Start every service in the background (REPLICAS=n per service); logs in .run/logs
+	@$(PY) -m infra.platform up
+
+down: ## Stop the services started by 'make up' (servers stay up: make infra-down)
+	@$(PY) -m infra.platform down
+
+status: ## Show servers, services and their last log lines
+	@infra/kafka/kafka.sh status
+	@infra/postgres/pg.sh status
+	@$(PY) -m infra.platform status
+
+saga: install ## One redemption's timeline: every step, command, reply and compensation: ID=uuid
+	@test -n "$(ID)" || { echo "usage: make saga ID=<redemption id>  (latest: make sagas)" >&2; exit 2; }
+	@$(PY) -m services.redemption.cli saga "$(ID)"
+
+sagas: install ## The latest redemptions with their status
+	@$(PY) -m services.redemption.cli list
+
+dlq: install ## List the dead letters of every service, with reasons
+	@$(PY) -m services.runtime.dlq list
+
+dlq-replay: install ## Re-inject dead letters after a fix: ID=uuid (or ALL=1)
+	@test -n "$(ID)$(ALL)" || { echo "usage: make dlq-replay ID=<dead letter id> | ALL=1" >&2; exit 2; }
+	@$(PY) -m services.runtime.dlq replay $(if $(ALL),--all,--id "$(ID)")

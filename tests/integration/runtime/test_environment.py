@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from schemas import envelope
+from services.runtime.dlq import read_letters, replay
 from tests.integration.runtime.conftest import DEAD_LETTERS, REPLIES
 from tests.support.counter.contracts import Add
 from tests.support.counter.service import MIGRATIONS
@@ -43,3 +44,25 @@ async def test_a_service_in_a_namespace_talks_only_to_its_namespace(platform: En
     assert len(events) == 1
     rows = await platform.query("counter", "SELECT total FROM counters")
     assert [r["total"] for r in rows] == [3]
+
+
+async def test_dead_letters_are_listed_and_replayed_to_their_source(platform: Environment) -> None:
+    await platform.database("counter", MIGRATIONS)
+    await platform.start(
+        "counter",
+        module="tests.support.counter.service",
+        CNH_TEST_COMMANDS_TOPIC="kyc.commands",
+        CNH_TEST_EVENTS_TOPIC="kyc.events",
+        CNH_DEAD_LETTER_TOPIC="kyc.dlq",
+    )
+    await platform.send_raw("kyc.commands", [(b"k", b"\x00 not a message")])
+    await platform.read("kyc.dlq", bool)
+
+    letters = await read_letters(platform.servers.kafka_bootstrap, platform.namespace, ["kyc"])
+    assert [item.letter.reason for item in letters] == ["not_json"]
+    await replay(platform.servers.kafka_bootstrap, letters)
+
+    replayed = await platform.read("kyc.commands", lambda records: len(records) >= 2)
+    assert replayed[1].value == replayed[0].value == b"\x00 not a message"
+    assert replayed[1].key == b"k"
+    await platform.read("kyc.dlq", lambda records: len(records) >= 2)  # still not a message

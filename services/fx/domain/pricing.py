@@ -1,0 +1,130 @@
+"""Firm-quote pricing and the re-pricing of a reversal: exact decimal arithmetic.
+
+A quote sells CNH for a payout currency X:
+
+    fee        = max(floor(sell * fee_bps / 10 000), fee_min)          CNH, disclosed
+    net        = sell - fee                                              CNH sold to the LP
+    rate       = floor12(mid * (10 000 - spread_bps) / 10 000)           X per CNH, disclosed
+    buy        = floor_minor(net * rate)                                 X paid to the customer
+    remainder  = net * rate - buy          (0 <= remainder < 1 minor unit of X)
+    spread     = net * mid - net * rate    (the issuer's margin, X)
+
+so that, exactly, `buy + remainder + spread == net * mid` (what the liquidity provider
+delivers at the mid) and `buy + remainder == (sell - fee) * rate`. The fee is rounded down
+(in the customer's favour); the payout is rounded down and its remainder booked to the
+rounding account. Execution uses the quote's stored amounts: the customer never receives
+more, or less, than quoted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Context, Decimal, Inexact, Rounded
+
+from schemas.money import PAR_CURRENCY, PRECISION, Money
+from schemas.rates import MAX_FRACTION_DIGITS, CurrencyPair, convert, rate_decimal
+from services.fx.domain.rates import Refused
+
+_EXACT = Context(prec=PRECISION, traps=[Inexact, Rounded])
+_DIVIDE = Context(prec=PRECISION + 10)
+_RATE_QUANTUM = Decimal(1).scaleb(-MAX_FRACTION_DIGITS)
+_FEN = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class PricingTerms:
+    spread_bps: int
+    fee_bps: int
+    fee_min_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    sell: Money
+    fee: Money
+    net: Money
+    mid: Decimal
+    rate: str
+    """The all-in customer rate (X per CNH) as the strict rate string disclosed."""
+    buy: Money
+    remainder: Decimal
+    spread: Decimal
+
+    @property
+    def from_provider(self) -> Decimal:
+        """What the liquidity provider delivers for `net` at the mid (X, exact)."""
+        return _EXACT.multiply(self.net.to_decimal(), self.mid)
+
+
+def rate_text(value: Decimal) -> str:
+    """A decimal as a strict rate string (no exponent, no trailing zeros)."""
+    text = format(value.normalize(), "f")
+    rate_decimal(text)  # refuses anything the wire would refuse
+    return text
+
+
+def customer_rate(mid: Decimal, spread_bps: int) -> Decimal:
+    """The mid less the spread for selling CNH, rounded down to the rate's last digit."""
+    value = _EXACT.multiply(mid, Decimal(10_000 - spread_bps))
+    return _DIVIDE.divide(value, Decimal(10_000)).quantize(_RATE_QUANTUM, rounding=ROUND_DOWN)
+
+
+def fee_for(sell: Money, terms: PricingTerms) -> Money:
+    proportional = sell.amount_minor * terms.fee_bps // 10_000
+    return Money(amount_minor=max(proportional, terms.fee_min_minor), currency=PAR_CURRENCY)
+
+
+def price(sell: Money, currency: str, mid: Decimal, terms: PricingTerms) -> Pricing | Refused:
+    """The firm quote for selling `sell` CNH for `currency` at reference `mid` (X per CNH)."""
+    if sell.currency != PAR_CURRENCY:
+        raise ValueError(f"quotes sell {PAR_CURRENCY}")
+    fee = fee_for(sell, terms)
+    if fee.amount_minor >= sell.amount_minor:
+        return Refused("too_small", f"the fee {fee} takes all of {sell}")
+    rate = customer_rate(mid, terms.spread_bps)
+    if rate <= 0:
+        return Refused("too_small", f"the mid {mid} leaves no rate after the spread")
+    net = sell - fee
+    text = rate_text(rate)
+    buy, remainder = convert(net, CurrencyPair(base=PAR_CURRENCY, quote=currency), text)
+    if buy.amount_minor == 0:
+        return Refused("too_small", f"{sell} buys less than one minor unit of {currency}")
+    spread = _EXACT.subtract(
+        _EXACT.multiply(net.to_decimal(), mid), _EXACT.multiply(net.to_decimal(), rate)
+    )
+    return Pricing(sell, fee, net, mid, text, buy, remainder, spread)
+
+
+def expiry(
+    now: dt.datetime, requested_s: int | None, default_s: float, max_s: float
+) -> dt.datetime:
+    """The server sets the expiry: the client's wish is honoured up to the maximum."""
+    ttl = min(float(requested_s) if requested_s is not None else default_s, max_s)
+    return now + dt.timedelta(seconds=ttl)
+
+
+@dataclass(frozen=True, slots=True)
+class MarketResult:
+    """What buying the sold CNH back at today's mid costs or earns the issuer, in CNH."""
+
+    loss: Money
+    gain: Money
+
+
+def reprice(net: Money, executed_mid: Decimal, market_mid: Decimal) -> MarketResult:
+    """Buying back `net` CNH at `market_mid` costs `net * market_mid` X; the issuer holds the
+    `net * executed_mid` X the liquidity provider delivered at execution (the customer's
+    payout returned, plus the rounding remainder and the spread). A shortfall is the
+    issuer's loss, converted back to CNH at the market mid and rounded UP to the fen (the
+    issuer bears all of it); a surplus is its gain, rounded DOWN. Neither ever touches the
+    customer's side."""
+    cost = _EXACT.multiply(net.to_decimal(), market_mid)
+    difference = _EXACT.subtract(cost, _EXACT.multiply(net.to_decimal(), executed_mid))
+    in_cnh = _DIVIDE.divide(abs(difference), market_mid)
+    zero = Money.zero(PAR_CURRENCY)
+    if difference > 0:
+        loss, _ = Money.from_decimal(in_cnh.quantize(_FEN, rounding=ROUND_CEILING), PAR_CURRENCY)
+        return MarketResult(loss=loss, gain=zero)
+    gain, _ = Money.from_decimal(in_cnh.quantize(_FEN, rounding=ROUND_FLOOR), PAR_CURRENCY)
+    return MarketResult(loss=zero, gain=gain)

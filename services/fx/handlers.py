@@ -1,0 +1,284 @@
+"""FX's entrypoints: reference rates in, quote / execute / reverse commands answered.
+
+Business refusals are typed replies, never exceptions: the runtime stores them in the inbox,
+so a command refused once stays refused under its id. Per-redemption work is serialised by
+a transaction-scoped lock on the redemption id (replicas may share the partition's history
+after a rebalance) and guarded by unique constraints (one conversion, one reversal, one
+cancellation per redemption).
+
+Execute checks, in order: cancelled (a reversal came first) -> quote_unknown -> quote_foreign
+(bound to another redemption) -> quote_used (this quote executed, or the redemption already
+converted with another quote: one conversion per redemption) -> quote_expired (server clock
+against the quote's `expires_at`) -> exposure_limit (atomic against the open position).
+Execution books the quote's stored amounts: nothing is re-priced between quote and trade.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from schemas import derive_id
+from schemas.fx import (
+    ConversionExecuted,
+    ConversionRejected,
+    ConversionRejectReason,
+    ConversionReversed,
+    ExecuteConversion,
+    QuoteIssued,
+    QuoteRejected,
+    QuoteRejectReason,
+    ReferenceRate,
+    RequestQuote,
+    ReversalRejected,
+    ReverseConversion,
+)
+from schemas.money import PAR_CURRENCY
+from services.fx import repository
+from services.fx.domain.ledger import reversal_movements, trade_movements
+from services.fx.domain.pricing import expiry, price, reprice
+from services.fx.domain.rates import (
+    BookRate,
+    Refused,
+    is_stale,
+    judge_update,
+    payout_currency,
+    per_cnh,
+)
+from services.fx.settings import FxSettings
+from services.runtime.handlers import HandlerContext, Subscription
+from services.runtime.logging import get_logger
+
+log = get_logger(__name__)
+
+EVENTS = "fx.events"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def build_subscriptions(settings: FxSettings) -> list[Subscription]:
+    rates = Subscription("fx.rates")
+    commands = Subscription("fx.commands")
+
+    @rates.handles(ReferenceRate)
+    async def on_reference_rate(ctx: HandlerContext[ReferenceRate], rate: ReferenceRate) -> None:
+        currency = payout_currency(rate.pair)
+        if isinstance(currency, Refused):
+            log.warning("reference rate ignored", pair=str(rate.pair), reason=currency.reason)
+            return None
+        try:
+            value = per_cnh(rate.pair, rate.mid)
+        except ValueError as exc:
+            log.warning("reference rate ignored", pair=str(rate.pair), reason=str(exc))
+            return None
+        candidate = BookRate(currency, value, rate.as_of)
+        await repository.lock_currency(ctx.connection, currency)
+        current = await repository.book_rate(ctx.connection, currency)
+        refusal = judge_update(
+            current.rate if current else None, candidate, utc_now(), settings.rate_bounds
+        )
+        update_id = await repository.record_rate_update(
+            ctx.connection,
+            pair=str(rate.pair),
+            mid=rate.mid,
+            rate=candidate,
+            source=rate.source,
+            message_id=ctx.message.message_id,
+            refusal=(refusal.reason, refusal.detail) if refusal else None,
+        )
+        if refusal is not None:
+            log.warning("reference rate refused", reason=refusal.reason, detail=refusal.detail)
+            return None
+        await repository.set_book_rate(ctx.connection, candidate, update_id)
+        log.info("reference rate accepted", currency=currency, per_cnh=str(value))
+        return None
+
+    @commands.handles(RequestQuote)
+    async def request_quote(
+        ctx: HandlerContext[RequestQuote], command: RequestQuote
+    ) -> QuoteIssued | QuoteRejected:
+        def refuse(reason: QuoteRejectReason, detail: str) -> QuoteRejected:
+            return QuoteRejected(redemption_id=command.redemption_id, reason=reason, detail=detail)
+
+        now = utc_now()
+        currency = command.buy_currency
+        entry = (
+            None
+            if currency == PAR_CURRENCY
+            else await repository.book_rate(ctx.connection, currency)
+        )
+        if entry is None:
+            return refuse("unsupported_currency", f"no conversion from CNH to {currency}")
+        if is_stale(entry.rate, now, settings.fx_max_rate_age_s):
+            return refuse(
+                "stale_rate", f"the {currency} rate of {entry.rate.as_of.isoformat()} is too old"
+            )
+        priced = price(command.sell, currency, entry.rate.per_cnh, settings.pricing_terms)
+        if isinstance(priced, Refused):
+            return refuse("too_small", priced.detail)  # pricing refuses nothing else
+        limit = settings.exposure_limit(currency)
+        held = await repository.position(ctx.connection, currency)
+        if held + priced.buy.amount_minor > limit:
+            return refuse("exposure_limit", f"{currency} position would exceed its limit")
+        quote = repository.Quote(
+            quote_id=derive_id(ctx.message.message_id, "quote"),
+            redemption_id=command.redemption_id,
+            sell=priced.sell,
+            fee=priced.fee,
+            buy=priced.buy,
+            rate=priced.rate,
+            mid=priced.mid,
+            remainder=priced.remainder,
+            spread=priced.spread,
+            expires_at=expiry(
+                now, command.ttl_seconds, settings.fx_quote_ttl_s, settings.fx_max_quote_ttl_s
+            ),
+            used=False,
+        )
+        await repository.insert_quote(
+            ctx.connection,
+            quote,
+            rate_update_id=entry.update_id,
+            issued_at=now,
+            command_id=ctx.message.message_id,
+        )
+        issued = QuoteIssued(
+            quote_id=quote.quote_id,
+            redemption_id=quote.redemption_id,
+            sell=quote.sell,
+            buy=quote.buy,
+            rate=quote.rate,
+            fee=quote.fee,
+            expires_at=quote.expires_at,
+        )
+        ctx.publish(EVENTS, str(command.redemption_id), issued)
+        return issued
+
+    @commands.handles(ExecuteConversion)
+    async def execute_conversion(
+        ctx: HandlerContext[ExecuteConversion], command: ExecuteConversion
+    ) -> ConversionExecuted | ConversionRejected:
+        def refuse(reason: ConversionRejectReason, detail: str) -> ConversionRejected:
+            return ConversionRejected(
+                redemption_id=command.redemption_id,
+                quote_id=command.quote_id,
+                reason=reason,
+                detail=detail,
+            )
+
+        conn = ctx.connection
+        now = utc_now()
+        await repository.lock_redemption(conn, command.redemption_id)
+        if await repository.is_cancelled(conn, command.redemption_id):
+            return refuse("cancelled", "the conversion of this redemption was cancelled")
+        quote = await repository.lock_quote(conn, command.quote_id)
+        if quote is None:
+            return refuse("quote_unknown", "no such quote")
+        if quote.redemption_id != command.redemption_id:
+            return refuse("quote_foreign", "the quote was issued for another redemption")
+        if quote.used:
+            return refuse("quote_used", "the quote was already executed")
+        existing = await repository.conversion_of(conn, command.redemption_id)
+        if existing is not None:
+            return refuse(
+                "quote_used",
+                f"the redemption was already converted with quote {existing.quote_id}",
+            )
+        if now >= quote.expires_at:
+            return refuse("quote_expired", f"the quote expired at {quote.expires_at.isoformat()}")
+        currency = quote.buy.currency
+        limit = settings.exposure_limit(currency)
+        if not await repository.grow_position(conn, currency, quote.buy.amount_minor, limit):
+            return refuse("exposure_limit", f"{currency} position would exceed its limit")
+        conversion_id = derive_id(command.redemption_id, "fx.conversion")
+        await repository.insert_conversion(
+            conn, conversion_id, quote, at=now, command_id=ctx.message.message_id
+        )
+        await repository.mark_quote_used(conn, quote.quote_id, now)
+        await repository.post_entry(
+            conn,
+            entry_id=derive_id(conversion_id, "trade"),
+            kind="trade",
+            redemption_id=command.redemption_id,
+            conversion_id=conversion_id,
+            command_id=ctx.message.message_id,
+            movements=trade_movements(quote.trade),
+        )
+        executed = ConversionExecuted(
+            conversion_id=conversion_id,
+            redemption_id=command.redemption_id,
+            quote_id=quote.quote_id,
+            sold=quote.sell,
+            bought=quote.buy,
+            rate=quote.rate,
+            fee=quote.fee,
+        )
+        ctx.publish(EVENTS, str(command.redemption_id), executed)
+        return executed
+
+    @commands.handles(ReverseConversion)
+    async def reverse_conversion(
+        ctx: HandlerContext[ReverseConversion], command: ReverseConversion
+    ) -> ConversionReversed | ReversalRejected:
+        conn = ctx.connection
+        now = utc_now()
+        await repository.lock_redemption(conn, command.redemption_id)
+        conversion = await repository.conversion_of(conn, command.redemption_id)
+        if conversion is None:
+            # The execute may still be in flight: record the cancellation so it is refused.
+            await repository.cancel(
+                conn, command.redemption_id, at=now, command_id=ctx.message.message_id
+            )
+            return ReversalRejected(
+                redemption_id=command.redemption_id,
+                reason="unknown_conversion",
+                detail="nothing was converted; the redemption's conversion is now cancelled",
+            )
+        if conversion.reversed:
+            return ReversalRejected(
+                redemption_id=command.redemption_id,
+                reason="already_reversed",
+                detail=f"conversion {conversion.conversion_id} was already reversed",
+            )
+        quote = await repository.quote_of(conn, conversion.conversion_id)
+        currency = quote.buy.currency
+        entry = await repository.book_rate(conn, currency)
+        # A compensation never waits for the market: the latest mid, even a stale one, prices
+        # the buy-back (its age is recorded with the reversal).
+        market = entry.rate if entry else BookRate(currency, quote.mid, now)
+        if is_stale(market, now, settings.fx_max_rate_age_s):
+            log.warning(
+                "reversal priced at a stale mid", currency=currency, as_of=str(market.as_of)
+            )
+        trade = quote.trade
+        result = reprice(quote.sell - quote.fee, quote.mid, market.per_cnh)
+        reversal = repository.Reversal(
+            conversion_id=conversion.conversion_id,
+            redemption_id=command.redemption_id,
+            returned=quote.sell,
+            market=market,
+            issuer_loss=result.loss,
+            issuer_gain=result.gain,
+        )
+        await repository.insert_reversal(conn, reversal, at=now, command_id=ctx.message.message_id)
+        await repository.post_entry(
+            conn,
+            entry_id=derive_id(conversion.conversion_id, "reversal"),
+            kind="reversal",
+            redemption_id=command.redemption_id,
+            conversion_id=conversion.conversion_id,
+            command_id=ctx.message.message_id,
+            movements=reversal_movements(trade, result),
+        )
+        await repository.shrink_position(conn, currency, quote.buy.amount_minor)
+        reversed_ = ConversionReversed(
+            redemption_id=command.redemption_id,
+            conversion_id=conversion.conversion_id,
+            returned=quote.sell,
+            issuer_loss=result.loss,
+        )
+        ctx.publish(EVENTS, str(command.redemption_id), reversed_)
+        return reversed_
+
+    return [rates, commands]

@@ -1,0 +1,353 @@
+"""FX's SQL: one function per query. Every write happens in the caller's transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from schemas.money import PAR_CURRENCY, Money
+from services.fx.domain.ledger import Movement, Trade
+from services.fx.domain.rates import BookRate
+from services.runtime.db import Connection
+
+# --- locks: writers of one currency's rate, or of one redemption, are serialised -------
+
+
+async def lock_currency(conn: Connection, currency: str) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('fx.rate:' || $1))", currency)
+
+
+async def lock_redemption(conn: Connection, redemption_id: uuid.UUID) -> None:
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('fx.redemption:' || $1))", str(redemption_id)
+    )
+
+
+# --- the rate book ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BookEntry:
+    rate: BookRate
+    update_id: int
+
+
+async def book_rate(conn: Connection, currency: str) -> BookEntry | None:
+    row = await conn.fetchrow(
+        "SELECT per_cnh, as_of, update_id FROM rates WHERE currency = $1", currency
+    )
+    if row is None:
+        return None
+    return BookEntry(BookRate(currency, row["per_cnh"], row["as_of"]), row["update_id"])
+
+
+async def record_rate_update(
+    conn: Connection,
+    *,
+    pair: str,
+    mid: str,
+    rate: BookRate,
+    source: str,
+    message_id: uuid.UUID | None,
+    refusal: tuple[str, str] | None,
+) -> int:
+    update_id: int = await conn.fetchval(
+        """
+        INSERT INTO rate_updates
+            (currency, pair, mid, per_cnh, as_of, source, message_id, accepted, reason, detail)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        RETURNING id
+        """,
+        rate.currency,
+        pair,
+        mid,
+        rate.per_cnh,
+        rate.as_of,
+        source,
+        message_id,
+        refusal is None,
+        refusal[0] if refusal else None,
+        refusal[1] if refusal else None,
+    )
+    return update_id
+
+
+async def set_book_rate(conn: Connection, rate: BookRate, update_id: int) -> None:
+    await conn.execute(
+        """
+        INSERT INTO rates (currency, per_cnh, as_of, update_id) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (currency) DO UPDATE
+           SET per_cnh = EXCLUDED.per_cnh, as_of = EXCLUDED.as_of, update_id = EXCLUDED.update_id
+        """,
+        rate.currency,
+        rate.per_cnh,
+        rate.as_of,
+        update_id,
+    )
+
+
+# --- quotes -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    quote_id: uuid.UUID
+    redemption_id: uuid.UUID
+    sell: Money
+    fee: Money
+    buy: Money
+    rate: str
+    mid: Decimal
+    remainder: Decimal
+    spread: Decimal
+    expires_at: dt.datetime
+    used: bool
+
+    @property
+    def trade(self) -> Trade:
+        return Trade(
+            currency=self.buy.currency,
+            fee_minor=self.fee.amount_minor,
+            net_minor=self.sell.amount_minor - self.fee.amount_minor,
+            buy_minor=self.buy.amount_minor,
+            remainder=self.remainder,
+            spread=self.spread,
+        )
+
+
+async def insert_quote(
+    conn: Connection,
+    quote: Quote,
+    *,
+    rate_update_id: int,
+    issued_at: dt.datetime,
+    command_id: uuid.UUID,
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO quotes (quote_id, redemption_id, sell_minor, fee_minor, currency, buy_minor,
+                            rate, mid, remainder, spread, rate_update_id, issued_at, expires_at,
+                            command_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+        """,
+        quote.quote_id,
+        quote.redemption_id,
+        quote.sell.amount_minor,
+        quote.fee.amount_minor,
+        quote.buy.currency,
+        quote.buy.amount_minor,
+        quote.rate,
+        quote.mid,
+        quote.remainder,
+        quote.spread,
+        rate_update_id,
+        issued_at,
+        quote.expires_at,
+        command_id,
+    )
+
+
+async def lock_quote(conn: Connection, quote_id: uuid.UUID) -> Quote | None:
+    row = await conn.fetchrow("SELECT * FROM quotes WHERE quote_id = $1 FOR UPDATE", quote_id)
+    if row is None:
+        return None
+    return Quote(
+        quote_id=row["quote_id"],
+        redemption_id=row["redemption_id"],
+        sell=Money(amount_minor=row["sell_minor"], currency=PAR_CURRENCY),
+        fee=Money(amount_minor=row["fee_minor"], currency=PAR_CURRENCY),
+        buy=Money(amount_minor=row["buy_minor"], currency=row["currency"]),
+        rate=row["rate"],
+        mid=row["mid"],
+        remainder=row["remainder"],
+        spread=row["spread"],
+        expires_at=row["expires_at"],
+        used=row["used_at"] is not None,
+    )
+
+
+async def mark_quote_used(conn: Connection, quote_id: uuid.UUID, at: dt.datetime) -> None:
+    await conn.execute("UPDATE quotes SET used_at = $2 WHERE quote_id = $1", quote_id, at)
+
+
+# --- conversions, reversals, cancellations ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    conversion_id: uuid.UUID
+    quote_id: uuid.UUID
+    reversed: bool
+
+
+async def conversion_of(conn: Connection, redemption_id: uuid.UUID) -> Conversion | None:
+    row = await conn.fetchrow(
+        """
+        SELECT c.conversion_id, c.quote_id, r.conversion_id IS NOT NULL AS reversed
+          FROM conversions c LEFT JOIN reversals r USING (conversion_id)
+         WHERE c.redemption_id = $1
+        """,
+        redemption_id,
+    )
+    if row is None:
+        return None
+    return Conversion(row["conversion_id"], row["quote_id"], row["reversed"])
+
+
+async def insert_conversion(
+    conn: Connection,
+    conversion_id: uuid.UUID,
+    quote: Quote,
+    *,
+    at: dt.datetime,
+    command_id: uuid.UUID,
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO conversions (conversion_id, redemption_id, quote_id, executed_at, command_id)
+        VALUES ($1, $2, $3, $4, $5)
+        """,
+        conversion_id,
+        quote.redemption_id,
+        quote.quote_id,
+        at,
+        command_id,
+    )
+
+
+async def is_cancelled(conn: Connection, redemption_id: uuid.UUID) -> bool:
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM cancellations WHERE redemption_id = $1)", redemption_id
+    )
+    return found
+
+
+async def cancel(
+    conn: Connection, redemption_id: uuid.UUID, *, at: dt.datetime, command_id: uuid.UUID
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO cancellations (redemption_id, cancelled_at, command_id) VALUES ($1, $2, $3)
+        ON CONFLICT (redemption_id) DO NOTHING
+        """,
+        redemption_id,
+        at,
+        command_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Reversal:
+    conversion_id: uuid.UUID
+    redemption_id: uuid.UUID
+    returned: Money
+    market: BookRate
+    issuer_loss: Money
+    issuer_gain: Money
+
+
+async def insert_reversal(
+    conn: Connection, reversal: Reversal, *, at: dt.datetime, command_id: uuid.UUID
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO reversals (conversion_id, redemption_id, returned_minor, market_per_cnh,
+                               market_as_of, issuer_loss_minor, issuer_gain_minor, reversed_at,
+                               command_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        """,
+        reversal.conversion_id,
+        reversal.redemption_id,
+        reversal.returned.amount_minor,
+        reversal.market.per_cnh,
+        reversal.market.as_of,
+        reversal.issuer_loss.amount_minor,
+        reversal.issuer_gain.amount_minor,
+        at,
+        command_id,
+    )
+
+
+async def quote_of(conn: Connection, conversion_id: uuid.UUID) -> Quote:
+    quote_id = await conn.fetchval(
+        "SELECT quote_id FROM conversions WHERE conversion_id = $1", conversion_id
+    )
+    quote = await lock_quote(conn, quote_id)
+    assert quote is not None  # a foreign key
+    return quote
+
+
+# --- the journal --------------------------------------------------------------------
+
+
+async def post_entry(
+    conn: Connection,
+    *,
+    entry_id: uuid.UUID,
+    kind: str,
+    redemption_id: uuid.UUID,
+    conversion_id: uuid.UUID,
+    command_id: uuid.UUID,
+    movements: Sequence[Movement],
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO journal_entries (entry_id, kind, redemption_id, conversion_id, command_id)
+        VALUES ($1, $2, $3, $4, $5)
+        """,
+        entry_id,
+        kind,
+        redemption_id,
+        conversion_id,
+        command_id,
+    )
+    await conn.executemany(
+        """
+        INSERT INTO movements (entry_id, source, destination, currency, amount, memo)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        """,
+        [
+            (entry_id, str(m.source), str(m.destination), m.currency, m.amount, m.memo)
+            for m in movements
+        ],
+    )
+
+
+# --- open positions -----------------------------------------------------------------
+
+
+async def position(conn: Connection, currency: str) -> int:
+    net: int | None = await conn.fetchval(
+        "SELECT net_minor FROM positions WHERE currency = $1", currency
+    )
+    return net or 0
+
+
+async def grow_position(conn: Connection, currency: str, amount_minor: int, limit: int) -> bool:
+    """Adds to the open position unless that would pass `limit`; atomic across replicas."""
+    await conn.execute(
+        "INSERT INTO positions (currency, net_minor) VALUES ($1, 0) ON CONFLICT DO NOTHING",
+        currency,
+    )
+    grown = await conn.fetchval(
+        """
+        UPDATE positions SET net_minor = net_minor + $2
+         WHERE currency = $1 AND net_minor + $2 <= $3
+        RETURNING net_minor
+        """,
+        currency,
+        amount_minor,
+        limit,
+    )
+    return grown is not None
+
+
+async def shrink_position(conn: Connection, currency: str, amount_minor: int) -> None:
+    await conn.execute(
+        "UPDATE positions SET net_minor = net_minor - $2 WHERE currency = $1",
+        currency,
+        amount_minor,
+    )

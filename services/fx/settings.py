@@ -1,0 +1,100 @@
+"""FX's settings (CNH_FX_* environment variables)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from pydantic import Field, field_validator
+
+from schemas.money import EXPONENTS, PAR_CURRENCY, Money
+from services.fx.domain.pricing import PricingTerms
+from services.fx.domain.rates import RateBounds, parse_seed
+from services.runtime.settings import ServiceSettings
+
+
+class FxSettings(ServiceSettings):
+    fx_seed_rates: str = "CNH/USD=0.1389,CNH/HKD=1.0850,CNH/EUR=0.1280"
+    """Applied at startup for a currency the book has no rate for yet, with as_of = the
+    startup time (fresh for `fx_max_rate_age_s`). Only a bootstrap for development and
+    tests: production must feed fx.rates, or quotes stop once the seed goes stale."""
+    fx_max_rate_age_s: float = Field(default=60.0, gt=0)
+    fx_rate_max_jump_bps: int = Field(default=500, ge=0)
+    fx_rate_max_future_s: float = Field(default=5.0, ge=0)
+
+    fx_spread_bps: int = Field(default=30, ge=0, lt=10_000)
+    fx_fee_bps: int = Field(default=10, ge=0, lt=10_000)
+    fx_fee_min: str = "1.00"
+    """The minimum fee in CNH (a decimal string, whole fen)."""
+
+    fx_quote_ttl_s: float = Field(default=30.0, gt=0)
+    fx_max_quote_ttl_s: float = Field(default=120.0, gt=0)
+
+    fx_exposure_limits: str = "USD=1000000.00,HKD=8000000.00,EUR=1000000.00"
+    """Maximum net open position per payout currency (payout sold by executed, unreversed
+    conversions); a currency not listed has a limit of zero."""
+
+    @field_validator("fx_seed_rates")
+    @classmethod
+    def _seed(cls, value: str) -> str:
+        parse_seed(value)
+        return value
+
+    @field_validator("fx_fee_min")
+    @classmethod
+    def _fee_min(cls, value: str) -> str:
+        _whole_minor(value, PAR_CURRENCY)
+        return value
+
+    @field_validator("fx_exposure_limits")
+    @classmethod
+    def _limits(cls, value: str) -> str:
+        parse_limits(value)
+        return value
+
+    @property
+    def pricing_terms(self) -> PricingTerms:
+        return PricingTerms(
+            spread_bps=self.fx_spread_bps,
+            fee_bps=self.fx_fee_bps,
+            fee_min_minor=_whole_minor(self.fx_fee_min, PAR_CURRENCY),
+        )
+
+    @property
+    def rate_bounds(self) -> RateBounds:
+        return RateBounds(
+            max_jump_bps=self.fx_rate_max_jump_bps,
+            max_future_s=self.fx_rate_max_future_s,
+            max_age_s=self.fx_max_rate_age_s,
+        )
+
+    @property
+    def exposure_limits(self) -> dict[str, int]:
+        return parse_limits(self.fx_exposure_limits)
+
+    def exposure_limit(self, currency: str) -> int:
+        return self.exposure_limits.get(currency, 0)
+
+
+_AMOUNT = re.compile(r"(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,6})?", re.ASCII)
+
+
+def _whole_minor(text: str, currency: str) -> int:
+    if not _AMOUNT.fullmatch(text):
+        raise ValueError(f"{text!r} is not a plain decimal amount")
+    money, remainder = Money.from_decimal(Decimal(text), currency)
+    if remainder:
+        raise ValueError(f"{text} is not a whole number of {currency} minor units")
+    return money.amount_minor
+
+
+def parse_limits(text: str) -> dict[str, int]:
+    """`"USD=1000000.00,HKD=8000000"` -> minor units per currency."""
+    limits: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        currency, sep, amount = item.partition("=")
+        currency = currency.strip()
+        if not sep or currency not in EXPONENTS:
+            raise ValueError(f"exposure limit {item!r}: expected CURRENCY=AMOUNT")
+        limits[currency] = _whole_minor(amount.strip(), currency)
+    return limits

@@ -1,0 +1,144 @@
+"""The FX service as its own process in an isolated environment, and a client playing the
+saga: commands to fx.commands with reply_to redemption.replies, rates to fx.rates."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from aiokafka import ConsumerRecord
+
+from schemas import Codec, Envelope, Message, envelope
+from schemas.fx import (
+    ConversionExecuted,
+    ConversionRejected,
+    ConversionReversed,
+    ExecuteConversion,
+    QuoteIssued,
+    QuoteRejected,
+    ReferenceRate,
+    RequestQuote,
+    ReversalRejected,
+    ReverseConversion,
+)
+from schemas.money import Money
+from schemas.rates import CurrencyPair
+from tests.support.environment import Environment
+
+REPLIES = Codec(
+    [
+        QuoteIssued,
+        QuoteRejected,
+        ConversionExecuted,
+        ConversionRejected,
+        ConversionReversed,
+        ReversalRejected,
+    ]
+)
+EVENTS = Codec([QuoteIssued, ConversionExecuted, ConversionReversed])
+
+
+def cnh(amount: str) -> Money:
+    money, remainder = Money.from_decimal(Decimal(amount), "CNH")
+    assert remainder == 0
+    return money
+
+
+@dataclass
+class FxClient:
+    platform: Environment
+
+    async def start(self, **settings: str) -> None:
+        await self.platform.start("fx", **settings)
+
+    def command(self, payload: Message, redemption_id: uuid.UUID) -> Envelope[Any]:
+        return envelope(
+            payload,
+            producer="redemption",
+            correlation_id=redemption_id,
+            reply_to=self.platform.topic("redemption.replies"),
+        )
+
+    async def send(self, command: Envelope[Any]) -> None:
+        await self.platform.send("fx.commands", str(command.correlation_id), command)
+
+    async def replies_to(self, command: Envelope[Any], count: int = 1) -> list[Envelope[Any]]:
+        """The replies to `command` (its redeliveries included), once `count` arrived."""
+
+        def mine(records: list[ConsumerRecord]) -> list[Envelope[Any]]:
+            decoded = (REPLIES.decode(r.value) for r in records)
+            return [e for e in decoded if e.causation_id == command.message_id]
+
+        records = await self.platform.read("redemption.replies", lambda rs: len(mine(rs)) >= count)
+        return mine(records)
+
+    async def ask(self, payload: Message, redemption_id: uuid.UUID) -> Any:
+        command = self.command(payload, redemption_id)
+        await self.send(command)
+        return (await self.replies_to(command))[0].payload
+
+    async def quote(
+        self, redemption_id: uuid.UUID, sell: str, currency: str = "USD", ttl: int | None = None
+    ) -> Any:
+        request = RequestQuote(
+            redemption_id=redemption_id, sell=cnh(sell), buy_currency=currency, ttl_seconds=ttl
+        )
+        return await self.ask(request, redemption_id)
+
+    async def execute(self, redemption_id: uuid.UUID, quote_id: uuid.UUID) -> Any:
+        command = ExecuteConversion(redemption_id=redemption_id, quote_id=quote_id)
+        return await self.ask(command, redemption_id)
+
+    async def reverse(self, redemption_id: uuid.UUID) -> Any:
+        return await self.ask(ReverseConversion(redemption_id=redemption_id), redemption_id)
+
+    async def send_rate(self, pair: str, mid: str, as_of: dt.datetime | None = None) -> None:
+        base, quote = pair.split("/")
+        rate = ReferenceRate(
+            pair=CurrencyPair(base=base, quote=quote),
+            mid=mid,
+            as_of=as_of or dt.datetime.now(dt.UTC),
+            source="test-feed",
+        )
+        message = envelope(rate, producer="market-data", correlation_id=uuid.uuid4())
+        await self.platform.send("fx.rates", pair, message)
+
+    async def wait_rate_updates(self, count: int, timeout_s: float = 60.0) -> None:
+        """Until `count` feed updates (accepted or refused) are recorded."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            rows = await self.platform.query(
+                "fx", "SELECT count(*) AS n FROM rate_updates WHERE source <> 'seed'"
+            )
+            if rows[0]["n"] >= count:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"fewer than {count} rate updates after {timeout_s} s")
+
+    async def events(self, count: int) -> list[Envelope[Any]]:
+        records = await self.platform.read("fx.events", lambda rs: len(rs) >= count)
+        return [EVENTS.decode(r.value) for r in records]
+
+    async def balances(self) -> dict[tuple[str, str], Any]:
+        rows = await self.platform.query(
+            "fx",
+            """
+            SELECT account, currency, sum(amount) AS balance FROM (
+                SELECT destination AS account, currency, amount FROM movements
+                UNION ALL
+                SELECT source, currency, -amount FROM movements
+            ) legs GROUP BY account, currency
+            """,
+        )
+        return {(r["account"], r["currency"]): r["balance"] for r in rows}
+
+
+@pytest.fixture
+def fx(platform: Environment) -> FxClient:
+    return FxClient(platform)

@@ -1,0 +1,95 @@
+"""The journal: execute + reverse nets to zero per account, except the market result."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from schemas.money import Money
+from services.fx.domain.ledger import (
+    Account,
+    Movement,
+    Trade,
+    balances,
+    reversal_movements,
+    trade_movements,
+)
+from services.fx.domain.pricing import Pricing, price, reprice
+from services.fx.domain.rates import Refused
+from tests.unit.fx.strategies import PAYOUT_CURRENCIES, cnh_amounts, mids, terms
+
+TRADES = st.builds(
+    lambda sell, currency, mid, t: price(sell, currency, mid, t),
+    cnh_amounts(),
+    st.sampled_from(PAYOUT_CURRENCIES),
+    mids(),
+    terms(),
+).filter(lambda p: not isinstance(p, Refused))
+
+
+def trade_of(p: Pricing) -> Trade:
+    return Trade(
+        currency=p.buy.currency,
+        fee_minor=p.fee.amount_minor,
+        net_minor=p.net.amount_minor,
+        buy_minor=p.buy.amount_minor,
+        remainder=p.remainder,
+        spread=p.spread,
+    )
+
+
+def _per_currency_sums(movements: list[Movement]) -> set[Decimal]:
+    sums: dict[str, Decimal] = {}
+    for (_, currency), value in balances(movements).items():
+        sums[currency] = sums.get(currency, Decimal(0)) + value
+    return set(sums.values())
+
+
+@given(TRADES)
+def test_the_customer_is_credited_exactly_the_quoted_payout(p: Pricing) -> None:
+    movements = trade_movements(trade_of(p))
+    book = balances(movements)
+    assert book[(Account.CUSTOMER_CLEARING, p.buy.currency)] == p.buy.to_decimal()
+    assert book[(Account.CUSTOMER_CLEARING, "CNH")] == -p.sell.to_decimal()
+    assert book.get((Account.FEES, "CNH"), 0) == p.fee.to_decimal()
+    assert _per_currency_sums(movements) == {Decimal(0)}  # double entry per currency
+
+
+@given(TRADES, mids())
+def test_execute_then_reverse_nets_to_zero_but_the_market_result(
+    p: Pricing, market_mid: Decimal
+) -> None:
+    trade = trade_of(p)
+    market = reprice(p.net, p.mid, market_mid)
+    movements = trade_movements(trade) + reversal_movements(trade, market)
+    book = balances(movements)
+    result = market.gain.to_decimal() - market.loss.to_decimal()
+    expected = {
+        (Account.ISSUER_PNL, "CNH"): result,
+        (Account.LIQUIDITY_PROVIDER, "CNH"): -result,
+    }
+    for key, value in book.items():
+        assert value == expected.get(key, Decimal(0)), key
+    # the customer's side: returned == sold, payout given back in full
+    returned = sum(
+        m.amount
+        for m in reversal_movements(trade, market)
+        if m.destination == Account.CUSTOMER_CLEARING and m.currency == "CNH"
+    )
+    assert returned == p.sell.to_decimal()
+    assert _per_currency_sums(movements) == {Decimal(0)}
+
+
+@given(st.lists(TRADES, min_size=1, max_size=20))
+def test_rounding_remainders_add_up(trades: list[Pricing]) -> None:
+    movements = [m for p in trades for m in trade_movements(trade_of(p))]
+    book = balances(movements)
+    for currency in {p.buy.currency for p in trades}:
+        mine = [p for p in trades if p.buy.currency == currency]
+        rounding = book.get((Account.ROUNDING, currency), Decimal(0))
+        assert rounding == sum((p.remainder for p in mine), Decimal(0))
+        assert 0 <= rounding < len(mine) * Money(amount_minor=1, currency=currency).to_decimal()
+        paid = book[(Account.CUSTOMER_CLEARING, currency)]
+        assert paid == sum((p.buy.to_decimal() for p in mine), Decimal(0))
