@@ -57,7 +57,11 @@ class ServiceSettings(BaseSettings):
         if not self.dead_letter_topic:
             object.__setattr__(self, "dead_letter_topic", f"{self.service}.dlq")
         if not self.consumer_group:
-            object.__setattr__(self, "consumer_group", self.service)
+            # namespaces share a broker: their groups must not rebalance each other
+            group = (
+                f"{self.topic_namespace}.{self.service}" if self.topic_namespace else self.service
+            )
+            object.__setattr__(self, "consumer_group", group)
         return self
 
     def topic(self, name: str) -> str:

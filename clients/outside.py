@@ -1,0 +1,133 @@
+"""Producers of the platform's ingress topics: onboarding, bank deposits, redemptions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from types import TracebackType
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from schemas import Envelope, Message, envelope
+from schemas.kyc import RegisterWallet
+from schemas.money import Money
+from schemas.redemption import QuoteRedemption, Redeem
+from schemas.settlement import BankAccount, DepositReceived
+
+
+def wallet_challenge(customer_id: uuid.UUID, wallet_id: uuid.UUID, address: str) -> bytes:
+    """What a wallet's key signs to prove control (see schemas.kyc.RegisterWallet)."""
+    return f"cnh-kyc-wallet:{customer_id}:{wallet_id}:{address}".encode()
+
+
+class Outside:
+    """Sends what the outside world sends, to the logical topics of one namespace."""
+
+    def __init__(self, bootstrap: str, namespace: str = "") -> None:
+        self._bootstrap = bootstrap
+        self._namespace = namespace
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5
+        )
+
+    def topic(self, name: str) -> str:
+        return f"{self._namespace}.{name}" if self._namespace else name
+
+    async def __aenter__(self) -> Outside:
+        await self._producer.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._producer.stop()
+
+    async def send(
+        self, topic: str, key: str, payload: Message, *, correlation_id: uuid.UUID, producer: str
+    ) -> Envelope[Any]:
+        env = envelope(payload, producer=producer, correlation_id=correlation_id)
+        await self._producer.send(self.topic(topic), env.to_bytes(), key=key.encode())
+        return env
+
+    async def flush(self) -> None:
+        await self._producer.flush()
+
+    # --- onboarding ------------------------------------------------------------------
+
+    async def apply(self, application: Message) -> None:
+        customer_id: uuid.UUID = getattr(application, "customer_id")  # noqa: B009
+        await self.send(
+            "kyc.applications",
+            str(customer_id),
+            application,
+            correlation_id=customer_id,
+            producer="onboarding",
+        )
+
+    async def register_wallet(
+        self, customer_id: uuid.UUID, wallet_id: uuid.UUID, key: Ed25519PrivateKey
+    ) -> str:
+        """Register a wallet whose address is derived from `key`, with proof of control."""
+        public = key.public_key().public_bytes_raw().hex()
+        address = "0x" + public[:40]
+        signature = key.sign(wallet_challenge(customer_id, wallet_id, address)).hex()
+        await self.send(
+            "kyc.applications",
+            str(customer_id),
+            RegisterWallet(
+                customer_id=customer_id,
+                wallet_id=wallet_id,
+                address=address,
+                public_key=public,
+                signature=signature,
+            ),
+            correlation_id=customer_id,
+            producer="onboarding",
+        )
+        return address
+
+    # --- the bank ----------------------------------------------------------------------
+
+    async def deposit(self, reference: str, amount: Money, payer: BankAccount) -> str:
+        """The bank credits the reserve account; returns the bank's reference."""
+        bank_reference = f"DEP{uuid.uuid4().hex[:16].upper()}"
+        notice = DepositReceived(
+            bank_reference=bank_reference,
+            amount=amount,
+            deposit_reference=reference,
+            payer=payer,
+            value_date=dt.datetime.now(dt.UTC).date(),
+        )
+        await self.send(
+            "settlement.bank-notifications",
+            bank_reference,
+            notice,
+            correlation_id=uuid.uuid4(),
+            producer="bank",
+        )
+        return bank_reference
+
+    # --- the wallet gateway ------------------------------------------------------------
+
+    async def quote(self, request: QuoteRedemption) -> None:
+        await self.send(
+            "redemption.requests",
+            str(request.redemption_id),
+            request,
+            correlation_id=request.redemption_id,
+            producer="wallet-gateway",
+        )
+
+    async def redeem(self, request: Redeem) -> None:
+        await self.send(
+            "redemption.requests",
+            str(request.redemption_id),
+            request,
+            correlation_id=request.redemption_id,
+            producer="wallet-gateway",
+        )

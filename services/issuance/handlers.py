@@ -1,0 +1,350 @@
+"""Issuance's entrypoints: the token commands (issuance.commands) and the KYC facts its
+local view is built from (kyc.events). Each handler reads, asks the domain, writes; the
+runtime applies a whole batch in one transaction and replays stored replies."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from schemas import MESSAGE_TYPES, Message
+from schemas.issuance import (
+    Burned,
+    BurnHeld,
+    BurnRejected,
+    HoldPlaced,
+    HoldRejected,
+    HoldReleased,
+    Minted,
+    MintForDeposit,
+    MintRejected,
+    PlaceHold,
+    ReleaseHold,
+    ReleaseRejected,
+)
+from schemas.kyc import (
+    CustomerFrozen,
+    CustomerReferred,
+    CustomerRejected,
+    CustomerUnfrozen,
+    CustomerVerified,
+    WalletFrozen,
+    WalletRegistered,
+    WalletUnfrozen,
+)
+from services.issuance import repository as repo
+from services.issuance.domain import (
+    Cancel,
+    Hold,
+    HoldState,
+    Movement,
+    Refusal,
+    Replay,
+    burn_id,
+    burn_movement,
+    decide_burn,
+    decide_place,
+    decide_release,
+    hold_id,
+    hold_movement,
+    hold_refusal,
+    mint_id,
+    mint_movement,
+    mint_refusal,
+    release_movement,
+    reserve_refusal,
+    tokens,
+)
+from services.runtime.handlers import HandlerContext, Subscription
+
+EVENTS = "issuance.events"
+
+
+def subscriptions(instance: str) -> list[Subscription]:
+    """The two topics issuance consumes; `instance` names this replica in the decision log."""
+    return [_commands(instance), _kyc_view()]
+
+
+def _commands(instance: str) -> Subscription:
+    commands = Subscription("issuance.commands")
+
+    async def decided(ctx: HandlerContext[Any], reply: Message, **links: Any) -> None:
+        await repo.record_decision(
+            ctx.connection,
+            repo.Decision(
+                ctx.message.message_id,
+                ctx.message.type,
+                reply.TYPE,
+                getattr(reply, "reason", None),
+                getattr(reply, "detail", None),
+                **links,
+            ),
+            instance,
+        )
+
+    @commands.handles(MintForDeposit)
+    async def mint_for_deposit(
+        ctx: HandlerContext[MintForDeposit], cmd: MintForDeposit
+    ) -> Minted | MintRejected:
+        reply = await _mint(ctx, cmd)
+        await decided(ctx, reply, wallet_id=cmd.wallet_id, deposit_id=cmd.deposit_id)
+        return reply
+
+    @commands.handles(PlaceHold)
+    async def place_hold(
+        ctx: HandlerContext[PlaceHold], cmd: PlaceHold
+    ) -> HoldPlaced | HoldRejected:
+        reply = await _place_hold(ctx, cmd)
+        await decided(ctx, reply, wallet_id=cmd.wallet_id, redemption_id=cmd.redemption_id)
+        return reply
+
+    @commands.handles(ReleaseHold)
+    async def release_hold(
+        ctx: HandlerContext[ReleaseHold], cmd: ReleaseHold
+    ) -> HoldReleased | ReleaseRejected:
+        reply = await _release_hold(ctx, cmd)
+        wallet_id = reply.wallet_id if isinstance(reply, HoldReleased) else None
+        await decided(ctx, reply, wallet_id=wallet_id, redemption_id=cmd.redemption_id)
+        return reply
+
+    @commands.handles(BurnHeld)
+    async def burn_held(ctx: HandlerContext[BurnHeld], cmd: BurnHeld) -> Burned | BurnRejected:
+        reply = await _burn_held(ctx, cmd)
+        wallet_id = reply.wallet_id if isinstance(reply, Burned) else None
+        await decided(ctx, reply, wallet_id=wallet_id, redemption_id=cmd.redemption_id)
+        return reply
+
+    return commands
+
+
+# --- the verbs --------------------------------------------------------------------------
+
+
+async def _mint(ctx: HandlerContext[Any], cmd: MintForDeposit) -> Minted | MintRejected:
+    conn = ctx.connection
+    done = await repo.mint_of_deposit(conn, cmd.deposit_id)
+    if done is not None:  # one mint per deposit: a second command gets the original outcome
+        return _minted(done)
+    wallet, customer = await repo.wallet_and_customer(conn, cmd.wallet_id)
+    refusal = mint_refusal(cmd.customer_id, wallet, customer)
+    if refusal is None and await repo.lock_wallet(conn, cmd.wallet_id) is None:
+        refusal = Refusal("unknown_wallet", "no ledger account for this wallet")
+    if refusal is not None:
+        return MintRejected(deposit_id=cmd.deposit_id, reason=refusal.reason, detail=refusal.detail)
+    minted, burned = await repo.lock_issuer(conn)
+    amount = cmd.amount.amount_minor
+    refusal = reserve_refusal(minted - burned, amount, cmd.reserve_balance)
+    if refusal is not None:
+        return MintRejected(deposit_id=cmd.deposit_id, reason=refusal.reason, detail=refusal.detail)
+    mint = repo.MintRow(
+        mint_id(cmd.deposit_id), cmd.deposit_id, cmd.customer_id, cmd.wallet_id, amount,
+        minted - burned + amount,
+    )  # fmt: skip
+    await repo.insert_mint(conn, mint, cmd.reserve_balance.amount_minor, ctx.message.message_id)
+    await _post(ctx, mint_movement(cmd.deposit_id, cmd.wallet_id, amount))
+    reply = _minted(mint)
+    ctx.publish(EVENTS, str(cmd.wallet_id), reply)
+    return reply
+
+
+async def _place_hold(ctx: HandlerContext[Any], cmd: PlaceHold) -> HoldPlaced | HoldRejected:
+    conn = ctx.connection
+    amount = cmd.amount.amount_minor
+    # The wallet first: concurrent holds on one wallet queue here, then see each other's.
+    balance = await repo.lock_wallet(conn, cmd.wallet_id)
+    existing = await repo.lock_hold(conn, cmd.redemption_id)
+    decision = decide_place(existing, cmd.wallet_id, amount)
+    if isinstance(decision, Refusal):
+        return HoldRejected(
+            redemption_id=cmd.redemption_id, reason=decision.reason, detail=decision.detail
+        )
+    if isinstance(decision, Replay):
+        return _hold_placed(cmd, amount)
+    wallet, customer = await repo.wallet_and_customer(conn, cmd.wallet_id)
+    refusal = hold_refusal(wallet, customer, balance, amount)
+    if refusal is not None:
+        return HoldRejected(
+            redemption_id=cmd.redemption_id, reason=refusal.reason, detail=refusal.detail
+        )
+    await repo.open_hold(
+        conn, cmd.redemption_id, hold_id(cmd.redemption_id), cmd.wallet_id, amount,
+        ctx.message.message_id,
+    )  # fmt: skip
+    await _post(ctx, hold_movement(cmd.redemption_id, cmd.wallet_id, amount))
+    reply = _hold_placed(cmd, amount)
+    ctx.publish(EVENTS, str(cmd.wallet_id), reply)
+    return reply
+
+
+async def _release_hold(
+    ctx: HandlerContext[Any], cmd: ReleaseHold
+) -> HoldReleased | ReleaseRejected:
+    conn = ctx.connection
+    existing = await repo.lock_hold(conn, cmd.redemption_id)
+    decision = decide_release(existing)
+    if isinstance(decision, Refusal):
+        return ReleaseRejected(
+            redemption_id=cmd.redemption_id, reason=decision.reason, detail=decision.detail
+        )
+    if isinstance(decision, Cancel):
+        await repo.record_cancellation(conn, cmd.redemption_id, ctx.message.message_id)
+        return HoldReleased(
+            redemption_id=cmd.redemption_id, hold_id=None, wallet_id=None, amount=None
+        )
+    reply = HoldReleased(
+        redemption_id=cmd.redemption_id,
+        hold_id=existing.hold_id if existing else None,
+        wallet_id=existing.wallet_id if existing else None,
+        amount=tokens(existing.amount) if existing and existing.amount is not None else None,
+    )
+    if isinstance(decision, Replay):  # released (or cancelled) before: the same answer
+        return reply
+    wallet_id, amount = _held(existing)
+    await repo.lock_wallet(conn, wallet_id)
+    await _post(ctx, release_movement(cmd.redemption_id, wallet_id, amount))
+    await repo.close_hold(conn, cmd.redemption_id, HoldState.RELEASED, ctx.message.message_id)
+    ctx.publish(EVENTS, str(wallet_id), reply)
+    return reply
+
+
+async def _burn_held(ctx: HandlerContext[Any], cmd: BurnHeld) -> Burned | BurnRejected:
+    conn = ctx.connection
+    existing = await repo.lock_hold(conn, cmd.redemption_id)
+    decision = decide_burn(existing)
+    if isinstance(decision, Refusal):
+        return BurnRejected(
+            redemption_id=cmd.redemption_id, reason=decision.reason, detail=decision.detail
+        )
+    if isinstance(decision, Replay):
+        done = await repo.burn_of_redemption(conn, cmd.redemption_id)
+        assert done is not None, "a burned hold has its burn"
+        return _burned(done)
+    wallet_id, amount = _held(existing)
+    minted, burned = await repo.lock_issuer(conn)
+    burn = repo.BurnRow(
+        burn_id(cmd.redemption_id), cmd.redemption_id, wallet_id, amount,
+        minted - burned - amount,
+    )  # fmt: skip
+    await repo.insert_burn(conn, burn, ctx.message.message_id)
+    await _post(ctx, burn_movement(cmd.redemption_id, wallet_id, amount))
+    await repo.close_hold(conn, cmd.redemption_id, HoldState.BURNED, ctx.message.message_id)
+    reply = _burned(burn)
+    ctx.publish(EVENTS, str(wallet_id), reply)
+    return reply
+
+
+def _held(hold: Hold | None) -> tuple[uuid.UUID, int]:
+    """The wallet and amount of a hold that was placed (a cancellation holds nothing)."""
+    if hold is None or hold.wallet_id is None or hold.amount is None:
+        raise RuntimeError("expected a placed hold")
+    return hold.wallet_id, hold.amount
+
+
+async def _post(ctx: HandlerContext[Any], movement: Movement) -> None:
+    await repo.post(ctx.connection, movement, ctx.message.message_id, ctx.message.correlation_id)
+
+
+def _minted(mint: repo.MintRow) -> Minted:
+    return Minted(
+        deposit_id=mint.deposit_id,
+        mint_id=mint.mint_id,
+        customer_id=mint.customer_id,
+        wallet_id=mint.wallet_id,
+        amount=tokens(mint.amount),
+        supply_after=tokens(mint.supply_after),
+    )
+
+
+def _hold_placed(cmd: PlaceHold, amount: int) -> HoldPlaced:
+    return HoldPlaced(
+        redemption_id=cmd.redemption_id,
+        hold_id=hold_id(cmd.redemption_id),
+        wallet_id=cmd.wallet_id,
+        amount=tokens(amount),
+    )
+
+
+def _burned(burn: repo.BurnRow) -> Burned:
+    return Burned(
+        redemption_id=burn.redemption_id,
+        burn_id=burn.burn_id,
+        wallet_id=burn.wallet_id,
+        amount=tokens(burn.amount),
+        supply_after=tokens(burn.supply_after),
+    )
+
+
+# --- the local view of KYC ----------------------------------------------------------------
+
+
+def _kyc_view() -> Subscription:
+    events = Subscription("kyc.events")
+
+    @events.handles(CustomerVerified)
+    async def verified(ctx: HandlerContext[Any], event: CustomerVerified) -> None:
+        await repo.set_customer_status(
+            ctx.connection, event.customer_id, "verified", None, ctx.message.message_id
+        )
+
+    @events.handles(CustomerRejected)
+    async def rejected(ctx: HandlerContext[Any], event: CustomerRejected) -> None:
+        await repo.set_customer_status(
+            ctx.connection, event.customer_id, "rejected", event.reason, ctx.message.message_id
+        )
+
+    @events.handles(CustomerReferred)
+    async def referred(ctx: HandlerContext[Any], event: CustomerReferred) -> None:
+        # under manual review (a possible sanctions hit...): no mints until verified again
+        await repo.set_customer_status(
+            ctx.connection, event.customer_id, "referred", event.reason, ctx.message.message_id
+        )
+
+    @events.handles(CustomerFrozen)
+    async def customer_frozen(ctx: HandlerContext[Any], event: CustomerFrozen) -> None:
+        await repo.set_customer_frozen(
+            ctx.connection, event.customer_id, True, event.reason, ctx.message.message_id
+        )
+
+    @events.handles(CustomerUnfrozen)
+    async def customer_unfrozen(ctx: HandlerContext[Any], event: CustomerUnfrozen) -> None:
+        await repo.set_customer_frozen(
+            ctx.connection, event.customer_id, False, None, ctx.message.message_id
+        )
+
+    @events.handles(WalletRegistered)
+    async def wallet_registered(ctx: HandlerContext[Any], event: WalletRegistered) -> None:
+        await repo.register_wallet(
+            ctx.connection, event.wallet_id, event.customer_id, event.proof_of_control,
+            ctx.message.message_id,
+        )  # fmt: skip
+
+    @events.handles(WalletFrozen)
+    async def wallet_frozen(ctx: HandlerContext[Any], event: WalletFrozen) -> None:
+        await repo.set_wallet_frozen(
+            ctx.connection, event.wallet_id, event.customer_id, True, event.reason,
+            ctx.message.message_id,
+        )  # fmt: skip
+
+    @events.handles(WalletUnfrozen)
+    async def wallet_unfrozen(ctx: HandlerContext[Any], event: WalletUnfrozen) -> None:
+        await repo.set_wallet_frozen(
+            ctx.connection, event.wallet_id, event.customer_id, False, None,
+            ctx.message.message_id,
+        )  # fmt: skip
+
+    # Every other kyc type is accepted and ignored: the codec dead-letters types a
+    # subscription does not accept, and KYC may publish facts issuance has no use for.
+    for message_type in _kyc_types():
+        if message_type not in events.handlers:
+            events.handles(message_type)(_ignore)
+    return events
+
+
+def _kyc_types() -> list[type[Message]]:
+    import schemas.kyc  # noqa: F401  (registers KYC's message types)
+
+    return [cls for name, cls in sorted(MESSAGE_TYPES.items()) if name.startswith("kyc.")]
+
+
+async def _ignore(ctx: HandlerContext[Any], message: Message) -> None:
+    return None

@@ -1,0 +1,348 @@
+"""The ledger's SQL: one function per query. Every balance change locks the accounts it
+touches (SELECT ... FOR UPDATE, wallet before issuer totals) inside the caller's transaction;
+the database's CHECK constraints refuse a negative wallet or hold whatever the code does."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from services.issuance.domain import (
+    ISSUER_BURNED,
+    ISSUER_MINTED,
+    CustomerStatus,
+    CustomerView,
+    Hold,
+    HoldState,
+    Movement,
+    Supply,
+    WalletView,
+    hold_account,
+    wallet_account,
+)
+from services.runtime.db import Connection
+
+# --- the KYC view ---------------------------------------------------------------------------
+
+
+async def set_customer_status(
+    conn: Connection, customer_id: uuid.UUID, status: CustomerStatus, reason: str | None,
+    event_id: uuid.UUID,
+) -> None:  # fmt: skip
+    await conn.execute(
+        """
+        INSERT INTO customers (customer_id, status, reason, updated_by) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (customer_id) DO UPDATE
+           SET status = EXCLUDED.status, reason = EXCLUDED.reason,
+               updated_by = EXCLUDED.updated_by, updated_at = now()
+        """,
+        customer_id, status, reason, event_id,
+    )  # fmt: skip
+
+
+async def set_customer_frozen(
+    conn: Connection, customer_id: uuid.UUID, frozen: bool, reason: str | None, event_id: uuid.UUID
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO customers (customer_id, status, frozen, reason, updated_by)
+        VALUES ($1, 'pending', $2, $3, $4)
+        ON CONFLICT (customer_id) DO UPDATE
+           SET frozen = EXCLUDED.frozen, reason = EXCLUDED.reason,
+               updated_by = EXCLUDED.updated_by, updated_at = now()
+        """,
+        customer_id, frozen, reason, event_id,
+    )  # fmt: skip
+
+
+async def register_wallet(
+    conn: Connection, wallet_id: uuid.UUID, customer_id: uuid.UUID, proof_of_control: str,
+    event_id: uuid.UUID,
+) -> None:  # fmt: skip
+    """Record the wallet in the view and open its ledger account (empty)."""
+    await conn.execute(
+        """
+        WITH view AS (
+            INSERT INTO wallets (wallet_id, customer_id, registered, proof_of_control, updated_by)
+            VALUES ($1, $2, true, $3, $4)
+            ON CONFLICT (wallet_id) DO UPDATE
+               SET customer_id = EXCLUDED.customer_id, registered = true,
+                   proof_of_control = EXCLUDED.proof_of_control,
+                   updated_by = EXCLUDED.updated_by, updated_at = now()
+        )
+        INSERT INTO accounts (account, kind, wallet_id) VALUES ($5, 'wallet', $1)
+        ON CONFLICT (account) DO NOTHING
+        """,
+        wallet_id, customer_id, proof_of_control, event_id, wallet_account(wallet_id),
+    )  # fmt: skip
+
+
+async def set_wallet_frozen(
+    conn: Connection, wallet_id: uuid.UUID, customer_id: uuid.UUID, frozen: bool,
+    reason: str | None, event_id: uuid.UUID,
+) -> None:  # fmt: skip
+    await conn.execute(
+        """
+        INSERT INTO wallets (wallet_id, customer_id, registered, frozen, reason, updated_by)
+        VALUES ($1, $2, false, $3, $4, $5)
+        ON CONFLICT (wallet_id) DO UPDATE
+           SET frozen = EXCLUDED.frozen, reason = EXCLUDED.reason,
+               updated_by = EXCLUDED.updated_by, updated_at = now()
+        """,
+        wallet_id, customer_id, frozen, reason, event_id,
+    )  # fmt: skip
+
+
+async def wallet_and_customer(
+    conn: Connection, wallet_id: uuid.UUID
+) -> tuple[WalletView | None, CustomerView | None]:
+    row = await conn.fetchrow(
+        """
+        SELECT w.wallet_id, w.customer_id, w.registered, w.proof_of_control, w.frozen,
+               c.status, c.frozen AS customer_frozen
+          FROM wallets w LEFT JOIN customers c ON c.customer_id = w.customer_id
+         WHERE w.wallet_id = $1
+        """,
+        wallet_id,
+    )
+    if row is None:
+        return None, None
+    wallet = WalletView(
+        row["wallet_id"], row["customer_id"], row["registered"], row["proof_of_control"],
+        row["frozen"],
+    )  # fmt: skip
+    if row["status"] is None:
+        return wallet, None
+    return wallet, CustomerView(row["customer_id"], row["status"], row["customer_frozen"])
+
+
+async def customer(conn: Connection, customer_id: uuid.UUID) -> CustomerView | None:
+    row = await conn.fetchrow(
+        "SELECT status, frozen FROM customers WHERE customer_id = $1", customer_id
+    )
+    return CustomerView(customer_id, row["status"], row["frozen"]) if row else None
+
+
+# --- locks ----------------------------------------------------------------------------------
+
+
+async def lock_wallet(conn: Connection, wallet_id: uuid.UUID) -> int | None:
+    """Lock the wallet's account for this transaction; its balance, or None without one.
+    Per-wallet order across replicas rests on this lock, whatever partition a command took."""
+    balance: int | None = await conn.fetchval(
+        "SELECT balance FROM accounts WHERE account = $1 FOR UPDATE", wallet_account(wallet_id)
+    )
+    return balance
+
+
+async def lock_issuer(conn: Connection) -> tuple[int, int]:
+    """Lock the minted and burned totals (always in this order); (minted, burned). Mints and
+    burns serialise here, so the supply a mint checks against the reserve is exact."""
+    rows = await conn.fetch(
+        "SELECT account, balance FROM accounts WHERE account = ANY($1::text[])"
+        " ORDER BY account DESC FOR UPDATE",
+        [ISSUER_MINTED, ISSUER_BURNED],
+    )
+    balances = {row["account"]: row["balance"] for row in rows}
+    return -balances[ISSUER_MINTED], balances[ISSUER_BURNED]
+
+
+# --- movements ------------------------------------------------------------------------------
+
+
+async def post(
+    conn: Connection, movement: Movement, command_id: uuid.UUID, correlation_id: uuid.UUID
+) -> None:
+    """Journal one movement and apply it to both accounts, in one statement. The accounts
+    must be locked by the caller already; their CHECK constraints refuse an overdraft."""
+    status = await conn.execute(
+        """
+        WITH journal AS (
+            INSERT INTO movements (movement_id, kind, debit_account, credit_account, amount,
+                                   wallet_id, deposit_id, redemption_id, command_id,
+                                   correlation_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        )
+        UPDATE accounts
+           SET balance = balance + CASE WHEN account = $4 THEN $5::bigint ELSE -$5::bigint END
+         WHERE account IN ($3, $4)
+        """,
+        movement.movement_id, movement.kind, movement.debit, movement.credit, movement.amount,
+        movement.wallet_id, movement.deposit_id, movement.redemption_id, command_id,
+        correlation_id,
+    )  # fmt: skip
+    if status != "UPDATE 2":
+        raise RuntimeError(f"movement {movement.movement_id}: accounts missing ({status})")
+
+
+# --- mints ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MintRow:
+    mint_id: uuid.UUID
+    deposit_id: uuid.UUID
+    customer_id: uuid.UUID
+    wallet_id: uuid.UUID
+    amount: int
+    supply_after: int
+
+
+async def mint_of_deposit(conn: Connection, deposit_id: uuid.UUID) -> MintRow | None:
+    row = await conn.fetchrow(
+        "SELECT mint_id, deposit_id, customer_id, wallet_id, amount, supply_after"
+        " FROM mints WHERE deposit_id = $1",
+        deposit_id,
+    )
+    return MintRow(**dict(row)) if row else None
+
+
+async def insert_mint(
+    conn: Connection, mint: MintRow, reserve_cnh: int, command_id: uuid.UUID
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO mints (mint_id, deposit_id, customer_id, wallet_id, amount, reserve_cnh,
+                           supply_after, command_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        """,
+        mint.mint_id, mint.deposit_id, mint.customer_id, mint.wallet_id, mint.amount,
+        reserve_cnh, mint.supply_after, command_id,
+    )  # fmt: skip
+
+
+# --- holds and burns ------------------------------------------------------------------------
+
+
+async def lock_hold(conn: Connection, redemption_id: uuid.UUID) -> Hold | None:
+    row = await conn.fetchrow(
+        "SELECT redemption_id, state, hold_id, wallet_id, amount FROM holds"
+        " WHERE redemption_id = $1 FOR UPDATE",
+        redemption_id,
+    )
+    if row is None:
+        return None
+    return Hold(
+        row["redemption_id"], HoldState(row["state"]), row["hold_id"], row["wallet_id"],
+        row["amount"],
+    )  # fmt: skip
+
+
+async def open_hold(
+    conn: Connection, redemption_id: uuid.UUID, hold_id: uuid.UUID, wallet_id: uuid.UUID,
+    amount: int, command_id: uuid.UUID,
+) -> None:  # fmt: skip
+    """The hold's record and its (empty) account; the hold movement fills it."""
+    await conn.execute(
+        """
+        WITH hold AS (
+            INSERT INTO holds (redemption_id, state, hold_id, wallet_id, amount, placed_by)
+            VALUES ($1, 'placed', $2, $3, $4, $5)
+        )
+        INSERT INTO accounts (account, kind, wallet_id) VALUES ($6, 'hold', $3)
+        """,
+        redemption_id, hold_id, wallet_id, amount, command_id, hold_account(hold_id),
+    )  # fmt: skip
+
+
+async def record_cancellation(
+    conn: Connection, redemption_id: uuid.UUID, command_id: uuid.UUID
+) -> None:
+    await conn.execute(
+        "INSERT INTO holds (redemption_id, state, released_by) VALUES ($1, 'cancelled', $2)",
+        redemption_id,
+        command_id,
+    )
+
+
+async def close_hold(
+    conn: Connection, redemption_id: uuid.UUID, state: HoldState, command_id: uuid.UUID
+) -> None:
+    """placed -> released | burned; never from any other state (one way)."""
+    column = {HoldState.RELEASED: "released_by", HoldState.BURNED: "burned_by"}[state]
+    status = await conn.execute(
+        f"UPDATE holds SET state = $2, {column} = $3, updated_at = now()"
+        " WHERE redemption_id = $1 AND state = 'placed'",
+        redemption_id,
+        state.value,
+        command_id,
+    )
+    if status != "UPDATE 1":
+        raise RuntimeError(f"hold of {redemption_id} was not placed")
+
+
+@dataclass(frozen=True, slots=True)
+class BurnRow:
+    burn_id: uuid.UUID
+    redemption_id: uuid.UUID
+    wallet_id: uuid.UUID
+    amount: int
+    supply_after: int
+
+
+async def burn_of_redemption(conn: Connection, redemption_id: uuid.UUID) -> BurnRow | None:
+    row = await conn.fetchrow(
+        "SELECT burn_id, redemption_id, wallet_id, amount, supply_after FROM burns"
+        " WHERE redemption_id = $1",
+        redemption_id,
+    )
+    return BurnRow(**dict(row)) if row else None
+
+
+async def insert_burn(conn: Connection, burn: BurnRow, command_id: uuid.UUID) -> None:
+    await conn.execute(
+        "INSERT INTO burns (burn_id, redemption_id, wallet_id, amount, supply_after, command_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        burn.burn_id, burn.redemption_id, burn.wallet_id, burn.amount, burn.supply_after,
+        command_id,
+    )  # fmt: skip
+
+
+# --- decisions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    command_id: uuid.UUID
+    command_type: str
+    outcome: str
+    reason: str | None = None
+    detail: str | None = None
+    wallet_id: uuid.UUID | None = None
+    deposit_id: uuid.UUID | None = None
+    redemption_id: uuid.UUID | None = None
+
+
+async def record_decision(conn: Connection, decision: Decision, instance: str) -> None:
+    await conn.execute(
+        """
+        INSERT INTO decisions (command_id, command_type, outcome, reason, detail, wallet_id,
+                               deposit_id, redemption_id, instance)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        """,
+        decision.command_id, decision.command_type, decision.outcome, decision.reason,
+        decision.detail, decision.wallet_id, decision.deposit_id, decision.redemption_id,
+        instance,
+    )  # fmt: skip
+
+
+# --- supply ---------------------------------------------------------------------------------
+
+
+async def supply(conn: Connection) -> Supply:
+    """Balances and journal totals read in one snapshot (one statement)."""
+    row = await conn.fetchrow(
+        """
+        SELECT
+          (SELECT -balance FROM accounts WHERE account = 'issuer:minted')        AS minted,
+          (SELECT balance FROM accounts WHERE account = 'issuer:burned')         AS burned,
+          (SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = 'wallet') AS balances,
+          (SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = 'hold')   AS holds,
+          (SELECT coalesce(sum(amount), 0) FROM movements WHERE kind = 'mint')   AS journal_minted,
+          (SELECT coalesce(sum(amount), 0) FROM movements WHERE kind = 'burn')   AS journal_burned,
+          (SELECT coalesce(sum(amount), 0) FROM holds WHERE state = 'placed')    AS placed_holds,
+          (SELECT coalesce(sum(balance), 0) FROM accounts)                       AS accounts_sum
+        """
+    )
+    assert row is not None
+    return Supply(**{key: int(value) for key, value in dict(row).items()})

@@ -1,0 +1,208 @@
+"""Issuance on real Kafka and PostgreSQL: the test plays KYC (kyc.events), settlement (mints,
+replies on settlement.replies) and the redemption saga (holds, replies on redemption.replies)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from schemas import Codec, Envelope, Message, Rejected, envelope
+from schemas.issuance import (
+    Burned,
+    BurnHeld,
+    BurnRejected,
+    HoldPlaced,
+    HoldRejected,
+    HoldReleased,
+    Minted,
+    MintForDeposit,
+    MintRejected,
+    PlaceHold,
+    ReleaseHold,
+    ReleaseRejected,
+)
+from schemas.kyc import CustomerVerified, WalletRegistered
+from schemas.money import Money
+from services.issuance.domain import tokens
+from tests.support.environment import Environment
+from tests.support.kafka import read_until
+from tests.support.process import ServiceProcess
+
+REPLIES = Codec(
+    [
+        Minted, MintRejected, HoldPlaced, HoldRejected, HoldReleased, ReleaseRejected, Burned,
+        BurnRejected, Rejected,
+    ]
+)  # fmt: skip
+EVENTS = Codec([Minted, HoldPlaced, HoldReleased, Burned])
+TOKEN_UNIT = 1_000_000
+"""One token in minor units."""
+
+
+def cnh(fen: int) -> Money:
+    return Money(amount_minor=fen, currency="CNH")
+
+
+def address(wallet_id: uuid.UUID) -> str:
+    return "0x" + wallet_id.hex + "ab"
+
+
+@dataclass
+class Issuance:
+    """The service under test and the other services' side of its contracts."""
+
+    platform: Environment
+    processes: list[ServiceProcess] = field(default_factory=list)
+
+    async def start(self, instance: str = "0") -> ServiceProcess:
+        process = await self.platform.start(
+            "issuance",
+            instance,
+            # a group per namespace: replicas of other tests never join this one's rebalances
+            CNH_CONSUMER_GROUP=f"issuance-{self.platform.namespace}",
+        )
+        self.processes.append(process)
+        return process
+
+    # --- KYC's side ---------------------------------------------------------------------
+
+    async def kyc(self, customer_id: uuid.UUID, *events: Message) -> None:
+        await self.platform.send(
+            "kyc.events",
+            str(customer_id),
+            *(envelope(e, producer="kyc", correlation_id=customer_id) for e in events),
+        )
+
+    async def verified_wallets(self, count: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """`count` verified customers with one registered wallet each, known to issuance."""
+        pairs = [(uuid.uuid4(), uuid.uuid4()) for _ in range(count)]
+        for customer_id, wallet_id in pairs:
+            await self.kyc(customer_id, *onboarding(customer_id, wallet_id))
+        await self.wait_for_wallets({w for _, w in pairs})
+        return pairs
+
+    async def wait_for_wallets(self, wallet_ids: set[uuid.UUID]) -> None:
+        await self.wait_until(
+            "SELECT count(*) AS n FROM wallets WHERE wallet_id = ANY($1::uuid[]) AND registered",
+            lambda rows: rows[0]["n"] == len(wallet_ids),
+            list(wallet_ids),
+        )
+
+    async def wait_until(self, sql: str, done: Any, *args: object, timeout_s: float = 60) -> Any:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            rows = await self.platform.query("issuance", sql, *args)
+            if done(rows):
+                return rows
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not reached in {timeout_s} s: {sql}\n{self.platform.logs()}")
+            await asyncio.sleep(0.1)
+
+    # --- settlement's and the saga's side -----------------------------------------------
+
+    def command(self, payload: Message, *, message_id: uuid.UUID | None = None) -> Envelope[Any]:
+        mint = isinstance(payload, MintForDeposit)
+        flow = payload.deposit_id if isinstance(payload, MintForDeposit) else None
+        flow = flow or getattr(payload, "redemption_id", None) or uuid.uuid4()
+        env = envelope(
+            payload,
+            producer="settlement" if mint else "redemption",
+            correlation_id=flow,
+            reply_to=self.platform.topic("settlement.replies" if mint else "redemption.replies"),
+            message_id=message_id,
+        )
+        return env
+
+    async def send(self, wallet_id: uuid.UUID, *commands: Envelope[Any]) -> None:
+        await self.platform.send("issuance.commands", str(wallet_id), *commands)
+
+    async def replies(self, commands: Iterable[Envelope[Any]]) -> dict[uuid.UUID, Message]:
+        """The reply to each command, by command id (waits until every one is answered)."""
+        found: dict[uuid.UUID, Message] = {}
+        by_topic: dict[str, set[uuid.UUID]] = defaultdict(set)
+        for command in commands:
+            assert command.reply_to is not None
+            by_topic[command.reply_to].add(command.message_id)
+        for topic, wanted in by_topic.items():
+            read = [0]
+
+            def answered(
+                records: list[Any], wanted: set[uuid.UUID] = wanted, read: list[int] = read
+            ) -> bool:
+                for record in records[read[0] :]:
+                    reply = REPLIES.decode(record.value)
+                    if reply.causation_id in wanted:
+                        found[reply.causation_id] = reply.payload
+                read[0] = len(records)
+                return wanted <= found.keys()
+
+            await read_until(self.platform.servers.kafka_bootstrap, topic, answered)
+        return found
+
+    async def events(self, count: int) -> list[Message]:
+        records = await self.platform.read("issuance.events", lambda rs: len(rs) >= count)
+        return [EVENTS.decode(r.value).payload for r in records]
+
+    async def balances(self) -> dict[uuid.UUID, int]:
+        rows = await self.platform.query(
+            "issuance", "SELECT wallet_id, balance FROM accounts WHERE kind = 'wallet'"
+        )
+        return {r["wallet_id"]: r["balance"] for r in rows}
+
+
+def onboarding(customer_id: uuid.UUID, wallet_id: uuid.UUID) -> list[Message]:
+    return [
+        CustomerVerified(customer_id=customer_id, tier="standard", due_diligence="standard"),
+        WalletRegistered(
+            customer_id=customer_id,
+            wallet_id=wallet_id,
+            address=address(wallet_id),
+            deposit_reference="CNH-" + wallet_id.hex[:10].upper(),
+            proof_of_control="verified",
+        ),
+    ]
+
+
+def mint(
+    customer_id: uuid.UUID,
+    wallet_id: uuid.UUID,
+    whole_tokens: int,
+    *,
+    reserve_fen: int = 10**15,
+    deposit_id: uuid.UUID | None = None,
+) -> MintForDeposit:
+    return MintForDeposit(
+        deposit_id=deposit_id or uuid.uuid4(),
+        customer_id=customer_id,
+        wallet_id=wallet_id,
+        amount=tokens(whole_tokens * TOKEN_UNIT),
+        reserve_balance=cnh(reserve_fen),
+    )
+
+
+def place(redemption_id: uuid.UUID, wallet_id: uuid.UUID, whole_tokens: int) -> PlaceHold:
+    return PlaceHold(
+        redemption_id=redemption_id, wallet_id=wallet_id, amount=tokens(whole_tokens * TOKEN_UNIT)
+    )
+
+
+def release(redemption_id: uuid.UUID) -> ReleaseHold:
+    return ReleaseHold(redemption_id=redemption_id)
+
+
+def burn(redemption_id: uuid.UUID) -> BurnHeld:
+    return BurnHeld(redemption_id=redemption_id)
+
+
+@pytest.fixture
+async def issuance(platform: Environment) -> Issuance:
+    harness = Issuance(platform)
+    await harness.start()
+    return harness

@@ -1,0 +1,150 @@
+"""Mint: only for a confirmed deposit, only to a verified customer's own registered, unfrozen
+wallet, once per deposit, never beyond the reserve; freezes stop mints and holds but frozen
+tokens stay in supply."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from schemas.issuance import HoldRejected, Minted, MintRejected
+from schemas.kyc import (
+    CustomerFrozen,
+    CustomerRejected,
+    CustomerVerified,
+    WalletFrozen,
+    WalletRegistered,
+    WalletUnfrozen,
+)
+from services.issuance.domain import mint_id
+from tests.integration.issuance.conftest import (
+    TOKEN_UNIT,
+    Issuance,
+    address,
+    mint,
+    onboarding,
+    place,
+)
+
+pytestmark = pytest.mark.integration
+
+
+async def test_every_mint_refusal_and_one_mint_per_deposit(issuance: Issuance) -> None:
+    (alice, a_wallet), (_dora, d_wallet) = await issuance.verified_wallets(2)
+    bob, b_wallet = uuid.uuid4(), uuid.uuid4()
+    carol, c_wallet = uuid.uuid4(), uuid.uuid4()
+    erin, e_wallet = uuid.uuid4(), uuid.uuid4()
+    await issuance.kyc(bob, CustomerRejected(customer_id=bob, reason="failed_screening"))
+    await issuance.kyc(bob, onboarding(bob, b_wallet)[1])
+    await issuance.kyc(carol, *onboarding(carol, c_wallet))
+    await issuance.kyc(carol, CustomerFrozen(customer_id=carol, reason="court_order"))
+    await issuance.kyc(
+        erin,
+        CustomerVerified(customer_id=erin, tier="basic", due_diligence="simplified"),
+        WalletRegistered(
+            customer_id=erin, wallet_id=e_wallet, address=address(e_wallet),
+            deposit_reference="CNH-ERIN000001", proof_of_control="pending",
+        ),
+    )  # fmt: skip
+    await issuance.wait_for_wallets({b_wallet, c_wallet, e_wallet})
+    await issuance.wait_until(
+        "SELECT frozen FROM customers WHERE customer_id = $1", lambda r: r and r[0][0], carol
+    )
+
+    deposit = uuid.uuid4()
+    first = issuance.command(mint(alice, a_wallet, 100, reserve_fen=100_00, deposit_id=deposit))
+    again = issuance.command(mint(alice, a_wallet, 100, reserve_fen=100_00, deposit_id=deposit))
+    over = issuance.command(mint(alice, a_wallet, 1, reserve_fen=100_00))
+    unknown = issuance.command(mint(alice, uuid.uuid4(), 5))
+    rejected = issuance.command(mint(bob, b_wallet, 5))
+    frozen_customer = issuance.command(mint(carol, c_wallet, 5))
+    not_theirs = issuance.command(mint(alice, d_wallet, 5))
+    unproven = issuance.command(mint(erin, e_wallet, 5))
+    await issuance.send(a_wallet, first, again, over)
+    await issuance.send(a_wallet, first)  # redelivered: same command id
+    for env in (unknown, rejected, frozen_customer, not_theirs, unproven):
+        await issuance.send(env.payload.wallet_id, env)
+    replies = await issuance.replies(
+        [first, again, over, unknown, rejected, frozen_customer, not_theirs, unproven]
+    )
+
+    minted = replies[first.message_id]
+    assert isinstance(minted, Minted)
+    assert minted.mint_id == mint_id(deposit)
+    assert minted.supply_after.amount_minor == 100 * TOKEN_UNIT  # exactly at the reserve: ok
+    assert replies[again.message_id] == minted  # same deposit, other command: original outcome
+    reasons = {
+        name: reply.reason
+        for name, env in [
+            ("over", over), ("unknown", unknown), ("rejected", rejected),
+            ("frozen_customer", frozen_customer), ("not_theirs", not_theirs),
+            ("unproven", unproven),
+        ]
+        if isinstance(reply := replies[env.message_id], MintRejected)
+    }  # fmt: skip
+    assert reasons == {
+        "over": "reserve_shortfall",
+        "unknown": "unknown_wallet",
+        "rejected": "customer_not_verified",
+        "frozen_customer": "customer_frozen",
+        "not_theirs": "wallet_not_theirs",
+        "unproven": "wallet_not_theirs",
+    }
+    assert (await issuance.balances())[a_wallet] == 100 * TOKEN_UNIT
+    rows = await issuance.platform.query(
+        "issuance", "SELECT count(*) AS n FROM movements WHERE deposit_id = $1", deposit
+    )
+    assert rows[0]["n"] == 1
+    decided = await issuance.platform.query(
+        "issuance", "SELECT reason FROM decisions WHERE command_id = $1", unknown.message_id
+    )
+    assert decided[0]["reason"] == "unknown_wallet"  # rejections are recorded with the why
+
+    events = await issuance.events(1)
+    assert len(events) == 1
+    assert events[0] == minted  # the fact links deposit, mint, wallet and supply
+
+
+async def test_a_deposit_refused_before_kyc_mints_on_retry_and_freezes_stop_mints_and_holds(
+    issuance: Issuance,
+) -> None:
+    customer, wallet = uuid.uuid4(), uuid.uuid4()
+    deposit = uuid.uuid4()
+    early = issuance.command(mint(customer, wallet, 10, deposit_id=deposit))
+    await issuance.send(wallet, early)
+    refused_early = (await issuance.replies([early]))[early.message_id]
+    assert isinstance(refused_early, MintRejected)
+    assert (refused_early.deposit_id, refused_early.reason) == (deposit, "unknown_wallet")
+
+    await issuance.kyc(customer, *onboarding(customer, wallet))
+    await issuance.wait_for_wallets({wallet})
+    retry = issuance.command(mint(customer, wallet, 10, deposit_id=deposit))  # operator retry
+    await issuance.send(wallet, retry)
+    assert isinstance((await issuance.replies([retry]))[retry.message_id], Minted)
+
+    await issuance.kyc(customer, WalletFrozen(customer_id=customer, wallet_id=wallet, reason="x"))
+    await issuance.wait_until(
+        "SELECT frozen FROM wallets WHERE wallet_id = $1", lambda r: r[0][0], wallet
+    )
+    frozen_mint = issuance.command(mint(customer, wallet, 1))
+    frozen_hold = issuance.command(place(uuid.uuid4(), wallet, 1))
+    await issuance.send(wallet, frozen_mint, frozen_hold)
+    replies = await issuance.replies([frozen_mint, frozen_hold])
+    assert isinstance(refused := replies[frozen_mint.message_id], MintRejected)
+    assert refused.reason == "wallet_frozen"
+    assert isinstance(refused_hold := replies[frozen_hold.message_id], HoldRejected)
+    assert refused_hold.reason == "wallet_frozen"
+    supply = await issuance.platform.query(
+        "issuance", "SELECT -balance AS minted FROM accounts WHERE account = 'issuer:minted'"
+    )
+    assert supply[0]["minted"] == 10 * TOKEN_UNIT  # the frozen tokens are still in supply
+    assert (await issuance.balances())[wallet] == 10 * TOKEN_UNIT
+
+    await issuance.kyc(customer, WalletUnfrozen(customer_id=customer, wallet_id=wallet))
+    await issuance.wait_until(
+        "SELECT frozen FROM wallets WHERE wallet_id = $1", lambda r: not r[0][0], wallet
+    )
+    thawed = issuance.command(mint(customer, wallet, 1))
+    await issuance.send(wallet, thawed)
+    assert isinstance((await issuance.replies([thawed]))[thawed.message_id], Minted)

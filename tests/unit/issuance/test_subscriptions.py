@@ -1,0 +1,20 @@
+"""Issuance accepts every KYC fact (the codec would dead-letter an unaccepted type) and
+every issuance command."""
+
+from __future__ import annotations
+
+from schemas import MESSAGE_TYPES
+from services.issuance.handlers import subscriptions
+
+
+def test_every_kyc_type_and_every_issuance_command_has_a_handler() -> None:
+    commands, kyc = subscriptions("0")
+    assert (commands.topic, kyc.topic) == ("issuance.commands", "kyc.events")
+    kyc_types = {cls for name, cls in MESSAGE_TYPES.items() if name.startswith("kyc.")}
+    assert kyc_types <= set(kyc.accepts)
+    assert {cls.TYPE for cls in commands.accepts} == {
+        "issuance.mint_for_deposit",
+        "issuance.place_hold",
+        "issuance.release_hold",
+        "issuance.burn_held",
+    }
