@@ -126,13 +126,23 @@ class Environment:
         self, service: str, instance: str = "0", *, module: str = "", **overrides: str
     ) -> ServiceProcess:
         """Start `python -m services.<service>` (or `module`) and wait until it consumes."""
-        env = await self.service_env(service, CNH_INSTANCE=instance, **overrides)
-        log = self.log_dir / f"{service}-{instance}-{len(self.processes)}.log"
-        process = ServiceProcess(module or f"services.{service}", env, log)
-        self.processes.append(process)
-        process.start()
-        await process.wait_started()
+        (process,) = await self.start_many([service], instance, module=module, **overrides)
         return process
+
+    async def start_many(
+        self, services: Sequence[str], instance: str = "0", *, module: str = "", **overrides: str
+    ) -> list[ServiceProcess]:
+        """Start several services at once (they boot in parallel), then wait for all."""
+        started = []
+        for service in services:
+            env = await self.service_env(service, CNH_INSTANCE=instance, **overrides)
+            log = self.log_dir / f"{service}-{instance}-{len(self.processes)}.log"
+            process = ServiceProcess(module or f"services.{service}", env, log)
+            self.processes.append(process)
+            started.append(process.start())
+        for process in started:
+            await process.wait_started()
+        return started
 
     async def send(self, topic: str, key: str | bytes | None, *envelopes: Envelope[Any]) -> None:
         raw_key = key.encode() if isinstance(key, str) else key

@@ -1,0 +1,222 @@
+"""The business journeys, end to end through the real services: onboard a holder, fund
+their wallet with a bank deposit, redeem tokens for a payout. Each step waits for the facts
+the services publish, so a journey reads like what the customer lives through."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from clients.outside import Outside
+from clients.watcher import Watcher
+from schemas import Message
+from schemas.issuance import Minted
+from schemas.kyc import (
+    CustomerFrozen,
+    CustomerReferred,
+    CustomerRejected,
+    CustomerVerified,
+    DueDiligence,
+    IdentityDocument,
+    IndividualApplication,
+    PostalAddress,
+    WalletRegistered,
+)
+from schemas.money import TOKEN, Money, par_cnh
+from schemas.redemption import (
+    QuoteRedemption,
+    Redeem,
+    RedemptionCompleted,
+    RedemptionFailed,
+    RedemptionNeedsReview,
+    RedemptionQuoted,
+)
+from schemas.settlement import BankAccount, DepositConfirmed, DepositSuspended
+
+OUTCOMES = (RedemptionCompleted, RedemptionFailed, RedemptionNeedsReview)
+
+
+@dataclass
+class Holder:
+    name: str
+    customer_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    wallet_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+    decision: str = ""
+    """verified / rejected / referred / frozen: what KYC decided."""
+    deposit_reference: str = ""
+
+    @property
+    def bank_account(self) -> BankAccount:
+        return BankAccount(
+            holder_name=self.name,
+            account_number=f"{self.customer_id.int % 10**9:09d}",
+            bank_code="004",
+            country="HK",
+        )
+
+
+@dataclass
+class Person:
+    """What an onboarding producer collected about a natural person."""
+
+    name: str
+    date_of_birth: dt.date
+    nationality: str
+    document_number: str
+    due_diligence: DueDiligence = "standard"
+
+
+async def onboard(
+    outside: Outside, watcher: Watcher, person: Person, timeout_s: float = 60.0
+) -> Holder:
+    """Apply, and register a wallet with proof of control; returns the holder with KYC's
+    decision (and, when verified, the deposit reference that funds the wallet)."""
+    holder = Holder(person.name)
+    await outside.apply(
+        IndividualApplication(
+            customer_id=holder.customer_id,
+            full_name=person.name,
+            date_of_birth=person.date_of_birth,
+            nationality=person.nationality,
+            id_document=IdentityDocument(
+                kind="passport", number=person.document_number, issuing_country=person.nationality
+            ),
+            address=PostalAddress(lines=("1 Harbour Road",), city="Hong Kong", country="HK"),
+            due_diligence=person.due_diligence,
+        )
+    )
+    await outside.register_wallet(holder.customer_id, holder.wallet_id, holder.key)
+    await outside.flush()
+    decisions: tuple[type[Message], ...] = (
+        CustomerVerified,
+        CustomerRejected,
+        CustomerReferred,
+        CustomerFrozen,
+    )
+    decided = await watcher.wait_any(
+        decisions, lambda e: e.customer_id == holder.customer_id, timeout_s=timeout_s
+    )
+    holder.decision = {
+        CustomerVerified: "verified",
+        CustomerRejected: "rejected",
+        CustomerReferred: "referred",
+        CustomerFrozen: "frozen",
+    }[type(decided)]
+    if holder.decision == "verified":
+        registered = await watcher.wait_for(
+            WalletRegistered,
+            lambda e: e.wallet_id == holder.wallet_id and e.proof_of_control == "verified",
+            timeout_s=timeout_s,
+        )
+        holder.deposit_reference = registered[0].deposit_reference
+    return holder
+
+
+async def fund(
+    outside: Outside, watcher: Watcher, holder: Holder, cnh: Money, timeout_s: float = 60.0
+) -> Minted | DepositSuspended:
+    """The holder wires CNH to the reserve account; settlement asks issuance to mint."""
+    bank_reference = await outside.deposit(
+        f"Top-up {holder.deposit_reference}", cnh, holder.bank_account
+    )
+    await outside.flush()
+    outcome = await watcher.wait_any(
+        (DepositConfirmed, DepositSuspended),
+        lambda e: e.bank_reference == bank_reference,
+        timeout_s=timeout_s,
+    )
+    if isinstance(outcome, DepositSuspended):
+        return outcome
+    assert isinstance(outcome, DepositConfirmed)
+    minted = await watcher.wait_for(
+        Minted, lambda e: e.deposit_id == outcome.deposit_id, timeout_s=timeout_s
+    )
+    return minted[0]
+
+
+@dataclass
+class Redemption:
+    redemption_id: uuid.UUID
+    tokens: Money
+    currency: str
+    quote: RedemptionQuoted | None = None
+    outcome: Message | None = None
+
+
+async def redeem(
+    outside: Outside,
+    watcher: Watcher,
+    holder: Holder,
+    tokens: Money,
+    currency: str,
+    *,
+    beneficiary: BankAccount | None = None,
+    redemption_id: uuid.UUID | None = None,
+    timeout_s: float = 60.0,
+    wait: bool = True,
+    quote_delay_s: float = 0.0,
+) -> Redemption:
+    """Quote (unless paid in CNH), then redeem; waits for the outcome when `wait`.
+    `quote_delay_s`: how long the customer ponders the quote before committing."""
+    redemption = Redemption(redemption_id or uuid.uuid4(), tokens, currency)
+    rid = redemption.redemption_id
+    quote_id = None
+    if currency != par_cnh(tokens).currency:
+        await outside.quote(
+            QuoteRedemption(
+                redemption_id=rid,
+                customer_id=holder.customer_id,
+                wallet_id=holder.wallet_id,
+                amount=tokens,
+                payout_currency=currency,
+            )
+        )
+        await outside.flush()
+        answer = await watcher.wait_any(
+            (RedemptionQuoted, RedemptionFailed),
+            lambda e: e.redemption_id == rid,
+            timeout_s=timeout_s,
+        )
+        if isinstance(answer, RedemptionFailed):
+            redemption.outcome = answer
+            return redemption
+        assert isinstance(answer, RedemptionQuoted)
+        redemption.quote, quote_id = answer, answer.quote_id
+        await asyncio.sleep(quote_delay_s)
+    await outside.redeem(
+        Redeem(
+            redemption_id=rid,
+            customer_id=holder.customer_id,
+            wallet_id=holder.wallet_id,
+            amount=tokens,
+            payout_currency=currency,
+            quote_id=quote_id,
+            beneficiary=beneficiary or holder.bank_account,
+        )
+    )
+    await outside.flush()
+    if wait:
+        redemption.outcome = await outcome_of(watcher, rid, timeout_s)
+    return redemption
+
+
+async def outcome_of(
+    watcher: Watcher, redemption_id: uuid.UUID, timeout_s: float = 60.0
+) -> Message:
+    return await watcher.wait_any(
+        OUTCOMES, lambda e: e.redemption_id == redemption_id, timeout_s=timeout_s
+    )
+
+
+def tokens(amount: str) -> Money:
+    return Money.from_decimal(Decimal(amount), TOKEN)[0]
+
+
+def cnh(amount: str) -> Money:
+    return Money.from_decimal(Decimal(amount), "CNH")[0]
