@@ -3,13 +3,14 @@ build their views from. Events carry ids and decisions only, never personal data
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from schemas.ids import ReasonCode, Text
-from schemas.message import Message
+from schemas.message import Message, Struct
 from schemas.money import CurrencyCode, TokenAmount
 
 Tier = Literal["basic", "standard", "enhanced"]
@@ -139,3 +140,88 @@ class WalletUnfrozen(Message):
     TYPE = "kyc.wallet_unfrozen"
     customer_id: uuid.UUID
     wallet_id: uuid.UUID
+
+
+# --- ingress (kyc.applications): from onboarding producers ----------------------------
+# Personal data travels only on this ingress topic; KYC stores it encrypted and never
+# repeats it in an event or a log line.
+
+PersonalText = Annotated[
+    str,
+    StringConstraints(
+        min_length=1,
+        max_length=140,
+        pattern=r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$",
+    ),
+]
+"""A name or address line: 1-140 characters, no control characters, not only spaces."""
+
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+"""ISO 3166-1 alpha-2 (upper case)."""
+
+DocumentNumber = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{2,29}$")]
+"""An identity document or company registration number (upper case, 3-30 characters)."""
+
+Aliases = Annotated[tuple[PersonalText, ...], Field(max_length=10)]
+
+
+class IdentityDocument(Struct):
+    kind: Literal["passport", "national_id", "driving_licence"]
+    number: DocumentNumber
+    issuing_country: CountryCode
+
+
+class PostalAddress(Struct):
+    lines: Annotated[tuple[PersonalText, ...], Field(min_length=1, max_length=4)]
+    city: PersonalText
+    postal_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 -]{1,16}$")] | None = None
+    country: CountryCode
+
+
+class IndividualApplication(Message):
+    """A natural person asks to become a customer. `customer_id` is chosen by the
+    onboarding producer (the record key); a re-sent application for a known customer id
+    is recorded but decided only once."""
+
+    TYPE = "kyc.individual_application"
+    customer_id: uuid.UUID
+    full_name: PersonalText
+    aliases: Aliases = ()
+    date_of_birth: dt.date
+    nationality: CountryCode
+    id_document: IdentityDocument
+    address: PostalAddress
+    due_diligence: DueDiligence
+    """The evidence level the onboarding producer collected (sets the tier)."""
+
+
+class CorporateApplication(Message):
+    """A company asks to become a customer (names are the legal and trading names)."""
+
+    TYPE = "kyc.corporate_application"
+    customer_id: uuid.UUID
+    legal_name: PersonalText
+    trading_names: Aliases = ()
+    registration_number: DocumentNumber
+    date_of_incorporation: dt.date
+    country_of_incorporation: CountryCode
+    registered_address: PostalAddress
+    due_diligence: DueDiligence
+
+
+Ed25519PublicKey = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Ed25519Signature = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{128}$")]
+
+
+class RegisterWallet(Message):
+    """A customer registers a wallet address. Proof of control: an Ed25519 signature (hex)
+    by `public_key` over the challenge "cnh-kyc-wallet:<customer_id>:<wallet_id>:<address>"
+    makes it "verified"; without a valid one it stays "pending" (a later registration of
+    the same wallet with a valid signature verifies it)."""
+
+    TYPE = "kyc.register_wallet"
+    customer_id: uuid.UUID
+    wallet_id: uuid.UUID
+    address: WalletAddress
+    public_key: Ed25519PublicKey | None = None
+    signature: Ed25519Signature | None = None

@@ -1,0 +1,49 @@
+"""`python -m services.kyc`: the KYC service."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from services.kyc.handlers import build_subscriptions
+from services.kyc.operations import ensure_list
+from services.kyc.settings import KycSettings
+from services.kyc.wiring import Kyc
+from services.runtime.db import create_pool
+from services.runtime.logging import configure_logging, get_logger
+from services.runtime.migrate import upgrade_async
+from services.runtime.service import Service
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+log = get_logger("services.kyc")
+
+
+async def prepare(kyc: Kyc) -> None:
+    """Before consuming: the schema, and a sanctions list to screen against."""
+    settings = kyc.settings
+    if kyc.development_key_in_use:
+        log.warning(
+            "the DEVELOPMENT encryption key is in use: personal data is NOT protected; "
+            "set CNH_KYC_ENCRYPTION_KEYS and CNH_KYC_ACTIVE_KEY_ID in production",
+            active_key_id=kyc.keyring.active_key_id,
+        )
+    await upgrade_async(settings.database_url, MIGRATIONS)
+    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    try:
+        version = await ensure_list(kyc, pool)
+    finally:
+        await pool.close()
+    log.info("sanctions list active", list_version=version)
+
+
+async def main() -> None:
+    settings = KycSettings(service="kyc")
+    configure_logging(settings.service, settings.log_level, settings.log_format)
+    kyc = Kyc.from_settings(settings)
+    await prepare(kyc)
+    await Service(settings, build_subscriptions(kyc), MIGRATIONS).run()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,134 @@
+"""Operator actions outside any message: freeze and unfreeze customers and wallets, load a
+sanctions list. Each is one transaction: the state change, its history row and its event
+(through the outbox) commit together."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from schemas.kyc import CustomerFrozen, CustomerUnfrozen, WalletFrozen, WalletUnfrozen
+from schemas.message import Message
+from services.kyc import repository
+from services.kyc.domain.lists import ParsedList, parse_list
+from services.kyc.sanctions import LoadReport, load_and_rescreen, publish_event
+from services.kyc.wiring import Kyc
+from services.runtime.db import Pool
+from services.runtime.unit_of_work import UnitOfWork
+
+
+class NotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Outcome:
+    changed: bool
+    message: str
+
+
+async def set_customer_frozen(
+    kyc: Kyc, pool: Pool, customer_id: uuid.UUID, frozen: bool, reason: str, actor: str
+) -> Outcome:
+    async with UnitOfWork(pool) as uow:
+        row = await repository.customer(uow.connection, customer_id, lock=True)
+        if row is None:
+            raise NotFound(f"no customer {customer_id}")
+        if row["frozen"] == frozen:
+            return Outcome(False, f"customer {customer_id} is already {_state(frozen)}")
+        await repository.update_customer(
+            uow.connection,
+            customer_id,
+            status=row["status"],
+            frozen=frozen,
+            freeze_reason=reason if frozen else None,
+            sanctioned=row["sanctioned"],
+        )
+        event: Message = (
+            CustomerFrozen(customer_id=customer_id, reason=reason)
+            if frozen
+            else CustomerUnfrozen(customer_id=customer_id)
+        )
+        await _record(kyc, uow, customer_id, None, event, reason, actor)
+        await uow.commit()
+    return Outcome(True, f"customer {customer_id} {_state(frozen)}")
+
+
+async def set_wallet_frozen(
+    kyc: Kyc, pool: Pool, wallet_id: uuid.UUID, frozen: bool, reason: str, actor: str
+) -> Outcome:
+    async with UnitOfWork(pool) as uow:
+        row = await repository.wallet(uow.connection, wallet_id, lock=True)
+        if row is None:
+            raise NotFound(f"no wallet {wallet_id}")
+        if row["frozen"] == frozen:
+            return Outcome(False, f"wallet {wallet_id} is already {_state(frozen)}")
+        customer_id: uuid.UUID = row["customer_id"]
+        await repository.set_wallet_frozen(
+            uow.connection, wallet_id, frozen, reason if frozen else None
+        )
+        event: Message = (
+            WalletFrozen(customer_id=customer_id, wallet_id=wallet_id, reason=reason)
+            if frozen
+            else WalletUnfrozen(customer_id=customer_id, wallet_id=wallet_id)
+        )
+        await _record(kyc, uow, customer_id, wallet_id, event, reason, actor)
+        await uow.commit()
+    return Outcome(True, f"wallet {wallet_id} {_state(frozen)}")
+
+
+async def _record(
+    kyc: Kyc,
+    uow: UnitOfWork,
+    customer_id: uuid.UUID,
+    wallet_id: uuid.UUID | None,
+    event: Message,
+    reason: str,
+    actor: str,
+) -> None:
+    cause = uuid.uuid4()  # the operator action: its id links the history row and the event
+    action = event.TYPE.removeprefix("kyc.")
+    await repository.history(
+        uow.connection,
+        action,
+        actor=actor,
+        customer_id=customer_id,
+        wallet_id=wallet_id,
+        reason=reason,
+        cause_id=cause,
+    )
+    publish_event(kyc, uow.outbox, customer_id, event, cause, action)
+
+
+def read_list(path: Path) -> ParsedList:
+    """A UN XML file, or an OFAC sdn.csv with its alt.csv beside it (if present)."""
+    companion = None
+    if path.suffix.lower() == ".csv":
+        alt = path.with_name(path.name.replace("sdn", "alt"))
+        if alt != path and alt.is_file():
+            companion = alt.read_bytes()
+    return parse_list(path.name, path.read_bytes(), companion)
+
+
+async def load_list(kyc: Kyc, pool: Pool, parsed: ParsedList, actor: str) -> LoadReport:
+    async with UnitOfWork(pool) as uow:
+        report = await load_and_rescreen(kyc, uow.connection, uow.outbox, parsed, actor)
+        await uow.commit()
+    return report
+
+
+async def ensure_list(kyc: Kyc, pool: Pool) -> str:
+    """At start: load the bundled list if none is loaded yet; the active version."""
+    async with pool.acquire() as conn:
+        version = await repository.active_list_version(conn)
+    if version is None:
+        await load_list(kyc, pool, read_list(kyc.settings.kyc_bundled_list), "bootstrap")
+        async with pool.acquire() as conn:
+            version = await repository.active_list_version(conn)
+    assert version is not None
+    return version
+
+
+def _state(frozen: bool) -> str:
+    return "frozen" if frozen else "unfrozen"

@@ -1,0 +1,115 @@
+"""Eligibility rules: their order, due diligence at HK$8,000, and the two limits."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.kyc.domain.eligibility import (
+    TOKEN_MINOR,
+    CustomerView,
+    Policy,
+    TierLimits,
+    WalletView,
+    check,
+)
+
+POLICY = Policy(
+    limits={
+        "basic": TierLimits(5_000 * TOKEN_MINOR, 10_000 * TOKEN_MINOR),
+        "standard": TierLimits(100_000 * TOKEN_MINOR, 500_000 * TOKEN_MINOR),
+        "enhanced": TierLimits(5_000_000 * TOKEN_MINOR, 20_000_000 * TOKEN_MINOR),
+    },
+    due_diligence_threshold_hkd=8_000,
+    cnh_hkd_rate=Decimal("1.15"),
+)
+ME = uuid.uuid4()
+GOOD = CustomerView("verified", "standard", "standard", frozen=False, sanctioned=False)
+BASIC = CustomerView("verified", "basic", "simplified", frozen=False, sanctioned=False)
+MINE = WalletView(ME, proof_verified=True, frozen=False)
+
+
+def reason(
+    customer: CustomerView | None = GOOD,
+    wallet: WalletView | None = MINE,
+    tokens: int = 10,
+    reserved: int = 0,
+) -> str | None:
+    refusal = check(POLICY, ME, customer, wallet, tokens * TOKEN_MINOR, reserved * TOKEN_MINOR)
+    return refusal.reason if refusal else None
+
+
+def test_an_eligible_redemption() -> None:
+    assert reason() is None
+
+
+@pytest.mark.parametrize(
+    ("customer", "wallet", "expected"),
+    [
+        (None, MINE, "not_verified"),
+        (CustomerView("referred", "basic", "standard", False, False), MINE, "not_verified"),
+        # a rejected, frozen, sanctioned customer: the first rule answers
+        (CustomerView("rejected", "basic", "standard", True, True), MINE, "customer_rejected"),
+        (CustomerView("verified", "basic", "standard", True, True), None, "customer_frozen"),
+        (CustomerView("verified", "basic", "standard", False, True), None, "sanctioned"),
+        (GOOD, None, "wallet_not_theirs"),
+        (GOOD, WalletView(uuid.uuid4(), True, True), "wallet_not_theirs"),
+        (GOOD, WalletView(ME, False, True), "wallet_not_theirs"),  # proof pending
+        (GOOD, WalletView(ME, True, True), "wallet_frozen"),
+    ],
+)
+def test_rules_apply_in_order(
+    customer: CustomerView | None, wallet: WalletView | None, expected: str
+) -> None:
+    assert reason(customer, wallet) == expected
+
+
+def test_due_diligence_is_checked_before_the_limits() -> None:
+    # 9,000 tokens: over the basic per-transaction limit, but evidence comes first
+    assert reason(BASIC, tokens=9_000) == "due_diligence_required"
+    assert reason(BASIC, tokens=6_000) == "over_transaction_limit"  # HK$6,900 only
+
+
+# the smallest token amount worth HK$8,000 at 1.15: 6,956.521739... -> 6,956.521740
+THRESHOLD_MINOR = 6_956_521_740
+
+
+@given(st.integers(min_value=0, max_value=10**13))
+def test_due_diligence_starts_exactly_at_hk_8000_equivalent(amount_minor: int) -> None:
+    assert POLICY.needs_due_diligence(amount_minor) == (amount_minor >= THRESHOLD_MINOR)
+
+
+def test_the_threshold_boundary() -> None:
+    assert not POLICY.needs_due_diligence(THRESHOLD_MINOR - 1)
+    assert POLICY.needs_due_diligence(THRESHOLD_MINOR)
+
+
+@given(
+    tier=st.sampled_from(["basic", "standard", "enhanced"]),
+    amount=st.integers(min_value=0, max_value=25_000_000 * TOKEN_MINOR),
+    reserved=st.integers(min_value=0, max_value=25_000_000 * TOKEN_MINOR),
+)
+def test_a_passing_check_never_exceeds_either_limit(tier: str, amount: int, reserved: int) -> None:
+    customer = CustomerView("verified", tier, "enhanced", False, False)  # type: ignore[arg-type]
+    refusal = check(POLICY, ME, customer, MINE, amount, reserved)
+    limits = POLICY.limits[customer.tier]
+    if refusal is None:
+        assert amount <= limits.per_transaction
+        assert reserved + amount <= limits.daily
+    elif amount <= limits.per_transaction:
+        assert refusal.reason == "over_daily_limit"
+        assert reserved + amount > limits.daily
+    else:
+        assert refusal.reason == "over_transaction_limit"
+
+
+def test_details_carry_amounts_not_people() -> None:
+    refusal = check(POLICY, ME, BASIC, MINE, 4_000 * TOKEN_MINOR, 8_000 * TOKEN_MINOR)
+    assert refusal is not None
+    assert refusal.reason == "over_daily_limit"
+    assert "4000.000000 XCNH" in refusal.detail
+    assert "10000.000000 XCNH" in refusal.detail
