@@ -41,7 +41,7 @@ EVENTS = "kyc.events"
 
 
 def build_subscriptions(kyc: Kyc) -> list[Subscription]:
-    applications = Subscription("kyc.applications")
+    applications = Subscription("kyc.applications", sensitive=True)  # personal data
     commands = Subscription("kyc.commands")
 
     @applications.handles(IndividualApplication)

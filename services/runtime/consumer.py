@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -152,25 +153,25 @@ class BatchProcessor:
         consumer = self._subscription.name
         async with UnitOfWork(self._pool) as uow:
             done = await inbox.find_processed(uow.connection, consumer, (i.inbox_id for i in items))
-            entries: list[inbox.InboxEntry] = []
-            seen: set[uuid.UUID] = set()
+            entries: dict[uuid.UUID, inbox.InboxEntry | None] = {}
             for item in items:
                 with message_context(
                     message_id=item.inbox_id,
                     correlation_id=item.env.correlation_id if item.env else None,
                     type=item.env.type if item.env else None,
                 ):
-                    if item.inbox_id in done or item.inbox_id in seen:
-                        self._replay(uow, item, done.get(item.inbox_id))
+                    if item.inbox_id in done:
+                        self._replay(uow, item, done[item.inbox_id])
                         continue
-                    seen.add(item.inbox_id)
+                    if item.inbox_id in entries:  # a copy in this very batch
+                        entry = entries[item.inbox_id]
+                        self._replay(uow, item, entry.reply if entry else None)
+                        continue
                     if failure is not None or item.error is not None:
-                        entry = self._dead_letter(uow, item, failure)
+                        entries[item.inbox_id] = self._dead_letter(uow, item, failure)
                     else:
-                        entry = await self._handle(uow, item)
-                    if entry is not None:
-                        entries.append(entry)
-            await inbox.record(uow.connection, consumer, entries)
+                        entries[item.inbox_id] = await self._handle(uow, item)
+            await inbox.record(uow.connection, consumer, [e for e in entries.values() if e])
             await uow.commit()
 
     async def _handle(self, uow: UnitOfWork, item: _Item) -> inbox.InboxEntry:
@@ -218,6 +219,7 @@ class BatchProcessor:
             reason=reason,
             detail=detail,
             attempts=failure.attempts if failure else 1,
+            sensitive=self._subscription.sensitive,
         )
         sender = item.sender
         correlation_id = sender.correlation_id if sender else record.position_id
@@ -275,10 +277,24 @@ def _salvaged_sender(error: DecodeError) -> _Sender | None:
 
 
 def _dead_letter_of(
-    record: Record, *, service: str, consumer_group: str, reason: str, detail: str, attempts: int
+    record: Record,
+    *,
+    service: str,
+    consumer_group: str,
+    reason: str,
+    detail: str,
+    attempts: int,
+    sensitive: bool = False,
 ) -> DeadLetter:
     key, key_cut = _b64_within(record.key, DEAD_LETTER_KEY_CHARS)
-    value, value_cut = _b64_within(record.value, DEAD_LETTER_VALUE_CHARS)
+    if sensitive:
+        # personal data must not be copied to another topic: a digest identifies the
+        # record, which stays at its source offset for a replay
+        digest = hashlib.sha256(record.value or b"").hexdigest()
+        value, value_cut = None, record.value is not None
+        detail = f"{detail} [value withheld: sha256 {digest}]"
+    else:
+        value, value_cut = _b64_within(record.value, DEAD_LETTER_VALUE_CHARS)
     headers = []
     headers_cut = len(record.headers) > _MAX_HEADERS
     for name, raw in record.headers[:_MAX_HEADERS]:

@@ -79,6 +79,8 @@ class Subscription:
     name: str = ""
     """The inbox's consumer name; defaults to the topic."""
     handlers: dict[type[Message], Handler] = field(default_factory=dict)
+    sensitive: bool = False
+    """The topic carries personal data: its dead letters keep a digest, not the record."""
 
     def __post_init__(self) -> None:
         self.name = self.name or self.topic

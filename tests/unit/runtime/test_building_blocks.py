@@ -151,3 +151,20 @@ def test_emitted_messages_have_ids_derived_from_their_cause() -> None:
     first, second = emit(), emit()
     assert first == second, "a retried transaction emits the very same messages"
     assert len(set(first)) == 2
+
+
+def test_a_dead_letter_of_a_sensitive_topic_withholds_the_record() -> None:
+    record = Record("kyc.applications", 0, 7, b"key", b'{"full_name": "Alice Wong"}')
+    letter = _dead_letter_of(
+        record,
+        service="kyc",
+        consumer_group="kyc",
+        reason="not_json",
+        detail="d",
+        attempts=1,
+        sensitive=True,
+    )
+    assert letter.value_b64 is None
+    assert letter.truncated
+    assert "sha256" in letter.detail
+    assert "Alice" not in letter.model_dump_json()
