@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from schemas.ids import Text
 from schemas.message import Message, Struct
@@ -175,3 +175,91 @@ class PayoutReturned(Message):
     case_id: uuid.UUID
     amount: Money
     reason: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+# --- ingress from the bank: payout notices and account statements ---------------------
+# What a bank integration delivers on settlement.bank-notifications (key: bank reference,
+# or the statement id for a statement), besides DepositReceived. `end_to_end_id` is the
+# instruction id settlement gave the payment order (the payout id): rails carry it through,
+# so a notice or a statement line matches its payout even when the order timed out.
+
+BankReasonCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+class PayoutSettledNotice(Message):
+    """The bank executed the payment: the money left the issuer's account."""
+
+    TYPE = "settlement.payout_settled_notice"
+    bank_reference: BankReference
+    end_to_end_id: uuid.UUID
+    amount: Money
+    settled_at: AwareDatetime
+
+
+class PayoutRejectedNotice(Message):
+    """The bank (or the beneficiary's bank) refused an accepted order; no money left."""
+
+    TYPE = "settlement.payout_rejected_notice"
+    bank_reference: BankReference
+    end_to_end_id: uuid.UUID
+    reason: BankReasonCode
+    detail: Text
+    rejected_at: AwareDatetime
+
+
+class PayoutReturnedNotice(Message):
+    """A settled payment came back (closed account found later, beneficiary refused...)."""
+
+    TYPE = "settlement.payout_returned_notice"
+    bank_reference: BankReference
+    """The return's own reference."""
+    original_bank_reference: BankReference
+    end_to_end_id: uuid.UUID
+    amount: Money
+    reason: BankReasonCode
+    returned_at: AwareDatetime
+
+
+class StatementLine(Struct):
+    bank_reference: BankReference
+    end_to_end_id: uuid.UUID | None
+    direction: Literal["debit", "credit"]
+    """From the account holder's side: a debit took money out of the issuer's account."""
+    amount: Money
+    booked_at: AwareDatetime
+    description: Annotated[str, StringConstraints(max_length=140)]
+
+
+MAX_STATEMENT_LINES = 500
+
+
+class BankStatement(Message):
+    """One page of the bank's statement of the issuer's account for (period_start,
+    period_end]: every booking is on exactly one page of one statement (a booking committed
+    late is on the next statement). Keyed by the account number, so statements stay in
+    order."""
+
+    TYPE = "settlement.bank_statement"
+    statement_id: BankReference
+    sequence: Annotated[int, Field(ge=1, le=10**9)]
+    """Statements of an account are numbered without gaps (as MT940's statement number): a
+    missing number means a statement not received yet."""
+    account_number: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9-]{4,34}$")]
+    period_start: AwareDatetime
+    period_end: AwareDatetime
+    page: Annotated[int, Field(ge=1, le=10_000)]
+    pages: Annotated[int, Field(ge=1, le=10_000)]
+    lines: Annotated[tuple[StatementLine, ...], Field(max_length=MAX_STATEMENT_LINES)]
+
+
+# --- facts (settlement.events): refunds of suspended deposits -------------------------
+
+
+class DepositRefunded(Message):
+    """An operator refunded a suspended deposit to its payer, and the bank settled it."""
+
+    TYPE = "settlement.deposit_refunded"
+    deposit_id: uuid.UUID
+    payout_id: uuid.UUID
+    amount: CnhAmount
+    bank_reference: BankReference

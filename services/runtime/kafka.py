@@ -75,7 +75,9 @@ def subscribe_batches(
 
     @broker.subscriber(
         settings.topic(topic),
-        group_id=settings.consumer_group,
+        # one group per subscription: a service's topics never rebalance each other, and
+        # replicas still share each topic's partitions
+        group_id=f"{settings.consumer_group}.{topic}",
         batch=True,
         max_records=settings.batch_max_records,
         batch_timeout_ms=settings.batch_timeout_ms,

@@ -1,0 +1,16 @@
+"""Settlement: the fiat truth of the platform.
+
+It holds the double-entry ledger of fiat money (the CNH reserve that backs every token, the
+operating accounts payouts leave from), matches bank deposits to wallets and asks issuance to
+mint, pays redemptions out through the bank rails, releases the reserve after a burn, and
+reports reserve coverage to auditors.
+
+    domain/      pure rules: chart of accounts and journal templates, payout states, rail
+                 routing, deposit matching, HK business days, the attestation report
+    repository/  the SQL
+    flows/       what happens, in one transaction each: deposits, payouts, reserve,
+                 reconciliation, attestation
+    bank/        the bank rail port and "the bank": a simulator with its own tables
+    handlers.py  the subscriptions (thin: decode -> flow)
+    cli.py       operator commands: attest, refund
+"""

@@ -1,0 +1,32 @@
+"""`python -m services.settlement`: the settlement service (and, unless turned off, the
+simulated bank beside it, as a background task)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from services.runtime.service import BackgroundTask, Service
+from services.settlement.bank.simulator import SimulatedBank
+from services.settlement.flows import reconciliation
+from services.settlement.handlers import build_subscriptions
+from services.settlement.settings import SettlementSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def build() -> Service:
+    settings = SettlementSettings(service="settlement")
+    bank = SimulatedBank(settings)
+    # the rail port is wired to the simulated bank; a real adapter would replace it here
+    # (and the bank's own task would go: a real bank delivers to the ingress topic itself)
+    tasks: list[BackgroundTask] = [reconciliation.run, bank.run]
+    return Service(settings, build_subscriptions(bank), MIGRATIONS, tasks=tasks)
+
+
+def main() -> None:
+    asyncio.run(build().run())
+
+
+if __name__ == "__main__":
+    main()

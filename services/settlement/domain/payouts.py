@@ -1,0 +1,49 @@
+"""The payout state machine (one payout per redemption, or per refunded deposit).
+
+    ordered at the bank: sent ──settle──> settled ──return──> returned
+                          │                  ^
+                          └──fail──> failed  │
+    no answer in time: unknown ──settle──────┘  (found on the statement)
+                          └──fail──> failed    (a statement after the grace period lacks it)
+    refused before execution: rejected (no money moved, no journal entry)
+
+A transition for a state already reached is a duplicate (a notice delivered twice, or by
+both the notice and the statement): no second effect. Any other transition is a conflict,
+recorded for an operator and never applied (e.g. a settlement notice for a failed payout).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from schemas.settlement import PayoutState
+
+State = Literal["sent", "unknown", "settled", "failed", "rejected", "returned"]
+Event = Literal["settle", "fail", "return"]
+Decision = Literal["apply", "duplicate", "conflict"]
+
+_TARGET: dict[Event, State] = {"settle": "settled", "fail": "failed", "return": "returned"}
+_ALLOWED: dict[Event, frozenset[State]] = {
+    "settle": frozenset({"sent", "unknown"}),
+    "fail": frozenset({"sent", "unknown"}),
+    "return": frozenset({"settled"}),
+}
+OPEN_STATES: frozenset[State] = frozenset({"sent", "unknown"})
+
+
+def target(event: Event) -> State:
+    return _TARGET[event]
+
+
+def decide(current: State, event: Event) -> Decision:
+    if current in _ALLOWED[event]:
+        return "apply"
+    if current == _TARGET[event]:
+        return "duplicate"
+    return "conflict"
+
+
+def public_state(state: State) -> PayoutState:
+    """What QueryPayout answers: a payout failed after acceptance is, for the saga, a
+    rejection (no money left)."""
+    return "rejected" if state == "failed" else state

@@ -1,0 +1,188 @@
+"""Deposits: a bank credit of CNH is matched to a wallet by its reference, credits the
+reserve, and asks issuance to mint; unmatched or unmintable deposits go to suspense until
+an operator refunds them.
+
+    received ──matched──> minting ──Minted──> confirmed
+        │                    └──MintRejected / Rejected──> suspended
+        └──unmatched──> suspended ──refund (operator)──> refunding ──settled──> refunded
+                                                              └──failed/returned──> suspended
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from schemas import Money, derive_id
+from schemas.issuance import Minted, MintForDeposit
+from schemas.money import par_tokens
+from schemas.settlement import DepositConfirmed, DepositReceived, DepositSuspended
+from services.runtime.logging import get_logger
+from services.settlement.domain import ledger
+from services.settlement.domain.deposits import deposit_id as deposit_id_of
+from services.settlement.domain.deposits import deposit_reference_in
+from services.settlement.outbound import Work
+from services.settlement.repository import business as repo
+from services.settlement.repository.ledger import Links, balance, post
+
+log = get_logger(__name__)
+
+RESERVE = ledger.account_code("reserve_bank", "CNH")
+EVENTS = "settlement.events"
+
+
+async def receive(work: Work, notice: DepositReceived) -> None:
+    deposit_id = deposit_id_of(notice.bank_reference)
+    reference = deposit_reference_in(notice.deposit_reference)
+    owner = await repo.wallet_for(work.connection, reference) if reference else None
+    state, reason = ("minting", None) if owner else ("suspended", "unmatched_reference")
+    fresh = await repo.insert_deposit(
+        work.connection,
+        deposit_id,
+        notice.bank_reference,
+        notice.amount,
+        notice.deposit_reference,
+        notice.payer,
+        notice.value_date,
+        owner,
+        state,
+        reason,
+    )
+    if not fresh:
+        # the same bank credit again (a re-sent notification): it was applied once already
+        log.info("deposit already received; no second effect", deposit_id=str(deposit_id))
+        return
+    links = Links(work.actor, work.cause, deposit_id=deposit_id, memo=notice.bank_reference)
+    await repo.record_history(
+        work.connection,
+        "deposit",
+        deposit_id,
+        None,
+        state,
+        work.actor,
+        "deposit_received",
+        reason or "",
+    )
+    if owner is None:
+        await post(
+            work.connection,
+            derive_id(deposit_id, "received"),
+            ledger.deposit_unmatched(notice.amount),
+            links,
+        )
+        _suspended(work, deposit_id, notice.amount, notice.bank_reference, "unmatched_reference")
+        return
+    customer_id, wallet_id = owner
+    await post(
+        work.connection,
+        derive_id(deposit_id, "received"),
+        ledger.deposit_matched(notice.amount),
+        links,
+    )
+    reserve_after = await balance(work.connection, RESERVE)
+    mint_id = derive_id(deposit_id, "mint")
+    await repo.set_deposit_state(work.connection, deposit_id, "minting", mint_command_id=mint_id)
+    work.publish(
+        "issuance.commands",
+        str(wallet_id),
+        MintForDeposit(
+            deposit_id=deposit_id,
+            customer_id=customer_id,
+            wallet_id=wallet_id,
+            amount=par_tokens(notice.amount),
+            reserve_balance=_cnh(reserve_after),
+        ),
+        message_id=mint_id,
+        correlation_id=deposit_id,
+        reply_to="settlement.replies",
+    )
+
+
+async def minted(work: Work, reply: Minted) -> None:
+    deposit = await repo.deposit_for_update(work.connection, reply.deposit_id)
+    if deposit is None or deposit.state != "minting":
+        await repo.record_anomaly(
+            work.connection,
+            "unexpected_mint",
+            str(reply.deposit_id),
+            f"Minted {reply.mint_id} for a deposit in state "
+            f"{deposit.state if deposit else 'unknown'}",
+        )
+        return
+    if reply.amount != par_tokens(deposit.amount):
+        await repo.record_anomaly(
+            work.connection,
+            "mint_amount_mismatch",
+            str(deposit.deposit_id),
+            f"minted {reply.amount}, deposit {deposit.amount}",
+        )
+    await post(
+        work.connection,
+        derive_id(deposit.deposit_id, "minted"),
+        ledger.mint_confirmed(deposit.amount),
+        Links(work.actor, work.cause, deposit_id=deposit.deposit_id, memo=str(reply.mint_id)),
+    )
+    await repo.set_deposit_state(work.connection, deposit.deposit_id, "confirmed")
+    await repo.record_history(
+        work.connection,
+        "deposit",
+        deposit.deposit_id,
+        "minting",
+        "confirmed",
+        work.actor,
+        "minted",
+        f"mint {reply.mint_id}",
+    )
+    work.publish(
+        EVENTS,
+        str(deposit.deposit_id),
+        DepositConfirmed(
+            deposit_id=deposit.deposit_id,
+            customer_id=reply.customer_id,
+            wallet_id=reply.wallet_id,
+            amount=deposit.amount,
+            tokens=reply.amount,
+            bank_reference=deposit.bank_reference,
+        ),
+        message_id=derive_id(deposit.deposit_id, "confirmed"),
+        correlation_id=deposit.deposit_id,
+    )
+
+
+async def mint_refused(work: Work, deposit_id: uuid.UUID, reason: str, detail: str) -> None:
+    """Issuance would not mint (MintRejected, or the command itself was refused): the money
+    stays in the reserve account, in suspense, with the reason."""
+    deposit = await repo.deposit_for_update(work.connection, deposit_id)
+    if deposit is None or deposit.state != "minting":
+        await repo.record_anomaly(
+            work.connection, "unexpected_mint_rejection", str(deposit_id), f"{reason}: {detail}"
+        )
+        return
+    await post(
+        work.connection,
+        derive_id(deposit_id, "mint_rejected"),
+        ledger.mint_rejected(deposit.amount),
+        Links(work.actor, work.cause, deposit_id=deposit_id, memo=reason),
+    )
+    await repo.set_deposit_state(work.connection, deposit_id, "suspended", reason, detail)
+    await repo.record_history(
+        work.connection, "deposit", deposit_id, "minting", "suspended", work.actor, reason, detail
+    )
+    _suspended(work, deposit_id, deposit.amount, deposit.bank_reference, reason)
+
+
+def _suspended(
+    work: Work, deposit_id: uuid.UUID, amount: Money, bank_reference: str, reason: str
+) -> None:
+    work.publish(
+        EVENTS,
+        str(deposit_id),
+        DepositSuspended(
+            deposit_id=deposit_id, amount=amount, bank_reference=bank_reference, reason=reason
+        ),
+        message_id=derive_id(deposit_id, "suspended", reason),
+        correlation_id=deposit_id,
+    )
+
+
+def _cnh(minor: int) -> Money:
+    return Money(amount_minor=minor, currency="CNH")

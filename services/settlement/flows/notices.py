@@ -1,0 +1,98 @@
+"""What the bank tells us after an order: notices (settled, rejected, returned) and
+statements. A notice is stored as received, then applied to its payout (matched by the
+end-to-end id); one that arrives before its payout is committed stays pending and the
+reconciliation loop applies it. Statements are stored for reconciliation."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from schemas.settlement import (
+    BankStatement,
+    PayoutRejectedNotice,
+    PayoutReturnedNotice,
+    PayoutSettledNotice,
+)
+from services.settlement.domain.payouts import OPEN_STATES
+from services.settlement.flows import payouts
+from services.settlement.outbound import Work
+from services.settlement.repository import business as repo
+
+Notice = PayoutSettledNotice | PayoutRejectedNotice | PayoutReturnedNotice
+_KINDS: dict[type[Any], str] = {
+    PayoutSettledNotice: "settled",
+    PayoutRejectedNotice: "rejected",
+    PayoutReturnedNotice: "returned",
+}
+_TYPES = {kind: cls for cls, kind in _KINDS.items()}
+
+
+async def receive(work: Work, message_id: uuid.UUID, notice: Notice) -> None:
+    await repo.store_notice(
+        work.connection,
+        message_id,
+        _KINDS[type(notice)],
+        notice.bank_reference,
+        notice.end_to_end_id,
+        notice.model_dump(mode="json"),
+    )
+    await apply(work, message_id, notice)
+
+
+async def apply(work: Work, message_id: uuid.UUID, notice: Notice) -> bool:
+    """Apply a stored notice to its payout; False (still pending) if the payout is not
+    there yet, or if a return overtook the settlement it reverses."""
+    payout = await repo.payout_for_update(work.connection, notice.end_to_end_id)
+    if payout is None:
+        return False
+    if isinstance(notice, PayoutReturnedNotice) and payout.state in OPEN_STATES:
+        return False
+    if isinstance(notice, PayoutSettledNotice):
+        if notice.amount != payout.amount:
+            await repo.record_anomaly(
+                work.connection,
+                "settled_amount_mismatch",
+                str(payout.payout_id),
+                f"bank says {notice.amount}",
+            )
+        outcome = await payouts.settle(
+            work, payout, notice.settled_at, notice.bank_reference, "bank_notice"
+        )
+    elif isinstance(notice, PayoutRejectedNotice):
+        outcome = await payouts.fail(work, payout, notice.reason, notice.detail, "bank_notice")
+    else:
+        outcome = await payouts.returned(
+            work, payout, notice.bank_reference, notice.reason, notice.returned_at, "bank_notice"
+        )
+    await repo.mark_notice(work.connection, message_id, outcome)
+    return True
+
+
+def parse(kind: str, body: str) -> Notice:
+    notice: Notice = _TYPES[kind].model_validate_json(body)
+    return notice
+
+
+async def statement(work: Work, page: BankStatement) -> None:
+    await repo.store_statement_page(
+        work.connection,
+        page.statement_id,
+        page.sequence,
+        page.page,
+        page.pages,
+        page.account_number,
+        (page.period_start, page.period_end),
+        [
+            (
+                line.bank_reference,
+                line.end_to_end_id,
+                line.direction,
+                line.amount.amount_minor,
+                line.amount.currency,
+                line.booked_at,
+                line.description,
+            )
+            for line in page.lines
+        ],
+    )

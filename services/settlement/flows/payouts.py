@@ -1,0 +1,431 @@
+"""Payouts: at most one per redemption (or per refunded deposit), through the bank rail port,
+and what the bank says afterwards (notices, statements) applied once.
+
+- SendPayout: a payout already recorded for the redemption gets the answer of its current
+  state, whatever the command id (idempotent by redemption id). Otherwise the order goes to
+  the bank: refused -> PayoutRejected (the only outcome the saga may compensate); accepted
+  -> PayoutSent; no answer -> PayoutOutcomeUnknown (booked as ordered: the money may have
+  left; resolved by notices, QueryPayout and reconciliation, never compensated).
+- settle / fail / return: transitions of domain/payouts.py, each with its journal entry, its
+  history row and its event; a duplicate has no effect, a conflict is an anomaly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import replace
+
+from schemas import Message, Money, derive_id
+from schemas.settlement import (
+    BankAccount,
+    DepositRefunded,
+    DepositSuspended,
+    PayoutFailed,
+    PayoutOutcomeUnknown,
+    PayoutRejected,
+    PayoutRejectReason,
+    PayoutReturned,
+    PayoutSent,
+    PayoutSettled,
+    PayoutStatus,
+    SendPayout,
+)
+from services.settlement.bank.port import Accepted, BankRail, NoAnswer, PaymentOrder, Refused
+from services.settlement.domain import ledger
+from services.settlement.domain.payouts import Event, decide, public_state, target
+from services.settlement.domain.rails import choose_rail
+from services.settlement.outbound import Work
+from services.settlement.repository import business as repo
+from services.settlement.repository.business import Payout
+from services.settlement.repository.ledger import Links, post
+
+EVENTS = "settlement.events"
+PayoutReply = PayoutSent | PayoutRejected | PayoutOutcomeUnknown
+
+
+def payout_id_for(redemption_id: uuid.UUID) -> uuid.UUID:
+    return derive_id(redemption_id, "payout")
+
+
+async def send(
+    work: Work, command: SendPayout, bank: BankRail, requested_at: dt.datetime
+) -> PayoutReply:
+    existing = await repo.payout_by_redemption(work.connection, command.redemption_id, lock=True)
+    if existing is not None:
+        return answer(existing)
+    payout = Payout(
+        payout_id=payout_id_for(command.redemption_id),
+        kind="redemption",
+        redemption_id=command.redemption_id,
+        deposit_id=None,
+        amount=command.amount,
+        par=command.par_value,
+        beneficiary=command.beneficiary,
+        rail=choose_rail(command.amount, command.beneficiary.country),
+        bank_reference=None,
+        state="rejected",
+        detail="",
+        requested_at=requested_at,
+        submitted_at=requested_at,
+    )
+    if payout.rail is None or command.amount.amount_minor == 0:
+        why = "no bank rail pays it" if payout.rail is None else "a zero amount"
+        payout = _with(payout, state="rejected", detail=f"unsupported_currency: {why}")
+        await _record_new(work, payout, "no_rail")
+        return answer(payout)
+    payout = await _order(work, payout, bank, f"REDEMPTION {command.redemption_id}")
+    return answer(payout)
+
+
+async def refund(
+    work: Work,
+    deposit_id: uuid.UUID,
+    payer: BankAccount,
+    amount: Money,
+    bank: BankRail,
+    now: dt.datetime,
+) -> Payout:
+    """Pay a suspended deposit back to its payer through the rail (operator command)."""
+    payout = Payout(
+        payout_id=derive_id(deposit_id, "refund"),
+        kind="refund",
+        redemption_id=None,
+        deposit_id=deposit_id,
+        amount=amount,
+        par=Money.zero("CNH"),
+        beneficiary=payer,
+        rail=choose_rail(amount, payer.country) or "SWIFT",
+        bank_reference=None,
+        state="rejected",
+        detail="",
+        requested_at=now,
+        submitted_at=now,
+    )
+    return await _order(work, payout, bank, f"REFUND {deposit_id}")
+
+
+async def _order(work: Work, payout: Payout, bank: BankRail, remittance: str) -> Payout:
+    assert payout.rail is not None
+    result = await bank.submit(
+        PaymentOrder(payout.payout_id, payout.amount, payout.beneficiary, payout.rail, remittance)
+    )
+    if isinstance(result, Refused):
+        payout = _with(payout, state="rejected", detail=f"{result.reason}: {result.detail}")
+        await _record_new(work, payout, "bank_refused")
+        return payout
+    if isinstance(result, Accepted):
+        payout = _with(payout, state="sent", bank_reference=result.bank_reference)
+        await _record_new(work, payout, "bank_accepted")
+    else:
+        assert isinstance(result, NoAnswer)
+        payout = _with(payout, state="unknown", detail=result.detail)
+        await _record_new(work, payout, "bank_no_answer")
+    # ordered (or possibly executed): booked now, reversed by a new entry if it fails
+    await post(
+        work.connection,
+        derive_id(payout.payout_id, "ordered"),
+        _ordered(payout),
+        _links(work, payout),
+    )
+    return payout
+
+
+def answer(payout: Payout) -> PayoutReply:
+    """The reply to SendPayout for a payout in its current state."""
+    assert payout.redemption_id is not None
+    if payout.state == "rejected":
+        return PayoutRejected(
+            redemption_id=payout.redemption_id,
+            reason=_REJECT_REASONS.get(payout.detail.split(":", 1)[0], "invalid_account"),
+            detail=payout.detail,
+        )
+    if payout.state == "unknown":
+        return PayoutOutcomeUnknown(
+            redemption_id=payout.redemption_id, payout_id=payout.payout_id, detail=payout.detail
+        )
+    # sent, settled, failed, returned: the bank accepted the order (what happened after is
+    # told by events and QueryPayout)
+    return PayoutSent(
+        redemption_id=payout.redemption_id,
+        payout_id=payout.payout_id,
+        rail=payout.rail or "SWIFT",
+        bank_reference=payout.bank_reference or "UNKNOWN",
+    )
+
+
+_REJECT_REASONS: dict[str, PayoutRejectReason] = {
+    reason: reason
+    for reason in (
+        "invalid_account",
+        "closed_account",
+        "unsupported_currency",
+        "insufficient_liquidity",
+    )
+}
+"""A rejected payout's detail starts with its reason code ("closed_account: ...")."""
+
+
+def status(redemption_id: uuid.UUID, payout: Payout | None) -> PayoutStatus:
+    if payout is None:
+        return PayoutStatus(
+            redemption_id=redemption_id,
+            payout_id=None,
+            state="not_found",
+            detail="no payout for this redemption",
+        )
+    return PayoutStatus(
+        redemption_id=redemption_id,
+        payout_id=payout.payout_id,
+        state=public_state(payout.state),
+        detail=payout.detail or payout.state,
+    )
+
+
+# --- what the bank says afterwards ----------------------------------------------------------
+
+
+async def settle(
+    work: Work, payout: Payout, settled_at: dt.datetime, bank_reference: str, source: str
+) -> str:
+    if (decision := await _decide(work, payout, "settle", source)) != "apply":
+        return decision
+    await _transition(
+        work,
+        payout,
+        "settle",
+        source,
+        f"settled via {source}",
+        bank_reference=bank_reference,
+        settled_at=settled_at,
+    )
+    entry = (
+        ledger.payout_settled(payout.amount)
+        if payout.kind == "redemption"
+        else ledger.refund_settled(payout.amount)
+    )
+    await post(work.connection, derive_id(payout.payout_id, "settled"), entry, _links(work, payout))
+    if payout.redemption_id is not None:
+        _emit(
+            work,
+            payout,
+            "settled",
+            PayoutSettled(
+                redemption_id=payout.redemption_id,
+                payout_id=payout.payout_id,
+                amount=payout.amount,
+                settled_at=settled_at,
+            ),
+        )
+    else:
+        assert payout.deposit_id is not None
+        await repo.set_deposit_state(work.connection, payout.deposit_id, "refunded")
+        await repo.record_history(
+            work.connection,
+            "deposit",
+            payout.deposit_id,
+            "refunding",
+            "refunded",
+            work.actor,
+            "refund_settled",
+            bank_reference,
+        )
+        _emit(
+            work,
+            payout,
+            "settled",
+            DepositRefunded(
+                deposit_id=payout.deposit_id,
+                payout_id=payout.payout_id,
+                amount=payout.amount,
+                bank_reference=bank_reference,
+            ),
+        )
+    return "apply"
+
+
+async def fail(work: Work, payout: Payout, reason: str, detail: str, source: str) -> str:
+    if (decision := await _decide(work, payout, "fail", source)) != "apply":
+        return decision
+    await _transition(work, payout, "fail", source, f"{reason}: {detail}")
+    entry = (
+        ledger.payout_failed(payout.amount, payout.par)
+        if payout.kind == "redemption"
+        else ledger.refund_failed(payout.amount)
+    )
+    await post(work.connection, derive_id(payout.payout_id, "failed"), entry, _links(work, payout))
+    if payout.redemption_id is not None:
+        _emit(
+            work,
+            payout,
+            "failed",
+            PayoutFailed(
+                redemption_id=payout.redemption_id, payout_id=payout.payout_id, reason=reason
+            ),
+        )
+    else:
+        await _back_to_suspense(work, payout, "refund_failed")
+    return "apply"
+
+
+async def returned(
+    work: Work,
+    payout: Payout,
+    bank_reference: str,
+    reason: str,
+    returned_at: dt.datetime,
+    source: str,
+) -> str:
+    """A settled payment came back: a new case; nothing that happened is undone."""
+    if (decision := await _decide(work, payout, "return", source)) != "apply":
+        return decision
+    case_id = derive_id(payout.payout_id, "return")
+    await _transition(work, payout, "return", source, f"returned ({reason}), case {case_id}")
+    await repo.open_return_case(
+        work.connection,
+        case_id,
+        payout.payout_id,
+        bank_reference,
+        payout.amount,
+        reason,
+        returned_at,
+    )
+    paid_from = "nostro" if payout.kind == "redemption" else "reserve_bank"
+    links = Links(
+        work.actor,
+        work.cause,
+        deposit_id=payout.deposit_id,
+        redemption_id=payout.redemption_id,
+        payout_id=payout.payout_id,
+        case_id=case_id,
+        memo=reason,
+    )
+    await post(
+        work.connection,
+        derive_id(case_id, "opened"),
+        ledger.payout_returned(payout.amount, paid_from),
+        links,
+    )
+    if payout.redemption_id is not None:
+        _emit(
+            work,
+            payout,
+            "returned",
+            PayoutReturned(
+                redemption_id=payout.redemption_id,
+                payout_id=payout.payout_id,
+                case_id=case_id,
+                amount=payout.amount,
+                reason=reason,
+            ),
+        )
+    else:
+        await _back_to_suspense(work, payout, "refund_returned")
+    return "apply"
+
+
+async def _decide(work: Work, payout: Payout, event: Event, source: str) -> str:
+    decision = decide(payout.state, event)
+    if decision == "conflict":
+        await repo.record_anomaly(
+            work.connection,
+            f"payout_{event}_conflict",
+            str(payout.payout_id),
+            f"{event} from {source} for a payout in state {payout.state}",
+        )
+    return decision
+
+
+async def _transition(
+    work: Work,
+    payout: Payout,
+    event: Event,
+    cause: str,
+    detail: str,
+    *,
+    bank_reference: str | None = None,
+    settled_at: dt.datetime | None = None,
+) -> None:
+    new_state = target(event)
+    await repo.set_payout_state(
+        work.connection,
+        payout.payout_id,
+        new_state,
+        detail,
+        bank_reference=bank_reference,
+        settled_at=settled_at,
+    )
+    await repo.record_history(
+        work.connection,
+        "payout",
+        payout.payout_id,
+        payout.state,
+        new_state,
+        work.actor,
+        cause,
+        detail,
+    )
+
+
+async def _back_to_suspense(work: Work, payout: Payout, reason: str) -> None:
+    assert payout.deposit_id is not None
+    await repo.set_deposit_state(work.connection, payout.deposit_id, "suspended", reason)
+    await repo.record_history(
+        work.connection, "deposit", payout.deposit_id, "refunding", "suspended", work.actor, reason
+    )
+    _emit(
+        work,
+        payout,
+        reason,
+        DepositSuspended(
+            deposit_id=payout.deposit_id,
+            amount=payout.amount,
+            bank_reference=payout.bank_reference or "UNKNOWN",
+            reason=reason,
+        ),
+    )
+
+
+async def _record_new(work: Work, payout: Payout, cause: str) -> None:
+    await repo.insert_payout(work.connection, payout)
+    await repo.record_history(
+        work.connection,
+        "payout",
+        payout.payout_id,
+        None,
+        payout.state,
+        work.actor,
+        cause,
+        payout.detail,
+    )
+
+
+def _ordered(payout: Payout) -> ledger.Entry:
+    if payout.kind == "redemption":
+        return ledger.payout_ordered(payout.amount, payout.par)
+    return ledger.refund_ordered(payout.amount)
+
+
+def _links(work: Work, payout: Payout) -> Links:
+    return Links(
+        work.actor,
+        work.cause,
+        deposit_id=payout.deposit_id,
+        redemption_id=payout.redemption_id,
+        payout_id=payout.payout_id,
+    )
+
+
+def _emit(work: Work, payout: Payout, what: str, event: Message) -> None:
+    key = str(payout.redemption_id or payout.deposit_id)
+    work.publish(
+        EVENTS,
+        key,
+        event,
+        message_id=derive_id(payout.payout_id, what),
+        correlation_id=payout.redemption_id or payout.deposit_id or payout.payout_id,
+    )
+
+
+def _with(payout: Payout, **changes: object) -> Payout:
+    return replace(payout, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,89 @@
+"""The reconciliation loop (a background task of every replica; row locks keep replicas
+from applying anything twice):
+
+1. notices that arrived before their payout was committed are applied now;
+2. a statement debit naming a payout still open (sent, or unknown after a timeout) settles
+   it: the bank did execute it, whatever it failed to tell us;
+3. a payout with an unknown outcome that no statement shows, once a complete statement
+   starting `grace` after its submission has arrived, was never executed: it fails
+   (reason not_executed), and its ordered booking is reversed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from services.runtime.db import Pool
+from services.runtime.logging import get_logger
+from services.runtime.unit_of_work import UnitOfWork
+from services.settlement.flows import notices, payouts
+from services.settlement.outbound import from_outbox
+from services.settlement.repository import business as repo
+from services.settlement.settings import SettlementSettings
+
+if TYPE_CHECKING:
+    from services.runtime.service import Service
+
+log = get_logger(__name__)
+ACTOR = "settlement:reconciliation"
+
+
+async def run(service: Service) -> None:
+    settings = service.settings
+    assert isinstance(settings, SettlementSettings)
+    while True:
+        try:
+            await reconcile_once(service.pool, settings)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # survive: the next round retries
+            log.warning("reconciliation round failed", error=repr(exc))
+        await asyncio.sleep(settings.settlement_reconcile_interval_s)
+
+
+async def reconcile_once(pool: Pool, settings: SettlementSettings) -> dict[str, int]:
+    counts = {"notices": 0, "settled": 0, "failed": 0}
+    async with UnitOfWork(pool) as uow:
+        work = from_outbox(uow.connection, uow.outbox, settings, ACTOR)
+        for row in await repo.pending_notices(uow.connection):
+            if await notices.apply(
+                work, row["message_id"], notices.parse(row["kind"], row["body"])
+            ):
+                counts["notices"] += 1
+        await uow.commit()
+    async with UnitOfWork(pool) as uow:
+        work = from_outbox(uow.connection, uow.outbox, settings, ACTOR)
+        for line in await repo.statement_debits_for_open_payouts(uow.connection):
+            payout = await repo.payout_for_update(uow.connection, line["payout_id"])
+            if payout is None:
+                continue
+            outcome = await payouts.settle(
+                work, payout, line["booked_at"], line["bank_reference"], "bank_statement"
+            )
+            await repo.match_statement_line(
+                uow.connection,
+                line["statement_id"],
+                line["page"],
+                line["line_no"],
+                payout.payout_id,
+            )
+            counts["settled"] += outcome == "apply"
+        grace = dt.timedelta(seconds=settings.settlement_unknown_grace_s)
+        for payout_id in await repo.unknown_payouts_absent_from_statements(uow.connection, grace):
+            payout = await repo.payout_for_update(uow.connection, payout_id)
+            if payout is None or payout.state != "unknown":
+                continue
+            outcome = await payouts.fail(
+                work,
+                payout,
+                "not_executed",
+                "no bank statement shows the payment after the grace period",
+                "bank_statement",
+            )
+            counts["failed"] += outcome == "apply"
+        await uow.commit()
+    if any(counts.values()):
+        log.info("reconciled", **counts)
+    return counts

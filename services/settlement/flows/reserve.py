@@ -1,0 +1,61 @@
+"""Saga step 5 (after the burn): the par value leaves the CNH reserve, once per redemption.
+
+Journal: reserve_released (the reserve pays the conversion's CNH side; the burned tokens'
+liability is extinguished). A second ReleaseReserve for the same redemption, under any
+command id, gets the first one's answer and moves nothing.
+"""
+
+from __future__ import annotations
+
+from schemas import Money, derive_id
+from schemas.settlement import ReleaseReserve, ReserveReleased
+from services.runtime.retry import TransientError
+from services.settlement.domain import ledger
+from services.settlement.outbound import Work
+from services.settlement.repository import business as repo
+from services.settlement.repository.ledger import Links, balance, lock_account, post
+
+RESERVE = ledger.account_code("reserve_bank", "CNH")
+
+
+async def release(work: Work, command: ReleaseReserve) -> ReserveReleased:
+    # one release per redemption: the reserve row lock serialises concurrent releases, and
+    # reserve_releases' primary key refuses a second one
+    await lock_account(work.connection, RESERVE)
+    done = await repo.release_of(work.connection, command.redemption_id)
+    if done is not None:
+        return _released(command, done["amount_minor"], done["reserve_after"])
+    payout = await repo.payout_by_redemption(work.connection, command.redemption_id)
+    if payout is None or payout.state in {"rejected", "failed"}:
+        # nothing was paid for this redemption: releasing would take backing from tokens
+        # still in circulation. Retried, then dead-lettered for an operator.
+        raise TransientError(f"no booked payout for redemption {command.redemption_id}")
+    if payout.par != command.amount:
+        await repo.record_anomaly(
+            work.connection,
+            "release_amount_mismatch",
+            str(command.redemption_id),
+            f"release {command.amount}, payout par {payout.par}",
+        )
+    entry_id = derive_id(command.redemption_id, "reserve_release")
+    await post(
+        work.connection,
+        entry_id,
+        ledger.reserve_released(command.amount),
+        Links(
+            work.actor, work.cause, redemption_id=command.redemption_id, payout_id=payout.payout_id
+        ),
+    )
+    reserve_after = await balance(work.connection, RESERVE)
+    await repo.record_release(
+        work.connection, command.redemption_id, command.amount.amount_minor, reserve_after, entry_id
+    )
+    return _released(command, command.amount.amount_minor, reserve_after)
+
+
+def _released(command: ReleaseReserve, amount_minor: int, reserve_after: int) -> ReserveReleased:
+    return ReserveReleased(
+        redemption_id=command.redemption_id,
+        amount=Money(amount_minor=amount_minor, currency="CNH"),
+        reserve_after=Money(amount_minor=reserve_after, currency="CNH"),
+    )

@@ -1,0 +1,185 @@
+"""Settlement's subscriptions: thin translations from a message to a flow.
+
+| topic                         | messages                                          |
+|-------------------------------|---------------------------------------------------|
+| settlement.bank-notifications | DepositReceived, Payout*Notice, BankStatement     |
+| settlement.commands           | SendPayout, QueryPayout, ReleaseReserve           |
+| settlement.replies            | Minted, MintRejected (issuance), runtime Rejected |
+| kyc.events                    | WalletRegistered (the rest: no-ops)               |
+| issuance.events               | Minted, Burned (supply); HoldPlaced/Released: no-ops |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemas import Message, Rejected
+from schemas.issuance import Burned, HoldPlaced, HoldReleased, Minted, MintRejected
+from schemas.kyc import (
+    CustomerFrozen,
+    CustomerReferred,
+    CustomerRejected,
+    CustomerUnfrozen,
+    CustomerVerified,
+    WalletFrozen,
+    WalletRegistered,
+    WalletUnfrozen,
+)
+from schemas.settlement import (
+    BankStatement,
+    DepositReceived,
+    PayoutRejectedNotice,
+    PayoutReturnedNotice,
+    PayoutSettledNotice,
+    PayoutStatus,
+    QueryPayout,
+    ReleaseReserve,
+    ReserveReleased,
+    SendPayout,
+)
+from services.runtime.handlers import HandlerContext, Subscription
+from services.settlement.bank.port import BankRail
+from services.settlement.flows import deposits, notices, payouts, reserve
+from services.settlement.outbound import from_context
+from services.settlement.repository import business as repo
+
+Ctx = HandlerContext[Any]
+
+
+def build_subscriptions(bank: BankRail) -> list[Subscription]:
+    return [_bank_notifications(), _commands(bank), _replies(), _kyc_events(), _supply()]
+
+
+def _actor(ctx: Ctx) -> str:
+    return f"{ctx.message.producer}:{ctx.message.type}"
+
+
+def _bank_notifications() -> Subscription:
+    bank = Subscription("settlement.bank-notifications")
+
+    @bank.handles(DepositReceived)
+    async def deposit_received(ctx: Ctx, notice: DepositReceived) -> None:
+        await deposits.receive(from_context(ctx, _actor(ctx)), notice)
+
+    async def payout_notice(
+        ctx: Ctx, notice: PayoutSettledNotice | PayoutRejectedNotice | PayoutReturnedNotice
+    ) -> None:
+        await notices.receive(from_context(ctx, _actor(ctx)), ctx.message.message_id, notice)
+
+    for notice_type in (PayoutSettledNotice, PayoutRejectedNotice, PayoutReturnedNotice):
+        bank.handles(notice_type)(payout_notice)
+
+    @bank.handles(BankStatement)
+    async def statement(ctx: Ctx, page: BankStatement) -> None:
+        await notices.statement(from_context(ctx, _actor(ctx)), page)
+
+    return bank
+
+
+def _commands(rail: BankRail) -> Subscription:
+    commands = Subscription("settlement.commands")
+
+    @commands.handles(SendPayout)
+    async def send_payout(ctx: Ctx, command: SendPayout) -> payouts.PayoutReply:
+        work = from_context(ctx, _actor(ctx))
+        return await payouts.send(work, command, rail, ctx.message.occurred_at)
+
+    @commands.handles(QueryPayout)
+    async def query_payout(ctx: Ctx, query: QueryPayout) -> PayoutStatus:
+        payout = await repo.payout_by_redemption(ctx.connection, query.redemption_id)
+        return payouts.status(query.redemption_id, payout)
+
+    @commands.handles(ReleaseReserve)
+    async def release_reserve(ctx: Ctx, command: ReleaseReserve) -> ReserveReleased:
+        return await reserve.release(from_context(ctx, _actor(ctx)), command)
+
+    return commands
+
+
+def _replies() -> Subscription:
+    replies = Subscription("settlement.replies")
+
+    @replies.handles(Minted)
+    async def minted(ctx: Ctx, reply: Minted) -> None:
+        await deposits.minted(from_context(ctx, _actor(ctx)), reply)
+
+    @replies.handles(MintRejected)
+    async def mint_rejected(ctx: Ctx, reply: MintRejected) -> None:
+        work = from_context(ctx, _actor(ctx))
+        await deposits.mint_refused(work, reply.deposit_id, reply.reason, reply.detail)
+
+    @replies.handles(Rejected)
+    async def command_rejected(ctx: Ctx, reply: Rejected) -> None:
+        # issuance could not even read our MintForDeposit; its correlation id is the deposit
+        work = from_context(ctx, _actor(ctx))
+        await deposits.mint_refused(
+            work,
+            ctx.message.correlation_id,
+            "mint_command_rejected",
+            f"{reply.reason}: {reply.detail}",
+        )
+
+    return replies
+
+
+def _kyc_events() -> Subscription:
+    kyc = Subscription("kyc.events")
+
+    @kyc.handles(WalletRegistered)
+    async def wallet_registered(ctx: Ctx, event: WalletRegistered) -> None:
+        same = await repo.register_wallet(
+            ctx.connection, event.deposit_reference, event.customer_id, event.wallet_id
+        )
+        if not same:
+            await repo.record_anomaly(
+                ctx.connection,
+                "deposit_reference_conflict",
+                event.deposit_reference,
+                f"wallet {event.wallet_id} registered with a reference already in use",
+            )
+
+    for ignored in (
+        CustomerVerified,
+        CustomerRejected,
+        CustomerReferred,
+        CustomerFrozen,
+        CustomerUnfrozen,
+        WalletFrozen,
+        WalletUnfrozen,
+    ):
+        kyc.handles(ignored)(_ignore)
+    return kyc
+
+
+def _supply() -> Subscription:
+    issuance = Subscription("issuance.events")
+
+    @issuance.handles(Minted)
+    async def minted(ctx: Ctx, event: Minted) -> None:
+        await repo.record_supply(
+            ctx.connection,
+            event.mint_id,
+            "minted",
+            event.amount.amount_minor,
+            event.supply_after.amount_minor,
+            ctx.message.occurred_at,
+        )
+
+    @issuance.handles(Burned)
+    async def burned(ctx: Ctx, event: Burned) -> None:
+        await repo.record_supply(
+            ctx.connection,
+            event.burn_id,
+            "burned",
+            event.amount.amount_minor,
+            event.supply_after.amount_minor,
+            ctx.message.occurred_at,
+        )
+
+    for ignored in (HoldPlaced, HoldReleased):
+        issuance.handles(ignored)(_ignore)
+    return issuance
+
+
+async def _ignore(ctx: Ctx, message: Message) -> None:
+    """Not settlement's business (consumed so that nothing is dead-lettered)."""

@@ -1,0 +1,89 @@
+"""Emitting messages through the outbox, the same way from a handler, a background task or
+an operator command. Every message id is given by the caller, derived from a business key
+(a deposit id, a payout id), so that doing the same work twice emits the same message."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from schemas import Message, envelope
+from services.runtime.db import Connection
+from services.runtime.handlers import HandlerContext
+from services.runtime.outbox import OutboxWriter
+from services.runtime.settings import ServiceSettings
+
+
+class Outbound(Protocol):
+    def __call__(
+        self,
+        topic: str,
+        key: str,
+        payload: Message,
+        *,
+        message_id: uuid.UUID,
+        correlation_id: uuid.UUID,
+        reply_to: str | None = None,
+    ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """One transaction's worth of settlement work: where to write, where to emit, and who
+    and what caused it (recorded in the journal and the history)."""
+
+    connection: Connection
+    publish: Outbound
+    actor: str
+    cause: uuid.UUID | None = None
+
+
+def from_context(ctx: HandlerContext[Any], actor: str) -> Work:
+    def publish(
+        topic: str,
+        key: str,
+        payload: Message,
+        *,
+        message_id: uuid.UUID,
+        correlation_id: uuid.UUID,
+        reply_to: str | None = None,
+    ) -> None:
+        ctx.publish(
+            topic,
+            key,
+            payload,
+            message_id=message_id,
+            correlation_id=correlation_id,
+            reply_to=reply_to,
+        )
+
+    return Work(ctx.connection, publish, actor, ctx.message.message_id)
+
+
+def from_outbox(
+    connection: Connection,
+    outbox: OutboxWriter,
+    settings: ServiceSettings,
+    actor: str,
+    producer: str = "",
+) -> Work:
+    def publish(
+        topic: str,
+        key: str,
+        payload: Message,
+        *,
+        message_id: uuid.UUID,
+        correlation_id: uuid.UUID,
+        reply_to: str | None = None,
+    ) -> None:
+        env = envelope(
+            payload,
+            producer=producer or settings.service,
+            correlation_id=correlation_id,
+            reply_to=settings.topic(reply_to) if reply_to else None,
+            message_id=message_id,
+        )
+        outbox.add(settings.topic(topic), key, env)
+
+    return Work(connection, publish, actor)

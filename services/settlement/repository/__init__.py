@@ -1,0 +1,1 @@
+"""Settlement's SQL: one function per query, used by the flows (asyncpg connections)."""

@@ -1,0 +1,495 @@
+"""Deposits, payouts, their history, bank notices and statements, the KYC and supply views."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any, cast
+
+import asyncpg
+
+from schemas import Money
+from schemas.settlement import BankAccount
+from services.runtime.db import Connection
+from services.settlement.domain.payouts import State
+from services.settlement.domain.rails import Rail
+
+# --- rows ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Deposit:
+    deposit_id: uuid.UUID
+    bank_reference: str
+    amount: Money
+    payer: BankAccount
+    customer_id: uuid.UUID | None
+    wallet_id: uuid.UUID | None
+    state: str
+    reason: str | None
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> Deposit:
+        return cls(
+            deposit_id=row["deposit_id"],
+            bank_reference=row["bank_reference"],
+            amount=Money(amount_minor=row["amount_minor"], currency=row["currency"]),
+            payer=BankAccount.model_validate_json(row["payer"]),
+            customer_id=row["customer_id"],
+            wallet_id=row["wallet_id"],
+            state=row["state"],
+            reason=row["reason"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Payout:
+    payout_id: uuid.UUID
+    kind: str
+    redemption_id: uuid.UUID | None
+    deposit_id: uuid.UUID | None
+    amount: Money
+    par: Money
+    beneficiary: BankAccount
+    rail: Rail | None
+    bank_reference: str | None
+    state: State
+    detail: str
+    requested_at: dt.datetime
+    submitted_at: dt.datetime
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> Payout:
+        return cls(
+            payout_id=row["payout_id"],
+            kind=row["kind"],
+            redemption_id=row["redemption_id"],
+            deposit_id=row["deposit_id"],
+            amount=Money(amount_minor=row["amount_minor"], currency=row["currency"]),
+            par=Money(amount_minor=row["par_minor"], currency="CNH"),
+            beneficiary=BankAccount.model_validate_json(row["beneficiary"]),
+            rail=cast(Rail | None, row["rail"]),
+            bank_reference=row["bank_reference"],
+            state=cast(State, row["state"]),
+            detail=row["detail"],
+            requested_at=row["requested_at"],
+            submitted_at=row["submitted_at"],
+        )
+
+
+# --- history and anomalies -----------------------------------------------------------------
+
+
+async def record_history(
+    connection: Connection,
+    subject: str,
+    subject_id: uuid.UUID,
+    from_state: str | None,
+    to_state: str,
+    actor: str,
+    cause: str,
+    detail: str = "",
+) -> None:
+    await connection.execute(
+        """
+        INSERT INTO history (subject, subject_id, from_state, to_state, actor, cause, detail)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        """,
+        subject,
+        subject_id,
+        from_state,
+        to_state,
+        actor,
+        cause,
+        detail,
+    )
+
+
+async def record_anomaly(connection: Connection, kind: str, reference: str, detail: str) -> None:
+    await connection.execute(
+        "INSERT INTO anomalies (kind, reference, detail) VALUES ($1, $2, $3)",
+        kind,
+        reference,
+        detail,
+    )
+
+
+# --- wallets (kyc view) ------------------------------------------------------------------
+
+
+async def register_wallet(
+    connection: Connection, reference: str, customer_id: uuid.UUID, wallet_id: uuid.UUID
+) -> bool:
+    """True if recorded (or already recorded the same way); False on a conflicting one."""
+    row = await connection.fetchrow(
+        """
+        INSERT INTO wallets (deposit_reference, customer_id, wallet_id) VALUES ($1, $2, $3)
+        ON CONFLICT (deposit_reference) DO UPDATE SET deposit_reference = EXCLUDED.deposit_reference
+        RETURNING customer_id, wallet_id
+        """,
+        reference,
+        customer_id,
+        wallet_id,
+    )
+    assert row is not None
+    return bool(row["customer_id"] == customer_id and row["wallet_id"] == wallet_id)
+
+
+async def wallet_for(connection: Connection, reference: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    row = await connection.fetchrow(
+        "SELECT customer_id, wallet_id FROM wallets WHERE deposit_reference = $1", reference
+    )
+    return (row["customer_id"], row["wallet_id"]) if row else None
+
+
+# --- deposits ------------------------------------------------------------------------------
+
+
+async def insert_deposit(
+    connection: Connection,
+    deposit_id: uuid.UUID,
+    bank_reference: str,
+    amount: Money,
+    remittance: str,
+    payer: BankAccount,
+    value_date: dt.date,
+    owner: tuple[uuid.UUID, uuid.UUID] | None,
+    state: str,
+    reason: str | None,
+) -> bool:
+    """False when this bank credit is already known (a repeated notification)."""
+    inserted = await connection.fetchval(
+        """
+        INSERT INTO deposits (deposit_id, bank_reference, amount_minor, currency, remittance,
+                              payer, value_date, customer_id, wallet_id, state, reason)
+        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11)
+        ON CONFLICT DO NOTHING RETURNING true
+        """,
+        deposit_id,
+        bank_reference,
+        amount.amount_minor,
+        amount.currency,
+        remittance,
+        payer.model_dump_json(),
+        value_date,
+        owner[0] if owner else None,
+        owner[1] if owner else None,
+        state,
+        reason,
+    )
+    return bool(inserted)
+
+
+async def deposit_for_update(connection: Connection, deposit_id: uuid.UUID) -> Deposit | None:
+    row = await connection.fetchrow(
+        "SELECT * FROM deposits WHERE deposit_id = $1 FOR UPDATE", deposit_id
+    )
+    return Deposit.of(row) if row else None
+
+
+async def set_deposit_state(
+    connection: Connection,
+    deposit_id: uuid.UUID,
+    state: str,
+    reason: str | None = None,
+    detail: str = "",
+    mint_command_id: uuid.UUID | None = None,
+) -> None:
+    await connection.execute(
+        """
+        UPDATE deposits SET state = $2, reason = coalesce($3, reason), detail = $4,
+               mint_command_id = coalesce($5, mint_command_id), updated_at = now()
+         WHERE deposit_id = $1
+        """,
+        deposit_id,
+        state,
+        reason,
+        detail,
+        mint_command_id,
+    )
+
+
+# --- payouts -------------------------------------------------------------------------------
+
+
+async def payout_by_redemption(
+    connection: Connection, redemption_id: uuid.UUID, *, lock: bool = False
+) -> Payout | None:
+    sql = "SELECT * FROM payouts WHERE redemption_id = $1" + (" FOR UPDATE" if lock else "")
+    row = await connection.fetchrow(sql, redemption_id)
+    return Payout.of(row) if row else None
+
+
+async def payout_for_update(connection: Connection, payout_id: uuid.UUID) -> Payout | None:
+    row = await connection.fetchrow(
+        "SELECT * FROM payouts WHERE payout_id = $1 FOR UPDATE", payout_id
+    )
+    return Payout.of(row) if row else None
+
+
+async def insert_payout(connection: Connection, payout: Payout) -> None:
+    await connection.execute(
+        """
+        INSERT INTO payouts (payout_id, kind, redemption_id, deposit_id, amount_minor, currency,
+                             par_minor, beneficiary, rail, bank_reference, state, detail,
+                             requested_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13)
+        """,
+        payout.payout_id,
+        payout.kind,
+        payout.redemption_id,
+        payout.deposit_id,
+        payout.amount.amount_minor,
+        payout.amount.currency,
+        payout.par.amount_minor,
+        payout.beneficiary.model_dump_json(),
+        payout.rail,
+        payout.bank_reference,
+        payout.state,
+        payout.detail,
+        payout.requested_at,
+    )
+
+
+async def set_payout_state(
+    connection: Connection,
+    payout_id: uuid.UUID,
+    state: State,
+    detail: str,
+    *,
+    bank_reference: str | None = None,
+    settled_at: dt.datetime | None = None,
+) -> None:
+    await connection.execute(
+        """
+        UPDATE payouts SET state = $2, detail = $3,
+               bank_reference = coalesce(bank_reference, $4),
+               settled_at = coalesce($5, settled_at), updated_at = now()
+         WHERE payout_id = $1
+        """,
+        payout_id,
+        state,
+        detail,
+        bank_reference,
+        settled_at,
+    )
+
+
+async def open_return_case(
+    connection: Connection,
+    case_id: uuid.UUID,
+    payout_id: uuid.UUID,
+    bank_reference: str,
+    amount: Money,
+    reason: str,
+    returned_at: dt.datetime,
+) -> None:
+    await connection.execute(
+        """
+        INSERT INTO payout_returns (case_id, payout_id, bank_reference, amount_minor, currency,
+                                    reason, returned_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        """,
+        case_id,
+        payout_id,
+        bank_reference,
+        amount.amount_minor,
+        amount.currency,
+        reason,
+        returned_at,
+    )
+
+
+# --- bank notices and statements -----------------------------------------------------------
+
+
+async def store_notice(
+    connection: Connection,
+    message_id: uuid.UUID,
+    kind: str,
+    bank_reference: str,
+    end_to_end_id: uuid.UUID,
+    body: dict[str, Any],
+) -> None:
+    await connection.execute(
+        """
+        INSERT INTO bank_notices (message_id, kind, bank_reference, end_to_end_id, body)
+        VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT DO NOTHING
+        """,
+        message_id,
+        kind,
+        bank_reference,
+        end_to_end_id,
+        json.dumps(body),
+    )
+
+
+async def mark_notice(connection: Connection, message_id: uuid.UUID, outcome: str) -> None:
+    await connection.execute(
+        "UPDATE bank_notices SET applied_at = now(), outcome = $2 WHERE message_id = $1",
+        message_id,
+        outcome,
+    )
+
+
+async def pending_notices(connection: Connection, limit: int = 100) -> list[asyncpg.Record]:
+    return await connection.fetch(
+        """
+        SELECT message_id, kind, body FROM bank_notices WHERE applied_at IS NULL
+         ORDER BY received_at LIMIT $1 FOR UPDATE SKIP LOCKED
+        """,
+        limit,
+    )
+
+
+async def store_statement_page(
+    connection: Connection,
+    statement_id: str,
+    sequence: int,
+    page: int,
+    pages: int,
+    account_number: str,
+    period: tuple[dt.datetime, dt.datetime],
+    lines: list[tuple[Any, ...]],
+) -> bool:
+    stored = await connection.fetchval(
+        """
+        INSERT INTO statements (statement_id, sequence, page, pages, account_number,
+                                period_start, period_end)
+        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING true
+        """,
+        statement_id,
+        sequence,
+        page,
+        pages,
+        account_number,
+        *period,
+    )
+    if stored and lines:
+        await connection.executemany(
+            """
+            INSERT INTO statement_lines (statement_id, page, line_no, bank_reference,
+                end_to_end_id, direction, amount_minor, currency, booked_at, description)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            """,
+            [(statement_id, page, n, *line) for n, line in enumerate(lines, 1)],
+        )
+    return bool(stored)
+
+
+async def statement_debits_for_open_payouts(connection: Connection) -> list[asyncpg.Record]:
+    """Statement debits naming a payout whose outcome is still open (sent or unknown)."""
+    return await connection.fetch(
+        """
+        SELECT l.statement_id, l.page, l.line_no, l.bank_reference, l.booked_at,
+               p.payout_id
+          FROM statement_lines l JOIN payouts p ON p.payout_id = l.end_to_end_id
+         WHERE l.direction = 'debit' AND p.state IN ('sent', 'unknown')
+         ORDER BY l.booked_at
+        """
+    )
+
+
+async def unknown_payouts_absent_from_statements(
+    connection: Connection, grace: dt.timedelta
+) -> list[uuid.UUID]:
+    """Payouts without an answer that no statement shows, although a statement starting
+    `grace` after their submission has arrived complete, with every statement before it
+    (no gap in the sequence): the bank never executed them."""
+    rows = await connection.fetch(
+        """
+        WITH complete AS (
+            SELECT statement_id, min(sequence) AS sequence, min(period_start) AS period_start
+              FROM statements GROUP BY statement_id HAVING count(*) = min(pages)
+        ), gapless AS (
+            SELECT c.period_start FROM complete c
+             WHERE (SELECT count(*) FROM complete d WHERE d.sequence <= c.sequence) = c.sequence
+        )
+        SELECT p.payout_id FROM payouts p
+         WHERE p.state = 'unknown'
+           AND NOT EXISTS (SELECT 1 FROM statement_lines l WHERE l.end_to_end_id = p.payout_id)
+           AND EXISTS (SELECT 1 FROM gapless g
+                        WHERE g.period_start >= p.submitted_at + $1::interval)
+        """,
+        grace,
+    )
+    return [r["payout_id"] for r in rows]
+
+
+async def match_statement_line(
+    connection: Connection, statement_id: str, page: int, line_no: int, payout_id: uuid.UUID
+) -> None:
+    await connection.execute(
+        """
+        UPDATE statement_lines SET matched_payout_id = $4
+         WHERE statement_id = $1 AND page = $2 AND line_no = $3
+        """,
+        statement_id,
+        page,
+        line_no,
+        payout_id,
+    )
+
+
+# --- supply (issuance view) and reserve releases -----------------------------------------
+
+
+async def record_supply(
+    connection: Connection,
+    movement_id: uuid.UUID,
+    kind: str,
+    amount_minor: int,
+    supply_after: int,
+    occurred_at: dt.datetime,
+) -> None:
+    await connection.execute(
+        """
+        INSERT INTO supply_movements (movement_id, kind, amount_minor, supply_after, occurred_at)
+        VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
+        """,
+        movement_id,
+        kind,
+        amount_minor,
+        supply_after,
+        occurred_at,
+    )
+
+
+async def supply(connection: Connection) -> int:
+    """Tokens in circulation (minor units): minted minus burned, whatever order the events
+    arrived in across partitions."""
+    value = await connection.fetchval(
+        """
+        SELECT coalesce(sum(CASE kind WHEN 'minted' THEN amount_minor ELSE -amount_minor END), 0)
+          FROM supply_movements
+        """
+    )
+    return int(value)
+
+
+async def release_of(connection: Connection, redemption_id: uuid.UUID) -> asyncpg.Record | None:
+    return await connection.fetchrow(
+        "SELECT amount_minor, reserve_after FROM reserve_releases WHERE redemption_id = $1",
+        redemption_id,
+    )
+
+
+async def record_release(
+    connection: Connection,
+    redemption_id: uuid.UUID,
+    amount_minor: int,
+    reserve_after: int,
+    entry_id: uuid.UUID,
+) -> None:
+    await connection.execute(
+        """
+        INSERT INTO reserve_releases (redemption_id, amount_minor, reserve_after, entry_id)
+        VALUES ($1, $2, $3, $4)
+        """,
+        redemption_id,
+        amount_minor,
+        reserve_after,
+        entry_id,
+    )

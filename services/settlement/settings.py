@@ -1,0 +1,28 @@
+"""Settlement's settings (CNH_SETTLEMENT_* environment variables)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from services.runtime.settings import ServiceSettings
+
+
+class SettlementSettings(ServiceSettings):
+    settlement_reconcile_interval_s: float = Field(default=5.0, gt=0)
+    """How often the reconciliation loop matches statements and pending notices to payouts."""
+    settlement_unknown_grace_s: float = Field(default=600.0, gt=0)
+    """A payout with an unknown outcome is declared not executed only when a complete bank
+    statement starting this long after its submission does not show it. Must exceed the
+    bank's booking delay."""
+
+    settlement_bank_account: str = "HK-RESERVE-CNH-0001"
+    """The issuer's reserve account number at the bank (statements are of this account)."""
+    settlement_bank_poll_interval_s: float = Field(default=0.2, gt=0)
+    settlement_bank_settle_delay_s: float = Field(default=2.0, ge=0)
+    """CHATS and SWIFT: time from acceptance to settlement (FPS settles at once)."""
+    settlement_bank_late_delay_s: float = Field(default=60.0, ge=0)
+    """Behaviour "-0004" (settles later): time to the delayed settlement notice."""
+    settlement_bank_return_delay_s: float = Field(default=300.0, ge=0)
+    """Behaviour "-0005" (returned): time from settlement to the return ("days later")."""
+    settlement_bank_statement_interval_s: float = Field(default=60.0, gt=0)
+    """The bank sends a statement of the reserve account this often."""

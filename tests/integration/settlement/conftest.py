@@ -1,0 +1,329 @@
+"""Playing settlement's neighbours: KYC (wallet registrations), issuance (answers to mint
+commands, supply events), the saga (payout commands) and the bank (deposit notifications).
+The settlement service itself runs as its own process, with the simulated bank inside."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import secrets
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiokafka import ConsumerRecord
+
+from schemas import Codec, Envelope, Message, Money, Rejected, envelope
+from schemas.issuance import Burned, Minted, MintForDeposit, MintRejected
+from schemas.kyc import WalletRegistered
+from schemas.settlement import (
+    BankAccount,
+    DepositConfirmed,
+    DepositReceived,
+    DepositRefunded,
+    DepositSuspended,
+    PayoutFailed,
+    PayoutOutcomeUnknown,
+    PayoutRejected,
+    PayoutReturned,
+    PayoutSent,
+    PayoutSettled,
+    PayoutStatus,
+    QueryPayout,
+    ReleaseReserve,
+    ReserveReleased,
+    SendPayout,
+)
+from tests.support.environment import Environment
+
+FAST_BANK = {
+    "CNH_SETTLEMENT_RECONCILE_INTERVAL_S": "0.3",
+    "CNH_SETTLEMENT_UNKNOWN_GRACE_S": "1.0",
+    "CNH_SETTLEMENT_BANK_POLL_INTERVAL_S": "0.05",
+    "CNH_SETTLEMENT_BANK_SETTLE_DELAY_S": "0.2",
+    "CNH_SETTLEMENT_BANK_LATE_DELAY_S": "2.0",
+    "CNH_SETTLEMENT_BANK_RETURN_DELAY_S": "1.0",
+    "CNH_SETTLEMENT_BANK_STATEMENT_INTERVAL_S": "0.5",
+}
+"""Seconds instead of days: the same behaviours, quick enough for tests."""
+
+EVENTS = Codec(
+    [
+        DepositConfirmed,
+        DepositSuspended,
+        DepositRefunded,
+        PayoutSettled,
+        PayoutFailed,
+        PayoutReturned,
+    ]
+)
+REPLIES = Codec(
+    [PayoutSent, PayoutRejected, PayoutOutcomeUnknown, PayoutStatus, ReserveReleased, Rejected]
+)
+MINTS = Codec([MintForDeposit])
+
+
+def payer(account_number: str = "012-345678-001", country: str = "HK") -> BankAccount:
+    return BankAccount(
+        holder_name="Chan Tai Man",
+        account_number=account_number,
+        bank_code="004",
+        country=country,
+    )
+
+
+def cnh(minor: int) -> Money:
+    return Money(amount_minor=minor, currency="CNH")
+
+
+def tokens(minor: int) -> Money:
+    return Money(amount_minor=minor, currency="XCNH")
+
+
+def deposit_reference() -> str:
+    return "CNH-" + secrets.token_hex(5).upper()
+
+
+def bank_reference() -> str:
+    return "DEP" + secrets.token_hex(8).upper()
+
+
+@dataclass
+class Settlement:
+    """The settlement service under test, and the test playing everyone around it."""
+
+    platform: Environment
+    supply_minor: int = 0
+    mints_seen: set[uuid.UUID] = field(default_factory=set)
+
+    def producer(self, who: str) -> Callable[[Message, uuid.UUID], Envelope[Any]]:
+        def wrap(payload: Message, correlation_id: uuid.UUID) -> Envelope[Any]:
+            return envelope(payload, producer=who, correlation_id=correlation_id)
+
+        return wrap
+
+    # --- KYC ---------------------------------------------------------------------------
+
+    async def register_wallet(self, reference: str) -> tuple[uuid.UUID, uuid.UUID]:
+        customer_id, wallet_id = uuid.uuid4(), uuid.uuid4()
+        event = WalletRegistered(
+            customer_id=customer_id,
+            wallet_id=wallet_id,
+            address="0x" + secrets.token_hex(20),
+            deposit_reference=reference,
+            proof_of_control="verified",
+        )
+        await self.platform.send(
+            "kyc.events",
+            str(customer_id),
+            envelope(event, producer="kyc", correlation_id=customer_id),
+        )
+        return customer_id, wallet_id
+
+    async def wait_wallets(self, count: int) -> None:
+        await self.wait_rows(
+            "SELECT count(*) AS n FROM wallets", lambda rows: rows[0]["n"] >= count
+        )
+
+    # --- the bank ------------------------------------------------------------------------
+
+    def deposit(
+        self,
+        amount_minor: int,
+        remittance: str,
+        reference: str | None = None,
+        account: str = "012-345678-001",
+    ) -> DepositReceived:
+        return DepositReceived(
+            bank_reference=reference or bank_reference(),
+            amount=cnh(amount_minor),
+            deposit_reference=remittance,
+            payer=payer(account),
+            value_date=dt.date.today(),
+        )
+
+    async def bank_sends(self, *notices: Message) -> None:
+        for notice in notices:
+            key = getattr(notice, "bank_reference", "bank")
+            env = envelope(notice, producer="bank-simulator", correlation_id=uuid.uuid4())
+            await self.platform.send("settlement.bank-notifications", key, env)
+
+    # --- issuance ------------------------------------------------------------------------
+
+    async def mint_commands(self, count: int) -> list[Envelope[Any]]:
+        records = await self.platform.read("issuance.commands", lambda rs: len(rs) >= count)
+        return [MINTS.decode(r.value) for r in records]
+
+    async def answer_mint(self, command: Envelope[Any], reject: str | None = None) -> None:
+        mint: MintForDeposit = command.payload
+        reply: Message
+        if reject:
+            reply = MintRejected(deposit_id=mint.deposit_id, reason=reject, detail="test")  # type: ignore[arg-type]
+        else:
+            if mint.deposit_id not in self.mints_seen:
+                self.mints_seen.add(mint.deposit_id)
+                self.supply_minor += mint.amount.amount_minor
+            reply = Minted(
+                deposit_id=mint.deposit_id,
+                mint_id=uuid.uuid5(mint.deposit_id, "mint"),
+                customer_id=mint.customer_id,
+                wallet_id=mint.wallet_id,
+                amount=mint.amount,
+                supply_after=tokens(self.supply_minor),
+            )
+            # issuance's fact, which settlement's supply view reads
+            await self.platform.send(
+                "issuance.events",
+                str(mint.wallet_id),
+                envelope(reply, producer="issuance", correlation_id=mint.deposit_id),
+            )
+        assert command.reply_to == self.platform.topic("settlement.replies")
+        reply_env = envelope(
+            reply,
+            producer="issuance",
+            correlation_id=command.correlation_id,
+            causation_id=command.message_id,
+        )
+        await self.platform.send_raw(
+            "settlement.replies", [(str(mint.deposit_id).encode(), reply_env.to_bytes())]
+        )
+
+    async def burn(self, wallet_id: uuid.UUID, redemption_id: uuid.UUID, amount: Money) -> None:
+        self.supply_minor -= amount.amount_minor
+        event = Burned(
+            redemption_id=redemption_id,
+            burn_id=uuid.uuid4(),
+            wallet_id=wallet_id,
+            amount=amount,
+            supply_after=tokens(self.supply_minor),
+        )
+        await self.platform.send(
+            "issuance.events",
+            str(wallet_id),
+            envelope(event, producer="issuance", correlation_id=redemption_id),
+        )
+
+    # --- the saga ------------------------------------------------------------------------
+
+    async def command(
+        self, payload: Message, redemption_id: uuid.UUID, at: dt.datetime | None = None
+    ) -> uuid.UUID:
+        env = envelope(
+            payload,
+            producer="redemption",
+            correlation_id=redemption_id,
+            reply_to=self.platform.topic("redemption.replies"),
+            occurred_at=at,
+        )
+        await self.platform.send("settlement.commands", str(redemption_id), env)
+        return env.message_id
+
+    async def send_payout(
+        self,
+        redemption_id: uuid.UUID,
+        amount: Money,
+        account: str,
+        par: Money | None = None,
+        country: str = "HK",
+        at: dt.datetime | None = None,
+    ) -> uuid.UUID:
+        """The saga's SendPayout; `at` backdates it (a redemption started back then)."""
+        return await self.command(
+            SendPayout(
+                redemption_id=redemption_id,
+                amount=amount,
+                beneficiary=payer(account, country),
+                par_value=par or cnh(amount.amount_minor),
+                conversion_id=None if amount.currency == "CNH" else uuid.uuid4(),
+            ),
+            redemption_id,
+            at,
+        )
+
+    async def query(self, redemption_id: uuid.UUID) -> uuid.UUID:
+        return await self.command(QueryPayout(redemption_id=redemption_id), redemption_id)
+
+    async def release(self, redemption_id: uuid.UUID, amount: Money) -> uuid.UUID:
+        return await self.command(
+            ReleaseReserve(redemption_id=redemption_id, amount=amount), redemption_id
+        )
+
+    # --- reading back --------------------------------------------------------------------
+
+    async def replies(self, done: Callable[[list[Envelope[Any]]], bool]) -> list[Envelope[Any]]:
+        return await self._read("redemption.replies", REPLIES, done)
+
+    async def events(self, done: Callable[[list[Envelope[Any]]], bool]) -> list[Envelope[Any]]:
+        return await self._read("settlement.events", EVENTS, done)
+
+    async def _read(
+        self, topic: str, codec: Codec, done: Callable[[list[Envelope[Any]]], bool]
+    ) -> list[Envelope[Any]]:
+        decoded: list[Envelope[Any]] = []
+
+        def check(records: list[ConsumerRecord]) -> bool:
+            decoded[:] = [codec.decode(r.value) for r in records]
+            return done(decoded)
+
+        await self.platform.read(topic, check)
+        return decoded
+
+    async def wait_rows(
+        self, sql: str, done: Callable[[list[Any]], bool], timeout_s: float = 60.0
+    ) -> list[Any]:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            rows = await self.platform.query("settlement", sql)
+            if done(rows):
+                return rows
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(
+                    f"not reached after {timeout_s} s: {sql} -> {rows}\n" + self.platform.logs()
+                )
+            await asyncio.sleep(0.1)
+
+    async def cli(self, *args: str) -> tuple[int, str, str]:
+        env = {**os.environ, **await self.platform.service_env("settlement", **FAST_BANK)}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "services.settlement.cli",
+            *args,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode is not None
+        return process.returncode, out.decode(), err.decode()
+
+    async def trial_balance(self) -> dict[str, int]:
+        rows = await self.platform.query(
+            "settlement",
+            """
+            SELECT currency, sum(CASE side WHEN 'D' THEN amount_minor ELSE -amount_minor END)
+                   AS net
+              FROM journal_lines GROUP BY currency
+            """,
+        )
+        return {r["currency"]: int(r["net"]) for r in rows}
+
+    async def balance(self, account: str) -> int:
+        rows = await self.platform.query(
+            "settlement", "SELECT balance_minor FROM accounts WHERE account = $1", account
+        )
+        return int(rows[0]["balance_minor"]) if rows else 0
+
+
+@pytest.fixture
+async def settlement(platform: Environment) -> Settlement:
+    await platform.start("settlement", **FAST_BANK)
+    return Settlement(platform)
+
+
+def of_type(envelopes: list[Envelope[Any]], kind: type[Message]) -> list[Any]:
+    return [e.payload for e in envelopes if isinstance(e.payload, kind)]
