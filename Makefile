@@ -96,10 +96,8 @@ format: install ## Apply ruff's formatting and safe fixes
 snapshots: install ## Write JSON Schema snapshots of the message contracts (refuses breaking changes)
 	@$(PY) -m schemas.snapshot --write
 
-demo: install kafka-jars ## The platform's main job (the redemption saga arrives with issue #7)
-	@infra/with-servers.sh bash -c '$(MAKE) --no-print-directory topics migrate && \
-	  echo && echo "demo: NOT YET. Kafka, PostgreSQL, topics and service databases are up, but the" && \
-	  echo "demo: cross-currency redemption saga is not built yet (issue #7). Try make test." && exit 3'
+demo: install kafka-jars ## The main job: onboard, deposit, mint, redeem across currencies (one compensated)
+	@infra/with-servers.sh bash -c '$(MAKE) --no-print-directory topics migrate >/dev/null && $(PY) -m demo'
 
 bench-relay: install kafka-jars ## Measure the outbox relay's throughput on the real broker
 	@infra/with-servers.sh $(PY) -m bench.relay

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -11,23 +11,9 @@ from tests.support.environment import (
     Environment,
     copy_database,
     drop_database,
-    drop_templates,
     migrated_template,
 )
-from tests.support.servers import Servers, find_servers
-
-
-@pytest.fixture(scope="session")
-def servers() -> Iterator[Servers]:
-    # No skip: a missing server fails every test that needs it, with the reason.
-    with find_servers() as found:
-        yield found
-
-
-@pytest.fixture(scope="session", autouse=True)
-async def _drop_templates_at_exit(servers: Servers) -> AsyncIterator[None]:
-    yield
-    await drop_templates(servers)
+from tests.support.servers import Servers
 
 
 @pytest.fixture

@@ -1,0 +1,50 @@
+"""Every service as its own process, in one isolated environment per test module, driven
+through the ingress topics like the outside world would (clients/)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from clients.outside import Outside
+from clients.watcher import Watcher
+from schemas.topics import SERVICES
+from tests.support.environment import Environment
+from tests.support.servers import Servers
+
+# Short delays so the scenarios take seconds; every other setting is the production default.
+E2E_SETTINGS = {
+    "CNH_REDEMPTION_STEP_TIMEOUT_S": "4",
+    "CNH_REDEMPTION_QUERY_INTERVAL_S": "0.5",
+    "CNH_REDEMPTION_WATCHDOG_INTERVAL_S": "0.2",
+    "CNH_FX_QUOTE_TTL_S": "4",
+    "CNH_SETTLEMENT_RECONCILE_INTERVAL_S": "0.5",
+    "CNH_SETTLEMENT_BANK_SETTLE_DELAY_S": "0.2",
+    "CNH_SETTLEMENT_BANK_LATE_DELAY_S": "1",
+    "CNH_SETTLEMENT_BANK_RETURN_DELAY_S": "2",
+    "CNH_SETTLEMENT_BANK_STATEMENT_INTERVAL_S": "0.5",
+}
+
+
+@dataclass
+class Live:
+    platform: Environment
+    outside: Outside
+    watcher: Watcher
+
+
+@pytest.fixture(scope="module")
+async def live(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
+    platform = await Environment.create(servers, tmp_path_factory.mktemp("e2e"))
+    try:
+        await platform.start_many(SERVICES, **E2E_SETTINGS)
+        bootstrap = servers.kafka_bootstrap
+        async with (
+            Outside(bootstrap, platform.namespace) as outside,
+            Watcher(bootstrap, platform.namespace) as watcher,
+        ):
+            yield Live(platform, outside, watcher)
+    finally:
+        await platform.close()
