@@ -15,8 +15,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from services.settlement.invariants import reserve_balance
-
+from clients.market import feed
 from clients.outside import Outside
 from clients.scenarios import Holder, Person, Redemption, cnh, fund, onboard, redeem, tokens
 from clients.watcher import Watcher
@@ -31,6 +30,7 @@ from services.issuance.cli import read_supply
 from services.redemption.cli import show_saga
 from services.redemption.settings import RedemptionSettings
 from services.runtime.settings import ServiceSettings
+from services.settlement.invariants import reserve_balance
 
 BOOTSTRAP = os.environ.get("CNH_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 PEOPLE = [
@@ -73,47 +73,55 @@ def step(number: int, title: str) -> None:
 async def run() -> int:
     started = time.monotonic()
     async with Outside(BOOTSTRAP) as outside, Watcher(BOOTSTRAP) as watcher:
-        step(2, "Onboarding customers (KYC, sanctions screening, wallets with proof of control)")
-        holders: dict[str, Holder] = {}
-        for person, holder in zip(
-            PEOPLE,
-            await asyncio.gather(*(onboard(outside, watcher, p) for p in PEOPLE)),
-            strict=True,
-        ):
-            holders[person.name] = holder
-            mark = "ok " if holder.decision == "verified" else "!! "
-            say(f"  {mark}{person.name:<28} {holder.decision}")
+        market = asyncio.create_task(feed(outside))  # the market-data feed, every 5 s
+        try:
+            return await _journeys(outside, watcher, started)
+        finally:
+            market.cancel()
 
-        step(3, "Bank deposits into the CNH reserve account; tokens minted at par")
-        for name, amount in DEPOSITS.items():
-            result = await fund(outside, watcher, holders[name], cnh(amount))
-            if isinstance(result, Minted):
-                say(f"  ok {name:<28} deposited {amount:>10} CNH -> minted {result.amount}")
-            else:
-                assert isinstance(result, DepositSuspended)
-                say(f"  !! {name:<28} deposit suspended: {result.reason}")
 
-        step(4, "Redemptions (quote first, then redeem; each one a saga)")
-        results: list[tuple[Plan, Redemption]] = []
-        for plan in PLAN:
-            holder = holders[plan.who]
-            beneficiary = _account(holder, plan.account_ending)
-            say(f"  .. {plan.who:<16} {plan.tokens:>9} XCNH -> {plan.currency}  ({plan.note})")
-            redemption = await redeem(
-                outside,
-                watcher,
-                holder,
-                tokens(plan.tokens),
-                plan.currency,
-                beneficiary=beneficiary,
-            )
-            results.append((plan, redemption))
-            say(f"     {_describe(redemption)}")
+async def _journeys(outside: Outside, watcher: Watcher, started: float) -> int:
+    step(2, "Onboarding customers (KYC, sanctions screening, wallets with proof of control)")
+    holders: dict[str, Holder] = {}
+    for person, holder in zip(
+        PEOPLE,
+        await asyncio.gather(*(onboard(outside, watcher, p) for p in PEOPLE)),
+        strict=True,
+    ):
+        holders[person.name] = holder
+        mark = "ok " if holder.decision == "verified" else "!! "
+        say(f"  {mark}{person.name:<28} {holder.decision}")
 
-        step(5, "Summary")
-        await _summary(results)
-        say(f"\ndemo finished in {time.monotonic() - started:.1f} s")
-        return 0
+    step(3, "Bank deposits into the CNH reserve account; tokens minted at par")
+    for name, amount in DEPOSITS.items():
+        result = await fund(outside, watcher, holders[name], cnh(amount))
+        if isinstance(result, Minted):
+            say(f"  ok {name:<28} deposited {amount:>10} CNH -> minted {result.amount}")
+        else:
+            assert isinstance(result, DepositSuspended)
+            say(f"  !! {name:<28} deposit suspended: {result.reason}")
+
+    step(4, "Redemptions (quote first, then redeem; each one a saga)")
+    results: list[tuple[Plan, Redemption]] = []
+    for plan in PLAN:
+        holder = holders[plan.who]
+        beneficiary = _account(holder, plan.account_ending)
+        say(f"  .. {plan.who:<16} {plan.tokens:>9} XCNH -> {plan.currency}  ({plan.note})")
+        redemption = await redeem(
+            outside,
+            watcher,
+            holder,
+            tokens(plan.tokens),
+            plan.currency,
+            beneficiary=beneficiary,
+        )
+        results.append((plan, redemption))
+        say(f"     {_describe(redemption)}")
+
+    step(5, "Summary")
+    await _summary(results)
+    say(f"\ndemo finished in {time.monotonic() - started:.1f} s")
+    return 0
 
 
 def _account(holder: Holder, ending: str) -> BankAccount:

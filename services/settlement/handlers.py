@@ -137,6 +137,11 @@ def _kyc_events() -> Subscription:
                 event.deposit_reference,
                 f"wallet {event.wallet_id} registered with a reference already in use",
             )
+            return
+        # money that arrived before its wallet was known waits in suspense: mint it now
+        work = from_context(ctx, _actor(ctx))
+        for deposit in await repo.suspended_unmatched(ctx.connection, event.deposit_reference):
+            await deposits.retry(work, deposit)
 
     for ignored in (
         CustomerVerified,

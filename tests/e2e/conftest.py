@@ -3,11 +3,13 @@ through the ingress topics like the outside world would (clients/)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
 
+from clients.market import feed
 from clients.outside import Outside
 from clients.watcher import Watcher
 from schemas.topics import SERVICES
@@ -45,6 +47,10 @@ async def live(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> As
             Outside(bootstrap, platform.namespace) as outside,
             Watcher(bootstrap, platform.namespace) as watcher,
         ):
-            yield Live(platform, outside, watcher)
+            market = asyncio.create_task(feed(outside, every_s=2.0))
+            try:
+                yield Live(platform, outside, watcher)
+            finally:
+                market.cancel()
     finally:
         await platform.close()

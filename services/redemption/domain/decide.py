@@ -304,8 +304,8 @@ def _reason(reply: Message) -> str:
 
 
 def _detail(reply: Message) -> str:
-    reason, detail = getattr(reply, "reason", ""), getattr(reply, "detail", "")
-    return f"{reply.TYPE} {reason} {detail}".strip()
+    detail = getattr(reply, "detail", "") or getattr(reply, "reason", "")
+    return f"{reply.TYPE}: {detail}" if detail else reply.TYPE
 
 
 def _describe(reply: Message) -> str:

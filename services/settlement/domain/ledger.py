@@ -31,6 +31,8 @@ Journal templates (P = par value in CNH, A = payout amount in its currency X)
 - deposit_unmatched    Dr reserve_bank:CNH / Cr suspense:CNH
 - mint_confirmed       Dr tokens_to_issue:CNH / Cr tokens_outstanding:CNH
 - mint_rejected        Dr tokens_to_issue:CNH / Cr suspense:CNH
+- deposit_rematched    Dr suspense:CNH / Cr tokens_to_issue:CNH   (its wallet became known:
+                       minted after all)
 - payout_ordered       CNH: Dr redemption_clearing P / Cr fx_clearing P      (P CNH sold)
   (bank accepted, or   X:   Dr fx_clearing A / Cr customer_payable A         (A X bought, owed)
    outcome unknown)    CNH payout below par: Dr fx_clearing (P-A) / Cr fees (P-A)
@@ -180,6 +182,11 @@ def deposit_matched(amount: Money) -> Entry:
 
 def deposit_unmatched(amount: Money) -> Entry:
     return _entry("deposit_unmatched", transfer("reserve_bank", "suspense", amount))
+
+
+def deposit_rematched(amount: Money) -> Entry:
+    """Out of suspense, to be minted after all (its wallet became known)."""
+    return _entry("deposit_rematched", transfer("suspense", "tokens_to_issue", amount))
 
 
 def mint_confirmed(amount: Money) -> Entry:

@@ -71,16 +71,49 @@ async def receive(work: Work, notice: DepositReceived) -> None:
         )
         _suspended(work, deposit_id, notice.amount, notice.bank_reference, "unmatched_reference")
         return
-    customer_id, wallet_id = owner
     await post(
         work.connection,
         derive_id(deposit_id, "received"),
         ledger.deposit_matched(notice.amount),
         links,
     )
+    await _request_mint(work, deposit_id, owner, notice.amount, derive_id(deposit_id, "mint"))
+
+
+async def retry(work: Work, deposit: repo.Deposit) -> bool:
+    """Out of suspense and minted after all, when what suspended it has passed: the wallet
+    became known to settlement, or issuance caught up with KYC. A new mint command id: the
+    refusal of the previous one stays what it was."""
+    reference = deposit_reference_in(deposit.remittance)
+    owner = await repo.wallet_for(work.connection, reference) if reference else None
+    if owner is None or deposit.state != "suspended":
+        return False
+    attempt = deposit.mint_attempts + 1
+    await post(
+        work.connection,
+        derive_id(deposit.deposit_id, "rematched", str(attempt)),
+        ledger.deposit_rematched(deposit.amount),
+        Links(work.actor, work.cause, deposit_id=deposit.deposit_id, memo=deposit.reason or ""),
+    )
+    await repo.record_history(
+        work.connection, "deposit", deposit.deposit_id, "suspended", "minting", work.actor,
+        "mint_retried", f"attempt {attempt} after {deposit.reason}",
+    )  # fmt: skip
+    mint_id = derive_id(deposit.deposit_id, "mint", str(attempt))
+    await _request_mint(work, deposit.deposit_id, owner, deposit.amount, mint_id)
+    return True
+
+
+async def _request_mint(
+    work: Work,
+    deposit_id: uuid.UUID,
+    owner: tuple[uuid.UUID, uuid.UUID],
+    amount: Money,
+    mint_id: uuid.UUID,
+) -> None:
+    customer_id, wallet_id = owner
     reserve_after = await balance(work.connection, RESERVE)
-    mint_id = derive_id(deposit_id, "mint")
-    await repo.set_deposit_state(work.connection, deposit_id, "minting", mint_command_id=mint_id)
+    await repo.mint_requested(work.connection, deposit_id, owner, mint_id)
     work.publish(
         "issuance.commands",
         str(wallet_id),
@@ -88,7 +121,7 @@ async def receive(work: Work, notice: DepositReceived) -> None:
             deposit_id=deposit_id,
             customer_id=customer_id,
             wallet_id=wallet_id,
-            amount=par_tokens(notice.amount),
+            amount=par_tokens(amount),
             reserve_balance=_cnh(reserve_after),
         ),
         message_id=mint_id,

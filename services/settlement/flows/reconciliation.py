@@ -1,6 +1,8 @@
 """The reconciliation loop (a background task of every replica; row locks keep replicas
 from applying anything twice):
 
+0. deposits suspended because issuance refused to mint for a reason that may pass (it had
+   not yet caught up with KYC's events) are retried, a bounded number of times;
 1. notices that arrived before their payout was committed are applied now;
 2. a statement debit naming a payout still open (sent, or unknown after a timeout) settles
    it: the bank did execute it, whatever it failed to tell us;
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING
 from services.runtime.db import Pool
 from services.runtime.logging import get_logger
 from services.runtime.unit_of_work import UnitOfWork
-from services.settlement.flows import notices, payouts
+from services.settlement.flows import deposits, notices, payouts
 from services.settlement.outbound import from_outbox
 from services.settlement.repository import business as repo
 from services.settlement.settings import SettlementSettings
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 ACTOR = "settlement:reconciliation"
+PASSING_REFUSALS = ("unknown_wallet", "customer_not_verified", "wallet_not_theirs")
+"""Mint refusals that say "not yet" as often as "no": issuance's view of KYC lags."""
 
 
 async def run(service: Service) -> None:
@@ -44,7 +48,15 @@ async def run(service: Service) -> None:
 
 
 async def reconcile_once(pool: Pool, settings: SettlementSettings) -> dict[str, int]:
-    counts = {"notices": 0, "settled": 0, "failed": 0}
+    counts = {"mints_retried": 0, "notices": 0, "settled": 0, "failed": 0}
+    async with UnitOfWork(pool) as uow:
+        work = from_outbox(uow.connection, uow.outbox, settings, ACTOR)
+        for deposit in await repo.retryable_deposits(
+            uow.connection, list(PASSING_REFUSALS), settings.settlement_mint_retries,
+            settings.settlement_mint_retry_delay_s,
+        ):  # fmt: skip
+            counts["mints_retried"] += await deposits.retry(work, deposit)
+        await uow.commit()
     async with UnitOfWork(pool) as uow:
         work = from_outbox(uow.connection, uow.outbox, settings, ACTOR)
         for row in await repo.pending_notices(uow.connection):

@@ -29,6 +29,8 @@ class Deposit:
     wallet_id: uuid.UUID | None
     state: str
     reason: str | None
+    remittance: str = ""
+    mint_attempts: int = 0
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> Deposit:
@@ -41,6 +43,8 @@ class Deposit:
             wallet_id=row["wallet_id"],
             state=row["state"],
             reason=row["reason"],
+            remittance=row["remittance"],
+            mint_attempts=row["mint_attempts"],
         )
 
 
@@ -209,6 +213,62 @@ async def set_deposit_state(
         detail,
         mint_command_id,
     )
+
+
+async def mint_requested(
+    connection: Connection,
+    deposit_id: uuid.UUID,
+    owner: tuple[uuid.UUID, uuid.UUID],
+    mint_command_id: uuid.UUID,
+) -> None:
+    """The deposit is matched to a wallet and a mint was asked for (again)."""
+    await connection.execute(
+        """
+        UPDATE deposits SET state = 'minting', customer_id = $2, wallet_id = $3,
+               mint_command_id = $4, mint_attempts = mint_attempts + 1, updated_at = now()
+         WHERE deposit_id = $1
+        """,
+        deposit_id,
+        owner[0],
+        owner[1],
+        mint_command_id,
+    )
+
+
+async def suspended_unmatched(connection: Connection, reference: str) -> list[Deposit]:
+    """Suspended deposits whose remittance text names `reference` (a wallet KYC has just
+    registered): they arrived before settlement knew the reference."""
+    rows = await connection.fetch(
+        """
+        SELECT * FROM deposits
+         WHERE state = 'suspended' AND reason = 'unmatched_reference'
+           AND strpos(upper(remittance), $1) > 0
+           FOR UPDATE
+        """,
+        reference,
+    )
+    return [Deposit.of(row) for row in rows]
+
+
+async def retryable_deposits(
+    connection: Connection, reasons: list[str], max_attempts: int, base_delay_s: float
+) -> list[Deposit]:
+    """Suspended deposits whose mint was refused for a reason that may pass (issuance had
+    not yet seen KYC's events), due for another try: backing off with each attempt."""
+    rows = await connection.fetch(
+        """
+        SELECT * FROM deposits
+         WHERE state = 'suspended' AND reason = ANY($1) AND mint_attempts < $2
+           AND updated_at < now() - make_interval(secs => $3 * 2 ^ mint_attempts)
+         ORDER BY updated_at
+         LIMIT 100
+           FOR UPDATE SKIP LOCKED
+        """,
+        reasons,
+        max_attempts,
+        base_delay_s,
+    )
+    return [Deposit.of(row) for row in rows]
 
 
 # --- payouts -------------------------------------------------------------------------------

@@ -121,3 +121,39 @@ async def test_unmatched_and_rejected_deposits_wait_in_suspense_until_refunded(
         ("refunded", "refund_settled"),
     ]
     assert history[1]["actor"].startswith("operator:")
+
+
+async def test_a_deposit_that_came_before_its_wallet_is_minted_once_the_wallet_is_known(
+    settlement: Settlement,
+) -> None:
+    reference = deposit_reference()
+    await settlement.bank_sends(settlement.deposit(500_00, f"top-up {reference}"))
+    events = await settlement.events(lambda es: bool(of_type(es, DepositSuspended)))
+    assert of_type(events, DepositSuspended)[0].reason == "unmatched_reference"
+
+    _, wallet_id = await settlement.register_wallet(reference)  # KYC's event arrives late
+    [mint] = await settlement.mint_commands(1)
+    assert mint.payload.wallet_id == wallet_id
+    await settlement.answer_mint(mint)
+    confirmed = await settlement.events(lambda es: bool(of_type(es, DepositConfirmed)))
+    assert of_type(confirmed, DepositConfirmed)[0].amount == cnh(500_00)
+    assert await settlement.balance("suspense:CNH") == 0
+
+
+async def test_a_mint_refused_while_issuance_catches_up_is_asked_again(
+    settlement: Settlement,
+) -> None:
+    reference = deposit_reference()
+    await settlement.register_wallet(reference)
+    await settlement.wait_wallets(1)
+    await settlement.bank_sends(settlement.deposit(42_00, reference))
+    [first] = await settlement.mint_commands(1)
+    await settlement.answer_mint(first, reject="unknown_wallet")  # issuance has not seen KYC yet
+
+    [_, second] = await settlement.mint_commands(2)  # the reconciliation loop asks again
+    assert second.message_id != first.message_id
+    assert second.payload.deposit_id == first.payload.deposit_id
+    await settlement.answer_mint(second)
+    confirmed = await settlement.events(lambda es: bool(of_type(es, DepositConfirmed)))
+    assert len(of_type(confirmed, DepositConfirmed)) == 1
+    assert await settlement.balance("suspense:CNH") == 0
