@@ -6,6 +6,8 @@ the same CNH_* environment as the service, and publish through its outbox.
     python -m services.kyc.cli unfreeze-customer ID --reason REASON
     python -m services.kyc.cli freeze-wallet ID --reason REASON
     python -m services.kyc.cli unfreeze-wallet ID --reason REASON
+    python -m services.kyc.cli approve-customer ID --reason REASON   # after manual review
+    python -m services.kyc.cli reject-customer ID --reason REASON    # after manual review
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from services.kyc.__main__ import MIGRATIONS
 from services.kyc.domain.lists import ListFormatError
 from services.kyc.operations import (
     NotFound,
+    decide_review,
     load_list,
     read_list,
     set_customer_frozen,
@@ -44,7 +47,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     load = commands.add_parser("sanctions-load", help="load a list version and re-screen")
     load.add_argument("file", type=Path)
-    for name in ("freeze-customer", "unfreeze-customer", "freeze-wallet", "unfreeze-wallet"):
+    for name in (
+        "freeze-customer",
+        "unfreeze-customer",
+        "freeze-wallet",
+        "unfreeze-wallet",
+        "approve-customer",
+        "reject-customer",
+    ):
         sub = commands.add_parser(name)
         sub.add_argument("id", type=uuid.UUID)
         sub.add_argument("--reason", required=True, help="snake_case reason code")
@@ -69,9 +79,13 @@ async def run(args: argparse.Namespace) -> str:
             )
         if not _REASON.match(args.reason):
             raise ValueError("--reason must be a snake_case code (a-z, 0-9, _; <= 64)")
+        actor = f"cli:{args.actor}"
+        if args.command in ("approve-customer", "reject-customer"):
+            approve = args.command == "approve-customer"
+            return (await decide_review(kyc, pool, args.id, approve, args.reason, actor)).message
         frozen = args.command.startswith("freeze")
         action = set_customer_frozen if args.command.endswith("customer") else set_wallet_frozen
-        outcome = await action(kyc, pool, args.id, frozen, args.reason, f"cli:{args.actor}")
+        outcome = await action(kyc, pool, args.id, frozen, args.reason, actor)
         return outcome.message
     finally:
         await pool.close()

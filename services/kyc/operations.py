@@ -8,7 +8,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from schemas.kyc import CustomerFrozen, CustomerUnfrozen, WalletFrozen, WalletUnfrozen
+from schemas.kyc import (
+    CustomerFrozen,
+    CustomerRejected,
+    CustomerUnfrozen,
+    CustomerVerified,
+    WalletFrozen,
+    WalletUnfrozen,
+)
 from schemas.message import Message
 from services.kyc import repository
 from services.kyc.domain.lists import ParsedList, parse_list
@@ -76,6 +83,39 @@ async def set_wallet_frozen(
         await _record(kyc, uow, customer_id, wallet_id, event, reason, actor)
         await uow.commit()
     return Outcome(True, f"wallet {wallet_id} {_state(frozen)}")
+
+
+async def decide_review(
+    kyc: Kyc, pool: Pool, customer_id: uuid.UUID, approve: bool, reason: str, actor: str
+) -> Outcome:
+    """A compliance officer's decision on a customer referred to manual review (a possible
+    sanctions hit cleared or confirmed, evidence checked): verified or rejected, recorded
+    with who and why, and announced like KYC's own decisions."""
+    async with UnitOfWork(pool) as uow:
+        row = await repository.customer(uow.connection, customer_id, lock=True)
+        if row is None:
+            raise NotFound(f"no customer {customer_id}")
+        if row["status"] != "referred":
+            return Outcome(False, f"customer {customer_id} is {row['status']}, not under review")
+        status = "verified" if approve else "rejected"
+        await repository.update_customer(
+            uow.connection,
+            customer_id,
+            status=status,
+            frozen=row["frozen"],
+            freeze_reason=row["freeze_reason"],
+            sanctioned=row["sanctioned"] and not approve,
+        )
+        event: Message = (
+            CustomerVerified(
+                customer_id=customer_id, tier=row["tier"], due_diligence=row["due_diligence"]
+            )
+            if approve
+            else CustomerRejected(customer_id=customer_id, reason=reason)
+        )
+        await _record(kyc, uow, customer_id, None, event, reason, actor)
+        await uow.commit()
+    return Outcome(True, f"customer {customer_id} {status} after review ({reason})")
 
 
 async def _record(
