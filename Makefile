@@ -23,7 +23,7 @@ SERVICES   := kyc issuance fx settlement redemption
 
 .PHONY: help install kafka-jars infra-up infra-down infra-status topics migrate \
         sanctions-load supply attest up down status saga sagas dlq dlq-replay \
-        test test-unit test-integration lint format snapshots demo bench-relay clean
+        test test-unit test-integration lint format snapshots demo bench bench-relay clean
 
 help: ## List the targets
 	@echo "CNH stablecoin platform. Start with 'make demo' or 'make test'."
@@ -87,7 +87,7 @@ test-integration: install kafka-jars ## Run the integration tests (starts server
 lint: install ## ruff (lint and format check) and mypy
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/mypy schemas services infra tests
+	@$(VENV)/bin/mypy schemas services infra tests clients demo bench
 
 format: install ## Apply ruff's formatting and safe fixes
 	@$(VENV)/bin/ruff check --fix .
@@ -98,6 +98,16 @@ snapshots: install ## Write JSON Schema snapshots of the message contracts (refu
 
 demo: install kafka-jars ## The main job: onboard, deposit, mint, redeem across currencies (one compensated)
 	@infra/with-servers.sh bash -c '$(MAKE) --no-print-directory topics migrate >/dev/null && $(PY) -m demo'
+
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(VENV_STAMP) pyproject.toml
+	@echo "installing the benchmark's extras (matplotlib, py-spy) into $(VENV) ..."
+	@$(PY) -m pip install --quiet -e '.[dev,bench]'
+	@touch $@
+
+bench: $(BENCH_STAMP) kafka-jars ## End-to-end benchmark vs the machine's limits (QUICK=1: < 2 min; REPLICAS="1 2")
+	@infra/with-servers.sh bash -c '$(MAKE) --no-print-directory topics migrate >/dev/null && QUICK=$(QUICK) $(PY) -m bench'
 
 bench-relay: install kafka-jars ## Measure the outbox relay's throughput on the real broker
 	@infra/with-servers.sh $(PY) -m bench.relay

@@ -119,9 +119,18 @@ async def onboard(
 
 
 async def fund(
-    outside: Outside, watcher: Watcher, holder: Holder, cnh: Money, timeout_s: float = 60.0
+    outside: Outside,
+    watcher: Watcher,
+    holder: Holder,
+    cnh: Money,
+    timeout_s: float = 60.0,
+    suspense_grace_s: float = 15.0,
 ) -> Minted | DepositSuspended:
-    """The holder wires CNH to the reserve account; settlement asks issuance to mint."""
+    """The holder wires CNH to the reserve account; settlement asks issuance to mint.
+
+    A suspension may be temporary (the deposit overtook its wallet's registration, or
+    issuance had not caught up with KYC: settlement retries by itself), so a suspended
+    deposit gets `suspense_grace_s` to be confirmed before it counts as suspended."""
     bank_reference = await outside.deposit(
         f"Top-up {holder.deposit_reference}", cnh, holder.bank_account
     )
@@ -132,10 +141,21 @@ async def fund(
         timeout_s=timeout_s,
     )
     if isinstance(outcome, DepositSuspended):
-        return outcome
+        suspended = outcome
+        try:
+            outcome = (
+                await watcher.wait_for(
+                    DepositConfirmed,
+                    lambda e: e.bank_reference == bank_reference,
+                    timeout_s=suspense_grace_s,
+                )
+            )[0]
+        except TimeoutError:
+            return suspended
     assert isinstance(outcome, DepositConfirmed)
+    confirmed = outcome
     minted = await watcher.wait_for(
-        Minted, lambda e: e.deposit_id == outcome.deposit_id, timeout_s=timeout_s
+        Minted, lambda e: e.deposit_id == confirmed.deposit_id, timeout_s=timeout_s
     )
     return minted[0]
 

@@ -23,6 +23,26 @@ EVENT_TOPICS = (
 M = TypeVar("M", bound=Message)
 
 
+async def start_at_latest(consumer: AIOKafkaConsumer) -> None:
+    """Start `consumer` (auto_offset_reset="latest") and fix its positions now: anything
+    sent after this returns is seen, nothing sent before it is."""
+    await consumer.start()
+    while True:
+        if consumer.assignment():
+            break
+        await asyncio.sleep(0.05)  # aiokafka offers no event for "assigned"
+    for partition in consumer.assignment():
+        await consumer.position(partition)
+
+
+async def stop_following(task: asyncio.Task[None] | None, consumer: AIOKafkaConsumer) -> None:
+    if task:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await consumer.stop()
+
+
 class Watcher:
     def __init__(
         self, bootstrap: str, namespace: str = "", topics: tuple[str, ...] = EVENT_TOPICS
@@ -37,14 +57,7 @@ class Watcher:
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Watcher:
-        await self._consumer.start()
-        # "latest" needs positions before anything is sent, or early events are missed
-        while True:
-            if self._consumer.assignment():
-                break
-            await asyncio.sleep(0.05)
-        for partition in self._consumer.assignment():
-            await self._consumer.position(partition)
+        await start_at_latest(self._consumer)
         self._task = asyncio.create_task(self._follow())
         return self
 
@@ -54,11 +67,7 @@ class Watcher:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self._consumer.stop()
+        await stop_following(self._task, self._consumer)
 
     async def _follow(self) -> None:
         async for record in self._consumer:

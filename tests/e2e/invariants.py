@@ -1,140 +1,15 @@
-"""The design's invariants (section 6), checked against the services' own databases and
-the broker after a run. Returns the violations found, in words."""
+"""The design's invariants (section 6) for a test environment: the checks themselves live
+in clients/invariants.py, shared with the benchmark."""
 
 from __future__ import annotations
 
-import asyncio
-
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.consumer import AIOKafkaConsumer
-
-from schemas.money import par_tokens
+from clients.invariants import Deployment
+from clients.invariants import check_invariants as check_deployment
 from schemas.topics import SERVICES
-from services.issuance.cli import read_supply
-from services.settlement.invariants import reserve_and_ledger_violations, reserve_balance
 from tests.support.environment import Environment
-
-TERMINAL = ("COMPLETED", "FAILED", "NEEDS_REVIEW")
 
 
 async def check_invariants(platform: Environment, drain_timeout_s: float = 60.0) -> list[str]:
-    problems = await _drained(platform, drain_timeout_s)
-    supply = await read_supply(await platform.database("issuance"))
-    problems += [f"issuance: {v}" for v in supply.violations()]
-    reserve = await reserve_balance(await platform.database("settlement"))
-    if supply.supply > par_tokens(reserve).amount_minor:
-        problems.append(f"supply {supply.supply} above the reserve {reserve}")
-    problems += await reserve_and_ledger_violations(await platform.database("settlement"))
-    problems += await _once_per_redemption(platform)
-    problems += await _compensations_net_to_zero(platform)
-    running = await platform.query(
-        "redemption",
-        "SELECT redemption_id, status FROM redemptions WHERE status <> ALL($1)",
-        list(TERMINAL),
-    )
-    problems += [f"saga {r['redemption_id']} still {r['status']}" for r in running]
-    return problems
-
-
-async def _drained(platform: Environment, timeout_s: float) -> list[str]:
-    """Outbox backlogs and consumer lag drain to zero once nothing new comes in."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        backlog = {s: await _backlog(platform, s) for s in SERVICES}
-        lag = await _consumer_lag(platform)
-        if not any(backlog.values()) and not any(lag.values()):
-            return []
-        if asyncio.get_running_loop().time() > deadline:
-            return [f"{s}: {n} outbox rows unpublished" for s, n in backlog.items() if n] + [
-                f"{group}: lag {n}" for group, n in lag.items() if n
-            ]
-        await asyncio.sleep(0.5)
-
-
-async def _backlog(platform: Environment, service: str) -> int:
-    rows = await platform.query(
-        service, "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL"
-    )
-    return int(rows[0]["n"])
-
-
-async def _consumer_lag(platform: Environment) -> dict[str, int]:
-    bootstrap = platform.servers.kafka_bootstrap
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    await admin.start()
-    await consumer.start()
-    try:
-        lag: dict[str, int] = {}
-        groups = [
-            g[0]
-            for g in await admin.list_consumer_groups()
-            if g[0].startswith(f"{platform.namespace}.")
-        ]
-        for group in groups:
-            committed = await admin.list_consumer_group_offsets(group)
-            if not committed:
-                continue
-            ends = await consumer.end_offsets(list(committed))
-            lag[group] = sum(ends[tp] - committed[tp].offset for tp in committed)
-        return lag
-    finally:
-        await consumer.stop()
-        await admin.close()
-
-
-async def _once_per_redemption(platform: Environment) -> list[str]:
-    checks = {
-        ("issuance", "burns"): "SELECT redemption_id FROM burns GROUP BY 1 HAVING count(*) > 1",
-        (
-            "fx",
-            "conversions",
-        ): "SELECT redemption_id FROM conversions GROUP BY 1 HAVING count(*) > 1",
-        (
-            "settlement",
-            "payouts",
-        ): "SELECT redemption_id FROM payouts GROUP BY 1 HAVING count(*) > 1",
-        ("issuance", "mints"): "SELECT deposit_id FROM mints GROUP BY 1 HAVING count(*) > 1",
-    }
-    problems = []
-    for (service, what), sql in checks.items():
-        for row in await platform.query(service, sql):
-            problems.append(f"{service}: more than one of {what} for {row[0]}")
-    return problems
-
-
-async def _compensations_net_to_zero(platform: Environment) -> list[str]:
-    """A failed redemption left no movement behind: no burn, no open hold, no open
-    conversion, no payout."""
-    failed = [
-        r["redemption_id"]
-        for r in await platform.query(
-            "redemption", "SELECT redemption_id FROM redemptions WHERE status = 'FAILED'"
-        )
-    ]
-    problems = []
-    checks = [
-        ("issuance", "SELECT count(*) AS n FROM burns WHERE redemption_id = ANY($1)", "burned"),
-        (
-            "issuance",
-            "SELECT count(*) AS n FROM holds WHERE redemption_id = ANY($1) AND state = 'placed'",
-            "still holding tokens",
-        ),
-        (
-            "fx",
-            "SELECT count(*) AS n FROM conversions c WHERE redemption_id = ANY($1) AND NOT "
-            "EXISTS (SELECT 1 FROM reversals r WHERE r.redemption_id = c.redemption_id)",
-            "converted and not reversed",
-        ),
-        (
-            "settlement",
-            "SELECT count(*) AS n FROM payouts WHERE redemption_id = ANY($1) "
-            "AND state IN ('sent', 'settled')",
-            "paid out",
-        ),
-    ]
-    for service, sql, what in checks:
-        n = (await platform.query(service, sql, failed))[0]["n"]
-        if n:
-            problems.append(f"{n} failed redemption(s) {what}")
-    return problems
+    databases = {service: await platform.database(service) for service in SERVICES}
+    deployment = Deployment(databases, platform.servers.kafka_bootstrap, platform.namespace)
+    return await check_deployment(deployment, drain_timeout_s)

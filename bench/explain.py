@@ -1,0 +1,94 @@
+"""EXPLAIN of the per-message queries of the saga, the ledgers and the runtime, with real
+keys from the run's own rows (after ANALYZE, so the planner sees the real table sizes).
+A plan that scans a whole table on a hot path would make latency grow with history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import asyncpg
+
+# (service, name, query, sample-key query: returns the parameters as one row)
+HOT_PATHS: list[tuple[str, str, str, str]] = [
+    ("redemption", "saga lock (every reply)",
+     "SELECT saga FROM redemptions WHERE redemption_id = $1 FOR UPDATE",
+     "SELECT redemption_id FROM redemptions LIMIT 1"),
+    ("redemption", "quote request (every Redeem / quote reply)",
+     "SELECT * FROM quotes WHERE redemption_id = $1 FOR UPDATE",
+     "SELECT redemption_id FROM quotes LIMIT 1"),
+    ("redemption", "watchdog: due sagas",
+     "SELECT saga FROM redemptions WHERE status NOT IN ('COMPLETED', 'FAILED', 'NEEDS_REVIEW')"
+     " AND deadline <= now() ORDER BY deadline LIMIT 200 FOR UPDATE SKIP LOCKED",
+     "SELECT"),
+    ("redemption", "inbox lookup (every batch)",
+     "SELECT message_id FROM inbox WHERE consumer = $1 AND message_id = ANY($2::uuid[])",
+     "SELECT consumer, array_agg(message_id) FROM (SELECT consumer, message_id FROM inbox"
+     " LIMIT 500) s GROUP BY consumer LIMIT 1"),
+    ("redemption", "relay claim (every relay batch)",
+     "SELECT id FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 2000"
+     " FOR UPDATE SKIP LOCKED",
+     "SELECT"),
+    ("kyc", "eligibility: live reservations of the customer (every CheckEligibility)",
+     "SELECT coalesce(sum(amount_minor), 0) FROM eligibility_checks WHERE customer_id = $1"
+     " AND outcome = 'reserved' AND checked_at > now() - interval '24 hours'",
+     "SELECT customer_id FROM eligibility_checks WHERE customer_id IS NOT NULL LIMIT 1"),
+    ("kyc", "eligibility check by redemption",
+     "SELECT * FROM eligibility_checks WHERE redemption_id = $1",
+     "SELECT redemption_id FROM eligibility_checks LIMIT 1"),
+    ("issuance", "wallet account lock (holds, burns, mints)",
+     "SELECT balance FROM accounts WHERE account = $1 FOR UPDATE",
+     "SELECT account FROM accounts WHERE kind = 'wallet' LIMIT 1"),
+    ("issuance", "hold by redemption",
+     "SELECT * FROM holds WHERE redemption_id = $1",
+     "SELECT redemption_id FROM holds LIMIT 1"),
+    ("fx", "quote lock (every conversion)",
+     "SELECT * FROM quotes WHERE quote_id = $1 FOR UPDATE",
+     "SELECT quote_id FROM quotes LIMIT 1"),
+    ("fx", "cancellation check",
+     "SELECT EXISTS (SELECT 1 FROM cancellations WHERE redemption_id = $1)",
+     "SELECT redemption_id FROM quotes LIMIT 1"),
+    ("settlement", "payout by redemption (every SendPayout, QueryPayout)",
+     "SELECT * FROM payouts WHERE redemption_id = $1 FOR UPDATE",
+     "SELECT redemption_id FROM payouts WHERE redemption_id IS NOT NULL LIMIT 1"),
+    ("settlement", "reserve release by redemption",
+     "SELECT amount_minor, reserve_after FROM reserve_releases WHERE redemption_id = $1",
+     "SELECT redemption_id FROM reserve_releases LIMIT 1"),
+    ("settlement", "deposit lock (every mint reply)",
+     "SELECT * FROM deposits WHERE deposit_id = $1 FOR UPDATE",
+     "SELECT deposit_id FROM deposits LIMIT 1"),
+    ("settlement", "bank: order by instruction (every SendPayout)",
+     "SELECT outcome FROM bank_sim.payments WHERE instruction_id = $1",
+     "SELECT instruction_id FROM bank_sim.payments LIMIT 1"),
+]  # fmt: skip
+
+
+async def explain_hot_paths(databases: Mapping[str, str]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    analysed: set[str] = set()
+    for service, name, sql, sample in HOT_PATHS:
+        connection = await asyncpg.connect(databases[service])
+        try:
+            if service not in analysed:
+                await connection.execute("ANALYZE")
+                analysed.add(service)
+            params = await connection.fetchrow(sample)
+            if params is None and sample != "SELECT":
+                found.append({"service": service, "query": name, "plan": "no rows to sample"})
+                continue
+            args = list(params.values()) if params is not None else []
+            async with connection.transaction():  # FOR UPDATE plans only; nothing is kept
+                rows = await connection.fetch(f"EXPLAIN {sql}", *args)
+            plan = [r[0] for r in rows]
+        finally:
+            await connection.close()
+        text = "\n".join(plan)
+        found.append(
+            {
+                "service": service,
+                "query": name,
+                "plan": plan,
+                "seq_scan": "Seq Scan" in text,
+            }
+        )
+    return found
