@@ -5,15 +5,13 @@ Cheap on purpose (the bench shares the machine's two cores with the platform): t
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
-from types import TracebackType
 
 from aiokafka import AIOKafkaConsumer
 
-from clients.watcher import start_at_latest, stop_following
+from clients.watcher import Follower
 
 OUTCOMES = {
     "redemption.completed": "completed",
@@ -22,7 +20,7 @@ OUTCOMES = {
 }
 
 
-class Tracker:
+class Tracker(Follower):
     def __init__(self, bootstrap: str, namespace: str) -> None:
         topics = [f"{namespace}.{t}" for t in ("redemption.events", "issuance.events")]
         self._consumer = AIOKafkaConsumer(
@@ -35,20 +33,6 @@ class Tracker:
         """redemption id -> quote id (RedemptionQuoted)"""
         self.minted: dict[uuid.UUID, float] = {}
         """deposit id -> arrival of its Minted event"""
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> Tracker:
-        await start_at_latest(self._consumer)
-        self._task = asyncio.create_task(self._follow())
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await stop_following(self._task, self._consumer)
 
     async def _follow(self) -> None:
         while True:

@@ -7,7 +7,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from aiokafka import AIOKafkaConsumer
 
@@ -43,20 +43,14 @@ async def stop_following(task: asyncio.Task[None] | None, consumer: AIOKafkaCons
     await consumer.stop()
 
 
-class Watcher:
-    def __init__(
-        self, bootstrap: str, namespace: str = "", topics: tuple[str, ...] = EVENT_TOPICS
-    ) -> None:
-        self._topics = [f"{namespace}.{t}" if namespace else t for t in topics]
-        self._consumer = AIOKafkaConsumer(
-            *self._topics, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest"
-        )
-        self._codec = Codec(MESSAGE_TYPES.values())
-        self.seen: list[Envelope[Any]] = []
-        self._changed = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+class Follower:
+    """Follows topics from "now" in a background task for the length of an `async with`;
+    subclasses say what to do with the records (`_follow`)."""
 
-    async def __aenter__(self) -> Watcher:
+    _consumer: AIOKafkaConsumer
+    _task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
         await start_at_latest(self._consumer)
         self._task = asyncio.create_task(self._follow())
         return self
@@ -68,6 +62,22 @@ class Watcher:
         tb: TracebackType | None,
     ) -> None:
         await stop_following(self._task, self._consumer)
+
+    async def _follow(self) -> None:
+        raise NotImplementedError
+
+
+class Watcher(Follower):
+    def __init__(
+        self, bootstrap: str, namespace: str = "", topics: tuple[str, ...] = EVENT_TOPICS
+    ) -> None:
+        self._topics = [f"{namespace}.{t}" if namespace else t for t in topics]
+        self._consumer = AIOKafkaConsumer(
+            *self._topics, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest"
+        )
+        self._codec = Codec(MESSAGE_TYPES.values())
+        self.seen: list[Envelope[Any]] = []
+        self._changed = asyncio.Event()
 
     async def _follow(self) -> None:
         async for record in self._consumer:

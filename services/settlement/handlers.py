@@ -127,6 +127,7 @@ def _kyc_events() -> Subscription:
 
     @kyc.handles(WalletRegistered)
     async def wallet_registered(ctx: Ctx, event: WalletRegistered) -> None:
+        await repo.lock_reference(ctx.connection, event.deposit_reference)
         same = await repo.register_wallet(
             ctx.connection, event.deposit_reference, event.customer_id, event.wallet_id
         )

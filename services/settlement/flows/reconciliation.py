@@ -30,8 +30,13 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 ACTOR = "settlement:reconciliation"
-PASSING_REFUSALS = ("unknown_wallet", "customer_not_verified", "wallet_not_theirs")
-"""Mint refusals that say "not yet" as often as "no": issuance's view of KYC lags."""
+PASSING_REFUSALS = (
+    "unmatched_reference",  # a safety net: the wallet's registration normally re-matches it
+    "unknown_wallet",
+    "customer_not_verified",
+    "wallet_not_theirs",
+)
+"""Suspensions that say "not yet" as often as "no": the other services' views lag."""
 
 
 async def run(service: Service) -> None:

@@ -141,6 +141,15 @@ async def register_wallet(
     return bool(row["customer_id"] == customer_id and row["wallet_id"] == wallet_id)
 
 
+async def lock_reference(connection: Connection, reference: str) -> None:
+    """Serialise everything that matches deposits to this reference: a deposit arriving
+    while its wallet's registration commits would otherwise be missed by both."""
+    await connection.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('deposit-reference:' || $1, 0))",
+        reference,
+    )
+
+
 async def wallet_for(connection: Connection, reference: str) -> tuple[uuid.UUID, uuid.UUID] | None:
     row = await connection.fetchrow(
         "SELECT customer_id, wallet_id FROM wallets WHERE deposit_reference = $1", reference
