@@ -37,7 +37,7 @@ from services.redemption import repository
 from services.redemption.domain.decide import Decision, Timing, on_reply, start
 from services.redemption.domain.requests import refuse, validate
 from services.redemption.domain.state import Request
-from services.redemption.saga_runner import EVENTS, REPLIES, carry_out, outcome_id
+from services.redemption.saga_runner import EVENTS, REPLIES, carry_out
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.logging import get_logger
 
@@ -175,6 +175,3 @@ async def _repeat(ctx: HandlerContext[Redeem], command: Redeem) -> None:
     if outcome is not None:
         ctx.republish(EVENTS, str(rid), outcome)
     log.info("repeated redeem request", finished=outcome is not None)
-
-
-__all__ = ["build", "outcome_id"]

@@ -12,9 +12,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from schemas import Envelope, Message, derive_id, envelope
+from schemas import Envelope, Message, derive_id
 from services.runtime.db import Connection
 from services.runtime.outbox import OutboxWriter
+from services.runtime.publisher import Publisher
 
 M = TypeVar("M", bound=Message)
 
@@ -30,9 +31,7 @@ class HandlerContext(Generic[M]):
     ) -> None:
         self.connection = connection
         self.message = message
-        self._outbox = outbox
-        self._producer = producer
-        self._topic_name = topic_name
+        self._publisher = Publisher(outbox, producer=producer, topic_name=topic_name)
         self._emitted = 0
 
     def publish(
@@ -50,22 +49,20 @@ class HandlerContext(Generic[M]):
         an explicit id, the id derives from the cause, so a retried transaction emits the
         very same message."""
         self._emitted += 1
-        env = envelope(
+        return self._publisher.publish(
+            topic,
+            key,
             payload,
-            producer=self._producer,
             correlation_id=correlation_id or self.message.correlation_id,
             causation_id=self.message.message_id,
-            reply_to=self._topic_name(reply_to) if reply_to else None,
+            reply_to=reply_to,
             message_id=message_id or derive_id(self.message.message_id, "emit", str(self._emitted)),
         )
-        self._outbox.add(self._topic_name(topic), key, env)
-        return env
 
     def republish(self, topic: str, key: str | bytes | None, value: bytes) -> None:
         """Publish a stored message again, byte for byte (its id unchanged): the same
         outcome for a repeated request. `topic` is a logical name."""
-        raw_key = key.encode() if isinstance(key, str) else key
-        self._outbox.add_encoded(self._topic_name(topic), raw_key, value)
+        self._publisher.republish(topic, key, value)
 
 
 Handler = Callable[[HandlerContext[Any], Any], Awaitable[Message | None]]

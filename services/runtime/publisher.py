@@ -10,6 +10,7 @@ task (a watchdog, a reconciliation loop) or an operator command.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from schemas import Envelope, Message, envelope
@@ -18,9 +19,19 @@ from services.runtime.settings import ServiceSettings
 
 
 class Publisher:
-    def __init__(self, outbox: OutboxWriter, settings: ServiceSettings) -> None:
+    def __init__(
+        self,
+        outbox: OutboxWriter,
+        settings: ServiceSettings | None = None,
+        *,
+        producer: str = "",
+        topic_name: Callable[[str], str] = str,
+    ) -> None:
+        """From a service's settings, or (inside the runtime) its producer name and topic
+        resolver."""
         self._outbox = outbox
-        self._settings = settings
+        self._producer = settings.service if settings else producer
+        self._topic_name = settings.topic if settings else topic_name
 
     def publish(
         self,
@@ -37,16 +48,16 @@ class Publisher:
         `message_id` whenever the same work may run twice, so its copies are one message."""
         env = envelope(
             payload,
-            producer=self._settings.service,
+            producer=self._producer,
             correlation_id=correlation_id,
             causation_id=causation_id,
-            reply_to=self._settings.topic(reply_to) if reply_to else None,
+            reply_to=self._topic_name(reply_to) if reply_to else None,
             message_id=message_id,
         )
-        self._outbox.add(self._settings.topic(topic), key, env)
+        self._outbox.add(self._topic_name(topic), key, env)
         return env
 
     def republish(self, topic: str, key: str | bytes | None, value: bytes) -> None:
         """Publish a stored message again, byte for byte (its id unchanged)."""
         raw_key = key.encode() if isinstance(key, str) else key
-        self._outbox.add_encoded(self._settings.topic(topic), raw_key, value)
+        self._outbox.add_encoded(self._topic_name(topic), raw_key, value)
