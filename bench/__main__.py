@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -62,13 +62,17 @@ def saturated(step: StepResult) -> bool:
 
 async def run(config: Config) -> dict[str, Any]:
     started = time.monotonic()
-    with find_servers() as servers, tempfile.TemporaryDirectory(prefix="bench-") as logs:
+    logs = Path(os.environ.get("RUN_DIR", ".run")) / "bench-logs"  # the last run's, for a look
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir(parents=True)
+    say(f"service logs in {logs}")
+    with find_servers() as servers:
         say("measuring the machine's limits (raw Kafka produce/consume, PostgreSQL commits)")
         limits = await machine_limits.measure(
             servers.kafka_bootstrap, servers.postgres_dsn, config.limit_messages, config.limit_rows
         )
         say(f"  {limits}")
-        stack = await Stack.create(servers, Path(logs))
+        stack = await Stack.create(servers, logs)
         try:
             report = await _platform(config, stack, limits)
         finally:

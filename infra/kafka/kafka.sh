@@ -33,6 +33,8 @@ start() {
     cluster_id=$("${jvm[@]}" kafka.tools.StorageTool random-uuid | tail -n 1)
     "${jvm[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$home/server.properties" --standalone >/dev/null
   fi
+  # the readiness line below must come from this start, not from an earlier run's log
+  [ -f "$home/logs/server.log" ] && mv -f "$home/logs/server.log" "$home/logs/server.log.previous"
   nohup "${jvm[@]}" kafka.Kafka "$home/server.properties" > "$log" 2>&1 &
   echo $! > "$pidfile"
   # "Kafka Server started" is the broker's own readiness line.

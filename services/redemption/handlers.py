@@ -78,7 +78,7 @@ def build(timing: Timing) -> list[Subscription]:
         if not await repository.insert(ctx.connection, decision.saga):
             await _repeat(ctx, command)
             return
-        await carry_out(ctx.connection, decision, ctx, now)
+        carry_out(ctx.staged(repository.SagaWrites), decision, ctx, now)
 
     @requests.handles(QuoteRedemption)
     async def quote(ctx: HandlerContext[QuoteRedemption], command: QuoteRedemption) -> None:
@@ -151,7 +151,9 @@ def build(timing: Timing) -> list[Subscription]:
 
     async def step_reply(ctx: HandlerContext[Message], reply: Message) -> None:
         rid = ctx.message.correlation_id
-        saga = await repository.lock(ctx.connection, rid)
+        writes = ctx.staged(repository.SagaWrites)
+        # a saga this batch already moved is locked, and newer than its row
+        saga = writes.pending(rid) or await repository.lock(ctx.connection, rid)
         if saga is None:
             if isinstance(reply, Rejected):  # FX's runtime refused our quote request
                 await quoted(ctx, reply)
@@ -160,7 +162,7 @@ def build(timing: Timing) -> list[Subscription]:
             return
         now = _now()
         decision: Decision = on_reply(saga, ctx.message.causation_id, reply, now, timing)
-        await carry_out(ctx.connection, decision, ctx, now)
+        carry_out(writes, decision, ctx, now)
 
     for reply_type in SAGA_REPLIES:
         replies.handles(reply_type)(step_reply)
@@ -171,7 +173,9 @@ def build(timing: Timing) -> list[Subscription]:
 async def _repeat(ctx: HandlerContext[Redeem], command: Redeem) -> None:
     """A repeated request: no second saga; a finished one answers with the same outcome."""
     rid = command.redemption_id
-    outcome = await repository.outcome_of(ctx.connection, rid)
+    outcome = ctx.staged(repository.SagaWrites).pending_outcome(rid) or await repository.outcome_of(
+        ctx.connection, rid
+    )
     if outcome is not None:
         ctx.republish(EVENTS, str(rid), outcome)
     log.info("repeated redeem request", finished=outcome is not None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from services.redemption.domain.decide import Entry
@@ -58,25 +58,6 @@ async def lock_due(connection: Connection, now: dt.datetime, limit: int) -> list
     return [Saga.model_validate_json(row["saga"]) for row in rows]
 
 
-async def save(connection: Connection, saga: Saga, outcome: bytes | None, now: dt.datetime) -> None:
-    await connection.execute(
-        """
-        UPDATE redemptions
-           SET status = $2, saga = $3, deadline = $4, updated_at = $5,
-               outcome = coalesce($6, outcome),
-               ended_at = CASE WHEN $7 THEN $5 ELSE ended_at END
-         WHERE redemption_id = $1
-        """,
-        saga.request.redemption_id,
-        saga.status.value,
-        saga.model_dump_json(),
-        saga.deadline,
-        now,
-        outcome,
-        saga.terminal,
-    )
-
-
 async def outcome_of(connection: Connection, redemption_id: uuid.UUID) -> bytes | None:
     value: bytes | None = await connection.fetchval(
         "SELECT outcome FROM redemptions WHERE redemption_id = $1", redemption_id
@@ -84,17 +65,69 @@ async def outcome_of(connection: Connection, redemption_id: uuid.UUID) -> bytes 
     return value
 
 
-async def log(
-    connection: Connection, redemption_id: uuid.UUID, entries: Sequence[Entry], now: dt.datetime
-) -> None:
-    if entries:
-        await connection.executemany(
-            """
-            INSERT INTO saga_log (redemption_id, at, event, step, detail, message_id)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            """,
-            [(redemption_id, now, e.event, e.step, e.detail, e.message_id) for e in entries],
+class SagaWrites:
+    """A transaction's saga states and step log, written just before it commits (a staged
+    writer of the unit of work): one UPDATE and one COPY for a batch of replies instead of
+    two statements per reply. A saga saved here is this transaction's latest state of it
+    (its row is locked since `lock`): read it back with `pending` before the database."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._states: dict[uuid.UUID, tuple[Saga, bytes | None, dt.datetime]] = {}
+        self._log: list[tuple[uuid.UUID, dt.datetime, str, str | None, str, uuid.UUID | None]] = []
+
+    def pending(self, redemption_id: uuid.UUID) -> Saga | None:
+        state = self._states.get(redemption_id)
+        return None if state is None else state[0]
+
+    def pending_outcome(self, redemption_id: uuid.UUID) -> bytes | None:
+        state = self._states.get(redemption_id)
+        return None if state is None else state[1]
+
+    def save(self, saga: Saga, outcome: bytes | None, now: dt.datetime) -> None:
+        rid = saga.request.redemption_id
+        earlier = self._states.get(rid)
+        kept = outcome if outcome is not None else (earlier[1] if earlier else None)
+        self._states[rid] = (saga, kept, now)
+
+    def log(self, redemption_id: uuid.UUID, entries: Sequence[Entry], now: dt.datetime) -> None:
+        self._log.extend(
+            (redemption_id, now, e.event, e.step, e.detail, e.message_id) for e in entries
         )
+
+    async def flush(self) -> None:
+        states, self._states = self._states, {}
+        entries, self._log = self._log, []
+        if states:
+            await self._connection.execute(
+                """
+                UPDATE redemptions AS r
+                   SET status = s.status, saga = s.saga, deadline = s.deadline,
+                       updated_at = s.now, outcome = coalesce(s.outcome, r.outcome),
+                       ended_at = CASE WHEN s.terminal THEN s.now ELSE r.ended_at END
+                  FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::timestamptz[],
+                              $5::timestamptz[], $6::bytea[], $7::boolean[])
+                       AS s (redemption_id, status, saga, deadline, now, outcome, terminal)
+                 WHERE r.redemption_id = s.redemption_id
+                """,
+                *_columns(
+                    (
+                        rid, saga.status.value, saga.model_dump_json(), saga.deadline, now,
+                        outcome, saga.terminal,
+                    )
+                    for rid, (saga, outcome, now) in states.items()
+                ),
+            )  # fmt: skip
+        if entries:
+            await self._connection.copy_records_to_table(
+                "saga_log",
+                columns=("redemption_id", "at", "event", "step", "detail", "message_id"),
+                records=entries,
+            )
+
+
+def _columns(rows: Iterable[tuple[object, ...]]) -> list[list[object]]:
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 # --- quotes --------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Carries out the saga's decisions: persists the new state and timeline, sends the
-commands and the outcome through the outbox, all in the caller's transaction."""
+commands and the outcome through the outbox, all in the caller's transaction (the state and
+timeline are staged: written just before it commits)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ import uuid
 from typing import Any, Protocol
 
 from schemas import Envelope, Message, derive_id
-from services.redemption import repository
 from services.redemption.domain.decide import Decision
-from services.runtime.db import Connection
+from services.redemption.repository import SagaWrites
 
 REPLIES = "redemption.replies"
 EVENTS = "redemption.events"
@@ -37,9 +37,7 @@ def outcome_id(redemption_id: uuid.UUID) -> uuid.UUID:
     return derive_id(redemption_id, "outcome")
 
 
-async def carry_out(
-    connection: Connection, decision: Decision, outlet: Outlet, now: dt.datetime
-) -> None:
+def carry_out(writes: SagaWrites, decision: Decision, outlet: Outlet, now: dt.datetime) -> None:
     saga = decision.saga
     redemption_id = saga.request.redemption_id
     for send in decision.sends:
@@ -60,5 +58,5 @@ async def carry_out(
             correlation_id=redemption_id,
             message_id=outcome_id(redemption_id),
         ).to_bytes()
-    await repository.save(connection, saga, outcome, now)
-    await repository.log(connection, redemption_id, decision.log, now)
+    writes.save(saga, outcome, now)
+    writes.log(redemption_id, decision.log, now)

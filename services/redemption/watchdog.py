@@ -43,9 +43,10 @@ async def sweep(service: Service, settings: RedemptionSettings) -> int:
     async with UnitOfWork(service.pool) as uow:
         due = await repository.lock_due(uow.connection, now, BATCH)
         publisher = Publisher(uow.outbox, settings)
+        writes = uow.staged(repository.SagaWrites)
         for saga in due:
             with message_context(correlation_id=saga.request.redemption_id):
                 decision = on_deadline(saga, now, settings.timing)
-                await carry_out(uow.connection, decision, publisher, now)
+                carry_out(writes, decision, publisher, now)
         await uow.commit()
     return len(due)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -78,11 +79,14 @@ class BatchProcessor:
         self._subscription = subscription
         self._codec = Codec(subscription.accepts.keys())
         self._dead_letters = settings.topic(settings.dead_letter_topic)
+        self._throughput = _Throughput(subscription.name, settings.throughput_log_interval_s)
 
     async def process(self, records: Sequence[Record]) -> None:
+        started = time.monotonic()
         items = [self._decode(record) for record in records]
         if items:
             await self._apply_with_retries(items)
+        self._throughput.batch_done(len(items), time.monotonic() - started)
 
     def _decode(self, record: Record) -> _Item:
         try:
@@ -178,9 +182,7 @@ class BatchProcessor:
         env = item.env
         assert env is not None
         handler = self._subscription.handler_for(env.payload)
-        ctx = HandlerContext(
-            uow.connection, uow.outbox, env, self._settings.service, self._settings.topic
-        )
+        ctx = HandlerContext.within(uow, env, self._settings.service, self._settings.topic)
         reply_payload = await handler(ctx, env.payload)
         if reply_payload is None:
             return inbox.InboxEntry(env.message_id, env.type, env.correlation_id, "applied")
@@ -260,6 +262,41 @@ class BatchProcessor:
         return inbox.InboxEntry(
             sender.message_id, sender.type, sender.correlation_id, "dead_lettered", stored
         )
+
+
+class _Throughput:
+    """Logs, every interval, how much a subscription consumed and how long its batches took:
+    where a backlog builds up is read off these lines (busy near 100 % = the bottleneck)."""
+
+    def __init__(self, subscription: str, interval_s: float) -> None:
+        self._subscription = subscription
+        self._interval_s = interval_s
+        self._reset(time.monotonic())
+
+    def _reset(self, now: float) -> None:
+        self._since = now
+        self._batches = self._records = 0
+        self._busy_s = self._slowest_s = 0.0
+
+    def batch_done(self, records: int, seconds: float) -> None:
+        self._batches += 1
+        self._records += records
+        self._busy_s += seconds
+        self._slowest_s = max(self._slowest_s, seconds)
+        now = time.monotonic()
+        if self._interval_s <= 0 or now - self._since < self._interval_s:
+            return
+        elapsed = now - self._since
+        log.info(
+            "consumed",
+            subscription=self._subscription,
+            records_per_s=round(self._records / elapsed, 1),
+            batches=self._batches,
+            mean_batch=round(self._records / self._batches, 1),
+            busy_percent=round(100 * self._busy_s / elapsed),
+            slowest_batch_ms=round(1000 * self._slowest_s),
+        )
+        self._reset(now)
 
 
 def _salvaged_sender(error: DecodeError) -> _Sender | None:

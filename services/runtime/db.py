@@ -11,7 +11,15 @@ Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 Pool: TypeAlias = "asyncpg.Pool[Any]"
 
 
+async def _keep_session(connection: asyncpg.Connection[Any]) -> None:
+    """Pool connections carry no session state to reset: locks are transaction-scoped
+    (pg_advisory_xact_lock), nothing LISTENs (the relay has its own connection) and nothing
+    SETs. asyncpg's default reset would cost a round trip on every release."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> Pool:
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, command_timeout=60)
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, command_timeout=60, reset=_keep_session
+    )
     assert pool is not None
     return pool

@@ -16,6 +16,7 @@ from schemas import Envelope, Message, derive_id
 from services.runtime.db import Connection
 from services.runtime.outbox import OutboxWriter
 from services.runtime.publisher import Publisher
+from services.runtime.unit_of_work import UnitOfWork, W
 
 M = TypeVar("M", bound=Message)
 
@@ -28,11 +29,26 @@ class HandlerContext(Generic[M]):
         message: Envelope[M],
         producer: str,
         topic_name: Callable[[str], str] = str,
+        *,
+        uow: UnitOfWork | None = None,
     ) -> None:
         self.connection = connection
         self.message = message
+        self._uow = uow
         self._publisher = Publisher(outbox, producer=producer, topic_name=topic_name)
         self._emitted = 0
+
+    @classmethod
+    def within(
+        cls, uow: UnitOfWork, message: Envelope[M], producer: str, topic_name: Callable[[str], str]
+    ) -> HandlerContext[M]:
+        return cls(uow.connection, uow.outbox, message, producer, topic_name, uow=uow)
+
+    def staged(self, kind: type[W]) -> W:
+        """The transaction's writer of `kind`, flushed just before the batch commits."""
+        if self._uow is None:
+            raise RuntimeError("staged writes need the context of a unit of work")
+        return self._uow.staged(kind)
 
     def publish(
         self,

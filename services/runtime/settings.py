@@ -34,6 +34,9 @@ class ServiceSettings(BaseSettings):
     batch_max_records: int = Field(default=500, ge=1, le=10_000)
     batch_timeout_ms: int = Field(default=20, ge=0)
 
+    throughput_log_interval_s: float = Field(default=10.0, ge=0)
+    """How often each subscription logs what it consumed ("consumed" lines); 0: never."""
+
     relay_batch_size: int = Field(default=2_000, ge=1)
     relay_poll_interval_s: float = Field(default=0.2, gt=0)
     relay_send_timeout_s: float = Field(default=30.0, gt=0)

@@ -1,11 +1,16 @@
 """The unit of work: one PostgreSQL transaction holding a handler's state changes, its
-outbox messages and its inbox records. It rolls back unless committed."""
+outbox messages and its inbox records. It rolls back unless committed.
+
+Staged writes: a service may collect rows for the whole transaction and write them just
+before COMMIT (`uow.staged(JournalWriter)`): one round trip for a batch instead of one per
+message, and rows that many transactions update (a ledger's balances) locked only for the
+moment of the commit, not for the whole batch."""
 
 from __future__ import annotations
 
 import contextlib
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -15,10 +20,21 @@ from services.runtime.outbox import OutboxWriter
 from services.runtime.retry import DatabaseUnavailable, is_unavailable
 
 
+class StagedWriter(Protocol):
+    def __init__(self, connection: Any) -> None: ...
+
+    async def flush(self) -> None:
+        """Write what was collected (called once, just before the commit)."""
+
+
+W = TypeVar("W", bound=StagedWriter)
+
+
 class UnitOfWork:
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
         self._committed = False
+        self._staged: dict[type[Any], StagedWriter] = {}
 
     async def __aenter__(self) -> UnitOfWork:
         self.connection: PoolConnectionProxy[Any] = await self._pool.acquire()
@@ -27,7 +43,16 @@ class UnitOfWork:
         self.outbox = OutboxWriter(self.connection)
         return self
 
+    def staged(self, kind: type[W]) -> W:
+        """This transaction's writer of `kind`, created on first use."""
+        writer = self._staged.get(kind)
+        if writer is None:
+            writer = self._staged[kind] = kind(self.connection)
+        return writer  # type: ignore[return-value]
+
     async def commit(self) -> None:
+        for writer in self._staged.values():
+            await writer.flush()
         await self.outbox.flush()
         await self._transaction.commit()
         self._committed = True

@@ -57,9 +57,7 @@ async def _refund(settings: SettlementSettings, deposit_id: uuid.UUID) -> int:
     bank = SimulatedBank(settings)
     try:
         async with UnitOfWork(pool) as uow:
-            work = from_outbox(
-                uow.connection, uow.outbox, settings, f"operator:{getpass.getuser()}:refund"
-            )
+            work = from_outbox(uow, settings, f"operator:{getpass.getuser()}:refund")
             try:
                 payout = await refund_deposit(work, deposit_id, bank, dt.datetime.now(dt.UTC))
             except RefundRefused as refused:

@@ -11,8 +11,9 @@ from typing import Any, Protocol
 from schemas import Message, envelope
 from services.runtime.db import Connection
 from services.runtime.handlers import HandlerContext
-from services.runtime.outbox import OutboxWriter
 from services.runtime.settings import ServiceSettings
+from services.runtime.unit_of_work import UnitOfWork
+from services.settlement.repository.ledger import Journal
 
 
 class Outbound(Protocol):
@@ -35,6 +36,8 @@ class Work:
 
     connection: Connection
     publish: Outbound
+    journal: Journal
+    """Where the transaction's journal entries go (written just before its commit)."""
     actor: str
     cause: uuid.UUID | None = None
 
@@ -58,12 +61,11 @@ def from_context(ctx: HandlerContext[Any], actor: str) -> Work:
             reply_to=reply_to,
         )
 
-    return Work(ctx.connection, publish, actor, ctx.message.message_id)
+    return Work(ctx.connection, publish, ctx.staged(Journal), actor, ctx.message.message_id)
 
 
 def from_outbox(
-    connection: Connection,
-    outbox: OutboxWriter,
+    uow: UnitOfWork,
     settings: ServiceSettings,
     actor: str,
     producer: str = "",
@@ -84,6 +86,6 @@ def from_outbox(
             reply_to=settings.topic(reply_to) if reply_to else None,
             message_id=message_id,
         )
-        outbox.add(settings.topic(topic), key, env)
+        uow.outbox.add(settings.topic(topic), key, env)
 
-    return Work(connection, publish, actor)
+    return Work(uow.connection, publish, uow.staged(Journal), actor)

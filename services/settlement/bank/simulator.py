@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import math
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from schemas import MESSAGE_TYPES, Message, Money, derive_id, envelope
@@ -31,7 +32,7 @@ from schemas.settlement import (
     PayoutSettledNotice,
     StatementLine,
 )
-from services.runtime.db import Connection, Pool, create_pool
+from services.runtime.db import Pool, create_pool
 from services.runtime.logging import get_logger
 from services.runtime.outbox import OutboxWriter
 from services.settlement.bank.behaviours import Behaviour, behaviour_of
@@ -82,29 +83,26 @@ class SimulatedBank:
         await self.open()
         behaviour = behaviour_of(order.beneficiary.account_number)
         reference = bank_reference(order.rail, order.instruction_id)
-        async with self.pool.acquire() as connection, connection.transaction():
-            stored = await connection.fetchval(
+        bookings, notices = self._consequences(order, reference, behaviour, _clock())
+        # One statement, one commit: the order, what the bank books and what it will say,
+        # all or nothing; an order it has seen (same instruction id) adds nothing.
+        stored = await self.pool.fetchval(
+            _SUBMIT,
+            order.instruction_id, reference, behaviour, order.rail, order.amount.amount_minor,
+            order.amount.currency, order.beneficiary.model_dump_json(), _outcome(behaviour),
+            [b.reference for b in bookings], [b.direction for b in bookings],
+            [f"{b.what} {order.rail} {order.beneficiary.bank_code}"[:140] for b in bookings],
+            [b.at for b in bookings],
+            [derive_id(n.end_to_end_id, "bank", n.TYPE) for _, n in notices],
+            [_notice_key(n) for _, n in notices], [n.TYPE for _, n in notices],
+            [json.dumps(n.model_dump(mode="json")) for _, n in notices],
+            [due for due, _ in notices],
+        )  # fmt: skip
+        if stored is None:  # a concurrent duplicate committed after the statement began
+            stored = await self.pool.fetchval(
                 "SELECT outcome FROM bank_sim.payments WHERE instruction_id = $1",
                 order.instruction_id,
             )
-            if stored is None:
-                stored = _outcome(behaviour)
-                await connection.execute(
-                    """
-                    INSERT INTO bank_sim.payments (instruction_id, bank_reference, behaviour,
-                        rail, amount_minor, currency, beneficiary, outcome)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
-                    """,
-                    order.instruction_id,
-                    reference,
-                    behaviour,
-                    order.rail,
-                    order.amount.amount_minor,
-                    order.amount.currency,
-                    order.beneficiary.model_dump_json(),
-                    stored,
-                )
-                await self._execute(connection, order, reference, behaviour)
         # the same order always gets the same answer (the bank dedupes by instruction id)
         if stored == "accepted":
             return Accepted(reference)
@@ -115,57 +113,50 @@ class SimulatedBank:
         )
         return Refused(reason, f"{order.rail}: beneficiary account refused ({reason})")
 
-    async def _execute(
-        self, connection: Connection, order: PaymentOrder, reference: str, behaviour: Behaviour
-    ) -> None:
-        now = await connection.fetchval("SELECT clock_timestamp()")
+    def _consequences(
+        self, order: PaymentOrder, reference: str, behaviour: Behaviour, now: dt.datetime
+    ) -> tuple[list[_Booking], list[tuple[dt.datetime, Notice]]]:
+        """What the bank books on the issuer's account, and which notices it sends when."""
         settle_at = now + dt.timedelta(seconds=self._rail_delay(order))
         if behaviour == "settles_late":
             settle_at = now + dt.timedelta(seconds=self._settings.settlement_bank_late_delay_s)
-        executes = behaviour in {"settles", "settles_late", "returned", "timeout_executed"}
-        if executes:
-            await _book(connection, reference, order, "debit", "payment", settle_at)
+        bookings: list[_Booking] = []
+        notices: list[tuple[dt.datetime, Notice]] = []
+        if behaviour in {"settles", "settles_late", "returned", "timeout_executed"}:
+            bookings.append(_Booking(reference, "debit", "payment", settle_at))
         if behaviour in {"settles", "settles_late", "returned"}:
-            await _schedule(
-                connection,
-                settle_at,
-                PayoutSettledNotice(
-                    bank_reference=reference,
-                    end_to_end_id=order.instruction_id,
-                    amount=order.amount,
-                    settled_at=settle_at,
-                ),
+            settled = PayoutSettledNotice(
+                bank_reference=reference,
+                end_to_end_id=order.instruction_id,
+                amount=order.amount,
+                settled_at=settle_at,
             )
+            notices.append((settle_at, settled))
         if behaviour == "returned":
             return_at = settle_at + dt.timedelta(
                 seconds=self._settings.settlement_bank_return_delay_s
             )
             return_reference = f"RTN-{reference}"[:35]
-            await _book(connection, return_reference, order, "credit", "return", return_at)
-            await _schedule(
-                connection,
-                return_at,
-                PayoutReturnedNotice(
-                    bank_reference=return_reference,
-                    original_bank_reference=reference,
-                    end_to_end_id=order.instruction_id,
-                    amount=order.amount,
-                    reason="account_closed_after_credit",
-                    returned_at=return_at,
-                ),
+            bookings.append(_Booking(return_reference, "credit", "return", return_at))
+            returned = PayoutReturnedNotice(
+                bank_reference=return_reference,
+                original_bank_reference=reference,
+                end_to_end_id=order.instruction_id,
+                amount=order.amount,
+                reason="account_closed_after_credit",
+                returned_at=return_at,
             )
+            notices.append((return_at, returned))
         if behaviour == "beneficiary_rejects":
-            await _schedule(
-                connection,
-                settle_at,
-                PayoutRejectedNotice(
-                    bank_reference=reference,
-                    end_to_end_id=order.instruction_id,
-                    reason="beneficiary_bank_rejected",
-                    detail="the beneficiary's bank refused the credit",
-                    rejected_at=settle_at,
-                ),
+            rejected = PayoutRejectedNotice(
+                bank_reference=reference,
+                end_to_end_id=order.instruction_id,
+                reason="beneficiary_bank_rejected",
+                detail="the beneficiary's bank refused the credit",
+                rejected_at=settle_at,
             )
+            notices.append((settle_at, rejected))
+        return bookings, notices
 
     def _rail_delay(self, order: PaymentOrder) -> float:
         delay = self._settings.settlement_bank_settle_delay_s
@@ -308,50 +299,51 @@ def _outcome(behaviour: Behaviour) -> str:
     return "accepted"
 
 
-async def _book(
-    connection: Connection,
-    reference: str,
-    order: PaymentOrder,
-    direction: str,
-    what: str,
-    at: dt.datetime,
-) -> None:
-    await connection.execute(
-        """
-        INSERT INTO bank_sim.bookings (bank_reference, end_to_end_id, direction, amount_minor,
-                                       currency, description, booked_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
-        """,
-        reference,
-        order.instruction_id,
-        direction,
-        order.amount.amount_minor,
-        order.amount.currency,
-        f"{what} {order.rail} {order.beneficiary.bank_code}"[:140],
-        at,
-    )
+Notice = PayoutSettledNotice | PayoutRejectedNotice | PayoutReturnedNotice
 
 
-async def _schedule(
-    connection: Connection,
-    due_at: dt.datetime,
-    notice: PayoutSettledNotice | PayoutRejectedNotice | PayoutReturnedNotice,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class _Booking:
+    reference: str
+    direction: str
+    what: str
+    at: dt.datetime
+
+
+def _clock() -> dt.datetime:
+    """The bank's clock (the host's, as PostgreSQL's clock_timestamp() that delivers)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def _notice_key(notice: Notice) -> str:
     # keyed by the payment's own reference (a return names the payment it returns), so the
     # notices of one payment stay in order on one partition
-    reference = (
-        notice.original_bank_reference
-        if isinstance(notice, PayoutReturnedNotice)
-        else notice.bank_reference
-    )
-    await connection.execute(
-        """
-        INSERT INTO bank_sim.messages (message_id, bank_reference, type, body, due_at)
-        VALUES ($1, $2, $3, $4::jsonb, $5)
-        """,
-        derive_id(notice.end_to_end_id, "bank", notice.TYPE),
-        reference,
-        notice.TYPE,
-        json.dumps(notice.model_dump(mode="json")),
-        due_at,
-    )
+    if isinstance(notice, PayoutReturnedNotice):
+        return notice.original_bank_reference
+    return notice.bank_reference
+
+
+_SUBMIT = """
+WITH ordered AS (
+    INSERT INTO bank_sim.payments (instruction_id, bank_reference, behaviour, rail,
+                                   amount_minor, currency, beneficiary, outcome)
+    VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
+    ON CONFLICT (instruction_id) DO NOTHING
+    RETURNING outcome
+), booked AS (
+    INSERT INTO bank_sim.bookings (bank_reference, end_to_end_id, direction, amount_minor,
+                                   currency, description, booked_at)
+    SELECT b.reference, $1, b.direction, $5, $6, b.description, b.at
+      FROM unnest($9::text[], $10::text[], $11::text[], $12::timestamptz[])
+           AS b (reference, direction, description, at)
+     WHERE EXISTS (SELECT FROM ordered)
+), scheduled AS (
+    INSERT INTO bank_sim.messages (message_id, bank_reference, type, body, due_at)
+    SELECT m.message_id, m.reference, m.type, m.body, m.due_at
+      FROM unnest($13::uuid[], $14::text[], $15::text[], $16::jsonb[], $17::timestamptz[])
+           AS m (message_id, reference, type, body, due_at)
+     WHERE EXISTS (SELECT FROM ordered)
+)
+SELECT coalesce((SELECT outcome FROM ordered),
+                (SELECT outcome FROM bank_sim.payments WHERE instruction_id = $1))
+"""

@@ -22,7 +22,7 @@ from services.settlement.domain.deposits import deposit_id as deposit_id_of
 from services.settlement.domain.deposits import deposit_reference_in
 from services.settlement.outbound import Work
 from services.settlement.repository import business as repo
-from services.settlement.repository.ledger import Links, balance, post
+from services.settlement.repository.ledger import Links
 
 log = get_logger(__name__)
 
@@ -65,16 +65,14 @@ async def receive(work: Work, notice: DepositReceived) -> None:
         reason or "",
     )
     if owner is None:
-        await post(
-            work.connection,
+        work.journal.post(
             derive_id(deposit_id, "received"),
             ledger.deposit_unmatched(notice.amount),
             links,
         )
         _suspended(work, deposit_id, notice.amount, notice.bank_reference, "unmatched_reference")
         return
-    await post(
-        work.connection,
+    work.journal.post(
         derive_id(deposit_id, "received"),
         ledger.deposit_matched(notice.amount),
         links,
@@ -91,8 +89,7 @@ async def retry(work: Work, deposit: repo.Deposit) -> bool:
     if owner is None or deposit.state != "suspended":
         return False
     attempt = deposit.mint_attempts + 1
-    await post(
-        work.connection,
+    work.journal.post(
         derive_id(deposit.deposit_id, "rematched", str(attempt)),
         ledger.deposit_rematched(deposit.amount),
         Links(work.actor, work.cause, deposit_id=deposit.deposit_id, memo=deposit.reason or ""),
@@ -114,7 +111,7 @@ async def _request_mint(
     mint_id: uuid.UUID,
 ) -> None:
     customer_id, wallet_id = owner
-    reserve_after = await balance(work.connection, RESERVE)
+    reserve_after = await work.journal.balance(RESERVE)
     await repo.mint_requested(work.connection, deposit_id, owner, mint_id)
     work.publish(
         "issuance.commands",
@@ -150,8 +147,7 @@ async def minted(work: Work, reply: Minted) -> None:
             str(deposit.deposit_id),
             f"minted {reply.amount}, deposit {deposit.amount}",
         )
-    await post(
-        work.connection,
+    work.journal.post(
         derive_id(deposit.deposit_id, "minted"),
         ledger.mint_confirmed(deposit.amount),
         Links(work.actor, work.cause, deposit_id=deposit.deposit_id, memo=str(reply.mint_id)),
@@ -192,8 +188,7 @@ async def mint_refused(work: Work, deposit_id: uuid.UUID, reason: str, detail: s
             work.connection, "unexpected_mint_rejection", str(deposit_id), f"{reason}: {detail}"
         )
         return
-    await post(
-        work.connection,
+    work.journal.post(
         derive_id(deposit_id, "mint_rejected"),
         ledger.mint_rejected(deposit.amount),
         Links(work.actor, work.cause, deposit_id=deposit_id, memo=reason),

@@ -38,7 +38,7 @@ from services.settlement.domain.rails import choose_rail
 from services.settlement.outbound import Work
 from services.settlement.repository import business as repo
 from services.settlement.repository.business import Payout
-from services.settlement.repository.ledger import Links, post
+from services.settlement.repository.ledger import Links
 
 EVENTS = "settlement.events"
 PayoutReply = PayoutSent | PayoutRejected | PayoutOutcomeUnknown
@@ -122,8 +122,7 @@ async def _order(work: Work, payout: Payout, bank: BankRail, remittance: str) ->
         payout = _with(payout, state="unknown", detail=result.detail)
         await _record_new(work, payout, "bank_no_answer")
     # ordered (or possibly executed): booked now, reversed by a new entry if it fails
-    await post(
-        work.connection,
+    work.journal.post(
         derive_id(payout.payout_id, "ordered"),
         _ordered(payout),
         _links(work, payout),
@@ -204,7 +203,7 @@ async def settle(
         if payout.kind == "redemption"
         else ledger.refund_settled(payout.amount)
     )
-    await post(work.connection, derive_id(payout.payout_id, "settled"), entry, _links(work, payout))
+    work.journal.post(derive_id(payout.payout_id, "settled"), entry, _links(work, payout))
     if payout.redemption_id is not None:
         _emit(
             work,
@@ -253,7 +252,7 @@ async def fail(work: Work, payout: Payout, reason: str, detail: str, source: str
         if payout.kind == "redemption"
         else ledger.refund_failed(payout.amount)
     )
-    await post(work.connection, derive_id(payout.payout_id, "failed"), entry, _links(work, payout))
+    work.journal.post(derive_id(payout.payout_id, "failed"), entry, _links(work, payout))
     if payout.redemption_id is not None:
         _emit(
             work,
@@ -300,8 +299,7 @@ async def returned(
         case_id=case_id,
         memo=reason,
     )
-    await post(
-        work.connection,
+    work.journal.post(
         derive_id(case_id, "opened"),
         ledger.payout_returned(payout.amount, paid_from),
         links,

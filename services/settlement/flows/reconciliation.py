@@ -55,7 +55,7 @@ async def run(service: Service) -> None:
 async def reconcile_once(pool: Pool, settings: SettlementSettings) -> dict[str, int]:
     counts = {"mints_retried": 0, "notices": 0, "settled": 0, "failed": 0}
     async with UnitOfWork(pool) as uow:
-        work = from_outbox(uow.connection, uow.outbox, settings, ACTOR)
+        work = from_outbox(uow, settings, ACTOR)
         for deposit in await repo.retryable_deposits(
             uow.connection, list(PASSING_REFUSALS), settings.settlement_mint_retries,
             settings.settlement_mint_retry_delay_s,
@@ -63,7 +63,7 @@ async def reconcile_once(pool: Pool, settings: SettlementSettings) -> dict[str, 
             counts["mints_retried"] += await deposits.retry(work, deposit)
         await uow.commit()
     async with UnitOfWork(pool) as uow:
-        work = from_outbox(uow.connection, uow.outbox, settings, ACTOR)
+        work = from_outbox(uow, settings, ACTOR)
         for row in await repo.pending_notices(uow.connection):
             if await notices.apply(
                 work, row["message_id"], notices.parse(row["kind"], row["body"])
@@ -71,7 +71,7 @@ async def reconcile_once(pool: Pool, settings: SettlementSettings) -> dict[str, 
                 counts["notices"] += 1
         await uow.commit()
     async with UnitOfWork(pool) as uow:
-        work = from_outbox(uow.connection, uow.outbox, settings, ACTOR)
+        work = from_outbox(uow, settings, ACTOR)
         for line in await repo.statement_debits_for_open_payouts(uow.connection):
             payout = await repo.payout_for_update(uow.connection, line["payout_id"])
             if payout is None:

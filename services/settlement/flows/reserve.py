@@ -13,15 +13,14 @@ from services.runtime.retry import TransientError
 from services.settlement.domain import ledger
 from services.settlement.outbound import Work
 from services.settlement.repository import business as repo
-from services.settlement.repository.ledger import Links, balance, lock_account, post
+from services.settlement.repository.ledger import Links
 
 RESERVE = ledger.account_code("reserve_bank", "CNH")
 
 
 async def release(work: Work, command: ReleaseReserve) -> ReserveReleased:
-    # one release per redemption: the reserve row lock serialises concurrent releases, and
-    # reserve_releases' primary key refuses a second one
-    await lock_account(work.connection, RESERVE)
+    # one release per redemption: reserve_releases' primary key refuses a second one (a
+    # concurrent duplicate waits on it, fails, and its retry finds this one's answer)
     done = await repo.release_of(work.connection, command.redemption_id)
     if done is not None:
         return _released(command, done["amount_minor"], done["reserve_after"])
@@ -38,15 +37,14 @@ async def release(work: Work, command: ReleaseReserve) -> ReserveReleased:
             f"release {command.amount}, payout par {payout.par}",
         )
     entry_id = derive_id(command.redemption_id, "reserve_release")
-    await post(
-        work.connection,
+    work.journal.post(
         entry_id,
         ledger.reserve_released(command.amount),
         Links(
             work.actor, work.cause, redemption_id=command.redemption_id, payout_id=payout.payout_id
         ),
     )
-    reserve_after = await balance(work.connection, RESERVE)
+    reserve_after = await work.journal.balance(RESERVE)
     await repo.record_release(
         work.connection, command.redemption_id, command.amount.amount_minor, reserve_after, entry_id
     )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 
 from services.runtime.db import Connection
-from services.settlement.domain.ledger import CHART, Entry, account_code, balance_effect
+from services.settlement.domain.ledger import CHART, Entry, Line, balance_effect
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +23,87 @@ class Links:
     memo: str = ""
 
 
-async def post(connection: Connection, entry_id: uuid.UUID, entry: Entry, links: Links) -> None:
-    """Write `entry` (the database checks its balance at commit and every balance at once)."""
-    accounts = sorted({(line.account, line.currency) for line in entry.lines})
+class Journal:
+    """A transaction's journal entries, written together just before it commits (a staged
+    writer of the unit of work, services/runtime/unit_of_work.py).
+
+    Why staged: every posting moves balances of the same few accounts (the reserve, the
+    clearing accounts), and the database moves them on insert (journal_line_post), which
+    locks those rows until the commit. Written at the end, they are locked for the moment
+    of the commit instead of the whole batch, so settlement's subscriptions (payouts, bank
+    notices, deposits) no longer queue behind each other's batches. The database checks
+    the same rules as before: balanced entries, no balance below zero, at the commit.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._entries: list[tuple[uuid.UUID, Entry, Links]] = []
+        self._pending: dict[str, int] = defaultdict(int)
+
+    def post(self, entry_id: uuid.UUID, entry: Entry, links: Links) -> None:
+        self._entries.append((entry_id, entry, links))
+        for line in entry.lines:
+            self._pending[line.code] += balance_effect(line)
+
+    async def balance(self, account: str) -> int:
+        """The account's balance with this transaction's entries applied."""
+        return await balance(self._connection, account) + self._pending.get(account, 0)
+
+    async def flush(self) -> None:
+        if not self._entries:
+            return
+        entries, self._entries = self._entries, []
+        self._pending.clear()
+        await _open_accounts(self._connection, [line for _, e, _ in entries for line in e.lines])
+        await self._connection.copy_records_to_table(
+            "journal_entries",
+            columns=_ENTRY_COLUMNS,
+            records=[
+                (
+                    entry_id, entry.template, links.deposit_id, links.redemption_id,
+                    links.payout_id, links.case_id, links.cause_message_id, links.actor,
+                    links.memo,
+                )
+                for entry_id, entry, links in entries
+            ],
+        )  # fmt: skip
+        # Every line of the transaction in account order, so concurrent commits lock account
+        # rows in one global order (no deadlock); per account, increases before decreases,
+        # so no balance dips below zero on the way to its final value.
+        lines = [
+            (line.code, balance_effect(line) < 0, entry_id, n, line)
+            for entry_id, entry, _ in entries
+            for n, line in enumerate(entry.lines, 1)
+        ]
+        lines.sort(key=lambda item: (item[0], item[1]))
+        await self._connection.copy_records_to_table(
+            "journal_lines",
+            columns=_LINE_COLUMNS,
+            records=[
+                (entry_id, n, line.code, line.currency, line.side.value, line.amount_minor)
+                for _, _, entry_id, n, line in lines
+            ],
+        )
+
+
+_ENTRY_COLUMNS = (
+    "entry_id", "template", "deposit_id", "redemption_id", "payout_id", "case_id",
+    "cause_message_id", "actor", "memo",
+)  # fmt: skip
+_LINE_COLUMNS = ("entry_id", "line_no", "account", "currency", "side", "amount_minor")
+
+
+async def _open_accounts(connection: Connection, lines: list[Line]) -> None:
+    """Create the accounts the lines need that do not exist yet. A plain read first: an
+    INSERT .. ON CONFLICT on an existing account would wait for every transaction moving
+    its balance."""
+    wanted = {line.code: (line.account, line.currency) for line in lines}
+    known = await connection.fetch(
+        "SELECT account FROM accounts WHERE account = ANY($1::text[])", list(wanted)
+    )
+    missing = sorted(set(wanted) - {row["account"] for row in known})
+    if not missing:
+        return
     await connection.executemany(
         """
         INSERT INTO accounts (account, name, currency, kind, normal_side, may_be_negative)
@@ -32,43 +111,14 @@ async def post(connection: Connection, entry_id: uuid.UUID, entry: Entry, links:
         """,
         [
             (
-                account_code(name, currency),
-                name,
-                currency,
-                CHART[name].kind,
-                CHART[name].normal.value,
-                CHART[name].may_be_negative,
+                code,
+                wanted[code][0],
+                wanted[code][1],
+                CHART[wanted[code][0]].kind,
+                CHART[wanted[code][0]].normal.value,
+                CHART[wanted[code][0]].may_be_negative,
             )
-            for name, currency in accounts
-        ],
-    )
-    await connection.execute(
-        """
-        INSERT INTO journal_entries (entry_id, template, deposit_id, redemption_id, payout_id,
-                                     case_id, cause_message_id, actor, memo)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-        """,
-        entry_id,
-        entry.template,
-        links.deposit_id,
-        links.redemption_id,
-        links.payout_id,
-        links.case_id,
-        links.cause_message_id,
-        links.actor,
-        links.memo,
-    )
-    # Lines in account order, so concurrent entries lock account rows in one global order;
-    # per account, increases before decreases, so no balance dips below zero mid-entry.
-    ordered = sorted(entry.lines, key=lambda line: (line.code, balance_effect(line) < 0))
-    await connection.executemany(
-        """
-        INSERT INTO journal_lines (entry_id, line_no, account, currency, side, amount_minor)
-        VALUES ($1, $2, $3, $4, $5, $6)
-        """,
-        [
-            (entry_id, n, line.code, line.currency, line.side.value, line.amount_minor)
-            for n, line in enumerate(ordered, 1)
+            for code in missing
         ],
     )
 
@@ -83,8 +133,3 @@ async def balance(connection: Connection, account: str) -> int:
 async def balances(connection: Connection) -> dict[str, int]:
     rows = await connection.fetch("SELECT account, balance_minor FROM accounts ORDER BY account")
     return {r["account"]: int(r["balance_minor"]) for r in rows}
-
-
-async def lock_account(connection: Connection, account: str) -> None:
-    """Serialise writers of one account's balance (read-then-reply consistency)."""
-    await connection.execute("SELECT 1 FROM accounts WHERE account = $1 FOR UPDATE", account)

@@ -14,7 +14,7 @@ from aiokafka import ConsumerRecord
 from schemas import Codec, DeadLetter, Envelope, Rejected, envelope
 from schemas.runtime import DEAD_LETTER_MAX_BYTES
 from tests.support.counter.contracts import Add, Added
-from tests.support.kafka import create_topics, produce, read_until, unique_topic
+from tests.support.kafka import create_topics, delete_topics, produce, read_until, unique_topic
 from tests.support.process import ServiceProcess
 from tests.support.servers import Servers
 
@@ -117,3 +117,4 @@ async def counter(
     yield harness
     for process in harness.processes:
         process.stop()
+    await delete_topics(servers.kafka_bootstrap, *names)

@@ -33,10 +33,12 @@ async def test_killed_database_connections_neither_lose_nor_double_anything(
     async def kill_connections() -> None:
         nonlocal killed
         while True:
+            # the services' sessions only: never an autovacuum worker (a superuser's)
             killed += await admin.fetchval(
                 """
                 SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
                  WHERE datname = $1 AND pid <> pg_backend_pid()
+                   AND backend_type = 'client backend' AND usename = current_user
                 """,
                 database,
             )

@@ -17,7 +17,7 @@ from services.runtime.settings import ServiceSettings
 from services.runtime.unit_of_work import UnitOfWork
 from tests.integration.runtime.conftest import EVENTS
 from tests.support.counter.contracts import Added
-from tests.support.kafka import create_topics, read_until, unique_topic
+from tests.support.kafka import create_topics, delete_topics, read_until, unique_topic
 from tests.support.servers import Servers
 
 pytestmark = pytest.mark.integration
@@ -98,6 +98,7 @@ async def test_relay_loses_no_row_and_keeps_per_key_order(
         await asyncio.gather(first, standby, return_exceptions=True)
         for producer in producers:
             await producer.stop()
+        await delete_topics(servers.kafka_bootstrap, topic)
 
     expected = {r["key"]: r["n"] for r in await pool.fetch("SELECT key, n FROM key_seq")}
     await pool.close()
