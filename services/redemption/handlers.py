@@ -4,8 +4,10 @@ replies of the services it commands. Thin: validate, load, decide, carry out."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
-from schemas import Message, Rejected, derive_id
+from schemas import Envelope, Message, Rejected, derive_id
 from schemas.fx import (
     ConversionExecuted,
     ConversionRejected,
@@ -40,6 +42,7 @@ from services.redemption.domain.state import Request
 from services.redemption.saga_runner import EVENTS, REPLIES, carry_out
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.logging import get_logger
+from services.runtime.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
 
@@ -50,6 +53,9 @@ SAGA_REPLIES: tuple[type[Message], ...] = (
     PayoutSent, PayoutRejected, PayoutOutcomeUnknown, PayoutStatus, ReserveReleased,
     Rejected,
 )  # fmt: skip
+
+
+QUOTE_REPLIES = (QuoteIssued, QuoteRejected)
 
 
 def _now() -> dt.datetime:
@@ -72,7 +78,7 @@ def build(timing: Timing) -> list[Subscription]:
             quote_id=command.quote_id,
             beneficiary=command.beneficiary,
         )
-        quote = await repository.quote_request(ctx.connection, command.redemption_id)
+        quote = await ctx.staged(repository.Quotes).get(command.redemption_id)
         problem = validate(request, quote)
         decision = refuse(request, problem, now) if problem else start(request, now, timing)
         if not await repository.insert(ctx.connection, decision.saga):
@@ -83,7 +89,8 @@ def build(timing: Timing) -> list[Subscription]:
     @requests.handles(QuoteRedemption)
     async def quote(ctx: HandlerContext[QuoteRedemption], command: QuoteRedemption) -> None:
         rid = command.redemption_id
-        known = await repository.quote_request(ctx.connection, rid)
+        quotes = ctx.staged(repository.Quotes)
+        known = await quotes.get(rid)
         if known is not None:
             if known.outcome is not None:
                 ctx.republish(EVENTS, str(rid), known.outcome)  # same question, same answer
@@ -94,13 +101,17 @@ def build(timing: Timing) -> list[Subscription]:
             failed = RedemptionFailed(redemption_id=rid, reason="invalid_amount", detail=str(exc))
             ctx.publish(EVENTS, str(rid), failed, correlation_id=rid)
             return
-        await repository.insert_quote_request(
-            ctx.connection,
-            rid,
-            command.customer_id,
-            command.wallet_id,
-            command.amount.amount_minor,
-            command.payout_currency,
+        await quotes.add(
+            repository.QuoteRequest(
+                rid,
+                command.customer_id,
+                command.wallet_id,
+                command.amount.amount_minor,
+                command.payout_currency,
+                quote_id=None,
+                status="requested",
+                outcome=None,
+            )
         )
         ask = RequestQuote(redemption_id=rid, sell=sell, buy_currency=command.payout_currency)
         ctx.publish(
@@ -114,7 +125,8 @@ def build(timing: Timing) -> list[Subscription]:
 
     async def quoted(ctx: HandlerContext[Message], reply: Message) -> None:
         rid = ctx.message.correlation_id
-        known = await repository.quote_request(ctx.connection, rid)
+        quotes = ctx.staged(repository.Quotes)
+        known = await quotes.get(rid)
         if known is None or known.status != "requested":
             log.info("quote reply for no open quote request; ignored", reply=reply.TYPE)
             return
@@ -144,10 +156,10 @@ def build(timing: Timing) -> list[Subscription]:
             correlation_id=rid,
             message_id=derive_id(rid, "quote", "outcome"),
         )
-        await repository.settle_quote(ctx.connection, rid, quote_id, status, env.to_bytes())
+        await quotes.settle(known, quote_id, status, env.to_bytes())
 
-    replies.handles(QuoteIssued)(quoted)
-    replies.handles(QuoteRejected)(quoted)
+    for quote_reply in QUOTE_REPLIES:
+        replies.handles(quote_reply)(quoted)
 
     async def step_reply(ctx: HandlerContext[Message], reply: Message) -> None:
         rid = ctx.message.correlation_id
@@ -167,6 +179,17 @@ def build(timing: Timing) -> list[Subscription]:
     for reply_type in SAGA_REPLIES:
         replies.handles(reply_type)(step_reply)
 
+    async def lock_quotes(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
+        ids = [m.payload.redemption_id for m in batch]
+        await uow.staged(repository.Quotes).lock_all(ids)
+
+    async def lock_sagas(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
+        await uow.staged(repository.SagaWrites).lock_all(m.correlation_id for m in batch)
+        quoting = [m.correlation_id for m in batch if isinstance(m.payload, QUOTE_REPLIES)]
+        if quoting:
+            await uow.staged(repository.Quotes).lock_all(quoting)
+
+    requests.prepare, replies.prepare = lock_quotes, lock_sagas
     return [requests, replies]
 
 

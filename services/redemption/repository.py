@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from services.redemption.domain.decide import Entry
 from services.redemption.domain.state import Saga
@@ -73,12 +73,26 @@ class SagaWrites:
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
+        self._locked: dict[uuid.UUID, Saga] = {}
         self._states: dict[uuid.UUID, tuple[Saga, bytes | None, dt.datetime]] = {}
         self._log: list[tuple[uuid.UUID, dt.datetime, str, str | None, str, uuid.UUID | None]] = []
 
+    async def lock_all(self, redemption_ids: Iterable[uuid.UUID]) -> None:
+        """Lock and read the sagas a batch is about to move, in one query."""
+        rows = await self._connection.fetch(
+            """
+            SELECT redemption_id, saga FROM redemptions
+             WHERE redemption_id = ANY($1::uuid[]) ORDER BY redemption_id FOR UPDATE
+            """,
+            sorted(set(redemption_ids)),
+        )
+        for row in rows:
+            self._locked[row["redemption_id"]] = Saga.model_validate_json(row["saga"])
+
     def pending(self, redemption_id: uuid.UUID) -> Saga | None:
+        """This transaction's latest state of the saga, if it locked or moved it."""
         state = self._states.get(redemption_id)
-        return None if state is None else state[0]
+        return state[0] if state is not None else self._locked.get(redemption_id)
 
     def pending_outcome(self, redemption_id: uuid.UUID) -> bytes | None:
         state = self._states.get(redemption_id)
@@ -98,6 +112,7 @@ class SagaWrites:
     async def flush(self) -> None:
         states, self._states = self._states, {}
         entries, self._log = self._log, []
+        self._locked.clear()
         if states:
             await self._connection.execute(
                 """
@@ -145,56 +160,72 @@ class QuoteRequest:
     outcome: bytes | None
 
 
-async def insert_quote_request(
-    connection: Connection,
-    redemption_id: uuid.UUID,
-    customer_id: uuid.UUID,
-    wallet_id: uuid.UUID,
-    amount_minor: int,
-    payout_currency: str,
-) -> bool:
-    status = await connection.execute(
-        """
-        INSERT INTO quotes (redemption_id, customer_id, wallet_id, amount_minor,
-                            payout_currency, status)
-        VALUES ($1, $2, $3, $4, $5, 'requested')
-        ON CONFLICT (redemption_id) DO NOTHING
-        """,
-        redemption_id,
-        customer_id,
-        wallet_id,
-        amount_minor,
-        payout_currency,
-    )
-    return bool(status.endswith(" 1"))
+class Quotes:
+    """A transaction's quote requests: locked and read for a whole batch in one query
+    (`lock_all`), then read from here; what this transaction writes is kept current."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._known: dict[uuid.UUID, QuoteRequest | None] = {}
+
+    async def lock_all(self, redemption_ids: Iterable[uuid.UUID]) -> None:
+        wanted = sorted(set(redemption_ids) - set(self._known))
+        rows = await self._connection.fetch(
+            f"{_QUOTE} WHERE redemption_id = ANY($1::uuid[]) ORDER BY redemption_id FOR UPDATE",
+            wanted,
+        )
+        self._known.update(dict.fromkeys(wanted))
+        self._known.update((row["redemption_id"], QuoteRequest(**dict(row))) for row in rows)
+
+    async def get(self, redemption_id: uuid.UUID) -> QuoteRequest | None:
+        if redemption_id not in self._known:
+            await self.lock_all([redemption_id])
+        return self._known[redemption_id]
+
+    async def add(self, request: QuoteRequest) -> bool:
+        """Store a new request; False if one exists for this redemption."""
+        status = await self._connection.execute(
+            """
+            INSERT INTO quotes (redemption_id, customer_id, wallet_id, amount_minor,
+                                payout_currency, status)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (redemption_id) DO NOTHING
+            """,
+            request.redemption_id,
+            request.customer_id,
+            request.wallet_id,
+            request.amount_minor,
+            request.payout_currency,
+            request.status,
+        )
+        added = bool(status.endswith(" 1"))
+        if added:
+            self._known[request.redemption_id] = request
+        return added
+
+    async def settle(
+        self, request: QuoteRequest, quote_id: uuid.UUID | None, status: str, outcome: bytes
+    ) -> None:
+        await self._connection.execute(
+            "UPDATE quotes SET quote_id = $2, status = $3, outcome = $4 WHERE redemption_id = $1",
+            request.redemption_id,
+            quote_id,
+            status,
+            outcome,
+        )
+        self._known[request.redemption_id] = replace(
+            request, quote_id=quote_id, status=status, outcome=outcome
+        )
+
+    async def flush(self) -> None:
+        """Nothing staged (its writes go at once); what it read ends with the transaction."""
+        self._known.clear()
 
 
-async def quote_request(connection: Connection, redemption_id: uuid.UUID) -> QuoteRequest | None:
-    row = await connection.fetchrow(
-        """
-        SELECT redemption_id, customer_id, wallet_id, amount_minor, payout_currency, quote_id,
-               status, outcome
-          FROM quotes WHERE redemption_id = $1 FOR UPDATE
-        """,
-        redemption_id,
-    )
-    return None if row is None else QuoteRequest(**dict(row))
-
-
-async def settle_quote(
-    connection: Connection,
-    redemption_id: uuid.UUID,
-    quote_id: uuid.UUID | None,
-    status: str,
-    outcome: bytes,
-) -> None:
-    await connection.execute(
-        "UPDATE quotes SET quote_id = $2, status = $3, outcome = $4 WHERE redemption_id = $1",
-        redemption_id,
-        quote_id,
-        status,
-        outcome,
-    )
+_QUOTE = """
+SELECT redemption_id, customer_id, wallet_id, amount_minor, payout_currency, quote_id,
+       status, outcome
+  FROM quotes"""
 
 
 # --- reading, for operators ----------------------------------------------------------------

@@ -157,6 +157,11 @@ class BatchProcessor:
         consumer = self._subscription.name
         async with UnitOfWork(self._pool) as uow:
             done = await inbox.find_processed(uow.connection, consumer, (i.inbox_id for i in items))
+            prepare = self._subscription.prepare
+            if prepare is not None and failure is None:
+                fresh = [i.env for i in items if i.env is not None and i.inbox_id not in done]
+                if fresh:
+                    await prepare(uow, fresh)
             entries: dict[uuid.UUID, inbox.InboxEntry | None] = {}
             for item in items:
                 with message_context(

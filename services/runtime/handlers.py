@@ -8,7 +8,7 @@ reply to a command (its success or its typed rejection), or None for an event.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -82,6 +82,10 @@ class HandlerContext(Generic[M]):
 
 
 Handler = Callable[[HandlerContext[Any], Any], Awaitable[Message | None]]
+Prepare = Callable[[UnitOfWork, Sequence[Envelope[Any]]], Awaitable[None]]
+"""Runs once per batch, before its handlers, with the messages they are about to handle:
+lock and read what they will need in one query (rows in key order, so two batches never
+wait on each other in a cycle) instead of one query per message."""
 
 
 @dataclass
@@ -94,6 +98,7 @@ class Subscription:
     handlers: dict[type[Message], Handler] = field(default_factory=dict)
     sensitive: bool = False
     """The topic carries personal data: its dead letters keep a digest, not the record."""
+    prepare: Prepare | None = None
 
     def __post_init__(self) -> None:
         self.name = self.name or self.topic

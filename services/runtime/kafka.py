@@ -83,6 +83,9 @@ def subscribe_batches(
         batch_timeout_ms=settings.batch_timeout_ms,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
+        # replies are the runtime's (through the outbox, after the commit): FastStream's own
+        # would publish the callback's None to every record's reply_to header
+        no_reply=True,
         parser=_parse_keeping_records,
         decoder=_no_decode,
         title=f"{settings.service}:{settings.topic(topic)}",

@@ -13,6 +13,7 @@ from services.runtime.db import Connection
 from services.runtime.handlers import HandlerContext
 from services.runtime.settings import ServiceSettings
 from services.runtime.unit_of_work import UnitOfWork
+from services.settlement.repository.business import History
 from services.settlement.repository.ledger import Journal
 
 
@@ -38,6 +39,8 @@ class Work:
     publish: Outbound
     journal: Journal
     """Where the transaction's journal entries go (written just before its commit)."""
+    history: History
+    """Where its state changes are recorded (written just before its commit)."""
     actor: str
     cause: uuid.UUID | None = None
 
@@ -61,7 +64,14 @@ def from_context(ctx: HandlerContext[Any], actor: str) -> Work:
             reply_to=reply_to,
         )
 
-    return Work(ctx.connection, publish, ctx.staged(Journal), actor, ctx.message.message_id)
+    return Work(
+        ctx.connection,
+        publish,
+        ctx.staged(Journal),
+        ctx.staged(History),
+        actor,
+        ctx.message.message_id,
+    )
 
 
 def from_outbox(
@@ -88,4 +98,4 @@ def from_outbox(
         )
         uow.outbox.add(settings.topic(topic), key, env)
 
-    return Work(uow.connection, publish, uow.staged(Journal), actor)
+    return Work(uow.connection, publish, uow.staged(Journal), uow.staged(History), actor)

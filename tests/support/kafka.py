@@ -38,12 +38,18 @@ def unique_topic(prefix: str) -> str:
 
 
 async def produce(
-    bootstrap: str, topic: str, records: Sequence[tuple[bytes | None, bytes]]
+    bootstrap: str,
+    topic: str,
+    records: Sequence[tuple[bytes | None, bytes]],
+    headers: Sequence[list[tuple[str, bytes]]] | None = None,
 ) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
     await producer.start()
     try:
-        deliveries = [await producer.send(topic, value, key=key) for key, value in records]
+        deliveries = [
+            await producer.send(topic, value, key=key, headers=headers[n] if headers else None)
+            for n, (key, value) in enumerate(records)
+        ]
         await asyncio.gather(*deliveries)
     finally:
         await producer.stop()

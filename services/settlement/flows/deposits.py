@@ -54,8 +54,7 @@ async def receive(work: Work, notice: DepositReceived) -> None:
         log.info("deposit already received; no second effect", deposit_id=str(deposit_id))
         return
     links = Links(work.actor, work.cause, deposit_id=deposit_id, memo=notice.bank_reference)
-    await repo.record_history(
-        work.connection,
+    work.history.record(
         "deposit",
         deposit_id,
         None,
@@ -94,8 +93,7 @@ async def retry(work: Work, deposit: repo.Deposit) -> bool:
         ledger.deposit_rematched(deposit.amount),
         Links(work.actor, work.cause, deposit_id=deposit.deposit_id, memo=deposit.reason or ""),
     )
-    await repo.record_history(
-        work.connection, "deposit", deposit.deposit_id, "suspended", "minting", work.actor,
+    work.history.record("deposit", deposit.deposit_id, "suspended", "minting", work.actor,
         "mint_retried", f"attempt {attempt} after {deposit.reason}",
     )  # fmt: skip
     mint_id = derive_id(deposit.deposit_id, "mint", str(attempt))
@@ -153,8 +151,7 @@ async def minted(work: Work, reply: Minted) -> None:
         Links(work.actor, work.cause, deposit_id=deposit.deposit_id, memo=str(reply.mint_id)),
     )
     await repo.set_deposit_state(work.connection, deposit.deposit_id, "confirmed")
-    await repo.record_history(
-        work.connection,
+    work.history.record(
         "deposit",
         deposit.deposit_id,
         "minting",
@@ -194,9 +191,7 @@ async def mint_refused(work: Work, deposit_id: uuid.UUID, reason: str, detail: s
         Links(work.actor, work.cause, deposit_id=deposit_id, memo=reason),
     )
     await repo.set_deposit_state(work.connection, deposit_id, "suspended", reason, detail)
-    await repo.record_history(
-        work.connection, "deposit", deposit_id, "minting", "suspended", work.actor, reason, detail
-    )
+    work.history.record("deposit", deposit_id, "minting", "suspended", work.actor, reason, detail)
     _suspended(work, deposit_id, deposit.amount, deposit.bank_reference, reason)
 
 

@@ -219,8 +219,7 @@ async def settle(
     else:
         assert payout.deposit_id is not None
         await repo.set_deposit_state(work.connection, payout.deposit_id, "refunded")
-        await repo.record_history(
-            work.connection,
+        work.history.record(
             "deposit",
             payout.deposit_id,
             "refunding",
@@ -353,8 +352,7 @@ async def _transition(
         bank_reference=bank_reference,
         settled_at=settled_at,
     )
-    await repo.record_history(
-        work.connection,
+    work.history.record(
         "payout",
         payout.payout_id,
         payout.state,
@@ -368,9 +366,7 @@ async def _transition(
 async def _back_to_suspense(work: Work, payout: Payout, reason: str) -> None:
     assert payout.deposit_id is not None
     await repo.set_deposit_state(work.connection, payout.deposit_id, "suspended", reason)
-    await repo.record_history(
-        work.connection, "deposit", payout.deposit_id, "refunding", "suspended", work.actor, reason
-    )
+    work.history.record("deposit", payout.deposit_id, "refunding", "suspended", work.actor, reason)
     _emit(
         work,
         payout,
@@ -386,8 +382,7 @@ async def _back_to_suspense(work: Work, payout: Payout, reason: str) -> None:
 
 async def _record_new(work: Work, payout: Payout, cause: str) -> None:
     await repo.insert_payout(work.connection, payout)
-    await repo.record_history(
-        work.connection,
+    work.history.record(
         "payout",
         payout.payout_id,
         None,

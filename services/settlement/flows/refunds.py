@@ -30,8 +30,7 @@ async def refund_deposit(
         raise RefundRefused(f"deposit {deposit_id} was refunded once already: see its history")
     payout = await payouts.refund(work, deposit_id, deposit.payer, deposit.amount, bank, now)
     if payout.state == "rejected":
-        await repo.record_history(
-            work.connection,
+        work.history.record(
             "deposit",
             deposit_id,
             "suspended",
@@ -42,8 +41,7 @@ async def refund_deposit(
         )
         return payout
     await repo.set_deposit_state(work.connection, deposit_id, "refunding")
-    await repo.record_history(
-        work.connection,
+    work.history.record(
         "deposit",
         deposit_id,
         "suspended",

@@ -86,29 +86,34 @@ class Payout:
 # --- history and anomalies -----------------------------------------------------------------
 
 
-async def record_history(
-    connection: Connection,
-    subject: str,
-    subject_id: uuid.UUID,
-    from_state: str | None,
-    to_state: str,
-    actor: str,
-    cause: str,
-    detail: str = "",
-) -> None:
-    await connection.execute(
-        """
-        INSERT INTO history (subject, subject_id, from_state, to_state, actor, cause, detail)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
-        """,
-        subject,
-        subject_id,
-        from_state,
-        to_state,
-        actor,
-        cause,
-        detail,
-    )
+class History:
+    """State changes of deposits and payouts, with who made them and why: collected in the
+    transaction and written in one COPY just before it commits (a staged writer)."""
+
+    _COLUMNS = ("subject", "subject_id", "from_state", "to_state", "actor", "cause", "detail")
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._rows: list[tuple[str, uuid.UUID, str | None, str, str, str, str]] = []
+
+    def record(
+        self,
+        subject: str,
+        subject_id: uuid.UUID,
+        from_state: str | None,
+        to_state: str,
+        actor: str,
+        cause: str,
+        detail: str = "",
+    ) -> None:
+        self._rows.append((subject, subject_id, from_state, to_state, actor, cause, detail))
+
+    async def flush(self) -> None:
+        rows, self._rows = self._rows, []
+        if rows:
+            await self._connection.copy_records_to_table(
+                "history", columns=self._COLUMNS, records=rows
+            )
 
 
 async def record_anomaly(connection: Connection, kind: str, reference: str, detail: str) -> None:

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 from aiokafka import ConsumerRecord
 
-from schemas import Codec, DeadLetter, Envelope, Rejected, envelope
+from schemas import Codec, DeadLetter, Envelope, Rejected, envelope, record_headers
 from schemas.runtime import DEAD_LETTER_MAX_BYTES
 from tests.support.counter.contracts import Add, Added
 from tests.support.kafka import create_topics, delete_topics, produce, read_until, unique_topic
@@ -71,7 +71,13 @@ class CounterHarness:
         )
 
     async def send(self, *envelopes: Envelope[Add]) -> None:
-        await self.send_raw([(e.payload.account.encode(), e.to_bytes()) for e in envelopes])
+        """As the relay publishes: the envelope's routing fields repeated as headers."""
+        await produce(
+            self.servers.kafka_bootstrap,
+            self.commands,
+            [(e.payload.account.encode(), e.to_bytes()) for e in envelopes],
+            [record_headers(e) for e in envelopes],
+        )
 
     async def send_raw(self, records: Sequence[tuple[bytes | None, bytes]]) -> None:
         await produce(self.servers.kafka_bootstrap, self.commands, records)
