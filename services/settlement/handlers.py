@@ -11,9 +11,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from schemas import Message, Rejected
+from schemas import Envelope, Message, Rejected
 from schemas.issuance import Burned, HoldPlaced, HoldReleased, Minted, MintRejected
 from schemas.kyc import (
     CustomerFrozen,
@@ -38,10 +39,12 @@ from schemas.settlement import (
     SendPayout,
 )
 from services.runtime.handlers import HandlerContext, Subscription
-from services.settlement.bank.port import BankRail
+from services.runtime.unit_of_work import UnitOfWork
+from services.settlement.bank.port import AnsweredAhead, BankAnswers, BankRail
 from services.settlement.flows import deposits, notices, payouts, reserve
 from services.settlement.outbound import from_context
 from services.settlement.repository import business as repo
+from services.settlement.repository.business import PayoutBook
 
 Ctx = HandlerContext[Any]
 
@@ -79,14 +82,25 @@ def _bank_notifications() -> Subscription:
 def _commands(rail: BankRail) -> Subscription:
     commands = Subscription("settlement.commands")
 
+    async def prepare(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
+        # the batch's payouts locked in one query, its new orders in one bulk submission
+        sends = [(m.payload, m.occurred_at) for m in batch if isinstance(m.payload, SendPayout)]
+        book = uow.staged(PayoutBook)
+        await book.lock_all(m.payload.redemption_id for m in batch)
+        answers = await payouts.submit_ahead(book, sends, rail)
+        uow.staged(BankAnswers).answers.update(answers)
+
+    commands.prepare = prepare
+
     @commands.handles(SendPayout)
     async def send_payout(ctx: Ctx, command: SendPayout) -> payouts.PayoutReply:
         work = from_context(ctx, _actor(ctx))
-        return await payouts.send(work, command, rail, ctx.message.occurred_at)
+        bank = AnsweredAhead(rail, ctx.staged(BankAnswers).answers)
+        return await payouts.send(work, command, bank, ctx.message.occurred_at)
 
     @commands.handles(QueryPayout)
     async def query_payout(ctx: Ctx, query: QueryPayout) -> PayoutStatus:
-        payout = await repo.payout_by_redemption(ctx.connection, query.redemption_id)
+        payout = await from_context(ctx, _actor(ctx)).payouts.get(query.redemption_id)
         return payouts.status(query.redemption_id, payout)
 
     @commands.handles(ReleaseReserve)

@@ -13,7 +13,7 @@ from services.runtime.db import Connection
 from services.runtime.handlers import HandlerContext
 from services.runtime.settings import ServiceSettings
 from services.runtime.unit_of_work import UnitOfWork
-from services.settlement.repository.business import History
+from services.settlement.repository.business import History, PayoutBook
 from services.settlement.repository.ledger import Journal
 
 
@@ -41,6 +41,8 @@ class Work:
     """Where the transaction's journal entries go (written just before its commit)."""
     history: History
     """Where its state changes are recorded (written just before its commit)."""
+    payouts: PayoutBook
+    """The payouts it reads and records (locked, read once per batch)."""
     actor: str
     cause: uuid.UUID | None = None
 
@@ -69,6 +71,7 @@ def from_context(ctx: HandlerContext[Any], actor: str) -> Work:
         publish,
         ctx.staged(Journal),
         ctx.staged(History),
+        ctx.staged(PayoutBook),
         actor,
         ctx.message.message_id,
     )
@@ -98,4 +101,11 @@ def from_outbox(
         )
         uow.outbox.add(settings.topic(topic), key, env)
 
-    return Work(uow.connection, publish, uow.staged(Journal), uow.staged(History), actor)
+    return Work(
+        uow.connection,
+        publish,
+        uow.staged(Journal),
+        uow.staged(History),
+        uow.staged(PayoutBook),
+        actor,
+    )

@@ -11,6 +11,7 @@ What happens next arrives asynchronously on settlement.bank-notifications.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -49,3 +50,35 @@ SubmitResult = Accepted | Refused | NoAnswer
 
 class BankRail(Protocol):
     async def submit(self, order: PaymentOrder) -> SubmitResult: ...
+
+    async def submit_all(self, orders: Sequence[PaymentOrder]) -> dict[uuid.UUID, SubmitResult]:
+        """Several orders in one submission (a bulk payment file, as ISO 20022 pain.001
+        carries many transactions): each gets the answer `submit` would give it."""
+        ...
+
+
+class AnsweredAhead:
+    """A rail whose answers to some orders are already in, from a bulk submission made for
+    the whole batch before its handlers ran; other orders go to the rail one by one."""
+
+    def __init__(self, rail: BankRail, answers: dict[uuid.UUID, SubmitResult]) -> None:
+        self._rail = rail
+        self._answers = answers
+
+    async def submit(self, order: PaymentOrder) -> SubmitResult:
+        answer = self._answers.pop(order.instruction_id, None)
+        return answer if answer is not None else await self._rail.submit(order)
+
+    async def submit_all(self, orders: Sequence[PaymentOrder]) -> dict[uuid.UUID, SubmitResult]:
+        return {order.instruction_id: await self.submit(order) for order in orders}
+
+
+class BankAnswers:
+    """A transaction's answers from a bulk submission (a staged object of the unit of work:
+    answers not used by the end of the batch are dropped with it)."""
+
+    def __init__(self, connection: object) -> None:
+        self.answers: dict[uuid.UUID, SubmitResult] = {}
+
+    async def flush(self) -> None:
+        self.answers.clear()

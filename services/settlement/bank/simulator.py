@@ -19,8 +19,9 @@ import datetime as dt
 import json
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from schemas import MESSAGE_TYPES, Message, Money, derive_id, envelope
 from schemas.settlement import (
@@ -80,38 +81,52 @@ class SimulatedBank:
     # --- the rail port ---------------------------------------------------------------
 
     async def submit(self, order: PaymentOrder) -> SubmitResult:
+        return (await self.submit_all([order]))[order.instruction_id]
+
+    async def submit_all(self, orders: Sequence[PaymentOrder]) -> dict[uuid.UUID, SubmitResult]:
         await self.open()
-        behaviour = behaviour_of(order.beneficiary.account_number)
-        reference = bank_reference(order.rail, order.instruction_id)
-        bookings, notices = self._consequences(order, reference, behaviour, _clock())
-        # One statement, one commit: the order, what the bank books and what it will say,
-        # all or nothing; an order it has seen (same instruction id) adds nothing.
-        stored = await self.pool.fetchval(
-            _SUBMIT,
-            order.instruction_id, reference, behaviour, order.rail, order.amount.amount_minor,
-            order.amount.currency, order.beneficiary.model_dump_json(), _outcome(behaviour),
-            [b.reference for b in bookings], [b.direction for b in bookings],
-            [f"{b.what} {order.rail} {order.beneficiary.bank_code}"[:140] for b in bookings],
-            [b.at for b in bookings],
-            [derive_id(n.end_to_end_id, "bank", n.TYPE) for _, n in notices],
-            [_notice_key(n) for _, n in notices], [n.TYPE for _, n in notices],
-            [json.dumps(n.model_dump(mode="json")) for _, n in notices],
-            [due for due, _ in notices],
-        )  # fmt: skip
-        if stored is None:  # a concurrent duplicate committed after the statement began
-            stored = await self.pool.fetchval(
-                "SELECT outcome FROM bank_sim.payments WHERE instruction_id = $1",
-                order.instruction_id,
-            )
-        # the same order always gets the same answer (the bank dedupes by instruction id)
-        if stored == "accepted":
-            return Accepted(reference)
-        if stored == "no_answer":
-            return NoAnswer(f"{order.rail}: no answer from the bank within the deadline")
-        reason: PayoutRejectReason = (
-            "invalid_account" if stored == "invalid_account" else "closed_account"
+        unique = sorted({o.instruction_id: o for o in orders}.values(), key=_instruction)
+        if not unique:
+            return {}
+        now = _clock()
+        payments, bookings, notices = [], [], []
+        for order in unique:
+            behaviour = behaviour_of(order.beneficiary.account_number)
+            reference = bank_reference(order.rail, order.instruction_id)
+            payments.append((
+                order.instruction_id, reference, behaviour, order.rail,
+                order.amount.amount_minor, order.amount.currency,
+                order.beneficiary.model_dump_json(), _outcome(behaviour),
+            ))  # fmt: skip
+            booked, said = self._consequences(order, reference, behaviour, now)
+            bookings += [
+                (
+                    order.instruction_id, b.reference, b.direction, order.amount.amount_minor,
+                    order.amount.currency,
+                    f"{b.what} {order.rail} {order.beneficiary.bank_code}"[:140], b.at,
+                )
+                for b in booked
+            ]  # fmt: skip
+            notices += [
+                (
+                    order.instruction_id, derive_id(n.end_to_end_id, "bank", n.TYPE),
+                    _notice_key(n), n.TYPE, json.dumps(n.model_dump(mode="json")), due,
+                )
+                for due, n in said
+            ]  # fmt: skip
+        # One statement, one commit for the whole file: the orders, what the bank books and
+        # what it will say, all or nothing; an order it has seen (same instruction id) adds
+        # nothing and gets its first answer.
+        rows = await self.pool.fetch(
+            _SUBMIT, *_columns(payments, 8), *_columns(bookings, 7), *_columns(notices, 6)
         )
-        return Refused(reason, f"{order.rail}: beneficiary account refused ({reason})")
+        stored = {row["instruction_id"]: row["outcome"] for row in rows}
+        for instruction_id in [i for i, outcome in stored.items() if outcome is None]:
+            # a concurrent duplicate committed after the statement began
+            stored[instruction_id] = await self.pool.fetchval(
+                "SELECT outcome FROM bank_sim.payments WHERE instruction_id = $1", instruction_id
+            )
+        return {o.instruction_id: _answer(o, stored[o.instruction_id]) for o in unique}
 
     def _consequences(
         self, order: PaymentOrder, reference: str, behaviour: Behaviour, now: dt.datetime
@@ -327,23 +342,47 @@ _SUBMIT = """
 WITH ordered AS (
     INSERT INTO bank_sim.payments (instruction_id, bank_reference, behaviour, rail,
                                    amount_minor, currency, beneficiary, outcome)
-    VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[],
+                         $6::text[], $7::jsonb[], $8::text[])
     ON CONFLICT (instruction_id) DO NOTHING
-    RETURNING outcome
+    RETURNING instruction_id, outcome
 ), booked AS (
-    INSERT INTO bank_sim.bookings (bank_reference, end_to_end_id, direction, amount_minor,
+    INSERT INTO bank_sim.bookings (end_to_end_id, bank_reference, direction, amount_minor,
                                    currency, description, booked_at)
-    SELECT b.reference, $1, b.direction, $5, $6, b.description, b.at
-      FROM unnest($9::text[], $10::text[], $11::text[], $12::timestamptz[])
-           AS b (reference, direction, description, at)
-     WHERE EXISTS (SELECT FROM ordered)
+    SELECT * FROM unnest($9::uuid[], $10::text[], $11::text[], $12::bigint[], $13::text[],
+                         $14::text[], $15::timestamptz[]) AS b (instruction_id)
+     WHERE b.instruction_id IN (SELECT instruction_id FROM ordered)
 ), scheduled AS (
     INSERT INTO bank_sim.messages (message_id, bank_reference, type, body, due_at)
     SELECT m.message_id, m.reference, m.type, m.body, m.due_at
-      FROM unnest($13::uuid[], $14::text[], $15::text[], $16::jsonb[], $17::timestamptz[])
-           AS m (message_id, reference, type, body, due_at)
-     WHERE EXISTS (SELECT FROM ordered)
+      FROM unnest($16::uuid[], $17::uuid[], $18::text[], $19::text[], $20::jsonb[],
+                  $21::timestamptz[])
+           AS m (instruction_id, message_id, reference, type, body, due_at)
+     WHERE m.instruction_id IN (SELECT instruction_id FROM ordered)
 )
-SELECT coalesce((SELECT outcome FROM ordered),
-                (SELECT outcome FROM bank_sim.payments WHERE instruction_id = $1))
+SELECT o.instruction_id, coalesce(n.outcome, p.outcome) AS outcome
+  FROM unnest($1::uuid[]) AS o (instruction_id)
+  LEFT JOIN ordered n USING (instruction_id)
+  LEFT JOIN bank_sim.payments p USING (instruction_id)
 """
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows as the column arrays unnest() takes (empty columns for no rows)."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+
+
+def _instruction(order: PaymentOrder) -> uuid.UUID:
+    return order.instruction_id
+
+
+def _answer(order: PaymentOrder, stored: str) -> SubmitResult:
+    """The same order always gets the same answer (the bank dedupes by instruction id)."""
+    if stored == "accepted":
+        return Accepted(bank_reference(order.rail, order.instruction_id))
+    if stored == "no_answer":
+        return NoAnswer(f"{order.rail}: no answer from the bank within the deadline")
+    reason: PayoutRejectReason = (
+        "invalid_account" if stored == "invalid_account" else "closed_account"
+    )
+    return Refused(reason, f"{order.rail}: beneficiary account refused ({reason})")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 
 from schemas import Message, Money, derive_id
@@ -31,13 +32,20 @@ from schemas.settlement import (
     PayoutStatus,
     SendPayout,
 )
-from services.settlement.bank.port import Accepted, BankRail, NoAnswer, PaymentOrder, Refused
+from services.settlement.bank.port import (
+    Accepted,
+    BankRail,
+    NoAnswer,
+    PaymentOrder,
+    Refused,
+    SubmitResult,
+)
 from services.settlement.domain import ledger
 from services.settlement.domain.payouts import Event, decide, public_state, target
 from services.settlement.domain.rails import choose_rail
 from services.settlement.outbound import Work
 from services.settlement.repository import business as repo
-from services.settlement.repository.business import Payout
+from services.settlement.repository.business import Payout, PayoutBook
 from services.settlement.repository.ledger import Links
 
 EVENTS = "settlement.events"
@@ -51,10 +59,37 @@ def payout_id_for(redemption_id: uuid.UUID) -> uuid.UUID:
 async def send(
     work: Work, command: SendPayout, bank: BankRail, requested_at: dt.datetime
 ) -> PayoutReply:
-    existing = await repo.payout_by_redemption(work.connection, command.redemption_id, lock=True)
+    existing = await work.payouts.get(command.redemption_id)
     if existing is not None:
         return answer(existing)
-    payout = Payout(
+    payout = _new_payout(command, requested_at)
+    if payout.rail is None or command.amount.amount_minor == 0:
+        why = "no bank rail pays it" if payout.rail is None else "a zero amount"
+        payout = _with(payout, state="rejected", detail=f"unsupported_currency: {why}")
+        await _record_new(work, payout, "no_rail")
+        return answer(payout)
+    payout = await _order(work, payout, bank, _remittance(command))
+    return answer(payout)
+
+
+async def submit_ahead(
+    book: PayoutBook, commands: Sequence[tuple[SendPayout, dt.datetime]], bank: BankRail
+) -> dict[uuid.UUID, SubmitResult]:
+    """The batch's new payment orders in one bulk submission, before its handlers run: the
+    bank's answers, by instruction id, for `send` to use (through AnsweredAhead)."""
+    await book.lock_all(command.redemption_id for command, _ in commands)
+    orders = []
+    for command, requested_at in commands:
+        payout = _new_payout(command, requested_at)
+        if book.known(command.redemption_id) or payout.rail is None:
+            continue
+        if command.amount.amount_minor > 0:
+            orders.append(_payment_order(payout, _remittance(command)))
+    return await bank.submit_all(orders) if orders else {}
+
+
+def _new_payout(command: SendPayout, requested_at: dt.datetime) -> Payout:
+    return Payout(
         payout_id=payout_id_for(command.redemption_id),
         kind="redemption",
         redemption_id=command.redemption_id,
@@ -69,13 +104,17 @@ async def send(
         requested_at=requested_at,
         submitted_at=requested_at,
     )
-    if payout.rail is None or command.amount.amount_minor == 0:
-        why = "no bank rail pays it" if payout.rail is None else "a zero amount"
-        payout = _with(payout, state="rejected", detail=f"unsupported_currency: {why}")
-        await _record_new(work, payout, "no_rail")
-        return answer(payout)
-    payout = await _order(work, payout, bank, f"REDEMPTION {command.redemption_id}")
-    return answer(payout)
+
+
+def _remittance(command: SendPayout) -> str:
+    return f"REDEMPTION {command.redemption_id}"
+
+
+def _payment_order(payout: Payout, remittance: str) -> PaymentOrder:
+    assert payout.rail is not None
+    return PaymentOrder(
+        payout.payout_id, payout.amount, payout.beneficiary, payout.rail, remittance
+    )
 
 
 async def refund(
@@ -106,10 +145,7 @@ async def refund(
 
 
 async def _order(work: Work, payout: Payout, bank: BankRail, remittance: str) -> Payout:
-    assert payout.rail is not None
-    result = await bank.submit(
-        PaymentOrder(payout.payout_id, payout.amount, payout.beneficiary, payout.rail, remittance)
-    )
+    result = await bank.submit(_payment_order(payout, remittance))
     if isinstance(result, Refused):
         payout = _with(payout, state="rejected", detail=f"{result.reason}: {result.detail}")
         await _record_new(work, payout, "bank_refused")
@@ -381,7 +417,7 @@ async def _back_to_suspense(work: Work, payout: Payout, reason: str) -> None:
 
 
 async def _record_new(work: Work, payout: Payout, cause: str) -> None:
-    await repo.insert_payout(work.connection, payout)
+    await work.payouts.add(payout)
     work.history.record(
         "payout",
         payout.payout_id,

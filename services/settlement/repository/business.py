@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -294,6 +295,43 @@ async def payout_by_redemption(
     sql = "SELECT * FROM payouts WHERE redemption_id = $1" + (" FOR UPDATE" if lock else "")
     row = await connection.fetchrow(sql, redemption_id)
     return Payout.of(row) if row else None
+
+
+class PayoutBook:
+    """The payouts of a transaction's redemptions, locked and read for a whole batch in one
+    query (`lock_all`); a payout this transaction records is kept here too."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._by_redemption: dict[uuid.UUID, Payout | None] = {}
+
+    async def lock_all(self, redemption_ids: Iterable[uuid.UUID]) -> None:
+        wanted = sorted(set(redemption_ids) - set(self._by_redemption))
+        rows = await self._connection.fetch(
+            "SELECT * FROM payouts WHERE redemption_id = ANY($1::uuid[])"
+            " ORDER BY redemption_id FOR UPDATE",
+            wanted,
+        )
+        self._by_redemption.update(dict.fromkeys(wanted))
+        self._by_redemption.update((row["redemption_id"], Payout.of(row)) for row in rows)
+
+    async def get(self, redemption_id: uuid.UUID) -> Payout | None:
+        if redemption_id not in self._by_redemption:
+            await self.lock_all([redemption_id])
+        return self._by_redemption[redemption_id]
+
+    def known(self, redemption_id: uuid.UUID) -> bool:
+        """Looked up, and none recorded (False also when not looked up yet)."""
+        return self._by_redemption.get(redemption_id, False) is not None
+
+    async def add(self, payout: Payout) -> None:
+        await insert_payout(self._connection, payout)
+        if payout.redemption_id is not None:
+            self._by_redemption[payout.redemption_id] = payout
+
+    async def flush(self) -> None:
+        """Nothing staged (a payout is written at once); what it read ends with the batch."""
+        self._by_redemption.clear()
 
 
 async def payout_for_update(connection: Connection, payout_id: uuid.UUID) -> Payout | None:
