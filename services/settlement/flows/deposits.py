@@ -79,6 +79,13 @@ async def receive(work: Work, notice: DepositReceived) -> None:
     await _request_mint(work, deposit_id, owner, notice.amount, derive_id(deposit_id, "mint"))
 
 
+MINTS_KEY = "mints"
+"""Every mint command on one key, so issuance reads them in the order they were booked: each
+reports the reserve after its own deposit, and one read after a later deposit's mint (with
+a smaller reserve than that mint made the supply) would be refused for a shortfall that is
+not there."""
+
+
 async def retry(work: Work, deposit: repo.Deposit) -> bool:
     """Out of suspense and minted after all, when what suspended it has passed: the wallet
     became known to settlement, or issuance caught up with KYC. A new mint command id: the
@@ -113,7 +120,7 @@ async def _request_mint(
     await repo.mint_requested(work.connection, deposit_id, owner, mint_id)
     work.publish(
         "issuance.commands",
-        str(wallet_id),
+        MINTS_KEY,
         MintForDeposit(
             deposit_id=deposit_id,
             customer_id=customer_id,

@@ -156,6 +156,8 @@ class Settlement:
 
     async def mint_commands(self, count: int) -> list[Envelope[Any]]:
         records = await self.platform.read("issuance.commands", lambda rs: len(rs) >= count)
+        # one key for every mint: issuance reads them in the order their reserves were booked
+        assert {r.key for r in records} == {b"mints"}
         return [MINTS.decode(r.value) for r in records]
 
     async def answer_mint(self, command: Envelope[Any], reject: str | None = None) -> None:
