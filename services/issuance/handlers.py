@@ -68,9 +68,8 @@ def subscriptions(instance: str) -> list[Subscription]:
 def _commands(instance: str) -> Subscription:
     commands = Subscription("issuance.commands")
 
-    async def decided(ctx: HandlerContext[Any], reply: Message, **links: Any) -> None:
-        await repo.record_decision(
-            ctx.connection,
+    def decided(ctx: HandlerContext[Any], reply: Message, **links: Any) -> None:
+        ctx.staged(repo.Decisions).record(
             repo.Decision(
                 ctx.message.message_id,
                 ctx.message.type,
@@ -87,7 +86,7 @@ def _commands(instance: str) -> Subscription:
         ctx: HandlerContext[MintForDeposit], cmd: MintForDeposit
     ) -> Minted | MintRejected:
         reply = await _mint(ctx, cmd)
-        await decided(ctx, reply, wallet_id=cmd.wallet_id, deposit_id=cmd.deposit_id)
+        decided(ctx, reply, wallet_id=cmd.wallet_id, deposit_id=cmd.deposit_id)
         return reply
 
     @commands.handles(PlaceHold)
@@ -95,7 +94,7 @@ def _commands(instance: str) -> Subscription:
         ctx: HandlerContext[PlaceHold], cmd: PlaceHold
     ) -> HoldPlaced | HoldRejected:
         reply = await _place_hold(ctx, cmd)
-        await decided(ctx, reply, wallet_id=cmd.wallet_id, redemption_id=cmd.redemption_id)
+        decided(ctx, reply, wallet_id=cmd.wallet_id, redemption_id=cmd.redemption_id)
         return reply
 
     @commands.handles(ReleaseHold)
@@ -104,14 +103,14 @@ def _commands(instance: str) -> Subscription:
     ) -> HoldReleased | ReleaseRejected:
         reply = await _release_hold(ctx, cmd)
         wallet_id = reply.wallet_id if isinstance(reply, HoldReleased) else None
-        await decided(ctx, reply, wallet_id=wallet_id, redemption_id=cmd.redemption_id)
+        decided(ctx, reply, wallet_id=wallet_id, redemption_id=cmd.redemption_id)
         return reply
 
     @commands.handles(BurnHeld)
     async def burn_held(ctx: HandlerContext[BurnHeld], cmd: BurnHeld) -> Burned | BurnRejected:
         reply = await _burn_held(ctx, cmd)
         wallet_id = reply.wallet_id if isinstance(reply, Burned) else None
-        await decided(ctx, reply, wallet_id=wallet_id, redemption_id=cmd.redemption_id)
+        decided(ctx, reply, wallet_id=wallet_id, redemption_id=cmd.redemption_id)
         return reply
 
     return commands

@@ -313,17 +313,30 @@ class Decision:
     redemption_id: uuid.UUID | None = None
 
 
-async def record_decision(conn: Connection, decision: Decision, instance: str) -> None:
-    await conn.execute(
-        """
-        INSERT INTO decisions (command_id, command_type, outcome, reason, detail, wallet_id,
-                               deposit_id, redemption_id, instance)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-        """,
-        decision.command_id, decision.command_type, decision.outcome, decision.reason,
-        decision.detail, decision.wallet_id, decision.deposit_id, decision.redemption_id,
-        instance,
+class Decisions:
+    """The transaction's command outcomes (the audit of what was decided, by which replica),
+    written in one COPY just before it commits (a staged writer of the unit of work)."""
+
+    _COLUMNS = (
+        "command_id", "command_type", "outcome", "reason", "detail", "wallet_id",
+        "deposit_id", "redemption_id", "instance",
     )  # fmt: skip
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._rows: list[tuple[object, ...]] = []
+
+    def record(self, decision: Decision, instance: str) -> None:
+        self._rows.append((
+            decision.command_id, decision.command_type, decision.outcome, decision.reason,
+            decision.detail, decision.wallet_id, decision.deposit_id, decision.redemption_id,
+            instance,
+        ))  # fmt: skip
+
+    async def flush(self) -> None:
+        rows, self._rows = self._rows, []
+        if rows:
+            await self._conn.copy_records_to_table("decisions", columns=self._COLUMNS, records=rows)
 
 
 # --- supply ---------------------------------------------------------------------------------

@@ -40,7 +40,11 @@ class HandlerContext(Generic[M]):
 
     @classmethod
     def within(
-        cls, uow: UnitOfWork, message: Envelope[M], producer: str, topic_name: Callable[[str], str]
+        cls,
+        uow: UnitOfWork,
+        message: Envelope[M],
+        producer: str,
+        topic_name: Callable[[str], str] = str,
     ) -> HandlerContext[M]:
         return cls(uow.connection, uow.outbox, message, producer, topic_name, uow=uow)
 

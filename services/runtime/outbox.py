@@ -74,10 +74,15 @@ class OutboxWriter:
             return
         rows, self._rows = self._rows, []
         locks = sorted({key_lock(row.topic, row.key) for row in rows})
-        # sorted lock order: two writers can never wait on each other in a cycle
+        # sorted lock order: two writers can never wait on each other in a cycle. The
+        # relay's wake-up goes in the same round trip: NOTIFY is delivered at the commit.
         await self._connection.execute(
-            "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k ORDER BY k; ",
+            """
+            SELECT pg_notify($2, ''), (SELECT count(pg_advisory_xact_lock(k))
+                                         FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS l)
+            """,
             locks,
+            OUTBOX_CHANNEL,
         )
         await self._connection.copy_records_to_table(
             "outbox",
@@ -93,7 +98,6 @@ class OutboxWriter:
                 for row in rows
             ],
         )
-        await self._connection.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
 
 
 def _headers_of(value: bytes) -> list[tuple[str, bytes]]:

@@ -45,7 +45,7 @@ async def apply(pool: Pool, payload: Message) -> Message | None:
     for _ in range(10):
         try:
             async with UnitOfWork(pool) as uow:
-                ctx: HandlerContext[Any] = HandlerContext(uow.connection, uow.outbox, env, "t")
+                ctx: HandlerContext[Any] = HandlerContext.within(uow, env, "t")
                 reply = await HANDLERS[type(payload)](ctx, payload)
                 await uow.commit()
                 return reply
