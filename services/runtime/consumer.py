@@ -116,6 +116,7 @@ class BatchProcessor:
                 if failures < self._settings.retry_max_attempts:
                     log.warning(
                         "batch failed; retrying",
+                        subscription=self._subscription.name,
                         attempt=failures,
                         records=len(items),
                         error=repr(exc),
@@ -125,6 +126,7 @@ class BatchProcessor:
                 if len(items) > 1:
                     log.warning(
                         "batch keeps failing; applying its records one by one",
+                        subscription=self._subscription.name,
                         records=len(items),
                         error=repr(exc),
                     )

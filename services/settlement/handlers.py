@@ -41,12 +41,14 @@ from schemas.settlement import (
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.unit_of_work import UnitOfWork
 from services.settlement.bank.port import AnsweredAhead, BankAnswers, BankRail
+from services.settlement.domain.deposits import deposit_reference_in
 from services.settlement.flows import deposits, notices, payouts, reserve
 from services.settlement.outbound import from_context
 from services.settlement.repository import business as repo
 from services.settlement.repository.business import PayoutBook
 
 Ctx = HandlerContext[Any]
+NOTICES = (PayoutSettledNotice, PayoutRejectedNotice, PayoutReturnedNotice)
 
 
 def build_subscriptions(bank: BankRail) -> list[Subscription]:
@@ -60,6 +62,22 @@ def _actor(ctx: Ctx) -> str:
 def _bank_notifications() -> Subscription:
     bank = Subscription("settlement.bank-notifications")
 
+    async def lock_in_order(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
+        # every lock the batch will take, taken now in one order (see PayoutBook.lock_all)
+        references = [
+            reference
+            for m in batch
+            if isinstance(m.payload, DepositReceived)
+            and (reference := deposit_reference_in(m.payload.deposit_reference))
+        ]
+        if references:
+            await repo.lock_references(uow.connection, references)
+        payouts_noticed = [m.payload.end_to_end_id for m in batch if isinstance(m.payload, NOTICES)]
+        if payouts_noticed:
+            await repo.lock_payouts(uow.connection, payouts_noticed)
+
+    bank.prepare = lock_in_order
+
     @bank.handles(DepositReceived)
     async def deposit_received(ctx: Ctx, notice: DepositReceived) -> None:
         await deposits.receive(from_context(ctx, _actor(ctx)), notice)
@@ -69,7 +87,7 @@ def _bank_notifications() -> Subscription:
     ) -> None:
         await notices.receive(from_context(ctx, _actor(ctx)), ctx.message.message_id, notice)
 
-    for notice_type in (PayoutSettledNotice, PayoutRejectedNotice, PayoutReturnedNotice):
+    for notice_type in NOTICES:
         bank.handles(notice_type)(payout_notice)
 
     @bank.handles(BankStatement)
@@ -138,6 +156,13 @@ def _replies() -> Subscription:
 
 def _kyc_events() -> Subscription:
     kyc = Subscription("kyc.events")
+
+    async def lock_references(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
+        registered = [m.payload for m in batch if isinstance(m.payload, WalletRegistered)]
+        if registered:
+            await repo.lock_references(uow.connection, (e.deposit_reference for e in registered))
+
+    kyc.prepare = lock_references
 
     @kyc.handles(WalletRegistered)
     async def wallet_registered(ctx: Ctx, event: WalletRegistered) -> None:

@@ -150,9 +150,19 @@ async def register_wallet(
 async def lock_reference(connection: Connection, reference: str) -> None:
     """Serialise everything that matches deposits to this reference: a deposit arriving
     while its wallet's registration commits would otherwise be missed by both."""
+    await lock_references(connection, [reference])
+
+
+async def lock_references(connection: Connection, references: Iterable[str]) -> None:
+    """`lock_reference` for a whole batch, in one order for every transaction (no deadlock
+    between a batch of deposits and a batch of wallet registrations)."""
     await connection.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended('deposit-reference:' || $1, 0))",
-        reference,
+        """
+        SELECT count(pg_advisory_xact_lock(k)) FROM (
+            SELECT DISTINCT hashtextextended('deposit-reference:' || r, 0) AS k
+              FROM unnest($1::text[]) AS r ORDER BY 1) AS keys
+        """,
+        list(references),
     )
 
 
@@ -308,8 +318,10 @@ class PayoutBook:
     async def lock_all(self, redemption_ids: Iterable[uuid.UUID]) -> None:
         wanted = sorted(set(redemption_ids) - set(self._by_redemption))
         rows = await self._connection.fetch(
+            # payout id order, as lock_payouts: batches of commands and of bank notices
+            # lock the same payouts in the same order
             "SELECT * FROM payouts WHERE redemption_id = ANY($1::uuid[])"
-            " ORDER BY redemption_id FOR UPDATE",
+            " ORDER BY payout_id FOR UPDATE",
             wanted,
         )
         self._by_redemption.update(dict.fromkeys(wanted))
@@ -324,6 +336,11 @@ class PayoutBook:
         """Looked up, and none recorded (False also when not looked up yet)."""
         return self._by_redemption.get(redemption_id, False) is not None
 
+    def forget(self, redemption_id: uuid.UUID | None) -> None:
+        """Its payout changed: the next `get` reads it again."""
+        if redemption_id is not None:
+            self._by_redemption.pop(redemption_id, None)
+
     async def add(self, payout: Payout) -> None:
         await insert_payout(self._connection, payout)
         if payout.redemption_id is not None:
@@ -332,6 +349,15 @@ class PayoutBook:
     async def flush(self) -> None:
         """Nothing staged (a payout is written at once); what it read ends with the batch."""
         self._by_redemption.clear()
+
+
+async def lock_payouts(connection: Connection, payout_ids: Iterable[uuid.UUID]) -> None:
+    """Lock a batch's payouts up front, in payout id order (see PayoutBook.lock_all)."""
+    await connection.execute(
+        "SELECT count(*) FROM (SELECT FROM payouts WHERE payout_id = ANY($1::uuid[])"
+        " ORDER BY payout_id FOR UPDATE) AS locked",
+        sorted(set(payout_ids)),
+    )
 
 
 async def payout_for_update(connection: Connection, payout_id: uuid.UUID) -> Payout | None:
