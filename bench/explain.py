@@ -11,12 +11,18 @@ import asyncpg
 
 # (service, name, query, sample-key query: returns the parameters as one row)
 HOT_PATHS: list[tuple[str, str, str, str]] = [
-    ("redemption", "saga lock (every reply)",
-     "SELECT saga FROM redemptions WHERE redemption_id = $1 FOR UPDATE",
-     "SELECT redemption_id FROM redemptions LIMIT 1"),
-    ("redemption", "quote request (every Redeem / quote reply)",
-     "SELECT * FROM quotes WHERE redemption_id = $1 FOR UPDATE",
-     "SELECT redemption_id FROM quotes LIMIT 1"),
+    ("redemption", "sagas of a batch of replies (locked up front)",
+     "SELECT redemption_id, saga FROM redemptions WHERE redemption_id = ANY($1::uuid[])"
+     " ORDER BY redemption_id FOR UPDATE",
+     "SELECT array_agg(redemption_id) FROM (SELECT redemption_id FROM redemptions LIMIT 50) s"),
+    ("redemption", "saga state of a batch (staged UPDATE at commit)",
+     "UPDATE redemptions AS r SET updated_at = now() FROM unnest($1::uuid[]) AS s (id)"
+     " WHERE r.redemption_id = s.id",
+     "SELECT array_agg(redemption_id) FROM (SELECT redemption_id FROM redemptions LIMIT 50) s"),
+    ("redemption", "quote requests of a batch (every Redeem / quote reply)",
+     "SELECT * FROM quotes WHERE redemption_id = ANY($1::uuid[]) ORDER BY redemption_id"
+     " FOR UPDATE",
+     "SELECT array_agg(redemption_id) FROM (SELECT redemption_id FROM quotes LIMIT 50) s"),
     ("redemption", "watchdog: due sagas",
      "SELECT saga FROM redemptions WHERE status NOT IN ('COMPLETED', 'FAILED', 'NEEDS_REVIEW')"
      " AND deadline <= now() ORDER BY deadline LIMIT 200 FOR UPDATE SKIP LOCKED",
@@ -48,18 +54,26 @@ HOT_PATHS: list[tuple[str, str, str, str]] = [
     ("fx", "cancellation check",
      "SELECT EXISTS (SELECT 1 FROM cancellations WHERE redemption_id = $1)",
      "SELECT redemption_id FROM quotes LIMIT 1"),
-    ("settlement", "payout by redemption (every SendPayout, QueryPayout)",
-     "SELECT * FROM payouts WHERE redemption_id = $1 FOR UPDATE",
-     "SELECT redemption_id FROM payouts WHERE redemption_id IS NOT NULL LIMIT 1"),
+    ("settlement", "payouts of a batch of commands (locked up front)",
+     "SELECT * FROM payouts WHERE redemption_id = ANY($1::uuid[]) ORDER BY payout_id FOR UPDATE",
+     "SELECT array_agg(redemption_id) FROM (SELECT redemption_id FROM payouts"
+     " WHERE redemption_id IS NOT NULL LIMIT 50) s"),
+    ("settlement", "payouts of a batch of bank notices (locked up front)",
+     "SELECT FROM payouts WHERE payout_id = ANY($1::uuid[]) ORDER BY payout_id FOR UPDATE",
+     "SELECT array_agg(payout_id) FROM (SELECT payout_id FROM payouts LIMIT 50) s"),
     ("settlement", "reserve release by redemption",
      "SELECT amount_minor, reserve_after FROM reserve_releases WHERE redemption_id = $1",
      "SELECT redemption_id FROM reserve_releases LIMIT 1"),
     ("settlement", "deposit lock (every mint reply)",
      "SELECT * FROM deposits WHERE deposit_id = $1 FOR UPDATE",
      "SELECT deposit_id FROM deposits LIMIT 1"),
-    ("settlement", "bank: order by instruction (every SendPayout)",
-     "SELECT outcome FROM bank_sim.payments WHERE instruction_id = $1",
-     "SELECT instruction_id FROM bank_sim.payments LIMIT 1"),
+    ("settlement", "bank: a batch's orders seen before (bulk submission)",
+     "SELECT outcome FROM bank_sim.payments WHERE instruction_id = ANY($1::uuid[])",
+     "SELECT array_agg(instruction_id) FROM (SELECT instruction_id FROM bank_sim.payments"
+     " LIMIT 50) s"),
+    ("settlement", "journal: accounts of a batch's entries (staged, at commit)",
+     "SELECT account FROM accounts WHERE account = ANY($1::text[])",
+     "SELECT array_agg(account) FROM accounts"),
 ]  # fmt: skip
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from services.fx.handlers import build_subscriptions
@@ -10,7 +9,7 @@ from services.fx.seed import seed_rates
 from services.fx.settings import FxSettings
 from services.runtime.logging import configure_logging
 from services.runtime.migrate import upgrade_async
-from services.runtime.service import Service
+from services.runtime.service import Service, run
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -26,4 +25,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run(main())

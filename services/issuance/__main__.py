@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from services.issuance.handlers import subscriptions
 from services.issuance.settings import IssuanceSettings
-from services.runtime.service import Service
+from services.runtime.service import Service, run
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def main() -> None:
     settings = IssuanceSettings(service="issuance")
-    asyncio.run(Service(settings, subscriptions(settings.instance), MIGRATIONS).run())
+    run(Service(settings, subscriptions(settings.instance), MIGRATIONS).run())
 
 
 if __name__ == "__main__":

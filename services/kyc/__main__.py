@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from services.kyc.handlers import build_subscriptions
@@ -12,7 +11,7 @@ from services.kyc.wiring import Kyc
 from services.runtime.db import create_pool
 from services.runtime.logging import configure_logging, get_logger
 from services.runtime.migrate import upgrade_async
-from services.runtime.service import Service
+from services.runtime.service import Service, run
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -46,4 +45,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run(main())

@@ -239,7 +239,9 @@ async def check_eligibility(
             sanctioned=row["sanctioned"],
         )
     )
-    wallet_row = await repository.wallet(conn, command.wallet_id)
+    wallet_row, reserved = await repository.wallet_and_reserved(
+        conn, command.wallet_id, command.customer_id
+    )
     wallet = (
         None
         if wallet_row is None
@@ -249,7 +251,7 @@ async def check_eligibility(
             frozen=wallet_row["frozen"],
         )
     )
-    reserved = await repository.reserved_last_24h(conn, command.customer_id) if row else 0
+    reserved = reserved if row else 0
     amount = command.amount.amount_minor
     refusal = eligibility.check(kyc.policy, command.customer_id, customer, wallet, amount, reserved)
     reservation_id = derive_id(redemption_id, "kyc", "reservation") if refusal is None else None

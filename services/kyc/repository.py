@@ -267,17 +267,24 @@ async def eligibility_check(
     )
 
 
-async def reserved_last_24h(conn: Connection, customer_id: uuid.UUID) -> int:
-    """Live reservations of the rolling window (released ones no longer count)."""
-    total = await conn.fetchval(
+async def wallet_and_reserved(
+    conn: Connection, wallet_id: uuid.UUID, customer_id: uuid.UUID
+) -> tuple[asyncpg.Record | None, int]:
+    """The wallet (or None) and the customer's live reservations of the rolling window, in
+    one round trip. Read after the customer's row lock: its snapshot then sees every
+    reservation committed before the lock was granted."""
+    row = await conn.fetchrow(
         """
-        SELECT coalesce(sum(amount_minor), 0) FROM eligibility_checks
-         WHERE customer_id = $1 AND outcome = 'reserved'
-           AND checked_at > now() - interval '24 hours'
+        SELECT w.*, (SELECT coalesce(sum(amount_minor), 0) FROM eligibility_checks
+                      WHERE customer_id = $2 AND outcome = 'reserved'
+                        AND checked_at > now() - interval '24 hours') AS reserved_minor
+          FROM (SELECT) AS one LEFT JOIN wallets w ON w.wallet_id = $1
         """,
+        wallet_id,
         customer_id,
     )
-    return int(total)
+    assert row is not None
+    return (row if row["wallet_id"] is not None else None), int(row["reserved_minor"])
 
 
 async def insert_check(

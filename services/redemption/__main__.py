@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from services.redemption.handlers import build
 from services.redemption.settings import RedemptionSettings
 from services.redemption.watchdog import watchdog
-from services.runtime.service import Service
+from services.runtime.service import Service, run
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -16,7 +15,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def main() -> None:
     settings = RedemptionSettings(service="redemption")
     service = Service(settings, build(settings.timing), MIGRATIONS, tasks=[watchdog])
-    asyncio.run(service.run())
+    run(service.run())
 
 
 if __name__ == "__main__":

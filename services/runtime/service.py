@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from faststream import FastStream
 
 from services.runtime.consumer import BatchProcessor
@@ -106,6 +107,12 @@ class Service:
 
     async def run(self) -> None:
         await self.app.run()
+
+
+def run(main: Coroutine[Any, Any, None]) -> None:
+    """Run a service process's main coroutine on uvloop: asyncpg and the Kafka client spend
+    most of their time in socket reads and writes, which libuv does in C."""
+    uvloop.run(main)
 
 
 async def _close(pool: Pool, timeout_s: float = 10.0) -> None:

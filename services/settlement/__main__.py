@@ -3,10 +3,9 @@ simulated bank beside it, as a background task)."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
-from services.runtime.service import BackgroundTask, Service
+from services.runtime.service import BackgroundTask, Service, run
 from services.settlement.bank.simulator import SimulatedBank
 from services.settlement.flows import reconciliation
 from services.settlement.handlers import build_subscriptions
@@ -25,7 +24,7 @@ def build() -> Service:
 
 
 def main() -> None:
-    asyncio.run(build().run())
+    run(build().run())
 
 
 if __name__ == "__main__":
