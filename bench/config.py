@@ -34,11 +34,13 @@ class Config:
         return cls(
             quick=quick,
             replicas=replicas,
-            rates=_numbers("BENCH_RATES", "20 30 45" if quick else "20 30 40 60 90 150 300"),
-            mint_rates=_numbers(
-                "BENCH_MINT_RATES", "100 250" if quick else "100 250 500 1000 2000"
+            rates=_numbers(
+                "BENCH_RATES", "50 100 150" if quick else "25 50 75 100 125 150 200 300"
             ),
-            seconds=float(os.environ.get("BENCH_SECONDS", "5" if quick else "12")),
+            mint_rates=_numbers(
+                "BENCH_MINT_RATES", "250 500" if quick else "250 500 1000 2000 5000"
+            ),
+            seconds=float(os.environ.get("BENCH_SECONDS", "8" if quick else "12")),
             mint_seconds=float(os.environ.get("BENCH_MINT_SECONDS", "4" if quick else "8")),
             holders=int(os.environ.get("BENCH_HOLDERS", "60" if quick else "200")),
             probe_rate=float(os.environ.get("BENCH_PROBE_RATE", "50")),
