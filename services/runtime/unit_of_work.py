@@ -2,9 +2,9 @@
 outbox messages and its inbox records. It rolls back unless committed.
 
 Staged writes: a service may collect rows for the whole transaction and write them just
-before COMMIT (`uow.staged(JournalWriter)`): one round trip for a batch instead of one per
-message, and rows that many transactions update (a ledger's balances) locked only for the
-moment of the commit, not for the whole batch."""
+before COMMIT (`uow.staged(Journal)`, settlement's ledger): one round trip for a batch
+instead of one per message, and rows that many transactions update (a ledger's balances)
+locked only for the moment of the commit, not for the whole batch."""
 
 from __future__ import annotations
 
