@@ -201,8 +201,7 @@ def _supply() -> Subscription:
 
     @issuance.handles(Minted)
     async def minted(ctx: Ctx, event: Minted) -> None:
-        await repo.record_supply(
-            ctx.connection,
+        ctx.staged(repo.Supply).record(
             event.mint_id,
             "minted",
             event.amount.amount_minor,
@@ -212,8 +211,7 @@ def _supply() -> Subscription:
 
     @issuance.handles(Burned)
     async def burned(ctx: Ctx, event: Burned) -> None:
-        await repo.record_supply(
-            ctx.connection,
+        ctx.staged(repo.Supply).record(
             event.burn_id,
             "burned",
             event.amount.amount_minor,

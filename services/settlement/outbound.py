@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from schemas import Message, envelope
 from services.runtime.db import Connection
 from services.runtime.handlers import HandlerContext
 from services.runtime.settings import ServiceSettings
-from services.runtime.unit_of_work import UnitOfWork
-from services.settlement.repository.business import History, PayoutBook
+from services.runtime.unit_of_work import StagedWriter, UnitOfWork
+from services.settlement.repository.business import History, Notices, PayoutBook
 from services.settlement.repository.ledger import Journal
 
 
@@ -30,6 +30,13 @@ class Outbound(Protocol):
     ) -> None: ...
 
 
+class Staged(Protocol):
+    def __call__(self, kind: type[W]) -> W: ...
+
+
+W = TypeVar("W", bound=StagedWriter)
+
+
 @dataclass(frozen=True, slots=True)
 class Work:
     """One transaction's worth of settlement work: where to write, where to emit, and who
@@ -37,14 +44,30 @@ class Work:
 
     connection: Connection
     publish: Outbound
-    journal: Journal
-    """Where the transaction's journal entries go (written just before its commit)."""
-    history: History
-    """Where its state changes are recorded (written just before its commit)."""
-    payouts: PayoutBook
-    """The payouts it reads and records (locked, read once per batch)."""
+    staged: Staged
+    """The transaction's staged objects (services/runtime/unit_of_work.py)."""
     actor: str
     cause: uuid.UUID | None = None
+
+    @property
+    def journal(self) -> Journal:
+        """Where the transaction's journal entries go (written just before its commit)."""
+        return self.staged(Journal)
+
+    @property
+    def history(self) -> History:
+        """Where its state changes are recorded (written just before its commit)."""
+        return self.staged(History)
+
+    @property
+    def payouts(self) -> PayoutBook:
+        """The payouts it reads and records (locked, read once per batch)."""
+        return self.staged(PayoutBook)
+
+    @property
+    def notices(self) -> Notices:
+        """The bank notices it receives (written just before its commit)."""
+        return self.staged(Notices)
 
 
 def from_context(ctx: HandlerContext[Any], actor: str) -> Work:
@@ -66,15 +89,7 @@ def from_context(ctx: HandlerContext[Any], actor: str) -> Work:
             reply_to=reply_to,
         )
 
-    return Work(
-        ctx.connection,
-        publish,
-        ctx.staged(Journal),
-        ctx.staged(History),
-        ctx.staged(PayoutBook),
-        actor,
-        ctx.message.message_id,
-    )
+    return Work(ctx.connection, publish, ctx.staged, actor, ctx.message.message_id)
 
 
 def from_outbox(
@@ -101,11 +116,4 @@ def from_outbox(
         )
         uow.outbox.add(settings.topic(topic), key, env)
 
-    return Work(
-        uow.connection,
-        publish,
-        uow.staged(Journal),
-        uow.staged(History),
-        uow.staged(PayoutBook),
-        actor,
-    )
+    return Work(uow.connection, publish, uow.staged, actor)

@@ -29,8 +29,7 @@ _TYPES = {kind: cls for cls, kind in _KINDS.items()}
 
 
 async def receive(work: Work, message_id: uuid.UUID, notice: Notice) -> None:
-    await repo.store_notice(
-        work.connection,
+    work.notices.store(
         message_id,
         _KINDS[type(notice)],
         notice.bank_reference,
@@ -65,7 +64,7 @@ async def apply(work: Work, message_id: uuid.UUID, notice: Notice) -> bool:
         outcome = await payouts.returned(
             work, payout, notice.bank_reference, notice.reason, notice.returned_at, "bank_notice"
         )
-    await repo.mark_notice(work.connection, message_id, outcome)
+    await work.notices.mark(message_id, outcome)
     return True
 
 

@@ -443,25 +443,50 @@ async def open_return_case(
 # --- bank notices and statements -----------------------------------------------------------
 
 
-async def store_notice(
-    connection: Connection,
-    message_id: uuid.UUID,
-    kind: str,
-    bank_reference: str,
-    end_to_end_id: uuid.UUID,
-    body: dict[str, Any],
-) -> None:
-    await connection.execute(
-        """
-        INSERT INTO bank_notices (message_id, kind, bank_reference, end_to_end_id, body)
-        VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT DO NOTHING
-        """,
-        message_id,
-        kind,
-        bank_reference,
-        end_to_end_id,
-        json.dumps(body),
-    )
+class Notices:
+    """The bank notices a transaction receives, written in one statement just before it
+    commits, each with the outcome it was applied with (or pending, for reconciliation)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._received: dict[uuid.UUID, list[Any]] = {}
+
+    def store(
+        self,
+        message_id: uuid.UUID,
+        kind: str,
+        bank_reference: str,
+        end_to_end_id: uuid.UUID,
+        body: dict[str, Any],
+    ) -> None:
+        self._received[message_id] = [kind, bank_reference, end_to_end_id, json.dumps(body), None]
+
+    async def mark(self, message_id: uuid.UUID, outcome: str) -> None:
+        """Record how the notice was applied (one received earlier: at once)."""
+        if message_id in self._received:
+            self._received[message_id][-1] = outcome
+        else:
+            await mark_notice(self._connection, message_id, outcome)
+
+    async def flush(self) -> None:
+        received, self._received = self._received, {}
+        if not received:
+            return
+        columns = list(zip(*received.values(), strict=True))
+        await self._connection.execute(
+            """
+            INSERT INTO bank_notices (message_id, kind, bank_reference, end_to_end_id, body,
+                                      applied_at, outcome)
+            SELECT n.message_id, n.kind, n.bank_reference, n.end_to_end_id, n.body,
+                   CASE WHEN n.outcome IS NULL THEN NULL ELSE now() END, n.outcome
+              FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::jsonb[],
+                          $6::text[])
+                   AS n (message_id, kind, bank_reference, end_to_end_id, body, outcome)
+            ON CONFLICT DO NOTHING
+            """,
+            list(received),
+            *columns,
+        )
 
 
 async def mark_notice(connection: Connection, message_id: uuid.UUID, outcome: str) -> None:
@@ -574,25 +599,37 @@ async def match_statement_line(
 # --- supply (issuance view) and reserve releases -----------------------------------------
 
 
-async def record_supply(
-    connection: Connection,
-    movement_id: uuid.UUID,
-    kind: str,
-    amount_minor: int,
-    supply_after: int,
-    occurred_at: dt.datetime,
-) -> None:
-    await connection.execute(
-        """
-        INSERT INTO supply_movements (movement_id, kind, amount_minor, supply_after, occurred_at)
-        VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
-        """,
-        movement_id,
-        kind,
-        amount_minor,
-        supply_after,
-        occurred_at,
-    )
+class Supply:
+    """Issuance's mints and burns as settlement sees them (for the attestation), written in
+    one statement just before the transaction commits; a movement seen twice counts once."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._rows: list[tuple[uuid.UUID, str, int, int, dt.datetime]] = []
+
+    def record(
+        self,
+        movement_id: uuid.UUID,
+        kind: str,
+        amount_minor: int,
+        supply_after: int,
+        occurred_at: dt.datetime,
+    ) -> None:
+        self._rows.append((movement_id, kind, amount_minor, supply_after, occurred_at))
+
+    async def flush(self) -> None:
+        rows, self._rows = self._rows, []
+        if rows:
+            await self._connection.execute(
+                """
+                INSERT INTO supply_movements (movement_id, kind, amount_minor, supply_after,
+                                              occurred_at)
+                SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[],
+                                     $5::timestamptz[])
+                ON CONFLICT DO NOTHING
+                """,
+                *(list(column) for column in zip(*rows, strict=True)),
+            )
 
 
 async def supply(connection: Connection) -> int:
