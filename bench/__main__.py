@@ -31,7 +31,7 @@ from bench.load import StepResult, mint_step, onboard_holders, redemption_step
 from bench.profile import record, summarise
 from bench.report import RESULTS, plot, write_json
 from bench.stack import Stack
-from bench.system import git_sha, machine
+from bench.system import cpu_by_role, git_sha, machine
 from bench.tracker import Tracker
 from clients.invariants import check_invariants
 from clients.market import feed
@@ -123,7 +123,7 @@ async def _platform(config: Config, stack: Stack, limits: machine_limits.Limits)
                     await redemption_step(
                         outside, tracker, holders, config.rates[0], 3, config.drain_s
                     )
-                cpu_before = stack.cpu()
+                cpu_before, machine_before = stack.cpu(), cpu_by_role()
                 for rate in config.rates:
                     before = await snapshot(deployment.databases)
                     step = await redemption_step(
@@ -142,6 +142,10 @@ async def _platform(config: Config, stack: Stack, limits: machine_limits.Limits)
                 extra.setdefault("cpu_seconds_during_sweep", {})[str(replicas)] = {
                     name: round(seconds - cpu_before.get(name, 0.0), 1)
                     for name, seconds in stack.cpu().items()
+                }
+                extra.setdefault("machine_cpu_seconds_during_sweep", {})[str(replicas)] = {
+                    role: round(seconds - machine_before.get(role, 0.0), 1)
+                    for role, seconds in sorted(cpu_by_role().items())
                 }
                 if replicas == config.replicas[0]:
                     extra["profile"] = await _profiled_step(

@@ -44,3 +44,37 @@ def machine() -> dict[str, Any]:
         "kafka": kafka.split("<")[0],
         "load_average_at_end": os.getloadavg(),
     }
+
+
+def cpu_by_role() -> dict[str, float]:
+    """CPU seconds used so far by every process on the machine, grouped by what it is: each
+    service, PostgreSQL (all its backends), Kafka, this load generator, everything else, and
+    the machine's idle time. Two snapshots' difference says where a step's CPU went."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    roles: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        role = _role(command, int(entry.name))
+        roles[role] = roles.get(role, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    totals = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    roles["(idle)"] = (int(totals[3]) + int(totals[4])) / ticks
+    return roles
+
+
+def _role(command: str, pid: int) -> str:
+    if pid == os.getpid() or " -m bench" in command:
+        return "load generator (bench)"
+    if command.startswith("postgres"):
+        return "postgresql"
+    if "kafka.Kafka" in command:
+        return "kafka"
+    for word in command.split():
+        if word.startswith("services.") and word.count(".") == 1:
+            return word.removeprefix("services.")
+    return "other"
