@@ -6,8 +6,8 @@ short variant). Everything in one run, on the local Kafka and PostgreSQL:
    per service, holders onboarded through kyc.applications;
 3. mint steps (deposit notifications at offered rates), a redemption warm-up, a probe with
    few redemptions stored, then redemption steps of rising offered load (per REPLICAS
-   value), stopping at the first step beyond capacity; a profiled step (py-spy); the probe again
-   with every redemption of the run stored; EXPLAIN of the hot-path queries;
+   value), until more offered load no longer buys throughput; a profiled step (py-spy);
+   the probe again with every redemption of the run stored; EXPLAIN of the hot paths;
 4. the design's invariants checked at the end; results in bench/results/latest.{json,png}.
 """
 
@@ -53,9 +53,16 @@ def _line(step: StepResult) -> str:
 
 
 def beyond_capacity(step: StepResult) -> bool:
-    """The platform completed clearly less than was offered: the sweep has found its limit
-    (a step that keeps up, however slowly, still says the capacity is at least that)."""
+    """The platform completed clearly less than was offered (a step that keeps up, however
+    slowly, still says the capacity is at least that)."""
     return step.unfinished > 0 or step.throughput_per_s < 0.85 * step.offered_per_s
+
+
+def limit_found(step: StepResult, earlier: list[StepResult]) -> bool:
+    """Beyond capacity, and more offered load no longer buys throughput: batches grow with
+    the queues, so a step past the knee can still complete more than the one before it."""
+    before = max((s.throughput_per_s for s in earlier), default=0.0)
+    return beyond_capacity(step) and step.throughput_per_s < 1.05 * before
 
 
 def saturated(step: StepResult) -> bool:
@@ -108,10 +115,11 @@ async def _platform(config: Config, stack: Stack, limits: machine_limits.Limits)
                     outside, tracker, holders, rate, config.mint_seconds, config.drain_s
                 )
                 step.replicas = stack.replicas
-                steps["mint"].append(step)
                 say(_line(step))
-                if beyond_capacity(step):
+                if limit_found(step, steps["mint"]) or step.unfinished:
+                    steps["mint"].append(step)
                     break
+                steps["mint"].append(step)
             say("redemption warm-up")
             await redemption_step(outside, tracker, holders, config.rates[0], 3, config.drain_s)
             probe_first = await _probe(config, deployment, outside, tracker, holders)
@@ -135,9 +143,12 @@ async def _platform(config: Config, stack: Stack, limits: machine_limits.Limits)
                     extra.setdefault("db_per_step", []).append(
                         {"replicas": replicas, "offered_per_s": rate, **step_counts}
                     )
+                    sweep = [s for s in steps["redemption"] if s.replicas == replicas]
                     steps["redemption"].append(step)
                     say(_line(step))
-                    if beyond_capacity(step) and not config.quick:  # QUICK: every step
+                    if config.quick:
+                        continue  # every step, for the curve
+                    if limit_found(step, sweep) or step.unfinished:
                         break
                 extra.setdefault("cpu_seconds_during_sweep", {})[str(replicas)] = {
                     name: round(seconds - cpu_before.get(name, 0.0), 1)

@@ -16,8 +16,10 @@ Execution books the quote's stored amounts: nothing is re-priced between quote a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
-from schemas import derive_id
+from schemas import Envelope, derive_id
 from schemas.fx import (
     ConversionExecuted,
     ConversionRejected,
@@ -47,6 +49,7 @@ from services.fx.domain.rates import (
 from services.fx.settings import FxSettings
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.logging import get_logger
+from services.runtime.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
 
@@ -281,4 +284,9 @@ def build_subscriptions(settings: FxSettings) -> list[Subscription]:
         ctx.publish(EVENTS, str(command.redemption_id), reversed_)
         return reversed_
 
+    async def lock_positions(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
+        if any(isinstance(m.payload, (ExecuteConversion, ReverseConversion)) for m in batch):
+            await repository.lock_positions(uow.connection)
+
+    commands.prepare = lock_positions
     return [rates, commands]

@@ -328,21 +328,30 @@ async def position(conn: Connection, currency: str) -> int:
 
 async def grow_position(conn: Connection, currency: str, amount_minor: int, limit: int) -> bool:
     """Adds to the open position unless that would pass `limit`; atomic across replicas."""
+    grow = """
+        UPDATE positions SET net_minor = net_minor + $2
+         WHERE currency = $1 AND net_minor + $2 <= $3
+        RETURNING net_minor
+    """
+    if await conn.fetchval(grow, currency, amount_minor, limit) is not None:
+        return True
+    if await conn.fetchval("SELECT true FROM positions WHERE currency = $1", currency):
+        return False  # the limit
+    # the currency's first position (an INSERT .. ON CONFLICT on an existing row would wait
+    # for every transaction moving it: only when the row is missing)
     await conn.execute(
         "INSERT INTO positions (currency, net_minor) VALUES ($1, 0) ON CONFLICT DO NOTHING",
         currency,
     )
-    grown = await conn.fetchval(
-        """
-        UPDATE positions SET net_minor = net_minor + $2
-         WHERE currency = $1 AND net_minor + $2 <= $3
-        RETURNING net_minor
-        """,
-        currency,
-        amount_minor,
-        limit,
+    return await conn.fetchval(grow, currency, amount_minor, limit) is not None
+
+
+async def lock_positions(conn: Connection) -> None:
+    """Every open position, in currency order: a batch of conversions takes them up front,
+    so that two replicas' batches never lock two currencies in opposite orders."""
+    await conn.execute(
+        "SELECT count(*) FROM (SELECT FROM positions ORDER BY currency FOR UPDATE) AS locked"
     )
-    return grown is not None
 
 
 async def shrink_position(conn: Connection, currency: str, amount_minor: int) -> None:

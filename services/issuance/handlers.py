@@ -5,9 +5,10 @@ runtime applies a whole batch in one transaction and replays stored replies."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from schemas import MESSAGE_TYPES, Message
+from schemas import MESSAGE_TYPES, Envelope, Message
 from schemas.issuance import (
     Burned,
     BurnHeld,
@@ -56,6 +57,7 @@ from services.issuance.domain import (
     tokens,
 )
 from services.runtime.handlers import HandlerContext, Subscription
+from services.runtime.unit_of_work import UnitOfWork
 
 EVENTS = "issuance.events"
 
@@ -67,6 +69,19 @@ def subscriptions(instance: str) -> list[Subscription]:
 
 def _commands(instance: str) -> Subscription:
     commands = Subscription("issuance.commands")
+
+    async def lock_in_order(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
+        # Mints (one key, one partition) and holds (keyed by wallet) of one wallet may be
+        # applied by two replicas at once: every batch takes the issuer's totals first, then
+        # its wallets in account order, so no two batches wait on each other in a cycle.
+        payloads = [m.payload for m in batch]
+        if any(isinstance(p, (MintForDeposit, BurnHeld)) for p in payloads):
+            await repo.lock_issuer(uow.connection)
+        wallets = [p.wallet_id for p in payloads if isinstance(p, (MintForDeposit, PlaceHold))]
+        if wallets:
+            await repo.lock_wallets(uow.connection, wallets)
+
+    commands.prepare = lock_in_order
 
     def decided(ctx: HandlerContext[Any], reply: Message, **links: Any) -> None:
         ctx.staged(repo.Decisions).record(

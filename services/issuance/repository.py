@@ -5,6 +5,7 @@ the database's CHECK constraints refuse a negative wallet or hold whatever the c
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from services.issuance.domain import (
@@ -133,6 +134,15 @@ async def lock_wallet(conn: Connection, wallet_id: uuid.UUID) -> int | None:
         "SELECT balance FROM accounts WHERE account = $1 FOR UPDATE", wallet_account(wallet_id)
     )
     return balance
+
+
+async def lock_wallets(conn: Connection, wallet_ids: Iterable[uuid.UUID]) -> None:
+    """Lock a batch's wallet accounts up front, in account order (after the issuer's)."""
+    await conn.execute(
+        "SELECT count(*) FROM (SELECT FROM accounts WHERE account = ANY($1::text[])"
+        " ORDER BY account FOR UPDATE) AS locked",
+        sorted({wallet_account(w) for w in wallet_ids}),
+    )
 
 
 async def lock_issuer(conn: Connection) -> tuple[int, int]:
