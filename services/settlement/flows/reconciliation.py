@@ -65,15 +65,25 @@ async def reconcile_once(pool: Pool, settings: SettlementSettings) -> dict[str, 
         await uow.commit()
     async with UnitOfWork(pool) as uow:
         work = from_outbox(uow, settings, ACTOR)
-        for row in await repo.pending_notices(uow.connection):
-            if await notices.apply(
-                work, row["message_id"], notices.parse(row["kind"], row["body"])
-            ):
+        pending = [
+            (row["message_id"], notices.parse(row["kind"], row["body"]))
+            for row in await repo.pending_notices(uow.connection)
+        ]
+        # the payouts in the order every batch takes them (no deadlock with the consumers)
+        await repo.lock_payouts(uow.connection, (notice.end_to_end_id for _, notice in pending))
+        for message_id, notice in pending:
+            if await notices.apply(work, message_id, notice):
                 counts["notices"] += 1
         await uow.commit()
     async with UnitOfWork(pool) as uow:
         work = from_outbox(uow, settings, ACTOR)
-        for line in await repo.statement_debits_for_open_payouts(uow.connection):
+        debits = await repo.statement_debits_for_open_payouts(uow.connection)
+        grace = dt.timedelta(seconds=settings.settlement_unknown_grace_s)
+        silent = await repo.unknown_payouts_absent_from_statements(uow.connection, grace)
+        await repo.lock_payouts(
+            uow.connection, [line["payout_id"] for line in debits] + list(silent)
+        )
+        for line in debits:
             payout = await repo.payout_for_update(uow.connection, line["payout_id"])
             if payout is None:
                 continue
@@ -88,8 +98,7 @@ async def reconcile_once(pool: Pool, settings: SettlementSettings) -> dict[str, 
                 payout.payout_id,
             )
             counts["settled"] += outcome == "apply"
-        grace = dt.timedelta(seconds=settings.settlement_unknown_grace_s)
-        for payout_id in await repo.unknown_payouts_absent_from_statements(uow.connection, grace):
+        for payout_id in silent:
             payout = await repo.payout_for_update(uow.connection, payout_id)
             if payout is None or payout.state != "unknown":
                 continue
