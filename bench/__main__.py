@@ -162,6 +162,10 @@ async def _platform(config: Config, stack: Stack, limits: machine_limits.Limits)
                     extra["profile"] = await _profiled_step(
                         config, stack, outside, tracker, holders, steps["redemption"]
                     )
+            if stack.replicas != config.replicas[0]:  # the probes compare history, not replicas
+                say(f"restarting with {config.replicas[0]} per service for the last probe")
+                await stack.start(config.replicas[0])
+                await redemption_step(outside, tracker, holders, config.rates[0], 3, config.drain_s)
             probe_last = await _probe(config, deployment, outside, tracker, holders)
             say(_line(probe_last))
             extra["stored_probe"] = [asdict(probe_first), asdict(probe_last)]
