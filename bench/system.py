@@ -17,7 +17,9 @@ def git_sha() -> str:
         return done.stdout.strip()
 
     sha = git("rev-parse", "HEAD") or "unknown"
-    return f"{sha}-dirty" if git("status", "--porcelain", "--untracked-files=no") else sha
+    # the results of earlier runs are this run's output, not a change to what is measured
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results")
+    return f"{sha}-dirty" if changed else sha
 
 
 def machine() -> dict[str, Any]:
