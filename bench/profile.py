@@ -18,7 +18,10 @@ CATEGORIES = {
     "aiokafka (client)": re.compile(r"aiokafka"),
     "faststream": re.compile(r"faststream"),
     "logging (structlog)": re.compile(r"structlog|logging/"),
-    "asyncio event loop": re.compile(r"asyncio/(base_events|selector_events|events)"),
+    # under uvloop the loop and its socket I/O run in C: py-spy shows them as Runner.run
+    "event loop and socket I/O": re.compile(
+        r"asyncio/(base_events|selector_events|events|runners)"
+    ),
 }
 
 
