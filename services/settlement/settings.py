@@ -9,12 +9,12 @@ from services.runtime.settings import ServiceSettings
 
 class SettlementSettings(ServiceSettings):
     settlement_reconcile_interval_s: float = Field(default=5.0, gt=0)
+    """How often the reconciliation loop matches statements and pending notices to payouts."""
     settlement_mint_retries: int = Field(default=4, ge=1)
     """Mints asked for one deposit at most, when issuance refused for a reason that may pass
     (it had not yet seen the wallet or the customer's verification)."""
     settlement_mint_retry_delay_s: float = Field(default=1.0, gt=0)
     """Doubled with each attempt."""
-    """How often the reconciliation loop matches statements and pending notices to payouts."""
     settlement_unknown_grace_s: float = Field(default=600.0, gt=0)
     """A payout with an unknown outcome is declared not executed only when a complete bank
     statement starting this long after its submission does not show it. Must exceed the
