@@ -101,10 +101,10 @@ def _commands(rail: BankRail) -> Subscription:
     commands = Subscription("settlement.commands")
 
     async def prepare(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
-        # the batch's payouts locked in one query, its new orders in one bulk submission
+        # the payouts the batch may create, locked in one query; its new orders in one bulk
+        # submission (releases and queries only read a payout: no lock)
         sends = [(m.payload, m.occurred_at) for m in batch if isinstance(m.payload, SendPayout)]
         book = uow.staged(PayoutBook)
-        await book.lock_all(m.payload.redemption_id for m in batch)
         answers = await payouts.submit_ahead(book, sends, rail)
         uow.staged(BankAnswers).answers.update(answers)
 
@@ -118,7 +118,7 @@ def _commands(rail: BankRail) -> Subscription:
 
     @commands.handles(QueryPayout)
     async def query_payout(ctx: Ctx, query: QueryPayout) -> PayoutStatus:
-        payout = await from_context(ctx, _actor(ctx)).payouts.get(query.redemption_id)
+        payout = await from_context(ctx, _actor(ctx)).payouts.get(query.redemption_id, lock=False)
         return payouts.status(query.redemption_id, payout)
 
     @commands.handles(ReleaseReserve)

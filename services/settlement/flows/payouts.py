@@ -77,6 +77,8 @@ async def submit_ahead(
 ) -> dict[uuid.UUID, SubmitResult]:
     """The batch's new payment orders in one bulk submission, before its handlers run: the
     bank's answers, by instruction id, for `send` to use (through AnsweredAhead)."""
+    if not commands:
+        return {}
     await book.lock_all(command.redemption_id for command, _ in commands)
     orders = []
     for command, requested_at in commands:

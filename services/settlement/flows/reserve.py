@@ -24,7 +24,7 @@ async def release(work: Work, command: ReleaseReserve) -> ReserveReleased:
     done = await repo.release_of(work.connection, command.redemption_id)
     if done is not None:
         return _released(command, done["amount_minor"], done["reserve_after"])
-    payout = await work.payouts.get(command.redemption_id)
+    payout = await work.payouts.get(command.redemption_id, lock=False)
     if payout is None or payout.state in {"rejected", "failed"}:
         # nothing was paid for this redemption: releasing would take backing from tokens
         # still in circulation. Retried, then dead-lettered for an operator.

@@ -327,9 +327,14 @@ class PayoutBook:
         self._by_redemption.update(dict.fromkeys(wanted))
         self._by_redemption.update((row["redemption_id"], Payout.of(row)) for row in rows)
 
-    async def get(self, redemption_id: uuid.UUID) -> Payout | None:
-        if redemption_id not in self._by_redemption:
-            await self.lock_all([redemption_id])
+    async def get(self, redemption_id: uuid.UUID, *, lock: bool = True) -> Payout | None:
+        """The payout, locked (as one about to change) or only read (as a release checks
+        it: a lock there would make releases queue behind the bank's notices)."""
+        if redemption_id in self._by_redemption:
+            return self._by_redemption[redemption_id]
+        if not lock:
+            return await payout_by_redemption(self._connection, redemption_id)
+        await self.lock_all([redemption_id])
         return self._by_redemption[redemption_id]
 
     def known(self, redemption_id: uuid.UUID) -> bool:
