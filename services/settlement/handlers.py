@@ -106,6 +106,9 @@ def _commands(rail: BankRail) -> Subscription:
         sends = [(m.payload, m.occurred_at) for m in batch if isinstance(m.payload, SendPayout)]
         book = uow.staged(PayoutBook)
         answers = await payouts.submit_ahead(book, sends, rail)
+        checked = [m.payload.redemption_id for m in batch if not isinstance(m.payload, SendPayout)]
+        if checked:
+            await book.read_all(checked)
         uow.staged(BankAnswers).answers.update(answers)
 
     commands.prepare = prepare

@@ -299,14 +299,6 @@ async def retryable_deposits(
 # --- payouts -------------------------------------------------------------------------------
 
 
-async def payout_by_redemption(
-    connection: Connection, redemption_id: uuid.UUID, *, lock: bool = False
-) -> Payout | None:
-    sql = "SELECT * FROM payouts WHERE redemption_id = $1" + (" FOR UPDATE" if lock else "")
-    row = await connection.fetchrow(sql, redemption_id)
-    return Payout.of(row) if row else None
-
-
 class PayoutBook:
     """The payouts of a transaction's redemptions, locked and read for a whole batch in one
     query (`lock_all`); a payout this transaction records is kept here too."""
@@ -314,6 +306,18 @@ class PayoutBook:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._by_redemption: dict[uuid.UUID, Payout | None] = {}
+        """Locked, or recorded, by this transaction: its current state."""
+        self._read: dict[uuid.UUID, Payout | None] = {}
+        """Only read (releases and queries): as committed when the batch began."""
+
+    async def read_all(self, redemption_ids: Iterable[uuid.UUID]) -> None:
+        """Read, without locking, the payouts a batch only checks, in one query."""
+        wanted = sorted(set(redemption_ids) - set(self._read) - set(self._by_redemption))
+        rows = await self._connection.fetch(
+            "SELECT * FROM payouts WHERE redemption_id = ANY($1::uuid[])", wanted
+        )
+        self._read.update(dict.fromkeys(wanted))
+        self._read.update((row["redemption_id"], Payout.of(row)) for row in rows)
 
     async def lock_all(self, redemption_ids: Iterable[uuid.UUID]) -> None:
         wanted = sorted(set(redemption_ids) - set(self._by_redemption))
@@ -333,18 +337,21 @@ class PayoutBook:
         if redemption_id in self._by_redemption:
             return self._by_redemption[redemption_id]
         if not lock:
-            return await payout_by_redemption(self._connection, redemption_id)
+            if redemption_id not in self._read:
+                await self.read_all([redemption_id])
+            return self._read[redemption_id]
         await self.lock_all([redemption_id])
         return self._by_redemption[redemption_id]
 
     def known(self, redemption_id: uuid.UUID) -> bool:
-        """Looked up, and none recorded (False also when not looked up yet)."""
+        """A payout exists for it, or it was not looked up (False: looked up, none exists)."""
         return self._by_redemption.get(redemption_id, False) is not None
 
     def forget(self, redemption_id: uuid.UUID | None) -> None:
         """Its payout changed: the next `get` reads it again."""
         if redemption_id is not None:
             self._by_redemption.pop(redemption_id, None)
+            self._read.pop(redemption_id, None)
 
     async def add(self, payout: Payout) -> None:
         await insert_payout(self._connection, payout)
@@ -354,6 +361,7 @@ class PayoutBook:
     async def flush(self) -> None:
         """Nothing staged (a payout is written at once); what it read ends with the batch."""
         self._by_redemption.clear()
+        self._read.clear()
 
 
 async def lock_payouts(connection: Connection, payout_ids: Iterable[uuid.UUID]) -> None:
