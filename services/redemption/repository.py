@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from services.redemption.domain.decide import Entry
 from services.redemption.domain.state import Saga
-from services.runtime.db import Connection
+from services.runtime.db import Connection, columns
 
 
 async def insert(connection: Connection, saga: Saga) -> bool:
@@ -125,12 +125,15 @@ class SagaWrites:
                        AS s (redemption_id, status, saga, deadline, now, outcome, terminal)
                  WHERE r.redemption_id = s.redemption_id
                 """,
-                *_columns(
-                    (
-                        rid, saga.status.value, saga.model_dump_json(), saga.deadline, now,
-                        outcome, saga.terminal,
-                    )
-                    for rid, (saga, outcome, now) in states.items()
+                *columns(
+                    [
+                        (
+                            rid, saga.status.value, saga.model_dump_json(), saga.deadline,
+                            now, outcome, saga.terminal,
+                        )
+                        for rid, (saga, outcome, now) in states.items()
+                    ],
+                    7,
                 ),
             )  # fmt: skip
         if entries:
@@ -139,10 +142,6 @@ class SagaWrites:
                 columns=("redemption_id", "at", "event", "step", "detail", "message_id"),
                 records=entries,
             )
-
-
-def _columns(rows: Iterable[tuple[object, ...]]) -> list[list[object]]:
-    return [list(column) for column in zip(*rows, strict=True)]
 
 
 # --- quotes --------------------------------------------------------------------------------

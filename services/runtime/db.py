@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeAlias
 
 import asyncpg
@@ -23,3 +24,10 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> Poo
     )
     assert pool is not None
     return pool
+
+
+def columns(rows: Iterable[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows as the column arrays `unnest($1::t1[], $2::t2[], ...)` takes: one statement
+    writes a whole batch. `width` gives the empty columns of no rows."""
+    transposed = [list(column) for column in zip(*rows, strict=True)]
+    return transposed or [[] for _ in range(width)]

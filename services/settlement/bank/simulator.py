@@ -21,7 +21,7 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from schemas import MESSAGE_TYPES, Message, Money, derive_id, envelope
 from schemas.settlement import (
@@ -33,7 +33,7 @@ from schemas.settlement import (
     PayoutSettledNotice,
     StatementLine,
 )
-from services.runtime.db import Pool, create_pool
+from services.runtime.db import Pool, columns, create_pool
 from services.runtime.logging import get_logger
 from services.runtime.outbox import OutboxWriter
 from services.settlement.bank.behaviours import Behaviour, behaviour_of
@@ -118,7 +118,7 @@ class SimulatedBank:
         # what it will say, all or nothing; an order it has seen (same instruction id) adds
         # nothing and gets its first answer.
         rows = await self.pool.fetch(
-            _SUBMIT, *_columns(payments, 8), *_columns(bookings, 7), *_columns(notices, 6)
+            _SUBMIT, *columns(payments, 8), *columns(bookings, 7), *columns(notices, 6)
         )
         stored = {row["instruction_id"]: row["outcome"] for row in rows}
         for instruction_id in [i for i, outcome in stored.items() if outcome is None]:
@@ -365,11 +365,6 @@ SELECT o.instruction_id, coalesce(n.outcome, p.outcome) AS outcome
   LEFT JOIN ordered n USING (instruction_id)
   LEFT JOIN bank_sim.payments p USING (instruction_id)
 """
-
-
-def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    """Rows as the column arrays unnest() takes (empty columns for no rows)."""
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
 
 
 def _instruction(order: PaymentOrder) -> uuid.UUID:

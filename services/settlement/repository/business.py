@@ -13,7 +13,7 @@ import asyncpg
 
 from schemas import Money
 from schemas.settlement import BankAccount
-from services.runtime.db import Connection
+from services.runtime.db import Connection, columns
 from services.settlement.domain.payouts import State
 from services.settlement.domain.rails import Rail
 
@@ -485,7 +485,6 @@ class Notices:
         received, self._received = self._received, {}
         if not received:
             return
-        columns = list(zip(*received.values(), strict=True))
         await self._connection.execute(
             """
             INSERT INTO bank_notices (message_id, kind, bank_reference, end_to_end_id, body,
@@ -498,7 +497,7 @@ class Notices:
             ON CONFLICT DO NOTHING
             """,
             list(received),
-            *columns,
+            *columns(received.values(), 6),
         )
 
 
@@ -641,7 +640,7 @@ class Supply:
                                      $5::timestamptz[])
                 ON CONFLICT DO NOTHING
                 """,
-                *(list(column) for column in zip(*rows, strict=True)),
+                *columns(rows, 5),
             )
 
 
