@@ -72,9 +72,8 @@ def _bank_notifications() -> Subscription:
         ]
         if references:
             await repo.lock_references(uow.connection, references)
-        payouts_noticed = [m.payload.end_to_end_id for m in batch if isinstance(m.payload, NOTICES)]
-        if payouts_noticed:
-            await repo.lock_payouts(uow.connection, payouts_noticed)
+        noticed = [m.payload.end_to_end_id for m in batch if isinstance(m.payload, NOTICES)]
+        await repo.lock_payouts(uow.connection, noticed)
 
     bank.prepare = lock_in_order
 

@@ -11,16 +11,16 @@ import sys
 import time
 from pathlib import Path
 
+_PR_SET_PDEATHSIG = 1
+_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+"""Looked up in the parent: the forked child only makes the system call before exec."""
+
 
 def _die_with_parent() -> None:
     """In the child: SIGTERM when the test run or bench that started it dies, however it
     dies (a killed bench left its services consuming CPU for every later run)."""
-    if sys.platform == "linux":
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-_PR_SET_PDEATHSIG = 1
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class ServiceProcess:

@@ -83,7 +83,7 @@ async def submit_ahead(
     orders = []
     for command, requested_at in commands:
         payout = _new_payout(command, requested_at)
-        if book.known(command.redemption_id) or payout.rail is None:
+        if book.exists(command.redemption_id) or payout.rail is None:
             continue
         if command.amount.amount_minor > 0:
             orders.append(_payment_order(payout, _remittance(command)))

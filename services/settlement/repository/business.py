@@ -343,9 +343,9 @@ class PayoutBook:
         await self.lock_all([redemption_id])
         return self._by_redemption[redemption_id]
 
-    def known(self, redemption_id: uuid.UUID) -> bool:
-        """A payout exists for it, or it was not looked up (False: looked up, none exists)."""
-        return self._by_redemption.get(redemption_id, False) is not None
+    def exists(self, redemption_id: uuid.UUID) -> bool:
+        """A payout was found (locked) or recorded for it in this transaction."""
+        return self._by_redemption.get(redemption_id) is not None
 
     def forget(self, redemption_id: uuid.UUID | None) -> None:
         """Its payout changed: the next `get` reads it again."""
@@ -366,10 +366,13 @@ class PayoutBook:
 
 async def lock_payouts(connection: Connection, payout_ids: Iterable[uuid.UUID]) -> None:
     """Lock a batch's payouts up front, in payout id order (see PayoutBook.lock_all)."""
+    payout_ids = sorted(set(payout_ids))
+    if not payout_ids:
+        return
     await connection.execute(
         "SELECT count(*) FROM (SELECT FROM payouts WHERE payout_id = ANY($1::uuid[])"
         " ORDER BY payout_id FOR UPDATE) AS locked",
-        sorted(set(payout_ids)),
+        payout_ids,
     )
 
 
