@@ -21,7 +21,7 @@ from services.issuance.domain import (
     hold_account,
     wallet_account,
 )
-from services.runtime.db import Connection
+from services.runtime.db import BulkInsert, Connection
 
 # --- the KYC view ---------------------------------------------------------------------------
 
@@ -325,11 +325,12 @@ class Decision:
 
 class Decisions:
     """The transaction's command outcomes (the audit of what was decided, by which replica),
-    written in one COPY just before it commits (a staged writer of the unit of work)."""
+    written in one statement just before it commits (a staged writer of the unit of work)."""
 
-    _COLUMNS = (
-        "command_id", "command_type", "outcome", "reason", "detail", "wallet_id",
-        "deposit_id", "redemption_id", "instance",
+    _INSERT = BulkInsert.into(
+        "decisions", command_id="uuid", command_type="text", outcome="text", reason="text",
+        detail="text", wallet_id="uuid", deposit_id="uuid", redemption_id="uuid",
+        instance="text",
     )  # fmt: skip
 
     def __init__(self, conn: Connection) -> None:
@@ -345,8 +346,7 @@ class Decisions:
 
     async def flush(self) -> None:
         rows, self._rows = self._rows, []
-        if rows:
-            await self._conn.copy_records_to_table("decisions", columns=self._COLUMNS, records=rows)
+        await self._INSERT.run(self._conn, rows)
 
 
 # --- supply ---------------------------------------------------------------------------------

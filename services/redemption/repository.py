@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from services.redemption.domain.decide import Entry
 from services.redemption.domain.state import Saga
-from services.runtime.db import Connection, columns
+from services.runtime.db import BulkInsert, Connection, columns
 
 
 async def insert(connection: Connection, saga: Saga) -> bool:
@@ -67,7 +67,7 @@ async def outcome_of(connection: Connection, redemption_id: uuid.UUID) -> bytes 
 
 class SagaWrites:
     """A transaction's saga states and step log, written just before it commits (a staged
-    writer of the unit of work): one UPDATE and one COPY for a batch of replies instead of
+    writer of the unit of work): one UPDATE and one INSERT for a batch of replies instead of
     two statements per reply. A saga saved here is this transaction's latest state of it
     (its row is locked since `lock`): read it back with `pending` before the database."""
 
@@ -136,12 +136,13 @@ class SagaWrites:
                     7,
                 ),
             )  # fmt: skip
-        if entries:
-            await self._connection.copy_records_to_table(
-                "saga_log",
-                columns=("redemption_id", "at", "event", "step", "detail", "message_id"),
-                records=entries,
-            )
+        await _SAGA_LOG.run(self._connection, entries)
+
+
+_SAGA_LOG = BulkInsert.into(
+    "saga_log", redemption_id="uuid", at="timestamptz", event="text", step="text",
+    detail="text", message_id="uuid",
+)  # fmt: skip
 
 
 # --- quotes --------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from services.runtime.db import Connection
+from services.runtime.db import BulkInsert, Connection
 
 Outcome = Literal["applied", "replied", "dead_lettered"]
 
@@ -72,18 +72,17 @@ async def record(connection: Connection, consumer: str, entries: Iterable[InboxE
         )
         for entry in entries
     ]
-    if records:
-        await connection.copy_records_to_table(
-            "inbox",
-            columns=(
-                "consumer",
-                "message_id",
-                "message_type",
-                "correlation_id",
-                "outcome",
-                "reply_topic",
-                "reply_key",
-                "reply_value",
-            ),
-            records=records,
-        )
+    await _INSERT.run(connection, records)
+
+
+_INSERT = BulkInsert.into(
+    "inbox",
+    consumer="text",
+    message_id="uuid",
+    message_type="text",
+    correlation_id="uuid",
+    outcome="text",
+    reply_topic="text",
+    reply_key="bytea",
+    reply_value="bytea",
+)

@@ -3,22 +3,31 @@
 The subscriber hands raw records to the runtime: FastStream's own header decoding and JSON
 decoding are bypassed, because a record they cannot read would never reach a handler and
 would be lost once a later batch is acknowledged. Offsets are committed by hand (MANUAL
-ack policy), only after the batch's database transaction committed.
+ack policy), only after the batch's database transaction committed, and in the background
+(`Positions`): the next batch does not wait for the broker's answer.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import CommitFailedError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from services.runtime.logging import get_logger
 from services.runtime.records import Record
+from services.runtime.retry import Backoff
 from services.runtime.settings import ServiceSettings
+
+log = get_logger(__name__)
 
 BatchCallback = Callable[[Sequence[Record]], Awaitable[None]]
 
@@ -64,14 +73,74 @@ def _is_text(value: bytes | None) -> bool:
     return True
 
 
+class Positions:
+    """Commits a subscription's consumed positions to Kafka in the background.
+
+    Waiting for each commit made every batch a Kafka round trip longer (7-10 ms measured
+    on the bench machine, a third of a batch's time). A position is handed over only once
+    its records are committed in the database, so committing it late, or not at all, can
+    only offer those records again, and the inbox recognises them. At most one commit is
+    in flight; the positions handed over meanwhile go in the next one.
+    """
+
+    def __init__(self, subscription: str, backoff: Backoff) -> None:
+        self._subscription = subscription
+        self._backoff = backoff
+        self._pending: dict[TopicPartition, int] = {}
+        self._consumer: AIOKafkaConsumer | None = None
+        self._committing: asyncio.Task[None] | None = None
+
+    def advance(self, consumer: AIOKafkaConsumer, records: Sequence[Any]) -> None:
+        """The records are applied: their partitions may move past them."""
+        for record in records:
+            partition = TopicPartition(record.topic, record.partition)
+            self._pending[partition] = max(self._pending.get(partition, 0), record.offset + 1)
+        self._consumer = consumer
+        if self._committing is None or self._committing.done():
+            self._committing = asyncio.create_task(self._commit_pending())
+
+    async def flush(self) -> None:
+        """Wait for the positions handed over so far to be committed (at shutdown)."""
+        if self._committing is not None:
+            with contextlib.suppress(Exception):
+                await self._committing
+
+    async def _commit_pending(self) -> None:
+        while self._pending and self._consumer is not None:
+            consumer, offsets, self._pending = self._consumer, self._pending, {}
+            # a partition lost to a rebalance is its new owner's to commit
+            offsets = {p: o for p, o in offsets.items() if p in consumer.assignment()}
+            if not offsets:
+                continue
+            try:
+                await consumer.commit(offsets)
+                self._backoff.reset()
+            except CommitFailedError as exc:
+                log.info("positions not committed: the group rebalanced", error=repr(exc))
+            except Exception as exc:
+                log.warning(
+                    "could not commit positions; retrying",
+                    subscription=self._subscription,
+                    error=repr(exc),
+                )
+                for partition, offset in offsets.items():
+                    self._pending[partition] = max(self._pending.get(partition, 0), offset)
+                await self._backoff.wait()
+
+
 def subscribe_batches(
     broker: KafkaBroker,
     settings: ServiceSettings,
     topic: str,
     callback: BatchCallback,
-) -> None:
+) -> Positions:
     """Consume the logical `topic` in batches with the service's consumer group; `callback`
-    must return only when every record is dealt with (applied, replayed or dead-lettered)."""
+    must return only when every record is dealt with (applied, replayed or dead-lettered).
+    The returned `Positions` should be flushed at shutdown."""
+    positions = Positions(
+        settings.topic(topic),
+        Backoff(settings.retry_initial_backoff_s, settings.retry_max_backoff_s),
+    )
 
     @broker.subscriber(
         settings.topic(topic),
@@ -92,4 +161,6 @@ def subscribe_batches(
     )
     async def on_batch(message: KafkaMessage) -> None:
         await callback([Record.from_consumer_record(r) for r in message.raw_message])
-        await message.ack()  # commits the consumer's position: after the database commit
+        positions.advance(message.consumer, message.raw_message)  # after the database commit
+
+    return positions

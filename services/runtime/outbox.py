@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemas import MAX_MESSAGE_BYTES, Envelope, record_headers
-from services.runtime.db import Connection
+from services.runtime.db import Connection, columns
 
 OUTBOX_CHANNEL = "outbox"
 """LISTEN/NOTIFY channel: a wake-up hint for the relay, never the guarantee."""
@@ -35,7 +35,7 @@ def key_lock(topic: str, key: bytes | None) -> int:
 
 
 class OutboxWriter:
-    """Collects a transaction's messages and writes them in one COPY at commit."""
+    """Collects a transaction's messages and writes them in one statement at commit."""
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
@@ -74,29 +74,32 @@ class OutboxWriter:
             return
         rows, self._rows = self._rows, []
         locks = sorted({key_lock(row.topic, row.key) for row in rows})
-        # sorted lock order: two writers can never wait on each other in a cycle. The
-        # relay's wake-up goes in the same round trip: NOTIFY is delivered at the commit.
+        # One round trip. The key locks are an InitPlan, taken before the first row is
+        # inserted and so before any of them draws its id; sorted, so two writers never
+        # wait on each other in a cycle. The relay's wake-up is delivered at the commit.
         await self._connection.execute(
             """
-            SELECT pg_notify($2, ''), (SELECT count(pg_advisory_xact_lock(k))
-                                         FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS l)
+            INSERT INTO outbox (topic, key, value, headers, message_id)
+            SELECT * FROM unnest($3::text[], $4::bytea[], $5::bytea[], $6::jsonb[], $7::uuid[])
+             WHERE (SELECT count(pg_advisory_xact_lock(k))
+                      FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS l) >= 0
+               AND (SELECT count(*) FROM pg_notify($2, '')) = 1
             """,
             locks,
             OUTBOX_CHANNEL,
-        )
-        await self._connection.copy_records_to_table(
-            "outbox",
-            columns=("topic", "key", "value", "headers", "message_id"),
-            records=[
-                (
-                    row.topic,
-                    row.key,
-                    row.value,
-                    json.dumps([[name, value.decode()] for name, value in row.headers]),
-                    row.message_id,
-                )
-                for row in rows
-            ],
+            *columns(
+                [
+                    (
+                        row.topic,
+                        row.key,
+                        row.value,
+                        json.dumps([[name, value.decode()] for name, value in row.headers]),
+                        row.message_id,
+                    )
+                    for row in rows
+                ],
+                5,
+            ),
         )
 
 

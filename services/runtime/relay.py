@@ -1,12 +1,13 @@
 """The outbox relay: publishes committed outbox rows to Kafka, in id order.
 
 - One active relay per database (a session advisory lock): a second replica stands by, so
-  per-key order is never raced.
-- Claims unpublished rows in id order (`FOR UPDATE SKIP LOCKED`), never "id > last id":
-  ids become visible in commit order, and a row committed late would be skipped for good.
-- Publishes a claimed batch with the idempotent producer (acks=all) and marks rows only
-  after the broker acknowledged them; a crash in between publishes them again (consumers
-  drop the copy by message id).
+  per-key order is never raced, and the relay needs no row locks.
+- Reads unpublished rows in id order, never "id > last id": ids become visible in commit
+  order, and a row committed late would be skipped for good.
+- Publishes a batch with the idempotent producer (acks=all) and marks its rows only after
+  the broker acknowledged them, in the same statement that reads the next batch: one round
+  trip per batch. A crash before the mark publishes them again (consumers drop the copy by
+  message id).
 - LISTEN/NOTIFY wakes it early; polling is the guarantee. Published rows are pruned after
   `outbox_retention_s`.
 """
@@ -52,6 +53,7 @@ class Relay:
         self._settings = settings
         self._producer = producer
         self._wake = asyncio.Event()
+        self._published_unmarked: list[int] = []
         self.published = 0
 
     async def run(self) -> None:
@@ -76,7 +78,7 @@ class Relay:
             await connection.add_listener(OUTBOX_CHANNEL, self._on_notify)
             last_prune = 0.0
             while True:
-                if await self.relay_once(connection) < self._settings.relay_batch_size:
+                if not await self.relay_once(connection):  # nothing new, and all marked
                     await self._idle()
                 if time.monotonic() - last_prune > _PRUNE_EVERY_S:
                     await self.prune(connection)
@@ -102,27 +104,27 @@ class Relay:
         self._wake.clear()
 
     async def relay_once(self, connection: Connection) -> int:
-        """Publish one claimed batch; returns how many rows were published."""
-        async with connection.transaction():
-            rows = await connection.fetch(
-                """
-                SELECT id, topic, key, value, headers
-                  FROM outbox
-                 WHERE published_at IS NULL
-                 ORDER BY id
-                 LIMIT $1
-                   FOR UPDATE SKIP LOCKED
-                """,
-                self._settings.relay_batch_size,
+        """Mark what the last call published, and publish the next batch (unmarked until the
+        next call); returns how many rows were published."""
+        rows = await connection.fetch(
+            """
+            WITH marked AS (
+                UPDATE outbox SET published_at = now() WHERE id = ANY($2::bigint[])
             )
-            if not rows:
-                return 0
-            acked = await self._publish(rows)
-            if acked:
-                await connection.execute(
-                    "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
-                    [row["id"] for row in rows[:acked]],
-                )
+            SELECT id, topic, key, value, headers
+              FROM outbox
+             WHERE published_at IS NULL AND NOT id = ANY($2::bigint[])
+             ORDER BY id
+             LIMIT $1
+            """,
+            self._settings.relay_batch_size,
+            self._published_unmarked,
+        )
+        self._published_unmarked = []
+        if not rows:
+            return 0
+        acked = await self._publish(rows)
+        self._published_unmarked = [row["id"] for row in rows[:acked]]
         self.published += acked
         return acked
 

@@ -64,3 +64,7 @@ class Backoff:
 
     async def wait(self) -> None:
         await asyncio.sleep(self.next_delay())
+
+    def reset(self) -> None:
+        """After a success: the next failure starts from the initial delay again."""
+        self.attempt = 0

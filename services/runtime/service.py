@@ -4,7 +4,8 @@
     asyncio.run(service.run())          # or: faststream run module:service.app
 
 Lifespan order: migrate, open the pool, start the relay, then consume; on the way out the
-subscribers stop first (in-flight batches finish or roll back), then the relay, then the pool.
+consumed positions are committed, the subscribers stop (in-flight batches finish or roll
+back), then the relay, then the pool.
 """
 
 from __future__ import annotations
@@ -59,10 +60,11 @@ class Service:
         )
         self._pool: Pool | None = None
         self._processors: dict[str, BatchProcessor] = {}
-        for subscription in self.subscriptions:
-            subscribe_batches(
-                self.broker, settings, subscription.topic, self._callback(subscription)
-            )
+        self._positions = [
+            subscribe_batches(self.broker, settings, s.topic, self._callback(s))
+            for s in self.subscriptions
+        ]
+        self.app.on_shutdown(self._flush_positions)
 
     @property
     def pool(self) -> Pool:
@@ -104,6 +106,10 @@ class Service:
                 await producer.stop()
             await _close(self._pool)
             log.info("service stopped")
+
+    async def _flush_positions(self) -> None:
+        # before the consumers stop: a position not committed is only offered again
+        await asyncio.gather(*(positions.flush() for positions in self._positions))
 
     async def run(self) -> None:
         await self.app.run()

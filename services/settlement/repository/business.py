@@ -13,7 +13,7 @@ import asyncpg
 
 from schemas import Money
 from schemas.settlement import BankAccount
-from services.runtime.db import Connection, columns
+from services.runtime.db import BulkInsert, Connection, columns
 from services.settlement.domain.payouts import State
 from services.settlement.domain.rails import Rail
 
@@ -89,9 +89,12 @@ class Payout:
 
 class History:
     """State changes of deposits and payouts, with who made them and why: collected in the
-    transaction and written in one COPY just before it commits (a staged writer)."""
+    transaction and written in one statement just before it commits (a staged writer)."""
 
-    _COLUMNS = ("subject", "subject_id", "from_state", "to_state", "actor", "cause", "detail")
+    _INSERT = BulkInsert.into(
+        "history", subject="text", subject_id="uuid", from_state="text", to_state="text",
+        actor="text", cause="text", detail="text",
+    )  # fmt: skip
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
@@ -111,10 +114,7 @@ class History:
 
     async def flush(self) -> None:
         rows, self._rows = self._rows, []
-        if rows:
-            await self._connection.copy_records_to_table(
-                "history", columns=self._COLUMNS, records=rows
-            )
+        await self._INSERT.run(self._connection, rows)
 
 
 async def record_anomaly(connection: Connection, kind: str, reference: str, detail: str) -> None:

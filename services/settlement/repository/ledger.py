@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
-from services.runtime.db import Connection
+from services.runtime.db import BulkInsert, Connection
 from services.settlement.domain.ledger import CHART, Entry, Line, balance_effect
 
 
@@ -55,10 +55,9 @@ class Journal:
         entries, self._entries = self._entries, []
         self._pending.clear()
         await _open_accounts(self._connection, [line for _, e, _ in entries for line in e.lines])
-        await self._connection.copy_records_to_table(
-            "journal_entries",
-            columns=_ENTRY_COLUMNS,
-            records=[
+        await _ENTRIES.run(
+            self._connection,
+            [
                 (
                     entry_id, entry.template, links.deposit_id, links.redemption_id,
                     links.payout_id, links.case_id, links.cause_message_id, links.actor,
@@ -76,21 +75,24 @@ class Journal:
             for n, line in enumerate(entry.lines, 1)
         ]
         lines.sort(key=lambda item: (item[0], item[1]))
-        await self._connection.copy_records_to_table(
-            "journal_lines",
-            columns=_LINE_COLUMNS,
-            records=[
+        await _LINES.run(
+            self._connection,
+            [
                 (entry_id, n, line.code, line.currency, line.side.value, line.amount_minor)
                 for _, _, entry_id, n, line in lines
             ],
         )
 
 
-_ENTRY_COLUMNS = (
-    "entry_id", "template", "deposit_id", "redemption_id", "payout_id", "case_id",
-    "cause_message_id", "actor", "memo",
+_ENTRIES = BulkInsert.into(
+    "journal_entries", entry_id="uuid", template="text", deposit_id="uuid",
+    redemption_id="uuid", payout_id="uuid", case_id="uuid", cause_message_id="uuid",
+    actor="text", memo="text",
 )  # fmt: skip
-_LINE_COLUMNS = ("entry_id", "line_no", "account", "currency", "side", "amount_minor")
+_LINES = BulkInsert.into(
+    "journal_lines", entry_id="uuid", line_no="int4", account="text", currency="text",
+    side="bpchar", amount_minor="int8",
+)  # fmt: skip
 
 
 async def _open_accounts(connection: Connection, lines: list[Line]) -> None:
