@@ -182,7 +182,7 @@ class BatchProcessor:
                         entries[item.inbox_id] = self._dead_letter(uow, item, failure)
                     else:
                         entries[item.inbox_id] = await self._handle(uow, item)
-            await inbox.record(uow.connection, consumer, [e for e in entries.values() if e])
+            inbox.record(uow, consumer, [e for e in entries.values() if e])
             await uow.commit()
 
     async def _handle(self, uow: UnitOfWork, item: _Item) -> inbox.InboxEntry:

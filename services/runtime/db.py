@@ -49,12 +49,18 @@ class BulkInsert:
     def into(cls, table: str, **typed_columns: str) -> BulkInsert:
         return cls(table, tuple(typed_columns.items()))
 
-    @property
-    def sql(self) -> str:
+    def sql(self, first_parameter: int = 1) -> str:
+        """The statement, its column arrays numbered from `first_parameter` (to be part of
+        a larger statement)."""
         names = ", ".join(name for name, _ in self.columns)
-        arrays = ", ".join(f"${n}::{kind}[]" for n, (_, kind) in enumerate(self.columns, 1))
+        arrays = ", ".join(
+            f"${n}::{kind}[]" for n, (_, kind) in enumerate(self.columns, first_parameter)
+        )
         return f"INSERT INTO {self.table} ({names}) SELECT * FROM unnest({arrays})"
+
+    def arguments(self, rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+        return columns(rows, len(self.columns))
 
     async def run(self, connection: Connection, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
-            await connection.execute(self.sql, *columns(rows, len(self.columns)))
+            await connection.execute(self.sql(), *self.arguments(rows))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from services.runtime.db import BulkInsert, Connection
+from services.runtime.unit_of_work import UnitOfWork
 
 Outcome = Literal["applied", "replied", "dead_lettered"]
 
@@ -56,9 +57,10 @@ async def find_processed(
     }
 
 
-async def record(connection: Connection, consumer: str, entries: Iterable[InboxEntry]) -> None:
-    """Record processed messages. A concurrent consumer that recorded one of them first
-    makes this fail with a unique violation: the transaction is retried, not doubled."""
+def record(uow: UnitOfWork, consumer: str, entries: Iterable[InboxEntry]) -> None:
+    """Record processed messages, at commit. A concurrent consumer that recorded one of
+    them first makes the commit fail with a unique violation: the transaction is retried,
+    not doubled."""
     records = [
         (
             consumer,
@@ -72,7 +74,7 @@ async def record(connection: Connection, consumer: str, entries: Iterable[InboxE
         )
         for entry in entries
     ]
-    await _INSERT.run(connection, records)
+    uow.insert_with_outbox(_INSERT, records)
 
 
 _INSERT = BulkInsert.into(

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from schemas import MAX_MESSAGE_BYTES, Envelope, record_headers
-from services.runtime.db import Connection, columns
+from services.runtime.db import BulkInsert, Connection, columns
 
 OUTBOX_CHANNEL = "outbox"
 """LISTEN/NOTIFY channel: a wake-up hint for the relay, never the guarantee."""
@@ -69,37 +70,47 @@ class OutboxWriter:
     def __len__(self) -> int:
         return len(self._rows)
 
-    async def flush(self) -> None:
+    async def flush(self, along: Sequence[tuple[BulkInsert, Sequence[Sequence[Any]]]] = ()) -> None:
+        """Write the messages, and the rows `along` them (the inbox records) in the same
+        statement: one round trip at commit."""
+        along = [(insert, companion) for insert, companion in along if companion]
         if not self._rows:
+            for insert, companion in along:
+                await insert.run(self._connection, companion)
             return
         rows, self._rows = self._rows, []
         locks = sorted({key_lock(row.topic, row.key) for row in rows})
-        # One round trip. The key locks are an InitPlan, taken before the first row is
-        # inserted and so before any of them draws its id; sorted, so two writers never
-        # wait on each other in a cycle. The relay's wake-up is delivered at the commit.
+        arguments: list[Any] = [locks, OUTBOX_CHANNEL]
+        arguments += columns(
+            [
+                (
+                    row.topic,
+                    row.key,
+                    row.value,
+                    json.dumps([[name, value.decode()] for name, value in row.headers]),
+                    row.message_id,
+                )
+                for row in rows
+            ],
+            5,
+        )
+        companions = []
+        for n, (insert, companion) in enumerate(along):
+            companions.append(f"along_{n} AS ({insert.sql(len(arguments) + 1)})")
+            arguments += insert.arguments(companion)
+        # The key locks are an InitPlan, taken before the first row is inserted and so
+        # before any of them draws its id; sorted, so two writers never wait on each other
+        # in a cycle. The relay's wake-up is delivered at the commit.
         await self._connection.execute(
-            """
+            ("WITH " + ", ".join(companions) if companions else "")
+            + """
             INSERT INTO outbox (topic, key, value, headers, message_id)
             SELECT * FROM unnest($3::text[], $4::bytea[], $5::bytea[], $6::jsonb[], $7::uuid[])
              WHERE (SELECT count(pg_advisory_xact_lock(k))
                       FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS l) >= 0
                AND (SELECT count(*) FROM pg_notify($2, '')) = 1
             """,
-            locks,
-            OUTBOX_CHANNEL,
-            *columns(
-                [
-                    (
-                        row.topic,
-                        row.key,
-                        row.value,
-                        json.dumps([[name, value.decode()] for name, value in row.headers]),
-                        row.message_id,
-                    )
-                    for row in rows
-                ],
-                5,
-            ),
+            *arguments,
         )
 
 

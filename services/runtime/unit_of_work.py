@@ -9,13 +9,14 @@ locked only for the moment of the commit, not for the whole batch."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from services.runtime.db import Pool
+from services.runtime.db import BulkInsert, Pool
 from services.runtime.outbox import OutboxWriter
 from services.runtime.retry import DatabaseUnavailable, is_unavailable
 
@@ -35,6 +36,7 @@ class UnitOfWork:
         self._pool = pool
         self._committed = False
         self._staged: dict[type[Any], StagedWriter] = {}
+        self._with_outbox: list[tuple[BulkInsert, Sequence[Sequence[Any]]]] = []
 
     async def __aenter__(self) -> UnitOfWork:
         self.connection: PoolConnectionProxy[Any] = await self._pool.acquire()
@@ -50,10 +52,15 @@ class UnitOfWork:
             writer = self._staged[kind] = kind(self.connection)
         return writer  # type: ignore[return-value]
 
+    def insert_with_outbox(self, insert: BulkInsert, rows: Sequence[Sequence[Any]]) -> None:
+        """Rows written at commit in the outbox's own statement (the inbox records): one
+        round trip for both."""
+        self._with_outbox.append((insert, rows))
+
     async def commit(self) -> None:
         for writer in self._staged.values():
             await writer.flush()
-        await self.outbox.flush()
+        await self.outbox.flush(along=self._with_outbox)
         await self._transaction.commit()
         self._committed = True
 

@@ -73,7 +73,7 @@ def _bank_notifications() -> Subscription:
         if references:
             await repo.lock_references(uow.connection, references)
         noticed = [m.payload.end_to_end_id for m in batch if isinstance(m.payload, NOTICES)]
-        await repo.lock_payouts(uow.connection, noticed)
+        await uow.staged(PayoutBook).lock_by_id(noticed)
 
     bank.prepare = lock_in_order
 

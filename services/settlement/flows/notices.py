@@ -42,7 +42,7 @@ async def receive(work: Work, message_id: uuid.UUID, notice: Notice) -> None:
 async def apply(work: Work, message_id: uuid.UUID, notice: Notice) -> bool:
     """Apply a stored notice to its payout; False (still pending) if the payout is not
     there yet, or if a return overtook the settlement it reverses."""
-    payout = await repo.payout_for_update(work.connection, notice.end_to_end_id)
+    payout = await work.payouts.locked(notice.end_to_end_id)
     if payout is None:
         return False
     if isinstance(notice, PayoutReturnedNotice) and payout.state in OPEN_STATES:

@@ -382,7 +382,7 @@ async def _transition(
     settled_at: dt.datetime | None = None,
 ) -> None:
     new_state = target(event)
-    work.payouts.forget(payout.redemption_id)
+    work.payouts.forget(payout)
     await repo.set_payout_state(
         work.connection,
         payout.payout_id,

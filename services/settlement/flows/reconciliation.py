@@ -70,7 +70,7 @@ async def reconcile_once(pool: Pool, settings: SettlementSettings) -> dict[str, 
             for row in await repo.pending_notices(uow.connection)
         ]
         # the payouts in the order every batch takes them (no deadlock with the consumers)
-        await repo.lock_payouts(uow.connection, (notice.end_to_end_id for _, notice in pending))
+        await work.payouts.lock_by_id(notice.end_to_end_id for _, notice in pending)
         for message_id, notice in pending:
             if await notices.apply(work, message_id, notice):
                 counts["notices"] += 1
@@ -80,11 +80,9 @@ async def reconcile_once(pool: Pool, settings: SettlementSettings) -> dict[str, 
         debits = await repo.statement_debits_for_open_payouts(uow.connection)
         grace = dt.timedelta(seconds=settings.settlement_unknown_grace_s)
         silent = await repo.unknown_payouts_absent_from_statements(uow.connection, grace)
-        await repo.lock_payouts(
-            uow.connection, [line["payout_id"] for line in debits] + list(silent)
-        )
+        await work.payouts.lock_by_id([line["payout_id"] for line in debits] + list(silent))
         for line in debits:
-            payout = await repo.payout_for_update(uow.connection, line["payout_id"])
+            payout = await work.payouts.locked(line["payout_id"])
             if payout is None:
                 continue
             outcome = await payouts.settle(
@@ -99,7 +97,7 @@ async def reconcile_once(pool: Pool, settings: SettlementSettings) -> dict[str, 
             )
             counts["settled"] += outcome == "apply"
         for payout_id in silent:
-            payout = await repo.payout_for_update(uow.connection, payout_id)
+            payout = await work.payouts.locked(payout_id)
             if payout is None or payout.state != "unknown":
                 continue
             outcome = await payouts.fail(

@@ -307,6 +307,8 @@ class PayoutBook:
         self._connection = connection
         self._by_redemption: dict[uuid.UUID, Payout | None] = {}
         """Locked, or recorded, by this transaction: its current state."""
+        self._by_id: dict[uuid.UUID, Payout | None] = {}
+        """Locked by payout id (the bank's notices name the payout, not the redemption)."""
         self._read: dict[uuid.UUID, Payout | None] = {}
         """Only read (releases and queries): as committed when the batch began."""
 
@@ -322,7 +324,7 @@ class PayoutBook:
     async def lock_all(self, redemption_ids: Iterable[uuid.UUID]) -> None:
         wanted = sorted(set(redemption_ids) - set(self._by_redemption))
         rows = await self._connection.fetch(
-            # payout id order, as lock_payouts: batches of commands and of bank notices
+            # payout id order, as lock_by_id: batches of commands and of bank notices
             # lock the same payouts in the same order
             "SELECT * FROM payouts WHERE redemption_id = ANY($1::uuid[])"
             " ORDER BY payout_id FOR UPDATE",
@@ -330,6 +332,24 @@ class PayoutBook:
         )
         self._by_redemption.update(dict.fromkeys(wanted))
         self._by_redemption.update((row["redemption_id"], Payout.of(row)) for row in rows)
+
+    async def lock_by_id(self, payout_ids: Iterable[uuid.UUID]) -> None:
+        """Lock and read payouts by payout id, in the same order as `lock_all`."""
+        wanted = sorted(set(payout_ids) - set(self._by_id))
+        if not wanted:
+            return
+        rows = await self._connection.fetch(
+            "SELECT * FROM payouts WHERE payout_id = ANY($1::uuid[]) ORDER BY payout_id FOR UPDATE",
+            wanted,
+        )
+        self._by_id.update(dict.fromkeys(wanted))
+        self._by_id.update((row["payout_id"], Payout.of(row)) for row in rows)
+
+    async def locked(self, payout_id: uuid.UUID) -> Payout | None:
+        """The payout with this id, locked for a change (read once per batch)."""
+        if payout_id not in self._by_id:
+            await self.lock_by_id([payout_id])
+        return self._by_id[payout_id]
 
     async def get(self, redemption_id: uuid.UUID, *, lock: bool = True) -> Payout | None:
         """The payout, locked (as one about to change) or only read (as a release checks
@@ -347,11 +367,12 @@ class PayoutBook:
         """A payout was found (locked) or recorded for it in this transaction."""
         return self._by_redemption.get(redemption_id) is not None
 
-    def forget(self, redemption_id: uuid.UUID | None) -> None:
-        """Its payout changed: the next `get` reads it again."""
-        if redemption_id is not None:
-            self._by_redemption.pop(redemption_id, None)
-            self._read.pop(redemption_id, None)
+    def forget(self, payout: Payout) -> None:
+        """It changed: the next `get` or `locked` reads it again."""
+        self._by_id.pop(payout.payout_id, None)
+        if payout.redemption_id is not None:
+            self._by_redemption.pop(payout.redemption_id, None)
+            self._read.pop(payout.redemption_id, None)
 
     async def add(self, payout: Payout) -> None:
         await insert_payout(self._connection, payout)
@@ -361,26 +382,8 @@ class PayoutBook:
     async def flush(self) -> None:
         """Nothing staged (a payout is written at once); what it read ends with the batch."""
         self._by_redemption.clear()
+        self._by_id.clear()
         self._read.clear()
-
-
-async def lock_payouts(connection: Connection, payout_ids: Iterable[uuid.UUID]) -> None:
-    """Lock a batch's payouts up front, in payout id order (see PayoutBook.lock_all)."""
-    payout_ids = sorted(set(payout_ids))
-    if not payout_ids:
-        return
-    await connection.execute(
-        "SELECT count(*) FROM (SELECT FROM payouts WHERE payout_id = ANY($1::uuid[])"
-        " ORDER BY payout_id FOR UPDATE) AS locked",
-        payout_ids,
-    )
-
-
-async def payout_for_update(connection: Connection, payout_id: uuid.UUID) -> Payout | None:
-    row = await connection.fetchrow(
-        "SELECT * FROM payouts WHERE payout_id = $1 FOR UPDATE", payout_id
-    )
-    return Payout.of(row) if row else None
 
 
 async def insert_payout(connection: Connection, payout: Payout) -> None:
