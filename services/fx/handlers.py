@@ -172,21 +172,21 @@ def build_subscriptions(settings: FxSettings) -> list[Subscription]:
 
         conn = ctx.connection
         now = utc_now()
-        await repository.lock_redemption(conn, command.redemption_id)
-        if await repository.is_cancelled(conn, command.redemption_id):
+        await ctx.staged(repository.RedemptionLocks).lock([command.redemption_id])
+        execution = await repository.execution_of(conn, command.redemption_id, command.quote_id)
+        if execution.cancelled:
             return refuse("cancelled", "the conversion of this redemption was cancelled")
-        quote = await repository.lock_quote(conn, command.quote_id)
+        quote = execution.quote
         if quote is None:
             return refuse("quote_unknown", "no such quote")
         if quote.redemption_id != command.redemption_id:
             return refuse("quote_foreign", "the quote was issued for another redemption")
         if quote.used:
             return refuse("quote_used", "the quote was already executed")
-        existing = await repository.conversion_of(conn, command.redemption_id)
-        if existing is not None:
+        if execution.converted_with is not None:
             return refuse(
                 "quote_used",
-                f"the redemption was already converted with quote {existing.quote_id}",
+                f"the redemption was already converted with quote {execution.converted_with}",
             )
         if now >= quote.expires_at:
             return refuse("quote_expired", f"the quote expired at {quote.expires_at.isoformat()}")
@@ -198,7 +198,6 @@ def build_subscriptions(settings: FxSettings) -> list[Subscription]:
         await repository.insert_conversion(
             conn, conversion_id, quote, at=now, command_id=ctx.message.message_id
         )
-        await repository.mark_quote_used(conn, quote.quote_id, now)
         await repository.post_entry(
             conn,
             entry_id=derive_id(conversion_id, "trade"),
@@ -226,7 +225,7 @@ def build_subscriptions(settings: FxSettings) -> list[Subscription]:
     ) -> ConversionReversed | ReversalRejected:
         conn = ctx.connection
         now = utc_now()
-        await repository.lock_redemption(conn, command.redemption_id)
+        await ctx.staged(repository.RedemptionLocks).lock([command.redemption_id])
         conversion = await repository.conversion_of(conn, command.redemption_id)
         if conversion is None:
             # The execute may still be in flight: record the cancellation so it is refused.
@@ -284,9 +283,16 @@ def build_subscriptions(settings: FxSettings) -> list[Subscription]:
         ctx.publish(EVENTS, str(command.redemption_id), reversed_)
         return reversed_
 
-    async def lock_positions(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
-        if any(isinstance(m.payload, (ExecuteConversion, ReverseConversion)) for m in batch):
+    async def lock_in_order(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
+        # the positions, then the redemptions: two replicas' batches never wait in a cycle
+        converting = [
+            m.payload.redemption_id
+            for m in batch
+            if isinstance(m.payload, (ExecuteConversion, ReverseConversion))
+        ]
+        if converting:
             await repository.lock_positions(uow.connection)
+            await uow.staged(repository.RedemptionLocks).lock(converting)
 
-    commands.prepare = lock_positions
+    commands.prepare = lock_in_order
     return [rates, commands]

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+
+import asyncpg
 
 from schemas.money import PAR_CURRENCY, Money
 from services.fx.domain.ledger import Movement, Trade
 from services.fx.domain.rates import BookRate
-from services.runtime.db import Connection
+from services.runtime.db import Connection, columns
 
 # --- locks: writers of one currency's rate, or of one redemption, are serialised -------
 
@@ -20,10 +22,29 @@ async def lock_currency(conn: Connection, currency: str) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('fx.rate:' || $1))", currency)
 
 
-async def lock_redemption(conn: Connection, redemption_id: uuid.UUID) -> None:
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtext('fx.redemption:' || $1))", str(redemption_id)
-    )
+class RedemptionLocks:
+    """Serialises the conversion commands of each redemption (execute, reverse, cancel). A
+    batch takes the locks of all its redemptions up front, in one statement and one order;
+    the transaction holds them to its end."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._held: set[uuid.UUID] = set()
+
+    async def lock(self, redemption_ids: Iterable[uuid.UUID]) -> None:
+        wanted = set(redemption_ids) - self._held
+        if not wanted:
+            return
+        await self._conn.execute(
+            "SELECT count(pg_advisory_xact_lock(hashtext('fx.redemption:' || r)))"
+            " FROM (SELECT unnest($1::text[]) AS r ORDER BY 1) AS l",
+            sorted(str(r) for r in wanted),
+        )
+        self._held |= wanted
+
+    async def flush(self) -> None:
+        """Nothing to write: the locks go with the transaction."""
+        self._held.clear()
 
 
 # --- the rate book ------------------------------------------------------------------
@@ -152,8 +173,42 @@ async def insert_quote(
 
 async def lock_quote(conn: Connection, quote_id: uuid.UUID) -> Quote | None:
     row = await conn.fetchrow("SELECT * FROM quotes WHERE quote_id = $1 FOR UPDATE", quote_id)
+    return _quote(row) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """What executing a quote for a redemption depends on, read in one statement."""
+
+    cancelled: bool
+    quote: Quote | None
+    """Locked."""
+    converted_with: uuid.UUID | None
+    """The quote of the redemption's conversion, if there is one."""
+
+
+async def execution_of(
+    conn: Connection, redemption_id: uuid.UUID, quote_id: uuid.UUID
+) -> Execution:
+    """The redemption must be locked (`lock_redemptions`): nothing here changes meanwhile."""
+    row = await conn.fetchrow(
+        """
+        SELECT q.*,
+               EXISTS (SELECT 1 FROM cancellations WHERE redemption_id = $2) AS cancelled,
+               (SELECT quote_id FROM conversions WHERE redemption_id = $2) AS converted_with
+          FROM quotes q
+         WHERE q.quote_id = $1
+           FOR UPDATE OF q
+        """,
+        quote_id,
+        redemption_id,
+    )
     if row is None:
-        return None
+        return Execution(await is_cancelled(conn, redemption_id), None, None)
+    return Execution(row["cancelled"], _quote(row), row["converted_with"])
+
+
+def _quote(row: asyncpg.Record) -> Quote:
     return Quote(
         quote_id=row["quote_id"],
         redemption_id=row["redemption_id"],
@@ -167,10 +222,6 @@ async def lock_quote(conn: Connection, quote_id: uuid.UUID) -> Quote | None:
         expires_at=row["expires_at"],
         used=row["used_at"] is not None,
     )
-
-
-async def mark_quote_used(conn: Connection, quote_id: uuid.UUID, at: dt.datetime) -> None:
-    await conn.execute("UPDATE quotes SET used_at = $2 WHERE quote_id = $1", quote_id, at)
 
 
 # --- conversions, reversals, cancellations ------------------------------------------
@@ -205,8 +256,10 @@ async def insert_conversion(
     at: dt.datetime,
     command_id: uuid.UUID,
 ) -> None:
+    """The conversion, and its quote marked used, in one statement."""
     await conn.execute(
         """
+        WITH used AS (UPDATE quotes SET used_at = $4 WHERE quote_id = $3)
         INSERT INTO conversions (conversion_id, redemption_id, quote_id, executed_at, command_id)
         VALUES ($1, $2, $3, $4, $5)
         """,
@@ -293,26 +346,25 @@ async def post_entry(
     command_id: uuid.UUID,
     movements: Sequence[Movement],
 ) -> None:
+    """The entry and its movements, in one statement."""
     await conn.execute(
         """
-        INSERT INTO journal_entries (entry_id, kind, redemption_id, conversion_id, command_id)
-        VALUES ($1, $2, $3, $4, $5)
+        WITH entry AS (
+            INSERT INTO journal_entries (entry_id, kind, redemption_id, conversion_id, command_id)
+            VALUES ($1, $2, $3, $4, $5)
+        )
+        INSERT INTO movements (entry_id, source, destination, currency, amount, memo)
+        SELECT $1, * FROM unnest($6::text[], $7::text[], $8::text[], $9::numeric[], $10::text[])
         """,
         entry_id,
         kind,
         redemption_id,
         conversion_id,
         command_id,
-    )
-    await conn.executemany(
-        """
-        INSERT INTO movements (entry_id, source, destination, currency, amount, memo)
-        VALUES ($1, $2, $3, $4, $5, $6)
-        """,
-        [
-            (entry_id, str(m.source), str(m.destination), m.currency, m.amount, m.memo)
-            for m in movements
-        ],
+        *columns(
+            [(str(m.source), str(m.destination), m.currency, m.amount, m.memo) for m in movements],
+            5,
+        ),
     )
 
 

@@ -80,6 +80,9 @@ def _commands(instance: str) -> Subscription:
         wallets = [p.wallet_id for p in payloads if isinstance(p, (MintForDeposit, PlaceHold))]
         if wallets:
             await repo.lock_wallets(uow.connection, wallets)
+        held = [p.redemption_id for p in payloads if isinstance(p, _HOLD_COMMANDS)]
+        if held:
+            await uow.staged(repo.Holds).lock_all(held)
 
     commands.prepare = lock_in_order
 
@@ -131,6 +134,9 @@ def _commands(instance: str) -> Subscription:
     return commands
 
 
+_HOLD_COMMANDS = (PlaceHold, ReleaseHold, BurnHeld)
+
+
 # --- the verbs --------------------------------------------------------------------------
 
 
@@ -166,7 +172,8 @@ async def _place_hold(ctx: HandlerContext[Any], cmd: PlaceHold) -> HoldPlaced | 
     amount = cmd.amount.amount_minor
     # The wallet first: concurrent holds on one wallet queue here, then see each other's.
     balance = await repo.lock_wallet(conn, cmd.wallet_id)
-    existing = await repo.lock_hold(conn, cmd.redemption_id)
+    holds = ctx.staged(repo.Holds)
+    existing = await holds.lock(cmd.redemption_id)
     decision = decide_place(existing, cmd.wallet_id, amount)
     if isinstance(decision, Refusal):
         return HoldRejected(
@@ -180,10 +187,7 @@ async def _place_hold(ctx: HandlerContext[Any], cmd: PlaceHold) -> HoldPlaced | 
         return HoldRejected(
             redemption_id=cmd.redemption_id, reason=refusal.reason, detail=refusal.detail
         )
-    await repo.open_hold(
-        conn, cmd.redemption_id, hold_id(cmd.redemption_id), cmd.wallet_id, amount,
-        ctx.message.message_id,
-    )  # fmt: skip
+    await holds.open(cmd.redemption_id, cmd.wallet_id, amount, ctx.message.message_id)
     await _post(ctx, hold_movement(cmd.redemption_id, cmd.wallet_id, amount))
     reply = _hold_placed(cmd, amount)
     ctx.publish(EVENTS, str(cmd.wallet_id), reply)
@@ -194,14 +198,15 @@ async def _release_hold(
     ctx: HandlerContext[Any], cmd: ReleaseHold
 ) -> HoldReleased | ReleaseRejected:
     conn = ctx.connection
-    existing = await repo.lock_hold(conn, cmd.redemption_id)
+    holds = ctx.staged(repo.Holds)
+    existing = await holds.lock(cmd.redemption_id)
     decision = decide_release(existing)
     if isinstance(decision, Refusal):
         return ReleaseRejected(
             redemption_id=cmd.redemption_id, reason=decision.reason, detail=decision.detail
         )
     if isinstance(decision, Cancel):
-        await repo.record_cancellation(conn, cmd.redemption_id, ctx.message.message_id)
+        await holds.cancel(cmd.redemption_id, ctx.message.message_id)
         return HoldReleased(
             redemption_id=cmd.redemption_id, hold_id=None, wallet_id=None, amount=None
         )
@@ -216,14 +221,15 @@ async def _release_hold(
     wallet_id, amount = _held(existing)
     await repo.lock_wallet(conn, wallet_id)
     await _post(ctx, release_movement(cmd.redemption_id, wallet_id, amount))
-    await repo.close_hold(conn, cmd.redemption_id, HoldState.RELEASED, ctx.message.message_id)
+    await holds.close(cmd.redemption_id, HoldState.RELEASED, ctx.message.message_id)
     ctx.publish(EVENTS, str(wallet_id), reply)
     return reply
 
 
 async def _burn_held(ctx: HandlerContext[Any], cmd: BurnHeld) -> Burned | BurnRejected:
     conn = ctx.connection
-    existing = await repo.lock_hold(conn, cmd.redemption_id)
+    holds = ctx.staged(repo.Holds)
+    existing = await holds.lock(cmd.redemption_id)
     decision = decide_burn(existing)
     if isinstance(decision, Refusal):
         return BurnRejected(
@@ -241,7 +247,7 @@ async def _burn_held(ctx: HandlerContext[Any], cmd: BurnHeld) -> Burned | BurnRe
     )  # fmt: skip
     await repo.insert_burn(conn, burn, ctx.message.message_id)
     await _post(ctx, burn_movement(cmd.redemption_id, wallet_id, amount))
-    await repo.close_hold(conn, cmd.redemption_id, HoldState.BURNED, ctx.message.message_id)
+    await holds.close(cmd.redemption_id, HoldState.BURNED, ctx.message.message_id)
     reply = _burned(burn)
     ctx.publish(EVENTS, str(wallet_id), reply)
     return reply

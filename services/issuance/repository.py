@@ -19,6 +19,7 @@ from services.issuance.domain import (
     Supply,
     WalletView,
     hold_account,
+    hold_id,
     wallet_account,
 )
 from services.runtime.db import BulkInsert, Connection
@@ -224,18 +225,59 @@ async def insert_mint(
 # --- holds and burns ------------------------------------------------------------------------
 
 
-async def lock_hold(conn: Connection, redemption_id: uuid.UUID) -> Hold | None:
-    row = await conn.fetchrow(
-        "SELECT redemption_id, state, hold_id, wallet_id, amount FROM holds"
-        " WHERE redemption_id = $1 FOR UPDATE",
-        redemption_id,
-    )
-    if row is None:
-        return None
-    return Hold(
-        row["redemption_id"], HoldState(row["state"]), row["hold_id"], row["wallet_id"],
-        row["amount"],
-    )  # fmt: skip
+class Holds:
+    """The holds of a transaction's redemptions, locked and read for a whole batch in one
+    query (`lock_all`, in redemption order); a hold the transaction changes is read again."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._locked: dict[uuid.UUID, Hold | None] = {}
+
+    async def lock_all(self, redemption_ids: Iterable[uuid.UUID]) -> None:
+        wanted = sorted(set(redemption_ids) - set(self._locked))
+        if not wanted:
+            return
+        rows = await self._conn.fetch(
+            "SELECT redemption_id, state, hold_id, wallet_id, amount FROM holds"
+            " WHERE redemption_id = ANY($1::uuid[]) ORDER BY redemption_id FOR UPDATE",
+            wanted,
+        )
+        self._locked.update(dict.fromkeys(wanted))
+        self._locked.update(
+            (row["redemption_id"], Hold(
+                row["redemption_id"], HoldState(row["state"]), row["hold_id"],
+                row["wallet_id"], row["amount"],
+            ))
+            for row in rows
+        )  # fmt: skip
+
+    async def lock(self, redemption_id: uuid.UUID) -> Hold | None:
+        if redemption_id not in self._locked:
+            await self.lock_all([redemption_id])
+        return self._locked[redemption_id]
+
+    async def open(
+        self, redemption_id: uuid.UUID, wallet_id: uuid.UUID, amount: int,
+        command_id: uuid.UUID,
+    ) -> None:  # fmt: skip
+        self._locked.pop(redemption_id, None)
+        await open_hold(
+            self._conn, redemption_id, hold_id(redemption_id), wallet_id, amount, command_id
+        )
+
+    async def cancel(self, redemption_id: uuid.UUID, command_id: uuid.UUID) -> None:
+        self._locked.pop(redemption_id, None)
+        await record_cancellation(self._conn, redemption_id, command_id)
+
+    async def close(
+        self, redemption_id: uuid.UUID, state: HoldState, command_id: uuid.UUID
+    ) -> None:
+        self._locked.pop(redemption_id, None)
+        await close_hold(self._conn, redemption_id, state, command_id)
+
+    async def flush(self) -> None:
+        """Nothing staged (a hold is written at once); what it read ends with the batch."""
+        self._locked.clear()
 
 
 async def open_hold(
