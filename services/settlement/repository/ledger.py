@@ -28,8 +28,9 @@ class Journal:
     writer of the unit of work, services/runtime/unit_of_work.py).
 
     Why staged: every posting moves balances of the same few accounts (the reserve, the
-    clearing accounts), and the database moves them on insert (journal_line_post), which
-    locks those rows until the commit. Written at the end, they are locked for the moment
+    clearing accounts), and the database moves them on insert (journal_lines_post: once
+    per account per statement, locked in account order), which locks those rows until the
+    commit. Written at the end, they are locked for the moment
     of the commit instead of the whole batch, so settlement's subscriptions (payouts, bank
     notices, deposits) no longer queue behind each other's batches. The database checks
     the same rules as before: balanced entries, no balance below zero, at the commit.
@@ -66,20 +67,15 @@ class Journal:
                 for entry_id, entry, links in entries
             ],
         )  # fmt: skip
-        # Every line of the transaction in account order, so concurrent commits lock account
-        # rows in one global order (no deadlock); per account, increases before decreases,
-        # so no balance dips below zero on the way to its final value.
-        lines = [
-            (line.code, balance_effect(line) < 0, entry_id, n, line)
-            for entry_id, entry, _ in entries
-            for n, line in enumerate(entry.lines, 1)
-        ]
-        lines.sort(key=lambda item: (item[0], item[1]))
+        # Every line of the transaction in one statement: the database moves each account
+        # by the net of its lines (no balance dips below zero on the way), and locks the
+        # accounts in account order (no deadlock between concurrent commits).
         await _LINES.run(
             self._connection,
             [
                 (entry_id, n, line.code, line.currency, line.side.value, line.amount_minor)
-                for _, _, entry_id, n, line in lines
+                for entry_id, entry, _ in entries
+                for n, line in enumerate(entry.lines, 1)
             ],
         )
 
