@@ -108,6 +108,9 @@ def _commands(rail: BankRail) -> Subscription:
         checked = [m.payload.redemption_id for m in batch if not isinstance(m.payload, SendPayout)]
         if checked:
             await book.read_all(checked)
+        released = [m.payload.redemption_id for m in batch if isinstance(m.payload, ReleaseReserve)]
+        if released:
+            await uow.staged(repo.Releases).read_all(released)
         uow.staged(BankAnswers).answers.update(answers)
 
     commands.prepare = prepare

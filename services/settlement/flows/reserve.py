@@ -19,11 +19,10 @@ RESERVE = ledger.account_code("reserve_bank", "CNH")
 
 
 async def release(work: Work, command: ReleaseReserve) -> ReserveReleased:
-    # one release per redemption: reserve_releases' primary key refuses a second one (a
-    # concurrent duplicate waits on it, fails, and its retry finds this one's answer)
-    done = await repo.release_of(work.connection, command.redemption_id)
-    if done is not None:
-        return _released(command, done["amount_minor"], done["reserve_after"])
+    releases = work.staged(repo.Releases)
+    done = await releases.of(command.redemption_id)
+    if done is not None:  # one release per redemption, whatever the command id
+        return _released(command, done.amount_minor, done.reserve_after)
     payout = await work.payouts.get(command.redemption_id, lock=False)
     if payout is None or payout.state in {"rejected", "failed"}:
         # nothing was paid for this redemption: releasing would take backing from tokens
@@ -45,9 +44,7 @@ async def release(work: Work, command: ReleaseReserve) -> ReserveReleased:
         ),
     )
     reserve_after = await work.journal.balance(RESERVE)
-    await repo.record_release(
-        work.connection, command.redemption_id, command.amount.amount_minor, reserve_after, entry_id
-    )
+    releases.record(command.redemption_id, command.amount.amount_minor, reserve_after, entry_id)
     return _released(command, command.amount.amount_minor, reserve_after)
 
 

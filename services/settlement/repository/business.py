@@ -662,27 +662,58 @@ async def supply(connection: Connection) -> int:
     return int(value)
 
 
-async def release_of(connection: Connection, redemption_id: uuid.UUID) -> asyncpg.Record | None:
-    return await connection.fetchrow(
-        "SELECT amount_minor, reserve_after FROM reserve_releases WHERE redemption_id = $1",
-        redemption_id,
-    )
+@dataclass(frozen=True, slots=True)
+class Release:
+    amount_minor: int
+    reserve_after: int
 
 
-async def record_release(
-    connection: Connection,
-    redemption_id: uuid.UUID,
-    amount_minor: int,
-    reserve_after: int,
-    entry_id: uuid.UUID,
-) -> None:
-    await connection.execute(
-        """
-        INSERT INTO reserve_releases (redemption_id, amount_minor, reserve_after, entry_id)
-        VALUES ($1, $2, $3, $4)
-        """,
-        redemption_id,
-        amount_minor,
-        reserve_after,
-        entry_id,
-    )
+class Releases:
+    """The reserve releases of a transaction's redemptions: those already made, read for a
+    whole batch in one query (`read_all`), and the new ones, written in one statement just
+    before the commit (their entries' reference is checked at the commit)."""
+
+    _INSERT = BulkInsert.into(
+        "reserve_releases", redemption_id="uuid", amount_minor="int8", reserve_after="int8",
+        entry_id="uuid",
+    )  # fmt: skip
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._known: dict[uuid.UUID, Release | None] = {}
+        self._new: list[tuple[uuid.UUID, int, int, uuid.UUID]] = []
+
+    async def read_all(self, redemption_ids: Iterable[uuid.UUID]) -> None:
+        wanted = sorted(set(redemption_ids) - set(self._known))
+        if not wanted:
+            return
+        rows = await self._connection.fetch(
+            "SELECT redemption_id, amount_minor, reserve_after FROM reserve_releases"
+            " WHERE redemption_id = ANY($1::uuid[])",
+            wanted,
+        )
+        self._known.update(dict.fromkeys(wanted))
+        self._known.update(
+            (row["redemption_id"], Release(row["amount_minor"], row["reserve_after"]))
+            for row in rows
+        )
+
+    async def of(self, redemption_id: uuid.UUID) -> Release | None:
+        """The redemption's release, made before or earlier in this transaction."""
+        if redemption_id not in self._known:
+            await self.read_all([redemption_id])
+        return self._known[redemption_id]
+
+    def record(
+        self, redemption_id: uuid.UUID, amount_minor: int, reserve_after: int,
+        entry_id: uuid.UUID,
+    ) -> None:  # fmt: skip
+        self._known[redemption_id] = Release(amount_minor, reserve_after)
+        self._new.append((redemption_id, amount_minor, reserve_after, entry_id))
+
+    async def flush(self) -> None:
+        # one release per redemption: the primary key refuses a second one (a concurrent
+        # duplicate waits on it, fails, and its retry finds this one's answer)
+        rows, self._new = self._new, []
+        self._known.clear()
+        await self._INSERT.run(self._connection, rows)
