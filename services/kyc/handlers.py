@@ -5,10 +5,12 @@ checks and reservation releases (kyc.commands). Thin: rules are in `domain`, SQL
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import asyncpg
 
+from schemas import Envelope
 from schemas.ids import derive_id
 from schemas.kyc import (
     CheckEligibility,
@@ -34,6 +36,7 @@ from services.kyc.wiring import Kyc
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.logging import get_logger
 from services.runtime.retry import TransientError
+from services.runtime.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
 
@@ -59,6 +62,21 @@ def build_subscriptions(kyc: Kyc) -> list[Subscription]:
     @applications.handles(RegisterWallet)
     async def wallet(ctx: HandlerContext[RegisterWallet], command: RegisterWallet) -> None:
         await register_wallet(ctx, command)
+
+    async def lock_in_order(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
+        locked = uow.staged(repository.Eligibility)
+        checks = [m.payload for m in batch if isinstance(m.payload, CheckEligibility)]
+        if checks:
+            await locked.lock_customers(c.customer_id for c in checks)
+        decided = [
+            m.payload.redemption_id
+            for m in batch
+            if isinstance(m.payload, (CheckEligibility, ReleaseReservation))
+        ]
+        if decided:
+            await locked.lock_checks(decided)
+
+    commands.prepare = lock_in_order
 
     @commands.handles(CheckEligibility)
     async def check(ctx: HandlerContext[CheckEligibility], command: CheckEligibility) -> Message:
@@ -222,12 +240,13 @@ async def check_eligibility(
     kyc: Kyc, ctx: HandlerContext[CheckEligibility], command: CheckEligibility
 ) -> Message:
     conn, redemption_id = ctx.connection, command.redemption_id
-    earlier = await repository.eligibility_check(conn, redemption_id, lock=True)
-    if earlier is not None:
-        return _answer_again(redemption_id, earlier)  # one decision per redemption
+    locked = ctx.staged(repository.Eligibility)
     # The customer row lock serialises every check of this customer, across replicas:
     # the window sum below sees every reservation committed before it.
-    row = await repository.customer(conn, command.customer_id, lock=True)
+    row = await locked.customer(command.customer_id)
+    earlier = await locked.check(redemption_id)
+    if earlier is not None:
+        return _answer_again(redemption_id, earlier)  # one decision per redemption
     customer = (
         None
         if row is None
@@ -255,6 +274,7 @@ async def check_eligibility(
     amount = command.amount.amount_minor
     refusal = eligibility.check(kyc.policy, command.customer_id, customer, wallet, amount, reserved)
     reservation_id = derive_id(redemption_id, "kyc", "reservation") if refusal is None else None
+    locked.forget_check(redemption_id)
     ok = await repository.insert_check(
         conn,
         redemption_id,
@@ -314,7 +334,9 @@ async def release_reservation(
     ctx: HandlerContext[ReleaseReservation], command: ReleaseReservation
 ) -> Message:
     conn, redemption_id = ctx.connection, command.redemption_id
-    row = await repository.eligibility_check(conn, redemption_id, lock=True)
+    locked = ctx.staged(repository.Eligibility)
+    row = await locked.check(redemption_id)
+    locked.forget_check(redemption_id)
     if row is None:
         # the release overtook its check: record the cancellation so a late check is refused
         if not await repository.insert_check(conn, redemption_id, outcome="cancelled"):

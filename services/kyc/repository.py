@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 import asyncpg
 
@@ -257,14 +258,59 @@ async def record_screening(
 # --- eligibility checks and reservations ---------------------------------------------------
 
 
-async def eligibility_check(
-    conn: Connection, redemption_id: uuid.UUID, *, lock: bool = False
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT * FROM eligibility_checks WHERE redemption_id = $1"
-        + (" FOR UPDATE" if lock else ""),
-        redemption_id,
-    )
+class Eligibility:
+    """The rows a batch of eligibility commands decides on, locked up front in one query
+    each and always in one order, customers then checks (no two batches wait on each other
+    in a cycle); a check the transaction writes is read again."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._customers: dict[uuid.UUID, asyncpg.Record | None] = {}
+        self._checks: dict[uuid.UUID, asyncpg.Record | None] = {}
+
+    async def lock_customers(self, customer_ids: Iterable[uuid.UUID]) -> None:
+        """Serialises every decision about one customer (limit reservations above all)
+        across replicas."""
+        await self._lock(self._customers, "customers", "customer_id", customer_ids)
+
+    async def lock_checks(self, redemption_ids: Iterable[uuid.UUID]) -> None:
+        await self._lock(self._checks, "eligibility_checks", "redemption_id", redemption_ids)
+
+    async def customer(self, customer_id: uuid.UUID) -> asyncpg.Record | None:
+        if customer_id not in self._customers:
+            await self.lock_customers([customer_id])
+        return self._customers[customer_id]
+
+    async def check(self, redemption_id: uuid.UUID) -> asyncpg.Record | None:
+        if redemption_id not in self._checks:
+            await self.lock_checks([redemption_id])
+        return self._checks[redemption_id]
+
+    def forget_check(self, redemption_id: uuid.UUID) -> None:
+        """It was written: the next `check` reads it again."""
+        self._checks.pop(redemption_id, None)
+
+    async def _lock(
+        self,
+        known: dict[uuid.UUID, asyncpg.Record | None],
+        table: str,
+        key: str,
+        ids: Iterable[uuid.UUID],
+    ) -> None:
+        wanted = sorted(set(ids) - set(known))
+        if not wanted:
+            return
+        rows = await self._conn.fetch(
+            f"SELECT * FROM {table} WHERE {key} = ANY($1::uuid[]) ORDER BY {key} FOR UPDATE",
+            wanted,
+        )
+        known.update(dict.fromkeys(wanted))
+        known.update((row[key], row) for row in rows)
+
+    async def flush(self) -> None:
+        """Nothing staged; what it read ends with the transaction."""
+        self._customers.clear()
+        self._checks.clear()
 
 
 async def wallet_and_reserved(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from typing import Any
 
 import asyncpg
 import pytest
@@ -16,8 +15,9 @@ from schemas.kyc import CheckEligibility
 from services.kyc.handlers import check_eligibility
 from services.kyc.settings import KycSettings
 from services.kyc.wiring import Kyc
+from services.runtime.db import create_pool
 from services.runtime.handlers import HandlerContext
-from services.runtime.outbox import OutboxWriter
+from services.runtime.unit_of_work import UnitOfWork
 from tests.integration.kyc.support import REPLIES, apply, check, events, person, wallet, wrap
 from tests.support.environment import Environment
 from tests.support.process import ServiceProcess
@@ -52,12 +52,9 @@ async def _seed_basic_customer(dsn: str) -> tuple[uuid.UUID, uuid.UUID]:
     return customer_id, wallet_id
 
 
-async def _check_in_transaction(
-    conn: asyncpg.Connection[Any], kyc: Kyc, command: CheckEligibility
-) -> str:
+async def _check_in(uow: UnitOfWork, kyc: Kyc, command: CheckEligibility) -> str:
     env = envelope(command, producer="test", correlation_id=command.redemption_id)
-    ctx = HandlerContext(conn, OutboxWriter(conn), env, "kyc")
-    reply = await check_eligibility(kyc, ctx, command)
+    reply = await check_eligibility(kyc, HandlerContext.within(uow, env, "kyc"), command)
     return getattr(reply, "reason", reply.TYPE)
 
 
@@ -67,33 +64,29 @@ async def test_a_concurrent_check_waits_for_the_first_and_sees_its_reservation(
     dsn = await platform.database("kyc")
     customer_id, wallet_id = await _seed_basic_customer(dsn)
     kyc = Kyc.from_settings(KycSettings(service="kyc"))  # basic: 10,000 tokens per 24 hours
-    first_conn, second_conn = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    pool = await create_pool(dsn, min_size=2, max_size=2)
     try:
-        first = first_conn.transaction()
-        await first.start()
-        assert (
-            await _check_in_transaction(first_conn, kyc, check(customer_id, wallet_id, 4_000))
-            == "kyc.eligible"
-        )
-        assert (
-            await _check_in_transaction(first_conn, kyc, check(customer_id, wallet_id, 4_000))
-            == "kyc.eligible"
-        )
+        async with UnitOfWork(pool) as first:
+            assert await _check_in(first, kyc, check(customer_id, wallet_id, 4_000)) == (
+                "kyc.eligible"
+            )
+            assert await _check_in(first, kyc, check(customer_id, wallet_id, 4_000)) == (
+                "kyc.eligible"
+            )
 
-        async def second() -> str:
-            async with second_conn.transaction():
-                return await _check_in_transaction(
-                    second_conn, kyc, check(customer_id, wallet_id, 4_000)
-                )
+            async def second() -> str:
+                async with UnitOfWork(pool) as uow:
+                    outcome = await _check_in(uow, kyc, check(customer_id, wallet_id, 4_000))
+                    await uow.commit()
+                    return outcome
 
-        racing = asyncio.create_task(second())
-        await asyncio.sleep(0.5)
-        assert not racing.done(), "the second check did not wait for the customer lock"
-        await first.commit()
+            racing = asyncio.create_task(second())
+            await asyncio.sleep(0.5)
+            assert not racing.done(), "the second check did not wait for the customer lock"
+            await first.commit()
         assert await asyncio.wait_for(racing, 30) == "over_daily_limit"
     finally:
-        await first_conn.close()
-        await second_conn.close()
+        await pool.close()
 
 
 async def test_two_replicas_reserve_no_more_than_the_daily_limit(platform: Environment) -> None:
