@@ -28,9 +28,12 @@ def upgrade() -> None:
         """
         CREATE FUNCTION journal_lines_post() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
+            -- NO KEY UPDATE, as an UPDATE of the balance takes: FOR UPDATE would also
+            -- wait for the key-share locks of other transactions' line inserts (their
+            -- foreign keys to these accounts), and those for this one's: a deadlock
             PERFORM 1 FROM accounts
               WHERE account IN (SELECT account FROM new_lines)
-              ORDER BY account FOR UPDATE;
+              ORDER BY account FOR NO KEY UPDATE;
             UPDATE accounts AS a
                SET balance_minor = a.balance_minor + net.amount_minor
               FROM (SELECT l.account,
