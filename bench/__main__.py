@@ -198,6 +198,8 @@ async def _profiled_step(
     rate = max(sustained)
     hottest = sorted(stack.cpu().items(), key=lambda kv: -kv[1])[: config.profile_processes]
     say(f"profiled step at {rate:.0f}/s: py-spy on {[name for name, _ in hottest]}")
+    for stale in RESULTS.glob("profile-*.folded"):  # another run's processes
+        stale.unlink()
     outputs = {name: RESULTS / f"profile-{name}.folded" for name, _ in hottest}
     pids = stack.pids()
     recordings = [
