@@ -75,7 +75,7 @@ class Payout:
             amount=Money(amount_minor=row["amount_minor"], currency=row["currency"]),
             par=Money(amount_minor=row["par_minor"], currency="CNH"),
             beneficiary=BankAccount.model_validate_json(row["beneficiary"]),
-            rail=cast(Rail | None, row["rail"]),
+            rail=cast("Rail | None", row["rail"]),  # a string: no Union built per row
             bank_reference=row["bank_reference"],
             state=cast(State, row["state"]),
             detail=row["detail"],
