@@ -31,26 +31,34 @@ HOT_PATHS: list[tuple[str, str, str, str]] = [
      "SELECT message_id FROM inbox WHERE consumer = $1 AND message_id = ANY($2::uuid[])",
      "SELECT consumer, array_agg(message_id) FROM (SELECT consumer, message_id FROM inbox"
      " LIMIT 500) s GROUP BY consumer LIMIT 1"),
-    ("redemption", "relay claim (every relay batch)",
-     "SELECT id FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 2000"
-     " FOR UPDATE SKIP LOCKED",
+    ("redemption", "relay: the next batch (every relay batch)",
+     "SELECT id FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 2000",
      "SELECT"),
     ("kyc", "eligibility: live reservations of the customer (every CheckEligibility)",
      "SELECT coalesce(sum(amount_minor), 0) FROM eligibility_checks WHERE customer_id = $1"
      " AND outcome = 'reserved' AND checked_at > now() - interval '24 hours'",
      "SELECT customer_id FROM eligibility_checks WHERE customer_id IS NOT NULL LIMIT 1"),
-    ("kyc", "eligibility check by redemption",
-     "SELECT * FROM eligibility_checks WHERE redemption_id = $1",
-     "SELECT redemption_id FROM eligibility_checks LIMIT 1"),
+    ("kyc", "customers of a batch of checks (locked up front)",
+     "SELECT * FROM customers WHERE customer_id = ANY($1::uuid[]) ORDER BY customer_id"
+     " FOR UPDATE",
+     "SELECT array_agg(customer_id) FROM (SELECT customer_id FROM customers LIMIT 50) s"),
+    ("kyc", "eligibility checks of a batch (locked up front)",
+     "SELECT * FROM eligibility_checks WHERE redemption_id = ANY($1::uuid[])"
+     " ORDER BY redemption_id FOR UPDATE",
+     "SELECT array_agg(redemption_id) FROM (SELECT redemption_id FROM eligibility_checks"
+     " LIMIT 50) s"),
     ("issuance", "wallet account lock (holds, burns, mints)",
      "SELECT balance FROM accounts WHERE account = $1 FOR UPDATE",
      "SELECT account FROM accounts WHERE kind = 'wallet' LIMIT 1"),
-    ("issuance", "hold by redemption",
-     "SELECT * FROM holds WHERE redemption_id = $1",
-     "SELECT redemption_id FROM holds LIMIT 1"),
-    ("fx", "quote lock (every conversion)",
-     "SELECT * FROM quotes WHERE quote_id = $1 FOR UPDATE",
-     "SELECT quote_id FROM quotes LIMIT 1"),
+    ("issuance", "holds of a batch (locked up front)",
+     "SELECT * FROM holds WHERE redemption_id = ANY($1::uuid[]) ORDER BY redemption_id"
+     " FOR UPDATE",
+     "SELECT array_agg(redemption_id) FROM (SELECT redemption_id FROM holds LIMIT 50) s"),
+    ("fx", "what a conversion depends on: its quote (locked), cancellation, conversion",
+     "SELECT q.*, EXISTS (SELECT 1 FROM cancellations WHERE redemption_id = $2),"
+     " (SELECT quote_id FROM conversions WHERE redemption_id = $2)"
+     " FROM quotes q WHERE q.quote_id = $1 FOR UPDATE OF q",
+     "SELECT quote_id, redemption_id FROM quotes LIMIT 1"),
     ("fx", "cancellation check",
      "SELECT EXISTS (SELECT 1 FROM cancellations WHERE redemption_id = $1)",
      "SELECT redemption_id FROM quotes LIMIT 1"),
@@ -59,11 +67,13 @@ HOT_PATHS: list[tuple[str, str, str, str]] = [
      "SELECT array_agg(redemption_id) FROM (SELECT redemption_id FROM payouts"
      " WHERE redemption_id IS NOT NULL LIMIT 50) s"),
     ("settlement", "payouts of a batch of bank notices (locked up front)",
-     "SELECT FROM payouts WHERE payout_id = ANY($1::uuid[]) ORDER BY payout_id FOR UPDATE",
+     "SELECT * FROM payouts WHERE payout_id = ANY($1::uuid[]) ORDER BY payout_id FOR UPDATE",
      "SELECT array_agg(payout_id) FROM (SELECT payout_id FROM payouts LIMIT 50) s"),
-    ("settlement", "reserve release by redemption",
-     "SELECT amount_minor, reserve_after FROM reserve_releases WHERE redemption_id = $1",
-     "SELECT redemption_id FROM reserve_releases LIMIT 1"),
+    ("settlement", "reserve releases of a batch (read up front)",
+     "SELECT redemption_id, amount_minor, reserve_after FROM reserve_releases"
+     " WHERE redemption_id = ANY($1::uuid[])",
+     "SELECT array_agg(redemption_id) FROM (SELECT redemption_id FROM reserve_releases"
+     " LIMIT 50) s"),
     ("settlement", "deposit lock (every mint reply)",
      "SELECT * FROM deposits WHERE deposit_id = $1 FOR UPDATE",
      "SELECT deposit_id FROM deposits LIMIT 1"),
