@@ -106,10 +106,10 @@ def build_subscriptions(settings: FxSettings) -> list[Subscription]:
 
         now = utc_now()
         currency = command.buy_currency
-        entry = (
-            None
+        entry, held = (
+            (None, 0)
             if currency == PAR_CURRENCY
-            else await repository.book_rate(ctx.connection, currency)
+            else await repository.rate_and_position(ctx.connection, currency)
         )
         if entry is None:
             return refuse("unsupported_currency", f"no conversion from CNH to {currency}")
@@ -121,7 +121,6 @@ def build_subscriptions(settings: FxSettings) -> list[Subscription]:
         if isinstance(priced, Refused):
             return refuse("too_small", priced.detail)  # pricing refuses nothing else
         limit = settings.exposure_limit(currency)
-        held = await repository.position(ctx.connection, currency)
         if held + priced.buy.amount_minor > limit:
             return refuse("exposure_limit", f"{currency} position would exceed its limit")
         quote = repository.Quote(

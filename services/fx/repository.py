@@ -371,11 +371,23 @@ async def post_entry(
 # --- open positions -----------------------------------------------------------------
 
 
-async def position(conn: Connection, currency: str) -> int:
-    net: int | None = await conn.fetchval(
-        "SELECT net_minor FROM positions WHERE currency = $1", currency
+async def rate_and_position(conn: Connection, currency: str) -> tuple[BookEntry | None, int]:
+    """What a quote is priced and bounded with: the book rate and the open position."""
+    row = await conn.fetchrow(
+        """
+        SELECT r.per_cnh, r.as_of, r.update_id,
+               (SELECT net_minor FROM positions WHERE currency = $1) AS net_minor
+          FROM (SELECT 1) AS one LEFT JOIN rates AS r ON r.currency = $1
+        """,
+        currency,
     )
-    return net or 0
+    assert row is not None  # one row, whatever the tables hold
+    entry = (
+        None
+        if row["per_cnh"] is None
+        else BookEntry(BookRate(currency, row["per_cnh"], row["as_of"]), row["update_id"])
+    )
+    return entry, row["net_minor"] or 0
 
 
 async def grow_position(conn: Connection, currency: str, amount_minor: int, limit: int) -> bool:

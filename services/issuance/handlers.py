@@ -245,9 +245,8 @@ async def _burn_held(ctx: HandlerContext[Any], cmd: BurnHeld) -> Burned | BurnRe
         burn_id(cmd.redemption_id), cmd.redemption_id, wallet_id, amount,
         minted - burned - amount,
     )  # fmt: skip
-    await repo.insert_burn(conn, burn, ctx.message.message_id)
+    await holds.burn(burn, ctx.message.message_id)
     await _post(ctx, burn_movement(cmd.redemption_id, wallet_id, amount))
-    await holds.close(cmd.redemption_id, HoldState.BURNED, ctx.message.message_id)
     reply = _burned(burn)
     ctx.publish(EVENTS, str(wallet_id), reply)
     return reply

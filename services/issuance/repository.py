@@ -275,6 +275,25 @@ class Holds:
         self._locked.pop(redemption_id, None)
         await close_hold(self._conn, redemption_id, state, command_id)
 
+    async def burn(self, burn: BurnRow, command_id: uuid.UUID) -> None:
+        """The burn's record and its hold closed as burned, in one statement."""
+        self._locked.pop(burn.redemption_id, None)
+        status = await self._conn.execute(
+            """
+            WITH burned AS (
+                INSERT INTO burns (burn_id, redemption_id, wallet_id, amount, supply_after,
+                                   command_id)
+                VALUES ($1, $2, $3, $4, $5, $6)
+            )
+            UPDATE holds SET state = 'burned', burned_by = $6, updated_at = now()
+             WHERE redemption_id = $2 AND state = 'placed'
+            """,
+            burn.burn_id, burn.redemption_id, burn.wallet_id, burn.amount, burn.supply_after,
+            command_id,
+        )  # fmt: skip
+        if status != "UPDATE 1":
+            raise RuntimeError(f"hold of {burn.redemption_id} was not placed")
+
     async def flush(self) -> None:
         """Nothing staged (a hold is written at once); what it read ends with the batch."""
         self._locked.clear()
@@ -339,15 +358,6 @@ async def burn_of_redemption(conn: Connection, redemption_id: uuid.UUID) -> Burn
         redemption_id,
     )
     return BurnRow(**dict(row)) if row else None
-
-
-async def insert_burn(conn: Connection, burn: BurnRow, command_id: uuid.UUID) -> None:
-    await conn.execute(
-        "INSERT INTO burns (burn_id, redemption_id, wallet_id, amount, supply_after, command_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
-        burn.burn_id, burn.redemption_id, burn.wallet_id, burn.amount, burn.supply_after,
-        command_id,
-    )  # fmt: skip
 
 
 # --- decisions ------------------------------------------------------------------------------
