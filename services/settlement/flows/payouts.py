@@ -420,7 +420,7 @@ async def _back_to_suspense(work: Work, payout: Payout, reason: str) -> None:
 
 
 async def _record_new(work: Work, payout: Payout, cause: str) -> None:
-    await work.payouts.add(payout)
+    work.payouts.add(payout)
     work.history.record(
         "payout",
         payout.payout_id,

@@ -301,7 +301,16 @@ async def retryable_deposits(
 
 class PayoutBook:
     """The payouts of a transaction's redemptions, locked and read for a whole batch in one
-    query (`lock_all`); a payout this transaction records is kept here too."""
+    query (`lock_all`); a payout this transaction records is kept here too, and written with
+    the others in one statement just before the commit (a new payout is recorded in its
+    final state: the bank has answered by then)."""
+
+    _INSERT = BulkInsert.into(
+        "payouts", payout_id="uuid", kind="text", redemption_id="uuid", deposit_id="uuid",
+        amount_minor="int8", currency="text", par_minor="int8", beneficiary="jsonb",
+        rail="text", bank_reference="text", state="text", detail="text",
+        requested_at="timestamptz",
+    )  # fmt: skip
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
@@ -311,6 +320,7 @@ class PayoutBook:
         """Locked by payout id (the bank's notices name the payout, not the redemption)."""
         self._read: dict[uuid.UUID, Payout | None] = {}
         """Only read (releases and queries): as committed when the batch began."""
+        self._new: list[Payout] = []
 
     async def read_all(self, redemption_ids: Iterable[uuid.UUID]) -> None:
         """Read, without locking, the payouts a batch only checks, in one query."""
@@ -374,40 +384,29 @@ class PayoutBook:
             self._by_redemption.pop(payout.redemption_id, None)
             self._read.pop(payout.redemption_id, None)
 
-    async def add(self, payout: Payout) -> None:
-        await insert_payout(self._connection, payout)
+    def add(self, payout: Payout) -> None:
+        self._new.append(payout)
+        self._by_id[payout.payout_id] = payout
         if payout.redemption_id is not None:
             self._by_redemption[payout.redemption_id] = payout
 
     async def flush(self) -> None:
-        """Nothing staged (a payout is written at once); what it read ends with the batch."""
+        """The new payouts; what it read ends with the batch."""
+        new, self._new = self._new, []
         self._by_redemption.clear()
         self._by_id.clear()
         self._read.clear()
-
-
-async def insert_payout(connection: Connection, payout: Payout) -> None:
-    await connection.execute(
-        """
-        INSERT INTO payouts (payout_id, kind, redemption_id, deposit_id, amount_minor, currency,
-                             par_minor, beneficiary, rail, bank_reference, state, detail,
-                             requested_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13)
-        """,
-        payout.payout_id,
-        payout.kind,
-        payout.redemption_id,
-        payout.deposit_id,
-        payout.amount.amount_minor,
-        payout.amount.currency,
-        payout.par.amount_minor,
-        payout.beneficiary.model_dump_json(),
-        payout.rail,
-        payout.bank_reference,
-        payout.state,
-        payout.detail,
-        payout.requested_at,
-    )
+        await self._INSERT.run(
+            self._connection,
+            [
+                (
+                    p.payout_id, p.kind, p.redemption_id, p.deposit_id, p.amount.amount_minor,
+                    p.amount.currency, p.par.amount_minor, p.beneficiary.model_dump_json(),
+                    p.rail, p.bank_reference, p.state, p.detail, p.requested_at,
+                )
+                for p in new
+            ],
+        )  # fmt: skip
 
 
 async def set_payout_state(
