@@ -80,6 +80,7 @@ def _commands(instance: str) -> Subscription:
         wallets = [p.wallet_id for p in payloads if isinstance(p, (MintForDeposit, PlaceHold))]
         if wallets:
             await repo.lock_wallets(uow.connection, wallets)
+            await uow.staged(repo.Owners).read_all(wallets)
         held = [p.redemption_id for p in payloads if isinstance(p, _HOLD_COMMANDS)]
         if held:
             await uow.staged(repo.Holds).lock_all(held)
@@ -145,7 +146,7 @@ async def _mint(ctx: HandlerContext[Any], cmd: MintForDeposit) -> Minted | MintR
     done = await repo.mint_of_deposit(conn, cmd.deposit_id)
     if done is not None:  # one mint per deposit: a second command gets the original outcome
         return _minted(done)
-    wallet, customer = await repo.wallet_and_customer(conn, cmd.wallet_id)
+    wallet, customer = await ctx.staged(repo.Owners).of(cmd.wallet_id)
     refusal = mint_refusal(cmd.customer_id, wallet, customer)
     if refusal is None and await repo.lock_wallet(conn, cmd.wallet_id) is None:
         refusal = Refusal("unknown_wallet", "no ledger account for this wallet")
@@ -181,7 +182,7 @@ async def _place_hold(ctx: HandlerContext[Any], cmd: PlaceHold) -> HoldPlaced | 
         )
     if isinstance(decision, Replay):
         return _hold_placed(cmd, amount)
-    wallet, customer = await repo.wallet_and_customer(conn, cmd.wallet_id)
+    wallet, customer = await ctx.staged(repo.Owners).of(cmd.wallet_id)
     refusal = hold_refusal(wallet, customer, balance, amount)
     if refusal is not None:
         return HoldRejected(

@@ -95,27 +95,48 @@ async def set_wallet_frozen(
     )  # fmt: skip
 
 
-async def wallet_and_customer(
-    conn: Connection, wallet_id: uuid.UUID
-) -> tuple[WalletView | None, CustomerView | None]:
-    row = await conn.fetchrow(
-        """
-        SELECT w.wallet_id, w.customer_id, w.registered, w.proof_of_control, w.frozen,
-               c.status, c.frozen AS customer_frozen
-          FROM wallets w LEFT JOIN customers c ON c.customer_id = w.customer_id
-         WHERE w.wallet_id = $1
-        """,
-        wallet_id,
-    )
-    if row is None:
-        return None, None
-    wallet = WalletView(
-        row["wallet_id"], row["customer_id"], row["registered"], row["proof_of_control"],
-        row["frozen"],
-    )  # fmt: skip
-    if row["status"] is None:
-        return wallet, None
-    return wallet, CustomerView(row["customer_id"], row["status"], row["customer_frozen"])
+class Owners:
+    """Issuance's view of the wallets a batch's commands touch and of their customers (as KYC
+    last told it), read for the whole batch in one query."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._known: dict[uuid.UUID, tuple[WalletView | None, CustomerView | None]] = {}
+
+    async def read_all(self, wallet_ids: Iterable[uuid.UUID]) -> None:
+        wanted = sorted(set(wallet_ids) - set(self._known))
+        if not wanted:
+            return
+        rows = await self._conn.fetch(
+            """
+            SELECT w.wallet_id, w.customer_id, w.registered, w.proof_of_control, w.frozen,
+                   c.status, c.frozen AS customer_frozen
+              FROM wallets w LEFT JOIN customers c ON c.customer_id = w.customer_id
+             WHERE w.wallet_id = ANY($1::uuid[])
+            """,
+            wanted,
+        )
+        self._known.update(dict.fromkeys(wanted, (None, None)))
+        for row in rows:
+            wallet = WalletView(
+                row["wallet_id"], row["customer_id"], row["registered"],
+                row["proof_of_control"], row["frozen"],
+            )  # fmt: skip
+            customer = (
+                None
+                if row["status"] is None
+                else CustomerView(row["customer_id"], row["status"], row["customer_frozen"])
+            )
+            self._known[row["wallet_id"]] = (wallet, customer)
+
+    async def of(self, wallet_id: uuid.UUID) -> tuple[WalletView | None, CustomerView | None]:
+        if wallet_id not in self._known:
+            await self.read_all([wallet_id])
+        return self._known[wallet_id]
+
+    async def flush(self) -> None:
+        """Nothing to write: what it read ends with the transaction."""
+        self._known.clear()
 
 
 async def customer(conn: Connection, customer_id: uuid.UUID) -> CustomerView | None:
