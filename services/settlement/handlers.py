@@ -71,7 +71,7 @@ def _bank_notifications() -> Subscription:
             and (reference := deposit_reference_in(m.payload.deposit_reference))
         ]
         if references:
-            await repo.lock_references(uow.connection, references)
+            await uow.staged(repo.References).read_owners(references)
         noticed = [m.payload.end_to_end_id for m in batch if isinstance(m.payload, NOTICES)]
         await uow.staged(PayoutBook).lock_by_id(noticed)
 
@@ -165,13 +165,15 @@ def _kyc_events() -> Subscription:
     async def lock_references(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
         registered = [m.payload for m in batch if isinstance(m.payload, WalletRegistered)]
         if registered:
-            await repo.lock_references(uow.connection, (e.deposit_reference for e in registered))
+            await uow.staged(repo.References).lock(e.deposit_reference for e in registered)
 
     kyc.prepare = lock_references
 
     @kyc.handles(WalletRegistered)
     async def wallet_registered(ctx: Ctx, event: WalletRegistered) -> None:
-        await repo.lock_reference(ctx.connection, event.deposit_reference)
+        references = ctx.staged(repo.References)
+        await references.lock([event.deposit_reference])
+        references.forget(event.deposit_reference)
         same = await repo.register_wallet(
             ctx.connection, event.deposit_reference, event.customer_id, event.wallet_id
         )

@@ -33,9 +33,7 @@ EVENTS = "settlement.events"
 async def receive(work: Work, notice: DepositReceived) -> None:
     deposit_id = deposit_id_of(notice.bank_reference)
     reference = deposit_reference_in(notice.deposit_reference)
-    if reference:
-        await repo.lock_reference(work.connection, reference)
-    owner = await repo.wallet_for(work.connection, reference) if reference else None
+    owner = await work.staged(repo.References).owner(reference) if reference else None
     state, reason = ("minting", None) if owner else ("suspended", "unmatched_reference")
     fresh = await repo.insert_deposit(
         work.connection,

@@ -147,15 +147,58 @@ async def register_wallet(
     return bool(row["customer_id"] == customer_id and row["wallet_id"] == wallet_id)
 
 
-async def lock_reference(connection: Connection, reference: str) -> None:
-    """Serialise everything that matches deposits to this reference: a deposit arriving
-    while its wallet's registration commits would otherwise be missed by both."""
-    await lock_references(connection, [reference])
+class References:
+    """The deposit references a transaction matches deposits to, or registers wallets for.
+
+    Locked, for a whole batch in one statement and in one order (no deadlock between a
+    batch of deposits and a batch of wallet registrations): this serialises everything that
+    matches deposits to a reference, since a deposit arriving while its wallet's
+    registration commits would otherwise be missed by both. Their wallets are read after
+    the lock, for a whole batch in one query too."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._locked: set[str] = set()
+        self._owners: dict[str, tuple[uuid.UUID, uuid.UUID] | None] = {}
+
+    async def lock(self, references: Iterable[str]) -> None:
+        wanted = set(references) - self._locked
+        if wanted:
+            await lock_references(self._connection, wanted)
+            self._locked |= wanted
+
+    async def read_owners(self, references: Iterable[str]) -> None:
+        """(customer, wallet) of each reference's wallet; locks the references first."""
+        wanted = set(references) - set(self._owners)
+        if not wanted:
+            return
+        await self.lock(wanted)
+        rows = await self._connection.fetch(
+            "SELECT deposit_reference, customer_id, wallet_id FROM wallets"
+            " WHERE deposit_reference = ANY($1::text[])",
+            sorted(wanted),
+        )
+        self._owners.update(dict.fromkeys(wanted))
+        self._owners.update(
+            (row["deposit_reference"], (row["customer_id"], row["wallet_id"])) for row in rows
+        )
+
+    async def owner(self, reference: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+        await self.read_owners([reference])
+        return self._owners[reference]
+
+    def forget(self, reference: str) -> None:
+        """A wallet was registered for it: the next `owner` reads it again."""
+        self._owners.pop(reference, None)
+
+    async def flush(self) -> None:
+        """Nothing to write: the locks go with the transaction."""
+        self._locked.clear()
+        self._owners.clear()
 
 
 async def lock_references(connection: Connection, references: Iterable[str]) -> None:
-    """`lock_reference` for a whole batch, in one order for every transaction (no deadlock
-    between a batch of deposits and a batch of wallet registrations)."""
+    """See `References`: in one order for every transaction."""
     await connection.execute(
         """
         SELECT count(pg_advisory_xact_lock(k)) FROM (
