@@ -81,6 +81,9 @@ def _commands(instance: str) -> Subscription:
         if wallets:
             await repo.lock_wallets(uow.connection, wallets)
             await uow.staged(repo.Owners).read_all(wallets)
+        deposits = [p.deposit_id for p in payloads if isinstance(p, MintForDeposit)]
+        if deposits:
+            await uow.staged(repo.Mints).read_all(deposits)
         held = [p.redemption_id for p in payloads if isinstance(p, _HOLD_COMMANDS)]
         if held:
             await uow.staged(repo.Holds).lock_all(held)
@@ -143,7 +146,8 @@ _HOLD_COMMANDS = (PlaceHold, ReleaseHold, BurnHeld)
 
 async def _mint(ctx: HandlerContext[Any], cmd: MintForDeposit) -> Minted | MintRejected:
     conn = ctx.connection
-    done = await repo.mint_of_deposit(conn, cmd.deposit_id)
+    mints = ctx.staged(repo.Mints)
+    done = await mints.of(cmd.deposit_id)
     if done is not None:  # one mint per deposit: a second command gets the original outcome
         return _minted(done)
     wallet, customer = await ctx.staged(repo.Owners).of(cmd.wallet_id)
@@ -161,7 +165,7 @@ async def _mint(ctx: HandlerContext[Any], cmd: MintForDeposit) -> Minted | MintR
         mint_id(cmd.deposit_id), cmd.deposit_id, cmd.customer_id, cmd.wallet_id, amount,
         minted - burned + amount,
     )  # fmt: skip
-    await repo.insert_mint(conn, mint, cmd.reserve_balance.amount_minor, ctx.message.message_id)
+    mints.record(mint, cmd.reserve_balance.amount_minor, ctx.message.message_id)
     await _post(ctx, mint_movement(cmd.deposit_id, cmd.wallet_id, amount))
     reply = _minted(mint)
     ctx.publish(EVENTS, str(cmd.wallet_id), reply)

@@ -220,27 +220,49 @@ class MintRow:
     supply_after: int
 
 
-async def mint_of_deposit(conn: Connection, deposit_id: uuid.UUID) -> MintRow | None:
-    row = await conn.fetchrow(
-        "SELECT mint_id, deposit_id, customer_id, wallet_id, amount, supply_after"
-        " FROM mints WHERE deposit_id = $1",
-        deposit_id,
-    )
-    return MintRow(**dict(row)) if row else None
+class Mints:
+    """The mints of a transaction's deposits: those made before, read for a whole batch in
+    one query (`read_all`), and the new ones, written in one statement just before the
+    commit (one mint per deposit: the unique deposit id refuses a second one)."""
 
-
-async def insert_mint(
-    conn: Connection, mint: MintRow, reserve_cnh: int, command_id: uuid.UUID
-) -> None:
-    await conn.execute(
-        """
-        INSERT INTO mints (mint_id, deposit_id, customer_id, wallet_id, amount, reserve_cnh,
-                           supply_after, command_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-        """,
-        mint.mint_id, mint.deposit_id, mint.customer_id, mint.wallet_id, mint.amount,
-        reserve_cnh, mint.supply_after, command_id,
+    _INSERT = BulkInsert.into(
+        "mints", mint_id="uuid", deposit_id="uuid", customer_id="uuid", wallet_id="uuid",
+        amount="int8", reserve_cnh="int8", supply_after="int8", command_id="uuid",
     )  # fmt: skip
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._known: dict[uuid.UUID, MintRow | None] = {}
+        self._new: list[tuple[object, ...]] = []
+
+    async def read_all(self, deposit_ids: Iterable[uuid.UUID]) -> None:
+        wanted = sorted(set(deposit_ids) - set(self._known))
+        if not wanted:
+            return
+        rows = await self._conn.fetch(
+            "SELECT mint_id, deposit_id, customer_id, wallet_id, amount, supply_after"
+            " FROM mints WHERE deposit_id = ANY($1::uuid[])",
+            wanted,
+        )
+        self._known.update(dict.fromkeys(wanted))
+        self._known.update((row["deposit_id"], MintRow(**dict(row))) for row in rows)
+
+    async def of(self, deposit_id: uuid.UUID) -> MintRow | None:
+        if deposit_id not in self._known:
+            await self.read_all([deposit_id])
+        return self._known[deposit_id]
+
+    def record(self, mint: MintRow, reserve_cnh: int, command_id: uuid.UUID) -> None:
+        self._known[mint.deposit_id] = mint
+        self._new.append((
+            mint.mint_id, mint.deposit_id, mint.customer_id, mint.wallet_id, mint.amount,
+            reserve_cnh, mint.supply_after, command_id,
+        ))  # fmt: skip
+
+    async def flush(self) -> None:
+        rows, self._new = self._new, []
+        self._known.clear()
+        await self._INSERT.run(self._conn, rows)
 
 
 # --- holds and burns ------------------------------------------------------------------------
