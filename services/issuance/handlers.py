@@ -80,13 +80,13 @@ def _commands(instance: str) -> Subscription:
         wallets = [p.wallet_id for p in payloads if isinstance(p, (MintForDeposit, PlaceHold))]
         if wallets:
             await repo.lock_wallets(uow.connection, wallets)
-            await uow.staged(repo.Owners).read_all(wallets)
+            await uow.staged(repo.Owners).rows.load(wallets)
         deposits = [p.deposit_id for p in payloads if isinstance(p, MintForDeposit)]
         if deposits:
-            await uow.staged(repo.Mints).read_all(deposits)
+            await uow.staged(repo.Mints).rows.load(deposits)
         held = [p.redemption_id for p in payloads if isinstance(p, _HOLD_COMMANDS)]
         if held:
-            await uow.staged(repo.Holds).lock_all(held)
+            await uow.staged(repo.Holds).locked.load(held)
 
     commands.prepare = lock_in_order
 
@@ -147,7 +147,7 @@ _HOLD_COMMANDS = (PlaceHold, ReleaseHold, BurnHeld)
 async def _mint(ctx: HandlerContext[Any], cmd: MintForDeposit) -> Minted | MintRejected:
     conn = ctx.connection
     mints = ctx.staged(repo.Mints)
-    done = await mints.of(cmd.deposit_id)
+    done = await mints.rows.get(cmd.deposit_id)
     if done is not None:  # one mint per deposit: a second command gets the original outcome
         return _minted(done)
     wallet, customer = await ctx.staged(repo.Owners).of(cmd.wallet_id)
@@ -178,7 +178,7 @@ async def _place_hold(ctx: HandlerContext[Any], cmd: PlaceHold) -> HoldPlaced | 
     # The wallet first: concurrent holds on one wallet queue here, then see each other's.
     balance = await repo.lock_wallet(conn, cmd.wallet_id)
     holds = ctx.staged(repo.Holds)
-    existing = await holds.lock(cmd.redemption_id)
+    existing = await holds.locked.get(cmd.redemption_id)
     decision = decide_place(existing, cmd.wallet_id, amount)
     if isinstance(decision, Refusal):
         return HoldRejected(
@@ -204,7 +204,7 @@ async def _release_hold(
 ) -> HoldReleased | ReleaseRejected:
     conn = ctx.connection
     holds = ctx.staged(repo.Holds)
-    existing = await holds.lock(cmd.redemption_id)
+    existing = await holds.locked.get(cmd.redemption_id)
     decision = decide_release(existing)
     if isinstance(decision, Refusal):
         return ReleaseRejected(
@@ -234,7 +234,7 @@ async def _release_hold(
 async def _burn_held(ctx: HandlerContext[Any], cmd: BurnHeld) -> Burned | BurnRejected:
     conn = ctx.connection
     holds = ctx.staged(repo.Holds)
-    existing = await holds.lock(cmd.redemption_id)
+    existing = await holds.locked.get(cmd.redemption_id)
     decision = decide_burn(existing)
     if isinstance(decision, Refusal):
         return BurnRejected(

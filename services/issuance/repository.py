@@ -23,6 +23,7 @@ from services.issuance.domain import (
     wallet_account,
 )
 from services.runtime.db import BulkInsert, Connection
+from services.runtime.rows import KeyedRows
 
 # --- the KYC view ---------------------------------------------------------------------------
 
@@ -101,12 +102,11 @@ class Owners:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._known: dict[uuid.UUID, tuple[WalletView | None, CustomerView | None]] = {}
+        self.rows = KeyedRows(self._read)
 
-    async def read_all(self, wallet_ids: Iterable[uuid.UUID]) -> None:
-        wanted = sorted(set(wallet_ids) - set(self._known))
-        if not wanted:
-            return
+    async def _read(
+        self, wallet_ids: list[uuid.UUID]
+    ) -> list[tuple[uuid.UUID, tuple[WalletView, CustomerView | None]]]:
         rows = await self._conn.fetch(
             """
             SELECT w.wallet_id, w.customer_id, w.registered, w.proof_of_control, w.frozen,
@@ -114,29 +114,27 @@ class Owners:
               FROM wallets w LEFT JOIN customers c ON c.customer_id = w.customer_id
              WHERE w.wallet_id = ANY($1::uuid[])
             """,
-            wanted,
+            wallet_ids,
         )
-        self._known.update(dict.fromkeys(wanted, (None, None)))
-        for row in rows:
-            wallet = WalletView(
-                row["wallet_id"], row["customer_id"], row["registered"],
-                row["proof_of_control"], row["frozen"],
-            )  # fmt: skip
-            customer = (
+        return [
+            (row["wallet_id"], (
+                WalletView(
+                    row["wallet_id"], row["customer_id"], row["registered"],
+                    row["proof_of_control"], row["frozen"],
+                ),
                 None
                 if row["status"] is None
-                else CustomerView(row["customer_id"], row["status"], row["customer_frozen"])
-            )
-            self._known[row["wallet_id"]] = (wallet, customer)
+                else CustomerView(row["customer_id"], row["status"], row["customer_frozen"]),
+            ))
+            for row in rows
+        ]  # fmt: skip
 
     async def of(self, wallet_id: uuid.UUID) -> tuple[WalletView | None, CustomerView | None]:
-        if wallet_id not in self._known:
-            await self.read_all([wallet_id])
-        return self._known[wallet_id]
+        return await self.rows.get(wallet_id) or (None, None)
 
     async def flush(self) -> None:
         """Nothing to write: what it read ends with the transaction."""
-        self._known.clear()
+        self.rows.clear()
 
 
 async def customer(conn: Connection, customer_id: uuid.UUID) -> CustomerView | None:
@@ -222,7 +220,7 @@ class MintRow:
 
 class Mints:
     """The mints of a transaction's deposits: those made before, read for a whole batch in
-    one query (`read_all`), and the new ones, written in one statement just before the
+    one query (`rows.load`), and the new ones, written in one statement just before the
     commit (one mint per deposit: the unique deposit id refuses a second one)."""
 
     _INSERT = BulkInsert.into(
@@ -232,28 +230,19 @@ class Mints:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._known: dict[uuid.UUID, MintRow | None] = {}
+        self.rows = KeyedRows(self._read)
         self._new: list[tuple[object, ...]] = []
 
-    async def read_all(self, deposit_ids: Iterable[uuid.UUID]) -> None:
-        wanted = sorted(set(deposit_ids) - set(self._known))
-        if not wanted:
-            return
+    async def _read(self, deposit_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, MintRow]]:
         rows = await self._conn.fetch(
             "SELECT mint_id, deposit_id, customer_id, wallet_id, amount, supply_after"
             " FROM mints WHERE deposit_id = ANY($1::uuid[])",
-            wanted,
+            deposit_ids,
         )
-        self._known.update(dict.fromkeys(wanted))
-        self._known.update((row["deposit_id"], MintRow(**dict(row))) for row in rows)
-
-    async def of(self, deposit_id: uuid.UUID) -> MintRow | None:
-        if deposit_id not in self._known:
-            await self.read_all([deposit_id])
-        return self._known[deposit_id]
+        return [(row["deposit_id"], MintRow(**dict(row))) for row in rows]
 
     def record(self, mint: MintRow, reserve_cnh: int, command_id: uuid.UUID) -> None:
-        self._known[mint.deposit_id] = mint
+        self.rows.put(mint.deposit_id, mint)
         self._new.append((
             mint.mint_id, mint.deposit_id, mint.customer_id, mint.wallet_id, mint.amount,
             reserve_cnh, mint.supply_after, command_id,
@@ -261,7 +250,7 @@ class Mints:
 
     async def flush(self) -> None:
         rows, self._new = self._new, []
-        self._known.clear()
+        self.rows.clear()
         await self._INSERT.run(self._conn, rows)
 
 
@@ -270,57 +259,49 @@ class Mints:
 
 class Holds:
     """The holds of a transaction's redemptions, locked and read for a whole batch in one
-    query (`lock_all`, in redemption order); a hold the transaction changes is read again."""
+    query (`locked.load`, in redemption order); a hold the transaction changes is read
+    again."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._locked: dict[uuid.UUID, Hold | None] = {}
+        self.locked = KeyedRows(self._lock)
 
-    async def lock_all(self, redemption_ids: Iterable[uuid.UUID]) -> None:
-        wanted = sorted(set(redemption_ids) - set(self._locked))
-        if not wanted:
-            return
+    async def _lock(self, redemption_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, Hold]]:
         rows = await self._conn.fetch(
             "SELECT redemption_id, state, hold_id, wallet_id, amount FROM holds"
             " WHERE redemption_id = ANY($1::uuid[]) ORDER BY redemption_id FOR UPDATE",
-            wanted,
+            redemption_ids,
         )
-        self._locked.update(dict.fromkeys(wanted))
-        self._locked.update(
+        return [
             (row["redemption_id"], Hold(
                 row["redemption_id"], HoldState(row["state"]), row["hold_id"],
                 row["wallet_id"], row["amount"],
             ))
             for row in rows
-        )  # fmt: skip
-
-    async def lock(self, redemption_id: uuid.UUID) -> Hold | None:
-        if redemption_id not in self._locked:
-            await self.lock_all([redemption_id])
-        return self._locked[redemption_id]
+        ]  # fmt: skip
 
     async def open(
         self, redemption_id: uuid.UUID, wallet_id: uuid.UUID, amount: int,
         command_id: uuid.UUID,
     ) -> None:  # fmt: skip
-        self._locked.pop(redemption_id, None)
+        self.locked.forget(redemption_id)
         await open_hold(
             self._conn, redemption_id, hold_id(redemption_id), wallet_id, amount, command_id
         )
 
     async def cancel(self, redemption_id: uuid.UUID, command_id: uuid.UUID) -> None:
-        self._locked.pop(redemption_id, None)
+        self.locked.forget(redemption_id)
         await record_cancellation(self._conn, redemption_id, command_id)
 
     async def close(
         self, redemption_id: uuid.UUID, state: HoldState, command_id: uuid.UUID
     ) -> None:
-        self._locked.pop(redemption_id, None)
+        self.locked.forget(redemption_id)
         await close_hold(self._conn, redemption_id, state, command_id)
 
     async def burn(self, burn: BurnRow, command_id: uuid.UUID) -> None:
         """The burn's record and its hold closed as burned, in one statement."""
-        self._locked.pop(burn.redemption_id, None)
+        self.locked.forget(burn.redemption_id)
         status = await self._conn.execute(
             """
             WITH burned AS (
@@ -339,7 +320,7 @@ class Holds:
 
     async def flush(self) -> None:
         """Nothing staged (a hold is written at once); what it read ends with the batch."""
-        self._locked.clear()
+        self.locked.clear()
 
 
 async def open_hold(

@@ -67,14 +67,14 @@ def build_subscriptions(kyc: Kyc) -> list[Subscription]:
         locked = uow.staged(repository.Eligibility)
         checks = [m.payload for m in batch if isinstance(m.payload, CheckEligibility)]
         if checks:
-            await locked.lock_customers(c.customer_id for c in checks)
+            await locked.customers.load(c.customer_id for c in checks)
         decided = [
             m.payload.redemption_id
             for m in batch
             if isinstance(m.payload, (CheckEligibility, ReleaseReservation))
         ]
         if decided:
-            await locked.lock_checks(decided)
+            await locked.checks.load(decided)
 
     commands.prepare = lock_in_order
 
@@ -243,8 +243,8 @@ async def check_eligibility(
     locked = ctx.staged(repository.Eligibility)
     # The customer row lock serialises every check of this customer, across replicas:
     # the window sum below sees every reservation committed before it.
-    row = await locked.customer(command.customer_id)
-    earlier = await locked.check(redemption_id)
+    row = await locked.customers.get(command.customer_id)
+    earlier = await locked.checks.get(redemption_id)
     if earlier is not None:
         return _answer_again(redemption_id, earlier)  # one decision per redemption
     customer = (
@@ -274,7 +274,7 @@ async def check_eligibility(
     amount = command.amount.amount_minor
     refusal = eligibility.check(kyc.policy, command.customer_id, customer, wallet, amount, reserved)
     reservation_id = derive_id(redemption_id, "kyc", "reservation") if refusal is None else None
-    locked.forget_check(redemption_id)
+    locked.checks.forget(redemption_id)
     ok = await repository.insert_check(
         conn,
         redemption_id,
@@ -335,8 +335,8 @@ async def release_reservation(
 ) -> Message:
     conn, redemption_id = ctx.connection, command.redemption_id
     locked = ctx.staged(repository.Eligibility)
-    row = await locked.check(redemption_id)
-    locked.forget_check(redemption_id)
+    row = await locked.checks.get(redemption_id)
+    locked.checks.forget(redemption_id)
     if row is None:
         # the release overtook its check: record the cancellation so a late check is refused
         if not await repository.insert_check(conn, redemption_id, outcome="cancelled"):

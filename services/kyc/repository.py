@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 
 import asyncpg
 
@@ -11,6 +10,7 @@ from services.kyc.crypto import Sealed
 from services.kyc.domain.lists import ParsedList
 from services.kyc.domain.screening import SanctionsEntry
 from services.runtime.db import Connection
+from services.runtime.rows import KeyedRows, Read
 
 # --- customers -----------------------------------------------------------------------------
 
@@ -265,52 +265,26 @@ class Eligibility:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._customers: dict[uuid.UUID, asyncpg.Record | None] = {}
-        self._checks: dict[uuid.UUID, asyncpg.Record | None] = {}
+        self.customers = KeyedRows(self._locker("customers", "customer_id"))
+        """Locked: serialises every decision about one customer (limit reservations above
+        all) across replicas."""
+        self.checks = KeyedRows(self._locker("eligibility_checks", "redemption_id"))
+        """Locked; a check the transaction writes must be forgotten, to be read again."""
 
-    async def lock_customers(self, customer_ids: Iterable[uuid.UUID]) -> None:
-        """Serialises every decision about one customer (limit reservations above all)
-        across replicas."""
-        await self._lock(self._customers, "customers", "customer_id", customer_ids)
+    def _locker(self, table: str, key: str) -> Read[uuid.UUID, asyncpg.Record]:
+        async def lock(ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, asyncpg.Record]]:
+            rows = await self._conn.fetch(
+                f"SELECT * FROM {table} WHERE {key} = ANY($1::uuid[]) ORDER BY {key} FOR UPDATE",
+                ids,
+            )
+            return [(row[key], row) for row in rows]
 
-    async def lock_checks(self, redemption_ids: Iterable[uuid.UUID]) -> None:
-        await self._lock(self._checks, "eligibility_checks", "redemption_id", redemption_ids)
-
-    async def customer(self, customer_id: uuid.UUID) -> asyncpg.Record | None:
-        if customer_id not in self._customers:
-            await self.lock_customers([customer_id])
-        return self._customers[customer_id]
-
-    async def check(self, redemption_id: uuid.UUID) -> asyncpg.Record | None:
-        if redemption_id not in self._checks:
-            await self.lock_checks([redemption_id])
-        return self._checks[redemption_id]
-
-    def forget_check(self, redemption_id: uuid.UUID) -> None:
-        """It was written: the next `check` reads it again."""
-        self._checks.pop(redemption_id, None)
-
-    async def _lock(
-        self,
-        known: dict[uuid.UUID, asyncpg.Record | None],
-        table: str,
-        key: str,
-        ids: Iterable[uuid.UUID],
-    ) -> None:
-        wanted = sorted(set(ids) - set(known))
-        if not wanted:
-            return
-        rows = await self._conn.fetch(
-            f"SELECT * FROM {table} WHERE {key} = ANY($1::uuid[]) ORDER BY {key} FOR UPDATE",
-            wanted,
-        )
-        known.update(dict.fromkeys(wanted))
-        known.update((row[key], row) for row in rows)
+        return lock
 
     async def flush(self) -> None:
         """Nothing staged; what it read ends with the transaction."""
-        self._customers.clear()
-        self._checks.clear()
+        self.customers.clear()
+        self.checks.clear()
 
 
 async def wallet_and_reserved(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from services.redemption.domain.decide import Entry
 from services.redemption.domain.state import Saga
 from services.runtime.db import BulkInsert, Connection, columns
+from services.runtime.rows import KeyedRows
 
 
 async def insert(connection: Connection, saga: Saga) -> bool:
@@ -166,21 +167,20 @@ class Quotes:
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
-        self._known: dict[uuid.UUID, QuoteRequest | None] = {}
+        self._known = KeyedRows(self._lock)
 
-    async def lock_all(self, redemption_ids: Iterable[uuid.UUID]) -> None:
-        wanted = sorted(set(redemption_ids) - set(self._known))
+    async def _lock(self, redemption_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, QuoteRequest]]:
         rows = await self._connection.fetch(
             f"{_QUOTE} WHERE redemption_id = ANY($1::uuid[]) ORDER BY redemption_id FOR UPDATE",
-            wanted,
+            redemption_ids,
         )
-        self._known.update(dict.fromkeys(wanted))
-        self._known.update((row["redemption_id"], QuoteRequest(**dict(row))) for row in rows)
+        return [(row["redemption_id"], QuoteRequest(**dict(row))) for row in rows]
+
+    async def lock_all(self, redemption_ids: Iterable[uuid.UUID]) -> None:
+        await self._known.load(redemption_ids)
 
     async def get(self, redemption_id: uuid.UUID) -> QuoteRequest | None:
-        if redemption_id not in self._known:
-            await self.lock_all([redemption_id])
-        return self._known[redemption_id]
+        return await self._known.get(redemption_id)
 
     async def add(self, request: QuoteRequest) -> bool:
         """Store a new request; False if one exists for this redemption."""
@@ -200,7 +200,7 @@ class Quotes:
         )
         added = bool(status.endswith(" 1"))
         if added:
-            self._known[request.redemption_id] = request
+            self._known.put(request.redemption_id, request)
         return added
 
     async def settle(
@@ -213,8 +213,9 @@ class Quotes:
             status,
             outcome,
         )
-        self._known[request.redemption_id] = replace(
-            request, quote_id=quote_id, status=status, outcome=outcome
+        self._known.put(
+            request.redemption_id,
+            replace(request, quote_id=quote_id, status=status, outcome=outcome),
         )
 
     async def flush(self) -> None:

@@ -110,7 +110,7 @@ def _commands(rail: BankRail) -> Subscription:
             await book.read_all(checked)
         released = [m.payload.redemption_id for m in batch if isinstance(m.payload, ReleaseReserve)]
         if released:
-            await uow.staged(repo.Releases).read_all(released)
+            await uow.staged(repo.Releases).made.load(released)
         uow.staged(BankAnswers).answers.update(answers)
 
     commands.prepare = prepare

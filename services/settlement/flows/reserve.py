@@ -20,7 +20,7 @@ RESERVE = ledger.account_code("reserve_bank", "CNH")
 
 async def release(work: Work, command: ReleaseReserve) -> ReserveReleased:
     releases = work.staged(repo.Releases)
-    done = await releases.of(command.redemption_id)
+    done = await releases.made.get(command.redemption_id)
     if done is not None:  # one release per redemption, whatever the command id
         return _released(command, done.amount_minor, done.reserve_after)
     payout = await work.payouts.get(command.redemption_id, lock=False)

@@ -14,6 +14,7 @@ import asyncpg
 from schemas import Money
 from schemas.settlement import BankAccount
 from services.runtime.db import BulkInsert, Connection, columns
+from services.runtime.rows import KeyedRows
 from services.settlement.domain.payouts import State
 from services.settlement.domain.rails import Rail
 
@@ -159,7 +160,7 @@ class References:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._locked: set[str] = set()
-        self._owners: dict[str, tuple[uuid.UUID, uuid.UUID] | None] = {}
+        self._owners = KeyedRows(self._read_owners)
 
     async def lock(self, references: Iterable[str]) -> None:
         wanted = set(references) - self._locked
@@ -167,29 +168,27 @@ class References:
             await lock_references(self._connection, wanted)
             self._locked |= wanted
 
-    async def read_owners(self, references: Iterable[str]) -> None:
-        """(customer, wallet) of each reference's wallet; locks the references first."""
-        wanted = set(references) - set(self._owners)
-        if not wanted:
-            return
-        await self.lock(wanted)
+    async def _read_owners(
+        self, references: list[str]
+    ) -> list[tuple[str, tuple[uuid.UUID, uuid.UUID]]]:
+        await self.lock(references)
         rows = await self._connection.fetch(
             "SELECT deposit_reference, customer_id, wallet_id FROM wallets"
             " WHERE deposit_reference = ANY($1::text[])",
-            sorted(wanted),
+            references,
         )
-        self._owners.update(dict.fromkeys(wanted))
-        self._owners.update(
-            (row["deposit_reference"], (row["customer_id"], row["wallet_id"])) for row in rows
-        )
+        return [(row["deposit_reference"], (row["customer_id"], row["wallet_id"])) for row in rows]
+
+    async def read_owners(self, references: Iterable[str]) -> None:
+        """(customer, wallet) of each reference's wallet; locks the references first."""
+        await self._owners.load(references)
 
     async def owner(self, reference: str) -> tuple[uuid.UUID, uuid.UUID] | None:
-        await self.read_owners([reference])
-        return self._owners[reference]
+        return await self._owners.get(reference)
 
     def forget(self, reference: str) -> None:
         """A wallet was registered for it: the next `owner` reads it again."""
-        self._owners.pop(reference, None)
+        self._owners.forget(reference)
 
     async def flush(self) -> None:
         """Nothing to write: the locks go with the transaction."""
@@ -357,88 +356,87 @@ class PayoutBook:
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
-        self._by_redemption: dict[uuid.UUID, Payout | None] = {}
-        """Locked, or recorded, by this transaction: its current state."""
-        self._by_id: dict[uuid.UUID, Payout | None] = {}
-        """Locked by payout id (the bank's notices name the payout, not the redemption)."""
-        self._read: dict[uuid.UUID, Payout | None] = {}
-        """Only read (releases and queries): as committed when the batch began."""
+        self._locked = KeyedRows(self._lock_by_redemption)
+        """By redemption, locked or recorded by this transaction: its current state."""
+        self._locked_by_id = KeyedRows(self._lock_by_id)
+        """By payout id, locked (the bank's notices name the payout, not the redemption)."""
+        self._read = KeyedRows(self._read_unlocked)
+        """By redemption, only read (releases and queries): as committed when it was read."""
         self._new: list[Payout] = []
 
-    async def read_all(self, redemption_ids: Iterable[uuid.UUID]) -> None:
-        """Read, without locking, the payouts a batch only checks, in one query."""
-        wanted = sorted(set(redemption_ids) - set(self._read) - set(self._by_redemption))
+    async def _read_unlocked(
+        self, redemption_ids: list[uuid.UUID]
+    ) -> list[tuple[uuid.UUID, Payout]]:
         rows = await self._connection.fetch(
-            "SELECT * FROM payouts WHERE redemption_id = ANY($1::uuid[])", wanted
+            "SELECT * FROM payouts WHERE redemption_id = ANY($1::uuid[])", redemption_ids
         )
-        self._read.update(dict.fromkeys(wanted))
-        self._read.update((row["redemption_id"], Payout.of(row)) for row in rows)
+        return [(row["redemption_id"], Payout.of(row)) for row in rows]
 
-    async def lock_all(self, redemption_ids: Iterable[uuid.UUID]) -> None:
-        wanted = sorted(set(redemption_ids) - set(self._by_redemption))
+    async def _lock_by_redemption(
+        self, redemption_ids: list[uuid.UUID]
+    ) -> list[tuple[uuid.UUID, Payout]]:
         rows = await self._connection.fetch(
-            # payout id order, as lock_by_id: batches of commands and of bank notices
+            # payout id order, as by payout id: batches of commands and of bank notices
             # lock the same payouts in the same order
             "SELECT * FROM payouts WHERE redemption_id = ANY($1::uuid[])"
             " ORDER BY payout_id FOR UPDATE",
-            wanted,
+            redemption_ids,
         )
-        self._by_redemption.update(dict.fromkeys(wanted))
-        self._by_redemption.update((row["redemption_id"], Payout.of(row)) for row in rows)
+        return [(row["redemption_id"], Payout.of(row)) for row in rows]
+
+    async def _lock_by_id(self, payout_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, Payout]]:
+        rows = await self._connection.fetch(
+            "SELECT * FROM payouts WHERE payout_id = ANY($1::uuid[]) ORDER BY payout_id FOR UPDATE",
+            payout_ids,
+        )
+        return [(row["payout_id"], Payout.of(row)) for row in rows]
+
+    async def read_all(self, redemption_ids: Iterable[uuid.UUID]) -> None:
+        """Read, without locking, the payouts a batch only checks, in one query."""
+        await self._read.load(r for r in redemption_ids if r not in self._locked)
+
+    async def lock_all(self, redemption_ids: Iterable[uuid.UUID]) -> None:
+        await self._locked.load(redemption_ids)
 
     async def lock_by_id(self, payout_ids: Iterable[uuid.UUID]) -> None:
         """Lock and read payouts by payout id, in the same order as `lock_all`."""
-        wanted = sorted(set(payout_ids) - set(self._by_id))
-        if not wanted:
-            return
-        rows = await self._connection.fetch(
-            "SELECT * FROM payouts WHERE payout_id = ANY($1::uuid[]) ORDER BY payout_id FOR UPDATE",
-            wanted,
-        )
-        self._by_id.update(dict.fromkeys(wanted))
-        self._by_id.update((row["payout_id"], Payout.of(row)) for row in rows)
+        await self._locked_by_id.load(payout_ids)
 
     async def locked(self, payout_id: uuid.UUID) -> Payout | None:
         """The payout with this id, locked for a change (read once per batch)."""
-        if payout_id not in self._by_id:
-            await self.lock_by_id([payout_id])
-        return self._by_id[payout_id]
+        return await self._locked_by_id.get(payout_id)
 
     async def get(self, redemption_id: uuid.UUID, *, lock: bool = True) -> Payout | None:
         """The payout, locked (as one about to change) or only read (as a release checks
         it: a lock there would make releases queue behind the bank's notices)."""
-        if redemption_id in self._by_redemption:
-            return self._by_redemption[redemption_id]
+        if redemption_id in self._locked:
+            return self._locked.known(redemption_id)
         if not lock:
-            if redemption_id not in self._read:
-                await self.read_all([redemption_id])
-            return self._read[redemption_id]
-        await self.lock_all([redemption_id])
-        return self._by_redemption[redemption_id]
+            return await self._read.get(redemption_id)
+        return await self._locked.get(redemption_id)
 
     def exists(self, redemption_id: uuid.UUID) -> bool:
         """A payout was found (locked) or recorded for it in this transaction."""
-        return self._by_redemption.get(redemption_id) is not None
+        return self._locked.known(redemption_id) is not None
 
     def forget(self, payout: Payout) -> None:
         """It changed: the next `get` or `locked` reads it again."""
-        self._by_id.pop(payout.payout_id, None)
+        self._locked_by_id.forget(payout.payout_id)
         if payout.redemption_id is not None:
-            self._by_redemption.pop(payout.redemption_id, None)
-            self._read.pop(payout.redemption_id, None)
+            self._locked.forget(payout.redemption_id)
+            self._read.forget(payout.redemption_id)
 
     def add(self, payout: Payout) -> None:
         self._new.append(payout)
-        self._by_id[payout.payout_id] = payout
+        self._locked_by_id.put(payout.payout_id, payout)
         if payout.redemption_id is not None:
-            self._by_redemption[payout.redemption_id] = payout
+            self._locked.put(payout.redemption_id, payout)
 
     async def flush(self) -> None:
         """The new payouts; what it read ends with the batch."""
         new, self._new = self._new, []
-        self._by_redemption.clear()
-        self._by_id.clear()
-        self._read.clear()
+        for rows in (self._locked, self._locked_by_id, self._read):
+            rows.clear()
         await self._INSERT.run(
             self._connection,
             [
@@ -712,7 +710,7 @@ class Release:
 
 class Releases:
     """The reserve releases of a transaction's redemptions: those already made, read for a
-    whole batch in one query (`read_all`), and the new ones, written in one statement just
+    whole batch in one query (`made.load`), and the new ones, written in one statement just
     before the commit (their entries' reference is checked at the commit)."""
 
     _INSERT = BulkInsert.into(
@@ -722,40 +720,30 @@ class Releases:
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
-        self._known: dict[uuid.UUID, Release | None] = {}
+        self.made = KeyedRows(self._read)
         self._new: list[tuple[uuid.UUID, int, int, uuid.UUID]] = []
 
-    async def read_all(self, redemption_ids: Iterable[uuid.UUID]) -> None:
-        wanted = sorted(set(redemption_ids) - set(self._known))
-        if not wanted:
-            return
+    async def _read(self, redemption_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, Release]]:
         rows = await self._connection.fetch(
             "SELECT redemption_id, amount_minor, reserve_after FROM reserve_releases"
             " WHERE redemption_id = ANY($1::uuid[])",
-            wanted,
+            redemption_ids,
         )
-        self._known.update(dict.fromkeys(wanted))
-        self._known.update(
+        return [
             (row["redemption_id"], Release(row["amount_minor"], row["reserve_after"]))
             for row in rows
-        )
-
-    async def of(self, redemption_id: uuid.UUID) -> Release | None:
-        """The redemption's release, made before or earlier in this transaction."""
-        if redemption_id not in self._known:
-            await self.read_all([redemption_id])
-        return self._known[redemption_id]
+        ]
 
     def record(
         self, redemption_id: uuid.UUID, amount_minor: int, reserve_after: int,
         entry_id: uuid.UUID,
     ) -> None:  # fmt: skip
-        self._known[redemption_id] = Release(amount_minor, reserve_after)
+        self.made.put(redemption_id, Release(amount_minor, reserve_after))
         self._new.append((redemption_id, amount_minor, reserve_after, entry_id))
 
     async def flush(self) -> None:
         # one release per redemption: the primary key refuses a second one (a concurrent
         # duplicate waits on it, fails, and its retry finds this one's answer)
         rows, self._new = self._new, []
-        self._known.clear()
+        self.made.clear()
         await self._INSERT.run(self._connection, rows)
