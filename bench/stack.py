@@ -16,7 +16,7 @@ from clients.invariants import Deployment
 from infra.kafka.topics import apply
 from schemas.topics import SERVICES
 from services.runtime.settings import ServiceSettings
-from tests.support.environment import FAST_RETRIES, Environment
+from tests.support.environment import FAST_RETRIES, Environment, drop_templates
 from tests.support.process import ServiceProcess
 from tests.support.servers import Servers
 
@@ -90,3 +90,4 @@ class Stack:
             self.stop()
             return
         await self.env.close()
+        await drop_templates(self.env.servers)  # the migrated copies the databases came from
