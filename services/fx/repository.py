@@ -14,6 +14,7 @@ from schemas.money import PAR_CURRENCY, Money
 from services.fx.domain.ledger import Movement, Trade
 from services.fx.domain.rates import BookRate
 from services.runtime.db import Connection, columns
+from services.runtime.unit_of_work import AtCommit
 
 # --- locks: writers of one currency's rate, or of one redemption, are serialised -------
 
@@ -42,7 +43,7 @@ class RedemptionLocks:
         )
         self._held |= wanted
 
-    async def flush(self) -> None:
+    async def flush(self, commit: AtCommit) -> None:
         """Nothing to write: the locks go with the transaction."""
         self._held.clear()
 

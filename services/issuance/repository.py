@@ -22,8 +22,9 @@ from services.issuance.domain import (
     hold_id,
     wallet_account,
 )
-from services.runtime.db import BulkInsert, Connection
+from services.runtime.db import BulkStatement, Connection
 from services.runtime.rows import KeyedRows
+from services.runtime.unit_of_work import AtCommit
 
 # --- the KYC view ---------------------------------------------------------------------------
 
@@ -132,7 +133,7 @@ class Owners:
     async def of(self, wallet_id: uuid.UUID) -> tuple[WalletView | None, CustomerView | None]:
         return await self.rows.get(wallet_id) or (None, None)
 
-    async def flush(self) -> None:
+    async def flush(self, commit: AtCommit) -> None:
         """Nothing to write: what it read ends with the transaction."""
         self.rows.clear()
 
@@ -223,7 +224,7 @@ class Mints:
     one query (`rows.load`), and the new ones, written in one statement just before the
     commit (one mint per deposit: the unique deposit id refuses a second one)."""
 
-    _INSERT = BulkInsert.into(
+    _INSERT = BulkStatement.insert_into(
         "mints", mint_id="uuid", deposit_id="uuid", customer_id="uuid", wallet_id="uuid",
         amount="int8", reserve_cnh="int8", supply_after="int8", command_id="uuid",
     )  # fmt: skip
@@ -248,10 +249,10 @@ class Mints:
             reserve_cnh, mint.supply_after, command_id,
         ))  # fmt: skip
 
-    async def flush(self) -> None:
+    async def flush(self, commit: AtCommit) -> None:
         rows, self._new = self._new, []
         self.rows.clear()
-        await self._INSERT.run(self._conn, rows)
+        commit.write_at_commit(self._INSERT, rows)
 
 
 # --- holds and burns ------------------------------------------------------------------------
@@ -318,7 +319,7 @@ class Holds:
         if status != "UPDATE 1":
             raise RuntimeError(f"hold of {burn.redemption_id} was not placed")
 
-    async def flush(self) -> None:
+    async def flush(self, commit: AtCommit) -> None:
         """Nothing staged (a hold is written at once); what it read ends with the batch."""
         self.locked.clear()
 
@@ -403,7 +404,7 @@ class Decisions:
     """The transaction's command outcomes (the audit of what was decided, by which replica),
     written in one statement just before it commits (a staged writer of the unit of work)."""
 
-    _INSERT = BulkInsert.into(
+    _INSERT = BulkStatement.insert_into(
         "decisions", command_id="uuid", command_type="text", outcome="text", reason="text",
         detail="text", wallet_id="uuid", deposit_id="uuid", redemption_id="uuid",
         instance="text",
@@ -420,9 +421,9 @@ class Decisions:
             instance,
         ))  # fmt: skip
 
-    async def flush(self) -> None:
+    async def flush(self, commit: AtCommit) -> None:
         rows, self._rows = self._rows, []
-        await self._INSERT.run(self._conn, rows)
+        commit.write_at_commit(self._INSERT, rows)
 
 
 # --- supply ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from services.kyc.domain.lists import ParsedList
 from services.kyc.domain.screening import SanctionsEntry
 from services.runtime.db import Connection
 from services.runtime.rows import KeyedRows, Read
+from services.runtime.unit_of_work import AtCommit
 
 # --- customers -----------------------------------------------------------------------------
 
@@ -281,7 +282,7 @@ class Eligibility:
 
         return lock
 
-    async def flush(self) -> None:
+    async def flush(self, commit: AtCommit) -> None:
         """Nothing staged; what it read ends with the transaction."""
         self.customers.clear()
         self.checks.clear()

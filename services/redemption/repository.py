@@ -10,8 +10,9 @@ from dataclasses import dataclass, replace
 
 from services.redemption.domain.decide import Entry
 from services.redemption.domain.state import Saga
-from services.runtime.db import BulkInsert, Connection, columns
+from services.runtime.db import BulkStatement, Connection
 from services.runtime.rows import KeyedRows
+from services.runtime.unit_of_work import AtCommit
 
 
 async def insert(connection: Connection, saga: Saga) -> bool:
@@ -110,37 +111,32 @@ class SagaWrites:
             (redemption_id, now, e.event, e.step, e.detail, e.message_id) for e in entries
         )
 
-    async def flush(self) -> None:
+    async def flush(self, commit: AtCommit) -> None:
         states, self._states = self._states, {}
         entries, self._log = self._log, []
         self._locked.clear()
-        if states:
-            await self._connection.execute(
-                """
-                UPDATE redemptions AS r
-                   SET status = s.status, saga = s.saga, deadline = s.deadline,
-                       updated_at = s.now, outcome = coalesce(s.outcome, r.outcome),
-                       ended_at = CASE WHEN s.terminal THEN s.now ELSE r.ended_at END
-                  FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::timestamptz[],
-                              $5::timestamptz[], $6::bytea[], $7::boolean[])
-                       AS s (redemption_id, status, saga, deadline, now, outcome, terminal)
-                 WHERE r.redemption_id = s.redemption_id
-                """,
-                *columns(
-                    [
-                        (
-                            rid, saga.status.value, saga.model_dump_json(), saga.deadline,
-                            now, outcome, saga.terminal,
-                        )
-                        for rid, (saga, outcome, now) in states.items()
-                    ],
-                    7,
-                ),
-            )  # fmt: skip
-        await _SAGA_LOG.run(self._connection, entries)
+        rows = [
+            (rid, saga.status.value, saga.model_dump_json(), saga.deadline, now, outcome,
+             saga.terminal)
+            for rid, (saga, outcome, now) in states.items()
+        ]  # fmt: skip
+        commit.write_at_commit(_SAVE_SAGAS, rows)
+        commit.write_at_commit(_SAGA_LOG, entries)
 
 
-_SAGA_LOG = BulkInsert.into(
+_SAVE_SAGAS = BulkStatement.over(
+    """
+    UPDATE redemptions AS r
+       SET status = rows.status, saga = rows.saga, deadline = rows.deadline,
+           updated_at = rows.now, outcome = coalesce(rows.outcome, r.outcome),
+           ended_at = CASE WHEN rows.terminal THEN rows.now ELSE r.ended_at END
+      FROM {rows}
+     WHERE r.redemption_id = rows.redemption_id
+    """,
+    redemption_id="uuid", status="text", saga="jsonb", deadline="timestamptz",
+    now="timestamptz", outcome="bytea", terminal="boolean",
+)  # fmt: skip
+_SAGA_LOG = BulkStatement.insert_into(
     "saga_log", redemption_id="uuid", at="timestamptz", event="text", step="text",
     detail="text", message_id="uuid",
 )  # fmt: skip
@@ -218,7 +214,7 @@ class Quotes:
             replace(request, quote_id=quote_id, status=status, outcome=outcome),
         )
 
-    async def flush(self) -> None:
+    async def flush(self, commit: AtCommit) -> None:
         """Nothing staged (its writes go at once); what it read ends with the transaction."""
         self._known.clear()
 

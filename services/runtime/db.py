@@ -35,19 +35,26 @@ def columns(rows: Iterable[Sequence[Any]], width: int) -> list[list[Any]]:
 
 
 @dataclass(frozen=True, slots=True)
-class BulkInsert:
-    """A batch of rows into one table in a single round trip:
-    `INSERT ... SELECT * FROM unnest($1::t1[], ...)`. asyncpg's COPY takes two (it waits
-    for the server's CopyIn answer before it sends the data), which on a busy machine costs
-    more than the rows themselves for the few dozen rows a batch writes."""
+class BulkStatement:
+    """A statement over a batch of rows in a single round trip, the rows passed as column
+    arrays: `{rows}` in its text stands for `unnest($1::t1[], ...) AS rows (name1, ...)`.
+    asyncpg's COPY takes two round trips (it waits for the server's CopyIn answer before
+    it sends the data), which on a busy machine costs more than the rows themselves for
+    the few dozen rows a batch writes. It runs alone (`run`) or inside the statement that
+    writes a transaction's outbox at commit (`UnitOfWork.write_at_commit`)."""
 
-    table: str
+    text: str
     columns: tuple[tuple[str, str], ...]
     """(name, SQL type) in the order of the rows' fields."""
 
     @classmethod
-    def into(cls, table: str, **typed_columns: str) -> BulkInsert:
-        return cls(table, tuple(typed_columns.items()))
+    def over(cls, text: str, **typed_columns: str) -> BulkStatement:
+        return cls(text, tuple(typed_columns.items()))
+
+    @classmethod
+    def insert_into(cls, table: str, **typed_columns: str) -> BulkStatement:
+        names = ", ".join(typed_columns)
+        return cls.over(f"INSERT INTO {table} ({names}) SELECT * FROM {{rows}}", **typed_columns)
 
     def sql(self, first_parameter: int = 1) -> str:
         """The statement, its column arrays numbered from `first_parameter` (to be part of
@@ -56,7 +63,7 @@ class BulkInsert:
         arrays = ", ".join(
             f"${n}::{kind}[]" for n, (_, kind) in enumerate(self.columns, first_parameter)
         )
-        return f"INSERT INTO {self.table} ({names}) SELECT * FROM unnest({arrays})"
+        return self.text.replace("{rows}", f"unnest({arrays}) AS rows ({names})")
 
     def arguments(self, rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
         return columns(rows, len(self.columns))

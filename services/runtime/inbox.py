@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from services.runtime.db import BulkInsert, Connection
+from services.runtime.db import BulkStatement, Connection
 from services.runtime.unit_of_work import UnitOfWork
 
 Outcome = Literal["applied", "replied", "dead_lettered"]
@@ -74,10 +74,10 @@ def record(uow: UnitOfWork, consumer: str, entries: Iterable[InboxEntry]) -> Non
         )
         for entry in entries
     ]
-    uow.insert_with_outbox(_INSERT, records)
+    uow.write_at_commit(_INSERT, records)
 
 
-_INSERT = BulkInsert.into(
+_INSERT = BulkStatement.insert_into(
     "inbox",
     consumer="text",
     message_id="uuid",

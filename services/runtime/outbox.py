@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemas import MAX_MESSAGE_BYTES, Envelope, record_headers
-from services.runtime.db import BulkInsert, Connection, columns
+from services.runtime.db import BulkStatement, Connection, columns
 
 OUTBOX_CHANNEL = "outbox"
 """LISTEN/NOTIFY channel: a wake-up hint for the relay, never the guarantee."""
@@ -70,18 +70,24 @@ class OutboxWriter:
     def __len__(self) -> int:
         return len(self._rows)
 
-    async def flush(self, along: Sequence[tuple[BulkInsert, Sequence[Sequence[Any]]]] = ()) -> None:
-        """Write the messages, and the rows `along` them (the inbox records) in the same
-        statement: one round trip at commit."""
-        along = [(insert, companion) for insert, companion in along if companion]
+    async def flush(
+        self, along: Sequence[tuple[BulkStatement, Sequence[Sequence[Any]]]] = ()
+    ) -> None:
+        """Write the messages, and the rows `along` them (the inbox records, staged rows),
+        in one statement: one round trip at commit."""
+        parts = [(statement, rows) for statement, rows in along if rows]
         if not self._rows:
-            for insert, companion in along:
-                await insert.run(self._connection, companion)
+            if parts:
+                *companions, (last, last_rows) = parts
+                with_, arguments = _companions(companions, first_parameter=1)
+                await self._connection.execute(
+                    with_ + last.sql(len(arguments) + 1), *arguments, *last.arguments(last_rows)
+                )
             return
         rows, self._rows = self._rows, []
         locks = sorted({key_lock(row.topic, row.key) for row in rows})
-        arguments: list[Any] = [locks, OUTBOX_CHANNEL]
-        arguments += columns(
+        outbox_arguments: list[Any] = [locks, OUTBOX_CHANNEL]
+        outbox_arguments += columns(
             [
                 (
                     row.topic,
@@ -94,15 +100,12 @@ class OutboxWriter:
             ],
             5,
         )
-        companions = []
-        for n, (insert, companion) in enumerate(along):
-            companions.append(f"along_{n} AS ({insert.sql(len(arguments) + 1)})")
-            arguments += insert.arguments(companion)
+        with_, arguments = _companions(parts, first_parameter=len(outbox_arguments) + 1)
         # The key locks are an InitPlan, taken before the first row is inserted and so
         # before any of them draws its id; sorted, so two writers never wait on each other
         # in a cycle. The relay's wake-up is delivered at the commit.
         await self._connection.execute(
-            ("WITH " + ", ".join(companions) if companions else "")
+            with_
             + """
             INSERT INTO outbox (topic, key, value, headers, message_id)
             SELECT * FROM unnest($3::text[], $4::bytea[], $5::bytea[], $6::jsonb[], $7::uuid[])
@@ -110,8 +113,22 @@ class OutboxWriter:
                       FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS l) >= 0
                AND (SELECT count(*) FROM pg_notify($2, '')) = 1
             """,
+            *outbox_arguments,
             *arguments,
         )
+
+
+def _companions(
+    parts: Sequence[tuple[BulkStatement, Sequence[Sequence[Any]]]], first_parameter: int
+) -> tuple[str, list[Any]]:
+    """`WITH part_0 AS (...), ...` for statements run as part of a larger one, and their
+    arguments, numbered from `first_parameter`."""
+    clauses: list[str] = []
+    arguments: list[Any] = []
+    for n, (statement, rows) in enumerate(parts):
+        clauses.append(f"part_{n} AS ({statement.sql(first_parameter + len(arguments))})")
+        arguments += statement.arguments(rows)
+    return ("WITH " + ", ".join(clauses) + " " if clauses else ""), arguments
 
 
 def _headers_of(value: bytes) -> list[tuple[str, bytes]]:

@@ -1,10 +1,11 @@
 """The unit of work: one PostgreSQL transaction holding a handler's state changes, its
 outbox messages and its inbox records. It rolls back unless committed.
 
-Staged writes: a service may collect rows for the whole transaction and write them just
-before COMMIT (`uow.staged(Journal)`, settlement's ledger): one round trip for a batch
-instead of one per message, and rows that many transactions update (a ledger's balances)
-locked only for the moment of the commit, not for the whole batch."""
+Staged writes: a service may collect rows for the whole transaction and write them at the
+commit (`uow.staged(Journal)`, settlement's ledger): one round trip for a batch instead of
+one per message, and rows that many transactions update (a ledger's balances) locked only
+for the moment of the commit, not for the whole batch. What needs no answer goes into the
+commit's one statement with the outbox and inbox rows (`write_at_commit`)."""
 
 from __future__ import annotations
 
@@ -16,16 +17,22 @@ from typing import Any, Protocol, TypeVar
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from services.runtime.db import BulkInsert, Pool
+from services.runtime.db import BulkStatement, Pool
 from services.runtime.outbox import OutboxWriter
 from services.runtime.retry import DatabaseUnavailable, is_unavailable
+
+
+class AtCommit(Protocol):
+    def write_at_commit(self, statement: BulkStatement, rows: Sequence[Sequence[Any]]) -> None:
+        """Run `statement` over `rows` in the commit's statement."""
 
 
 class StagedWriter(Protocol):
     def __init__(self, connection: Any) -> None: ...
 
-    async def flush(self) -> None:
-        """Write what was collected (called once, just before the commit)."""
+    async def flush(self, commit: AtCommit) -> None:
+        """Write what was collected (called once, just before the commit): now, or handed
+        to `commit` to go with the outbox rows in one statement."""
 
 
 W = TypeVar("W", bound=StagedWriter)
@@ -36,7 +43,7 @@ class UnitOfWork:
         self._pool = pool
         self._committed = False
         self._staged: dict[type[Any], StagedWriter] = {}
-        self._with_outbox: list[tuple[BulkInsert, Sequence[Sequence[Any]]]] = []
+        self._at_commit: list[tuple[BulkStatement, Sequence[Sequence[Any]]]] = []
 
     async def __aenter__(self) -> UnitOfWork:
         self.connection: PoolConnectionProxy[Any] = await self._pool.acquire()
@@ -52,15 +59,17 @@ class UnitOfWork:
             writer = self._staged[kind] = kind(self.connection)
         return writer  # type: ignore[return-value]
 
-    def insert_with_outbox(self, insert: BulkInsert, rows: Sequence[Sequence[Any]]) -> None:
-        """Rows written at commit in the outbox's own statement (the inbox records): one
-        round trip for both."""
-        self._with_outbox.append((insert, rows))
+    def write_at_commit(self, statement: BulkStatement, rows: Sequence[Sequence[Any]]) -> None:
+        """Run `statement` over `rows` in the statement that writes the outbox at commit
+        (the inbox records, staged rows): one round trip for all of them. The parts of one
+        statement do not see each other's changes: only what nothing before the commit
+        reads back belongs here."""
+        self._at_commit.append((statement, rows))
 
     async def commit(self) -> None:
         for writer in self._staged.values():
-            await writer.flush()
-        await self.outbox.flush(along=self._with_outbox)
+            await writer.flush(self)
+        await self.outbox.flush(along=self._at_commit)
         await self._transaction.commit()
         self._committed = True
 

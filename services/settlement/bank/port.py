@@ -17,6 +17,7 @@ from typing import Protocol
 
 from schemas.money import Money
 from schemas.settlement import BankAccount, PayoutRejectReason
+from services.runtime.unit_of_work import AtCommit
 from services.settlement.domain.rails import Rail
 
 
@@ -80,5 +81,5 @@ class BankAnswers:
     def __init__(self, connection: object) -> None:
         self.answers: dict[uuid.UUID, SubmitResult] = {}
 
-    async def flush(self) -> None:
+    async def flush(self, commit: AtCommit) -> None:
         self.answers.clear()

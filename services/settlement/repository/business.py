@@ -13,8 +13,9 @@ import asyncpg
 
 from schemas import Money
 from schemas.settlement import BankAccount
-from services.runtime.db import BulkInsert, Connection, columns
+from services.runtime.db import BulkStatement, Connection
 from services.runtime.rows import KeyedRows
+from services.runtime.unit_of_work import AtCommit
 from services.settlement.domain.payouts import State
 from services.settlement.domain.rails import Rail
 
@@ -92,7 +93,7 @@ class History:
     """State changes of deposits and payouts, with who made them and why: collected in the
     transaction and written in one statement just before it commits (a staged writer)."""
 
-    _INSERT = BulkInsert.into(
+    _INSERT = BulkStatement.insert_into(
         "history", subject="text", subject_id="uuid", from_state="text", to_state="text",
         actor="text", cause="text", detail="text",
     )  # fmt: skip
@@ -113,9 +114,9 @@ class History:
     ) -> None:
         self._rows.append((subject, subject_id, from_state, to_state, actor, cause, detail))
 
-    async def flush(self) -> None:
+    async def flush(self, commit: AtCommit) -> None:
         rows, self._rows = self._rows, []
-        await self._INSERT.run(self._connection, rows)
+        commit.write_at_commit(self._INSERT, rows)
 
 
 async def record_anomaly(connection: Connection, kind: str, reference: str, detail: str) -> None:
@@ -190,7 +191,7 @@ class References:
         """A wallet was registered for it: the next `owner` reads it again."""
         self._owners.forget(reference)
 
-    async def flush(self) -> None:
+    async def flush(self, commit: AtCommit) -> None:
         """Nothing to write: the locks go with the transaction."""
         self._locked.clear()
         self._owners.clear()
@@ -347,7 +348,7 @@ class PayoutBook:
     the others in one statement just before the commit (a new payout is recorded in its
     final state: the bank has answered by then)."""
 
-    _INSERT = BulkInsert.into(
+    _INSERT = BulkStatement.insert_into(
         "payouts", payout_id="uuid", kind="text", redemption_id="uuid", deposit_id="uuid",
         amount_minor="int8", currency="text", par_minor="int8", beneficiary="jsonb",
         rail="text", bank_reference="text", state="text", detail="text",
@@ -432,13 +433,13 @@ class PayoutBook:
         if payout.redemption_id is not None:
             self._locked.put(payout.redemption_id, payout)
 
-    async def flush(self) -> None:
+    async def flush(self, commit: AtCommit) -> None:
         """The new payouts; what it read ends with the batch."""
         new, self._new = self._new, []
         for rows in (self._locked, self._locked_by_id, self._read):
             rows.clear()
-        await self._INSERT.run(
-            self._connection,
+        commit.write_at_commit(
+            self._INSERT,
             [
                 (
                     p.payout_id, p.kind, p.redemption_id, p.deposit_id, p.amount.amount_minor,
@@ -527,24 +528,25 @@ class Notices:
         else:
             await mark_notice(self._connection, message_id, outcome)
 
-    async def flush(self) -> None:
+    async def flush(self, commit: AtCommit) -> None:
         received, self._received = self._received, {}
-        if not received:
-            return
-        await self._connection.execute(
-            """
-            INSERT INTO bank_notices (message_id, kind, bank_reference, end_to_end_id, body,
-                                      applied_at, outcome)
-            SELECT n.message_id, n.kind, n.bank_reference, n.end_to_end_id, n.body,
-                   CASE WHEN n.outcome IS NULL THEN NULL ELSE now() END, n.outcome
-              FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::jsonb[],
-                          $6::text[])
-                   AS n (message_id, kind, bank_reference, end_to_end_id, body, outcome)
-            ON CONFLICT DO NOTHING
-            """,
-            list(received),
-            *columns(received.values(), 6),
+        commit.write_at_commit(
+            _NOTICES, [(message_id, *notice) for message_id, notice in received.items()]
         )
+
+
+_NOTICES = BulkStatement.over(
+    """
+    INSERT INTO bank_notices (message_id, kind, bank_reference, end_to_end_id, body,
+                              applied_at, outcome)
+    SELECT message_id, kind, bank_reference, end_to_end_id, body,
+           CASE WHEN outcome IS NULL THEN NULL ELSE now() END, outcome
+      FROM {rows}
+    ON CONFLICT DO NOTHING
+    """,
+    message_id="uuid", kind="text", bank_reference="text", end_to_end_id="uuid",
+    body="jsonb", outcome="text",
+)  # fmt: skip
 
 
 async def mark_notice(connection: Connection, message_id: uuid.UUID, outcome: str) -> None:
@@ -675,19 +677,20 @@ class Supply:
     ) -> None:
         self._rows.append((movement_id, kind, amount_minor, supply_after, occurred_at))
 
-    async def flush(self) -> None:
+    async def flush(self, commit: AtCommit) -> None:
         rows, self._rows = self._rows, []
-        if rows:
-            await self._connection.execute(
-                """
-                INSERT INTO supply_movements (movement_id, kind, amount_minor, supply_after,
-                                              occurred_at)
-                SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[],
-                                     $5::timestamptz[])
-                ON CONFLICT DO NOTHING
-                """,
-                *columns(rows, 5),
-            )
+        commit.write_at_commit(_SUPPLY_MOVEMENTS, rows)
+
+
+_SUPPLY_MOVEMENTS = BulkStatement.over(
+    """
+    INSERT INTO supply_movements (movement_id, kind, amount_minor, supply_after, occurred_at)
+    SELECT * FROM {rows}
+    ON CONFLICT DO NOTHING
+    """,
+    movement_id="uuid", kind="text", amount_minor="int8", supply_after="int8",
+    occurred_at="timestamptz",
+)  # fmt: skip
 
 
 async def supply(connection: Connection) -> int:
@@ -713,7 +716,7 @@ class Releases:
     whole batch in one query (`made.load`), and the new ones, written in one statement just
     before the commit (their entries' reference is checked at the commit)."""
 
-    _INSERT = BulkInsert.into(
+    _INSERT = BulkStatement.insert_into(
         "reserve_releases", redemption_id="uuid", amount_minor="int8", reserve_after="int8",
         entry_id="uuid",
     )  # fmt: skip
@@ -741,9 +744,9 @@ class Releases:
         self.made.put(redemption_id, Release(amount_minor, reserve_after))
         self._new.append((redemption_id, amount_minor, reserve_after, entry_id))
 
-    async def flush(self) -> None:
+    async def flush(self, commit: AtCommit) -> None:
         # one release per redemption: the primary key refuses a second one (a concurrent
         # duplicate waits on it, fails, and its retry finds this one's answer)
         rows, self._new = self._new, []
         self.made.clear()
-        await self._INSERT.run(self._connection, rows)
+        commit.write_at_commit(self._INSERT, rows)

@@ -6,7 +6,8 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
-from services.runtime.db import BulkInsert, Connection
+from services.runtime.db import BulkStatement, Connection
+from services.runtime.unit_of_work import AtCommit
 from services.settlement.domain.ledger import CHART, Entry, Line, balance_effect
 
 
@@ -50,14 +51,14 @@ class Journal:
         """The account's balance with this transaction's entries applied."""
         return await balance(self._connection, account) + self._pending.get(account, 0)
 
-    async def flush(self) -> None:
+    async def flush(self, commit: AtCommit) -> None:
         if not self._entries:
             return
         entries, self._entries = self._entries, []
         self._pending.clear()
         await _open_accounts(self._connection, [line for _, e, _ in entries for line in e.lines])
-        await _ENTRIES.run(
-            self._connection,
+        commit.write_at_commit(
+            _ENTRIES,
             [
                 (
                     entry_id, entry.template, links.deposit_id, links.redemption_id,
@@ -70,8 +71,8 @@ class Journal:
         # Every line of the transaction in one statement: the database moves each account
         # by the net of its lines (no balance dips below zero on the way), and locks the
         # accounts in account order (no deadlock between concurrent commits).
-        await _LINES.run(
-            self._connection,
+        commit.write_at_commit(
+            _LINES,
             [
                 (entry_id, n, line.code, line.currency, line.side.value, line.amount_minor)
                 for entry_id, entry, _ in entries
@@ -80,12 +81,12 @@ class Journal:
         )
 
 
-_ENTRIES = BulkInsert.into(
+_ENTRIES = BulkStatement.insert_into(
     "journal_entries", entry_id="uuid", template="text", deposit_id="uuid",
     redemption_id="uuid", payout_id="uuid", case_id="uuid", cause_message_id="uuid",
     actor="text", memo="text",
 )  # fmt: skip
-_LINES = BulkInsert.into(
+_LINES = BulkStatement.insert_into(
     "journal_lines", entry_id="uuid", line_no="int4", account="text", currency="text",
     side="bpchar", amount_minor="int8",
 )  # fmt: skip
