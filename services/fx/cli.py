@@ -25,9 +25,9 @@ _TIMELINE = """
       FROM conversions WHERE redemption_id = $1
     UNION ALL
     SELECT 'reversal', reversed_at,
-           format('returned %s fen; issuer loss %s, gain %s fen at mid %s of %s',
-                  returned_minor, issuer_loss_minor, issuer_gain_minor, market_per_cnh,
-                  market_as_of)
+           format('returned %s fen; issuer loss %s fen, gain %s minor %s at mid %s of %s',
+                  returned_minor, issuer_loss_minor, issuer_gain_minor, issuer_gain_currency,
+                  market_per_cnh, market_as_of)
       FROM reversals WHERE redemption_id = $1
     UNION ALL
     SELECT 'cancelled', cancelled_at, 'reversal before any execution' FROM cancellations

@@ -253,7 +253,7 @@ def build_subscriptions(settings: FxSettings) -> list[Subscription]:
                 "reversal priced at a stale mid", currency=currency, as_of=str(market.as_of)
             )
         trade = quote.trade
-        result = reprice(quote.sell - quote.fee, quote.mid, market.per_cnh)
+        result = reprice(quote.sell - quote.fee, quote.mid, market.per_cnh, currency)
         reversal = repository.Reversal(
             conversion_id=conversion.conversion_id,
             redemption_id=command.redemption_id,

@@ -309,9 +309,9 @@ async def insert_reversal(
     await conn.execute(
         """
         INSERT INTO reversals (conversion_id, redemption_id, returned_minor, market_per_cnh,
-                               market_as_of, issuer_loss_minor, issuer_gain_minor, reversed_at,
-                               command_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                               market_as_of, issuer_loss_minor, issuer_gain_minor,
+                               issuer_gain_currency, reversed_at, command_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         """,
         reversal.conversion_id,
         reversal.redemption_id,
@@ -320,6 +320,7 @@ async def insert_reversal(
         reversal.market.as_of,
         reversal.issuer_loss.amount_minor,
         reversal.issuer_gain.amount_minor,
+        reversal.issuer_gain.currency,
         at,
         command_id,
     )

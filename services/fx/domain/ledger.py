@@ -142,7 +142,7 @@ def reversal_movements(trade: Trade, market: MarketResult) -> list[Movement]:
             Movement(
                 Account.LIQUIDITY_PROVIDER,
                 Account.ISSUER_PNL,
-                PAR_CURRENCY,
+                market.gain.currency,
                 market.gain.to_decimal(),
                 "issuer gain: buying the CNH back cost less at today's mid",
             ),

@@ -106,25 +106,35 @@ def expiry(
 
 @dataclass(frozen=True, slots=True)
 class MarketResult:
-    """What buying the sold CNH back at today's mid costs or earns the issuer, in CNH."""
+    """What buying the sold CNH back at today's mid costs the issuer (in CNH) or leaves it
+    (in the payout currency)."""
 
     loss: Money
+    """CNH, rounded up to the fen: the issuer bears all of it."""
     gain: Money
+    """The payout currency, rounded down: what the issuer keeps."""
 
 
-def reprice(net: Money, executed_mid: Decimal, market_mid: Decimal) -> MarketResult:
-    """Buying back `net` CNH at `market_mid` costs `net * market_mid` X; the issuer holds the
-    `net * executed_mid` X the liquidity provider delivered at execution (the customer's
-    payout returned, plus the rounding remainder and the spread). A shortfall is the
-    issuer's loss, converted back to CNH at the market mid and rounded UP to the fen (the
-    issuer bears all of it); a surplus is its gain, rounded DOWN. Neither ever touches the
-    customer's side."""
-    cost = _EXACT.multiply(net.to_decimal(), market_mid)
-    difference = _EXACT.subtract(cost, _EXACT.multiply(net.to_decimal(), executed_mid))
-    in_cnh = _DIVIDE.divide(abs(difference), market_mid)
-    zero = Money.zero(PAR_CURRENCY)
+def reprice(
+    net: Money, executed_mid: Decimal, market_mid: Decimal, currency: str
+) -> MarketResult:
+    """Buying back `net` CNH at `market_mid` costs `net * market_mid` of `currency`; the
+    issuer holds the `net * executed_mid` the liquidity provider delivered at execution (the
+    customer's payout returned, plus the rounding remainder and the spread).
+
+    - Short: the issuer buys back what its holding buys and pays the rest of the CNH itself,
+      `net * (market - executed) / market` CNH, less than `net` however the market moved.
+    - Over: the issuer keeps the surplus in the currency it holds, `net * (executed -
+      market)`, less than what the provider delivered however the market moved. (Valued in
+      CNH at the market mid it would grow without bound as that mid falls, past what any
+      amount can hold.)
+
+    Neither ever touches the customer's side."""
+    held = _EXACT.multiply(net.to_decimal(), executed_mid)
+    difference = _EXACT.subtract(_EXACT.multiply(net.to_decimal(), market_mid), held)
     if difference > 0:
-        loss, _ = Money.from_decimal(in_cnh.quantize(_FEN, rounding=ROUND_CEILING), PAR_CURRENCY)
-        return MarketResult(loss=loss, gain=zero)
-    gain, _ = Money.from_decimal(in_cnh.quantize(_FEN, rounding=ROUND_FLOOR), PAR_CURRENCY)
-    return MarketResult(loss=zero, gain=gain)
+        in_cnh = _DIVIDE.divide(difference, market_mid).quantize(_FEN, rounding=ROUND_CEILING)
+        loss, _ = Money.from_decimal(in_cnh, PAR_CURRENCY)
+        return MarketResult(loss=loss, gain=Money.zero(currency))
+    gain, _ = Money.from_decimal(-difference, currency, rounding=ROUND_FLOOR)
+    return MarketResult(loss=Money.zero(PAR_CURRENCY), gain=gain)

@@ -107,3 +107,30 @@ async def test_reverse_books_market_loss_to_the_issuer_and_refuses_the_rest(fx: 
     assert late.reason == "cancelled"
     positions = await fx.platform.query("fx", "SELECT currency, net_minor FROM positions")
     assert {r["currency"]: r["net_minor"] for r in positions} == {"HKD": 0}
+
+
+async def test_reverse_keeps_a_market_gain_in_the_currency_held(fx: FxClient) -> None:
+    await fx.start()
+    redemption = uuid.uuid4()
+    quote = await fx.quote(redemption, "5000.00", "HKD")
+    assert isinstance(await fx.execute(redemption, quote.quote_id), ConversionExecuted)
+
+    # CNH weakens by 2 %: buying the CNH back costs less HKD than the trade delivered
+    await fx.send_rate("CNH/HKD", "1.0633")
+    await fx.wait_rate_updates(1)
+    reversed_ = await fx.reverse(redemption)
+    assert isinstance(reversed_, ConversionReversed)
+    assert reversed_.returned == quote.sell
+    assert reversed_.issuer_loss.amount_minor == 0
+
+    # 4995 CNH went at the mid 1.0850; buying them back costs 0.0217 HKD less each: the
+    # issuer keeps 108.3915 HKD, rounded down to the cent
+    balances = await fx.balances()
+    assert {k: v for k, v in balances.items() if v != 0} == {
+        ("issuer_pnl", "HKD"): Decimal("108.39"),
+        ("liquidity_provider", "HKD"): Decimal("-108.39"),
+    }
+    rows = await fx.platform.query(
+        "fx", "SELECT issuer_loss_minor, issuer_gain_minor, issuer_gain_currency FROM reversals"
+    )
+    assert [tuple(r) for r in rows] == [(0, 10839, "HKD")]

@@ -66,13 +66,15 @@ MOVES = st.integers(min_value=5_000, max_value=20_000)
 def test_execute_then_reverse_nets_to_zero_but_the_market_result(p: Pricing, move: int) -> None:
     market_mid = max((p.mid * move / 10_000).quantize(Decimal("1e-12")), Decimal("1e-12"))
     trade = trade_of(p)
-    market = reprice(p.net, p.mid, market_mid)
+    market = reprice(p.net, p.mid, market_mid, p.buy.currency)
     movements = trade_movements(trade) + reversal_movements(trade, market)
     book = balances(movements)
-    result = market.gain.to_decimal() - market.loss.to_decimal()
-    expected = {
-        (Account.ISSUER_PNL, "CNH"): result,
-        (Account.LIQUIDITY_PROVIDER, "CNH"): -result,
+    loss, gain = market.loss.to_decimal(), market.gain.to_decimal()
+    expected = {  # a loss is paid in CNH, a gain kept in the payout currency
+        (Account.ISSUER_PNL, "CNH"): -loss,
+        (Account.LIQUIDITY_PROVIDER, "CNH"): loss,
+        (Account.ISSUER_PNL, p.buy.currency): gain,
+        (Account.LIQUIDITY_PROVIDER, p.buy.currency): -gain,
     }
     for key, value in book.items():
         assert value == expected.get(key, Decimal(0)), key

@@ -82,18 +82,23 @@ def test_the_server_caps_the_quote_lifetime(requested: int | None) -> None:
         assert expires == now + dt.timedelta(seconds=30)
 
 
-@given(cnh_amounts(), rate_strings(), rate_strings())
+@given(cnh_amounts(), rate_strings(), rate_strings(), st.sampled_from(PAYOUT_CURRENCIES))
 def test_a_reversal_loss_covers_the_whole_market_move_within_a_fen(
-    net: Money, executed: str, market: str
+    net: Money, executed: str, market: str, currency: str
 ) -> None:
     executed_mid, market_mid = rate_decimal(executed), rate_decimal(market)
-    result = reprice(net, executed_mid, market_mid)
-    shortfall_x = EXACT.multiply(net.to_decimal(), EXACT.subtract(market_mid, executed_mid))
-    exact_cnh = Context(prec=80).divide(shortfall_x, market_mid)
+    result = reprice(net, executed_mid, market_mid, currency)
+    move_x = EXACT.multiply(net.to_decimal(), EXACT.subtract(market_mid, executed_mid))
     loss, gain = result.loss.to_decimal(), result.gain.to_decimal()
+    assert (result.loss.currency, result.gain.currency) == ("CNH", currency)
     assert loss == 0 or gain == 0
-    if exact_cnh > 0:
+    if move_x > 0:  # short: the issuer pays the CNH its holding no longer buys
+        exact_cnh = Context(prec=80).divide(move_x, market_mid)
         assert exact_cnh <= loss < exact_cnh + Decimal("0.01")  # the issuer bears all of it
-    else:
+        assert loss <= net.to_decimal()
+        assert gain == 0
+    else:  # over: the issuer keeps the surplus in the currency it holds, rounded down
+        unit = Decimal(1).scaleb(-exponent(currency))
         assert loss == 0
-        assert -exact_cnh - Decimal("0.01") < gain <= -exact_cnh
+        assert -move_x - unit < gain <= -move_x
+        assert gain <= EXACT.multiply(net.to_decimal(), executed_mid)
