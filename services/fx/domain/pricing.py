@@ -115,9 +115,7 @@ class MarketResult:
     """The payout currency, rounded down: what the issuer keeps."""
 
 
-def reprice(
-    net: Money, executed_mid: Decimal, market_mid: Decimal, currency: str
-) -> MarketResult:
+def reprice(net: Money, executed_mid: Decimal, market_mid: Decimal, currency: str) -> MarketResult:
     """Buying back `net` CNH at `market_mid` costs `net * market_mid` of `currency`; the
     issuer holds the `net * executed_mid` the liquidity provider delivered at execution (the
     customer's payout returned, plus the rounding remainder and the spread).

@@ -19,9 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.execute(
-        "ALTER TABLE reversals ADD COLUMN issuer_gain_currency text NOT NULL DEFAULT 'CNH'"
-    )
+    op.execute("ALTER TABLE reversals ADD COLUMN issuer_gain_currency text NOT NULL DEFAULT 'CNH'")
     op.execute("ALTER TABLE reversals ALTER COLUMN issuer_gain_currency DROP DEFAULT")
 
 
