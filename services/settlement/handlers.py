@@ -136,6 +136,16 @@ def _commands(rail: BankRail) -> Subscription:
 def _replies() -> Subscription:
     replies = Subscription("settlement.replies")
 
+    async def lock_deposits(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
+        # a Rejected mint command names its deposit by correlation id
+        await uow.staged(repo.Deposits).locked.load(
+            m.payload.deposit_id if isinstance(m.payload, (Minted, MintRejected))
+            else m.correlation_id
+            for m in batch
+        )  # fmt: skip
+
+    replies.prepare = lock_deposits
+
     @replies.handles(Minted)
     async def minted(ctx: Ctx, reply: Minted) -> None:
         await deposits.minted(from_context(ctx, _actor(ctx)), reply)

@@ -35,6 +35,7 @@ async def receive(work: Work, notice: DepositReceived) -> None:
     reference = deposit_reference_in(notice.deposit_reference)
     owner = await work.staged(repo.References).owner(reference) if reference else None
     state, reason = ("minting", None) if owner else ("suspended", "unmatched_reference")
+    mint_id = derive_id(deposit_id, "mint") if owner else None
     fresh = await repo.insert_deposit(
         work.connection,
         deposit_id,
@@ -46,6 +47,7 @@ async def receive(work: Work, notice: DepositReceived) -> None:
         owner,
         state,
         reason,
+        mint_id,
     )
     if not fresh:
         # the same bank credit again (a re-sent notification): it was applied once already
@@ -61,7 +63,7 @@ async def receive(work: Work, notice: DepositReceived) -> None:
         "deposit_received",
         reason or "",
     )
-    if owner is None:
+    if owner is None or mint_id is None:
         work.journal.post(
             derive_id(deposit_id, "received"),
             ledger.deposit_unmatched(notice.amount),
@@ -74,7 +76,7 @@ async def receive(work: Work, notice: DepositReceived) -> None:
         ledger.deposit_matched(notice.amount),
         links,
     )
-    await _request_mint(work, deposit_id, owner, notice.amount, derive_id(deposit_id, "mint"))
+    await _ask_for_mint(work, deposit_id, owner, notice.amount, mint_id)
 
 
 MINTS_KEY = "mints"
@@ -102,20 +104,21 @@ async def retry(work: Work, deposit: repo.Deposit) -> bool:
         "mint_retried", f"attempt {attempt} after {deposit.reason}",
     )  # fmt: skip
     mint_id = derive_id(deposit.deposit_id, "mint", str(attempt))
-    await _request_mint(work, deposit.deposit_id, owner, deposit.amount, mint_id)
+    await repo.mint_requested(work.connection, deposit.deposit_id, owner, mint_id)
+    await _ask_for_mint(work, deposit.deposit_id, owner, deposit.amount, mint_id)
     return True
 
 
-async def _request_mint(
+async def _ask_for_mint(
     work: Work,
     deposit_id: uuid.UUID,
     owner: tuple[uuid.UUID, uuid.UUID],
     amount: Money,
     mint_id: uuid.UUID,
 ) -> None:
+    """The mint command for a deposit recorded as minting under `mint_id`."""
     customer_id, wallet_id = owner
     reserve_after = await work.journal.balance(RESERVE)
-    await repo.mint_requested(work.connection, deposit_id, owner, mint_id)
     work.publish(
         "issuance.commands",
         MINTS_KEY,
@@ -133,7 +136,8 @@ async def _request_mint(
 
 
 async def minted(work: Work, reply: Minted) -> None:
-    deposit = await repo.deposit_for_update(work.connection, reply.deposit_id)
+    book = work.staged(repo.Deposits)
+    deposit = await book.locked.get(reply.deposit_id)
     if deposit is None or deposit.state != "minting":
         await repo.record_anomaly(
             work.connection,
@@ -155,7 +159,7 @@ async def minted(work: Work, reply: Minted) -> None:
         ledger.mint_confirmed(deposit.amount),
         Links(work.actor, work.cause, deposit_id=deposit.deposit_id, memo=str(reply.mint_id)),
     )
-    await repo.set_deposit_state(work.connection, deposit.deposit_id, "confirmed")
+    book.set_state(deposit, "confirmed")
     work.history.record(
         "deposit",
         deposit.deposit_id,
@@ -184,7 +188,8 @@ async def minted(work: Work, reply: Minted) -> None:
 async def mint_refused(work: Work, deposit_id: uuid.UUID, reason: str, detail: str) -> None:
     """Issuance would not mint (MintRejected, or the command itself was refused): the money
     stays in the reserve account, in suspense, with the reason."""
-    deposit = await repo.deposit_for_update(work.connection, deposit_id)
+    book = work.staged(repo.Deposits)
+    deposit = await book.locked.get(deposit_id)
     if deposit is None or deposit.state != "minting":
         await repo.record_anomaly(
             work.connection, "unexpected_mint_rejection", str(deposit_id), f"{reason}: {detail}"
@@ -195,7 +200,7 @@ async def mint_refused(work: Work, deposit_id: uuid.UUID, reason: str, detail: s
         ledger.mint_rejected(deposit.amount),
         Links(work.actor, work.cause, deposit_id=deposit_id, memo=reason),
     )
-    await repo.set_deposit_state(work.connection, deposit_id, "suspended", reason, detail)
+    book.set_state(deposit, "suspended", reason, detail)
     work.history.record("deposit", deposit_id, "minting", "suspended", work.actor, reason, detail)
     _suspended(work, deposit_id, deposit.amount, deposit.bank_reference, reason)
 

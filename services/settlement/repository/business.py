@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import asyncpg
@@ -230,13 +230,17 @@ async def insert_deposit(
     owner: tuple[uuid.UUID, uuid.UUID] | None,
     state: str,
     reason: str | None,
+    mint_command_id: uuid.UUID | None = None,
 ) -> bool:
-    """False when this bank credit is already known (a repeated notification)."""
+    """False when this bank credit is already known (a repeated notification). With a
+    `mint_command_id`, the deposit is recorded as its first mint asked for."""
     inserted = await connection.fetchval(
         """
         INSERT INTO deposits (deposit_id, bank_reference, amount_minor, currency, remittance,
-                              payer, value_date, customer_id, wallet_id, state, reason)
-        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11)
+                              payer, value_date, customer_id, wallet_id, state, reason,
+                              mint_command_id, mint_attempts)
+        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11,
+                $12, CASE WHEN $12::uuid IS NULL THEN 0 ELSE 1 END)
         ON CONFLICT DO NOTHING RETURNING true
         """,
         deposit_id,
@@ -250,8 +254,54 @@ async def insert_deposit(
         owner[1] if owner else None,
         state,
         reason,
+        mint_command_id,
     )
     return bool(inserted)
+
+
+class Deposits:
+    """The deposits a batch of mint replies settles: locked and read for the whole batch in
+    one query (`locked.load`, in deposit order), their new states written in one statement
+    at the commit. A deposit changed here is read back from here."""
+
+    _SET_STATES = BulkStatement.over(
+        """
+        UPDATE deposits AS d
+           SET state = rows.state, reason = rows.reason, detail = rows.detail,
+               updated_at = now()
+          FROM {rows}
+         WHERE d.deposit_id = rows.deposit_id
+        """,
+        deposit_id="uuid", state="text", reason="text", detail="text",
+    )  # fmt: skip
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self.locked = KeyedRows(self._lock)
+        self._changed: dict[uuid.UUID, tuple[str, str | None, str]] = {}
+
+    async def _lock(self, deposit_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, Deposit]]:
+        rows = await self._connection.fetch(
+            "SELECT * FROM deposits WHERE deposit_id = ANY($1::uuid[])"
+            " ORDER BY deposit_id FOR UPDATE",
+            deposit_ids,
+        )
+        return [(row["deposit_id"], Deposit.of(row)) for row in rows]
+
+    def set_state(
+        self, deposit: Deposit, state: str, reason: str | None = None, detail: str = ""
+    ) -> None:
+        kept = reason if reason is not None else deposit.reason  # as coalesce() would
+        changed = replace(deposit, state=state, reason=kept)
+        self.locked.put(deposit.deposit_id, changed)
+        self._changed[deposit.deposit_id] = (state, changed.reason, detail)
+
+    async def flush(self, commit: AtCommit) -> None:
+        changed, self._changed = self._changed, {}
+        self.locked.clear()
+        commit.write_at_commit(
+            self._SET_STATES, [(deposit_id, *change) for deposit_id, change in changed.items()]
+        )
 
 
 async def deposit_for_update(connection: Connection, deposit_id: uuid.UUID) -> Deposit | None:
