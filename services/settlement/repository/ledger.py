@@ -41,6 +41,7 @@ class Journal:
         self._connection = connection
         self._entries: list[tuple[uuid.UUID, Entry, Links]] = []
         self._pending: dict[str, int] = defaultdict(int)
+        self._stored: dict[str, int] = {}
 
     def post(self, entry_id: uuid.UUID, entry: Entry, links: Links) -> None:
         self._entries.append((entry_id, entry, links))
@@ -48,14 +49,22 @@ class Journal:
             self._pending[line.code] += balance_effect(line)
 
     async def balance(self, account: str) -> int:
-        """The account's balance with this transaction's entries applied."""
-        return await balance(self._connection, account) + self._pending.get(account, 0)
+        """The account's balance with this transaction's entries applied. The stored balance
+        is read once per transaction: it is not locked before the commit, so no read of it
+        is what the commit finds, and one per call cost a batch of deposits a round trip
+        each for the reserve. (Other transactions' postings in between are not seen: the
+        reserve a mint command reports may be the one before a concurrent release, which
+        only follows the burn it backs.)"""
+        if account not in self._stored:
+            self._stored[account] = await balance(self._connection, account)
+        return self._stored[account] + self._pending.get(account, 0)
 
     async def flush(self, commit: AtCommit) -> None:
         if not self._entries:
             return
         entries, self._entries = self._entries, []
         self._pending.clear()
+        self._stored.clear()
         await _open_accounts(self._connection, [line for _, e, _ in entries for line in e.lines])
         commit.write_at_commit(
             _ENTRIES,
