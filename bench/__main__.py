@@ -238,6 +238,8 @@ def _summary(
     first = [s for s in redemptions if s.replicas == config.replicas[0]]
     sustained = [s for s in first if not saturated(s)] or first[:1]
     knee = max(sustained, key=lambda s: s.offered_per_s)
+    # the latency target is quoted at half the rate: the step closest to half the best
+    half = min(first, key=lambda s: abs(s.throughput_per_s - best.throughput_per_s / 2))
     counts = next(
         (d for d in extra.get("db_per_step", []) if d["offered_per_s"] == knee.offered_per_s),
         None,
@@ -253,6 +255,12 @@ def _summary(
         "redemption_p95_ms": knee.p95_ms,
         "redemption_p99_ms": knee.p99_ms,
         "redemption_latency_at_offered_per_s": knee.offered_per_s,
+        "redemption_at_half_best": {
+            "offered_per_s": half.offered_per_s,
+            "achieved_per_s": half.throughput_per_s,
+            "p50_ms": half.p50_ms,
+            "p99_ms": half.p99_ms,
+        },
         "mints_per_s": max((s.throughput_per_s for s in mints), default=0.0),
         "mint_p50_ms": max(mints, key=lambda s: s.throughput_per_s).p50_ms if mints else None,
         "mint_p99_ms": max(mints, key=lambda s: s.throughput_per_s).p99_ms if mints else None,
@@ -276,10 +284,12 @@ def main() -> None:
     report = asyncio.run(run(config))
     json_path = write_json(report)
     png_path = plot(report)
+    half = report["redemption_at_half_best"]
     say(
         f"redemptions {report['redemptions_per_s']}/s (p50 {report['redemption_p50_ms']} ms, "
         f"p99 {report['redemption_p99_ms']} ms at {report['redemption_latency_at_offered_per_s']}/s"
-        f" offered); mints {report['mints_per_s']}/s; bound {report['bound_redemptions_per_s']}"
+        f" offered; p99 {half['p99_ms']} ms at {half['achieved_per_s']}/s, about half the best)"
+        f"; mints {report['mints_per_s']}/s; bound {report['bound_redemptions_per_s']}"
         f"/s; ratio {report['ratio']}; invariants "
         f"{'hold' if report['invariants_hold'] else 'VIOLATED'}; {report['elapsed_s']} s"
     )
