@@ -47,9 +47,11 @@ HOT_PATHS: list[tuple[str, str, str, str]] = [
      " ORDER BY redemption_id FOR UPDATE",
      "SELECT array_agg(redemption_id) FROM (SELECT redemption_id FROM eligibility_checks"
      " LIMIT 50) s"),
-    ("issuance", "wallet account lock (holds, burns, mints)",
-     "SELECT balance FROM accounts WHERE account = $1 FOR UPDATE",
-     "SELECT account FROM accounts WHERE kind = 'wallet' LIMIT 1"),
+    ("issuance", "wallet accounts of a batch, with their balances (locked up front)",
+     "SELECT account, balance FROM accounts WHERE account = ANY($1::text[])"
+     " ORDER BY account ASC FOR UPDATE",
+     "SELECT array_agg(account) FROM (SELECT account FROM accounts WHERE kind = 'wallet'"
+     " LIMIT 50) s"),
     ("issuance", "holds of a batch (locked up front)",
      "SELECT * FROM holds WHERE redemption_id = ANY($1::uuid[]) ORDER BY redemption_id"
      " FOR UPDATE",

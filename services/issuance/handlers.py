@@ -55,6 +55,7 @@ from services.issuance.domain import (
     release_movement,
     reserve_refusal,
     tokens,
+    wallet_account,
 )
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.unit_of_work import UnitOfWork
@@ -75,11 +76,12 @@ def _commands(instance: str) -> Subscription:
         # applied by two replicas at once: every batch takes the issuer's totals first, then
         # its wallets in account order, so no two batches wait on each other in a cycle.
         payloads = [m.payload for m in batch]
+        balances = uow.staged(repo.Balances)
         if any(isinstance(p, (MintForDeposit, BurnHeld)) for p in payloads):
-            await repo.lock_issuer(uow.connection)
+            await balances.issuer()
         wallets = [p.wallet_id for p in payloads if isinstance(p, (MintForDeposit, PlaceHold))]
         if wallets:
-            await repo.lock_wallets(uow.connection, wallets)
+            await balances.lock(wallet_account(w) for w in wallets)
             await uow.staged(repo.Owners).rows.load(wallets)
         deposits = [p.deposit_id for p in payloads if isinstance(p, MintForDeposit)]
         if deposits:
@@ -145,18 +147,18 @@ _HOLD_COMMANDS = (PlaceHold, ReleaseHold, BurnHeld)
 
 
 async def _mint(ctx: HandlerContext[Any], cmd: MintForDeposit) -> Minted | MintRejected:
-    conn = ctx.connection
     mints = ctx.staged(repo.Mints)
     done = await mints.rows.get(cmd.deposit_id)
     if done is not None:  # one mint per deposit: a second command gets the original outcome
         return _minted(done)
     wallet, customer = await ctx.staged(repo.Owners).of(cmd.wallet_id)
     refusal = mint_refusal(cmd.customer_id, wallet, customer)
-    if refusal is None and await repo.lock_wallet(conn, cmd.wallet_id) is None:
+    balances = ctx.staged(repo.Balances)
+    if refusal is None and await balances.of(wallet_account(cmd.wallet_id)) is None:
         refusal = Refusal("unknown_wallet", "no ledger account for this wallet")
     if refusal is not None:
         return MintRejected(deposit_id=cmd.deposit_id, reason=refusal.reason, detail=refusal.detail)
-    minted, burned = await repo.lock_issuer(conn)
+    minted, burned = await balances.issuer()
     amount = cmd.amount.amount_minor
     refusal = reserve_refusal(minted - burned, amount, cmd.reserve_balance)
     if refusal is not None:
@@ -173,10 +175,9 @@ async def _mint(ctx: HandlerContext[Any], cmd: MintForDeposit) -> Minted | MintR
 
 
 async def _place_hold(ctx: HandlerContext[Any], cmd: PlaceHold) -> HoldPlaced | HoldRejected:
-    conn = ctx.connection
     amount = cmd.amount.amount_minor
     # The wallet first: concurrent holds on one wallet queue here, then see each other's.
-    balance = await repo.lock_wallet(conn, cmd.wallet_id)
+    balance = await ctx.staged(repo.Balances).of(wallet_account(cmd.wallet_id))
     holds = ctx.staged(repo.Holds)
     existing = await holds.locked.get(cmd.redemption_id)
     decision = decide_place(existing, cmd.wallet_id, amount)
@@ -202,7 +203,6 @@ async def _place_hold(ctx: HandlerContext[Any], cmd: PlaceHold) -> HoldPlaced | 
 async def _release_hold(
     ctx: HandlerContext[Any], cmd: ReleaseHold
 ) -> HoldReleased | ReleaseRejected:
-    conn = ctx.connection
     holds = ctx.staged(repo.Holds)
     existing = await holds.locked.get(cmd.redemption_id)
     decision = decide_release(existing)
@@ -224,7 +224,7 @@ async def _release_hold(
     if isinstance(decision, Replay):  # released (or cancelled) before: the same answer
         return reply
     wallet_id, amount = _held(existing)
-    await repo.lock_wallet(conn, wallet_id)
+    await ctx.staged(repo.Balances).lock([wallet_account(wallet_id)])
     await _post(ctx, release_movement(cmd.redemption_id, wallet_id, amount))
     await holds.close(cmd.redemption_id, HoldState.RELEASED, ctx.message.message_id)
     ctx.publish(EVENTS, str(wallet_id), reply)
@@ -245,7 +245,7 @@ async def _burn_held(ctx: HandlerContext[Any], cmd: BurnHeld) -> Burned | BurnRe
         assert done is not None, "a burned hold has its burn"
         return _burned(done)
     wallet_id, amount = _held(existing)
-    minted, burned = await repo.lock_issuer(conn)
+    minted, burned = await ctx.staged(repo.Balances).issuer()
     burn = repo.BurnRow(
         burn_id(cmd.redemption_id), cmd.redemption_id, wallet_id, amount,
         minted - burned - amount,
@@ -266,6 +266,7 @@ def _held(hold: Hold | None) -> tuple[uuid.UUID, int]:
 
 async def _post(ctx: HandlerContext[Any], movement: Movement) -> None:
     await repo.post(ctx.connection, movement, ctx.message.message_id, ctx.message.correlation_id)
+    ctx.staged(repo.Balances).moved(movement)
 
 
 def _minted(mint: repo.MintRow) -> Minted:

@@ -148,34 +148,63 @@ async def customer(conn: Connection, customer_id: uuid.UUID) -> CustomerView | N
 # --- locks ----------------------------------------------------------------------------------
 
 
-async def lock_wallet(conn: Connection, wallet_id: uuid.UUID) -> int | None:
-    """Lock the wallet's account for this transaction; its balance, or None without one.
-    Per-wallet order across replicas rests on this lock, whatever partition a command took."""
-    balance: int | None = await conn.fetchval(
-        "SELECT balance FROM accounts WHERE account = $1 FOR UPDATE", wallet_account(wallet_id)
-    )
-    return balance
+class Balances:
+    """The balances of the accounts a transaction locked, kept in step with its movements.
 
+    A batch's `prepare` locks the issuer's totals and its wallets up front (the issuer's
+    first, then the wallets in account order, so no two batches wait on each other in a
+    cycle); the handlers then read balances from here, not with a locking read each (a
+    mint, a hold and a burn each asked one or two). Every balance change of the
+    transaction goes through `post`, which moves the balances here too, so they stay what
+    the table says; the locks keep every other transaction out until the commit."""
 
-async def lock_wallets(conn: Connection, wallet_ids: Iterable[uuid.UUID]) -> None:
-    """Lock a batch's wallet accounts up front, in account order (after the issuer's)."""
-    await conn.execute(
-        "SELECT count(*) FROM (SELECT FROM accounts WHERE account = ANY($1::text[])"
-        " ORDER BY account FOR UPDATE) AS locked",
-        sorted({wallet_account(w) for w in wallet_ids}),
-    )
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._known: dict[str, int | None] = {}
 
+    async def lock(self, accounts: Iterable[str], *, descending: bool = False) -> None:
+        """Lock and read the accounts not locked yet, in one query, in account order. A
+        wallet's lock also orders concurrent holds and mints of one wallet across replicas,
+        whatever partition a command took."""
+        wanted = sorted(set(accounts) - set(self._known), reverse=descending)
+        if not wanted:
+            return
+        order = "DESC" if descending else "ASC"
+        rows = await self._conn.fetch(
+            "SELECT account, balance FROM accounts WHERE account = ANY($1::text[])"
+            f" ORDER BY account {order} FOR UPDATE",
+            wanted,
+        )
+        found = {row["account"]: row["balance"] for row in rows}
+        for account in wanted:
+            self._known[account] = found.get(account)
 
-async def lock_issuer(conn: Connection) -> tuple[int, int]:
-    """Lock the minted and burned totals (always in this order); (minted, burned). Mints and
-    burns serialise here, so the supply a mint checks against the reserve is exact."""
-    rows = await conn.fetch(
-        "SELECT account, balance FROM accounts WHERE account = ANY($1::text[])"
-        " ORDER BY account DESC FOR UPDATE",
-        [ISSUER_MINTED, ISSUER_BURNED],
-    )
-    balances = {row["account"]: row["balance"] for row in rows}
-    return -balances[ISSUER_MINTED], balances[ISSUER_BURNED]
+    async def of(self, account: str) -> int | None:
+        """The locked account's balance, or None without such an account."""
+        await self.lock([account])
+        return self._known[account]
+
+    async def issuer(self) -> tuple[int, int]:
+        """The minted and burned totals, locked (always in this order): mints and burns
+        serialise here, so the supply a mint checks against the reserve is exact."""
+        await self.lock([ISSUER_MINTED, ISSUER_BURNED], descending=True)
+        minted, burned = self._known[ISSUER_MINTED], self._known[ISSUER_BURNED]
+        assert minted is not None, "the issuer's accounts exist"
+        assert burned is not None, "the issuer's accounts exist"
+        return -minted, burned
+
+    def moved(self, movement: Movement) -> None:
+        for account, change in (
+            (movement.credit, movement.amount),
+            (movement.debit, -movement.amount),
+        ):
+            balance = self._known.get(account)
+            if balance is not None:
+                self._known[account] = balance + change
+
+    async def flush(self, commit: AtCommit) -> None:
+        """Nothing to write: the movements wrote the balances."""
+        self._known.clear()
 
 
 # --- movements ------------------------------------------------------------------------------
