@@ -75,15 +75,8 @@ async def test_quote_execute_redelivery_reuse_and_foreign_quote(fx: FxClient) ->
 async def test_reverse_books_market_loss_to_the_issuer_and_refuses_the_rest(fx: FxClient) -> None:
     await fx.start()
     redemption, never_executed = uuid.uuid4(), uuid.uuid4()
-    quote = await fx.quote(redemption, "5000.00", "HKD")
-    assert isinstance(await fx.execute(redemption, quote.quote_id), ConversionExecuted)
-
     # CNH strengthens by 2 %: buying the CNH back costs more HKD than the trade delivered
-    await fx.send_rate("CNH/HKD", "1.1067")
-    await fx.wait_rate_updates(1)
-    reversed_ = await fx.reverse(redemption)
-    assert isinstance(reversed_, ConversionReversed)
-    assert reversed_.returned == quote.sell  # the customer's side restored exactly
+    reversed_ = await _reversed_after_the_mid_moved(fx, redemption, "1.1067")
     # 4995 CNH went at the mid 1.0850; buying back costs 4995 * (1.1067 - 1.0850) HKD,
     # i.e. 108.3915 / 1.1067 = 97.9412... CNH, rounded up to the fen
     assert reversed_.issuer_loss.amount_minor == 9795
@@ -111,16 +104,8 @@ async def test_reverse_books_market_loss_to_the_issuer_and_refuses_the_rest(fx: 
 
 async def test_reverse_keeps_a_market_gain_in_the_currency_held(fx: FxClient) -> None:
     await fx.start()
-    redemption = uuid.uuid4()
-    quote = await fx.quote(redemption, "5000.00", "HKD")
-    assert isinstance(await fx.execute(redemption, quote.quote_id), ConversionExecuted)
-
     # CNH weakens by 2 %: buying the CNH back costs less HKD than the trade delivered
-    await fx.send_rate("CNH/HKD", "1.0633")
-    await fx.wait_rate_updates(1)
-    reversed_ = await fx.reverse(redemption)
-    assert isinstance(reversed_, ConversionReversed)
-    assert reversed_.returned == quote.sell
+    reversed_ = await _reversed_after_the_mid_moved(fx, uuid.uuid4(), "1.0633")
     assert reversed_.issuer_loss.amount_minor == 0
 
     # 4995 CNH went at the mid 1.0850; buying them back costs 0.0217 HKD less each: the
@@ -134,3 +119,17 @@ async def test_reverse_keeps_a_market_gain_in_the_currency_held(fx: FxClient) ->
         "fx", "SELECT issuer_loss_minor, issuer_gain_minor, issuer_gain_currency FROM reversals"
     )
     assert [tuple(r) for r in rows] == [(0, 10839, "HKD")]
+
+
+async def _reversed_after_the_mid_moved(
+    fx: FxClient, redemption: uuid.UUID, mid: str
+) -> ConversionReversed:
+    """5,000 CNH sold for HKD at the mid 1.0850, the mid moved to `mid`, then reversed."""
+    quote = await fx.quote(redemption, "5000.00", "HKD")
+    assert isinstance(await fx.execute(redemption, quote.quote_id), ConversionExecuted)
+    await fx.send_rate("CNH/HKD", mid)
+    await fx.wait_rate_updates(1)
+    reversed_ = await fx.reverse(redemption)
+    assert isinstance(reversed_, ConversionReversed)
+    assert reversed_.returned == quote.sell  # the customer's side restored exactly
+    return reversed_
