@@ -166,7 +166,7 @@ class Balances:
         """Lock and read the accounts not locked yet, in one query, in account order. A
         wallet's lock also orders concurrent holds and mints of one wallet across replicas,
         whatever partition a command took."""
-        wanted = sorted(set(accounts) - set(self._known), reverse=descending)
+        wanted = sorted(set(accounts) - self._known.keys(), reverse=descending)
         if not wanted:
             return
         order = "DESC" if descending else "ASC"
@@ -181,7 +181,8 @@ class Balances:
 
     async def of(self, account: str) -> int | None:
         """The locked account's balance, or None without such an account."""
-        await self.lock([account])
+        if account not in self._known:
+            await self.lock([account])
         return self._known[account]
 
     async def issuer(self) -> tuple[int, int]:

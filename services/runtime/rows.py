@@ -31,7 +31,7 @@ class KeyedRows(Generic[K, V]):
 
     async def load(self, keys: Iterable[K]) -> None:
         """Read the keys not read yet, in one query, in key order."""
-        wanted = sorted(set(keys) - set(self._known))
+        wanted = sorted(set(keys) - self._known.keys())
         if not wanted:
             return
         found = dict(await self._read(wanted))
