@@ -12,16 +12,21 @@ KAFKA_HEAP  ?= 512m
 PG_PORT     ?= 55432
 PYTEST_ARGS ?=
 
-export RUN_DIR KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_HEAP PG_PORT
-export CNH_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(KAFKA_PORT)
-export CNH_DATABASE_URL_TEMPLATE ?= postgresql://cnh:cnh@127.0.0.1:$(PG_PORT)/{service}
+PY         := $(CURDIR)/$(VENV)/bin/python
 
-PY         := $(VENV)/bin/python
+export RUN_DIR KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_HEAP PG_PORT PY
+export CNH_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(KAFKA_PORT)
+# {user}: the process's own login (its principal); the password comes from its passfile
+export CNH_DATABASE_URL_TEMPLATE ?= postgresql://{user}@127.0.0.1:$(PG_PORT)/{service}
+# each principal's secrets (Kafka password, CA, PostgreSQL passfile): infra/secrets.py
+export CNH_SECRETS_ROOT ?= $(RUN_DIR)/secrets
+# read-only tools and reports log in as the operator (PostgreSQL: read-only; Kafka: reads)
+AS_OPERATOR := CNH_PRINCIPAL=operator
 VENV_STAMP := $(VENV)/.installed
 JARS_STAMP := $(RUN_DIR)/kafka/libs/.resolved
 SERVICES   := kyc issuance fx settlement redemption
 
-.PHONY: help install kafka-jars infra-up infra-down infra-status topics migrate \
+.PHONY: help install kafka-jars infra-up infra-down infra-status topics topics-check acls migrate \
         sanctions-load supply attest up down status saga sagas dlq dlq-replay \
         test test-unit test-integration lint format snapshots demo bench bench-relay clean
 
@@ -68,8 +73,14 @@ infra-status: ## Show whether Kafka and PostgreSQL are running
 	@infra/kafka/kafka.sh status
 	@infra/postgres/pg.sh status
 
-topics: install ## Create or reconcile the topics of schemas/topics.py on the broker
-	@$(PY) infra/kafka/topics.py
+topics: install ## Create or reconcile the topics, principals and ACLs of the registry (as admin)
+	@$(PY) -m infra.kafka.topics
+
+topics-check: install ## Report drift of topics, principals (logins) and ACLs from the registry
+	@$(PY) -m infra.kafka.topics --check
+
+acls: install ## Print the ACL table the registry grants (who may write and read what)
+	@$(PY) -m infra.kafka.acls --list
 
 migrate: install ## Apply database migrations of every service
 	@for service in $(SERVICES); do $(PY) -m services.runtime.migrate $$service || exit 1; done
@@ -122,7 +133,7 @@ sanctions-load: install ## Load a sanctions list (OFAC SDN CSV or UN XML) into K
 	@$(PY) -m services.kyc.cli sanctions-load "$(FILE)"
 
 supply: install ## Token supply check: minted - burned == balances + holds (issuance)
-	@$(PY) -m services.issuance.cli supply
+	@$(AS_OPERATOR) $(PY) -m services.issuance.cli supply
 
 attest: install ## Reserve attestation report: supply, reserve, coverage, movements, exceptions
 	@$(PY) -m services.settlement.cli attest
@@ -142,10 +153,10 @@ status: ## Show servers, services and their last log lines
 
 saga: install ## One redemption's timeline: every step, command, reply and compensation: ID=uuid
 	@test -n "$(ID)" || { echo "usage: make saga ID=<redemption id>  (latest: make sagas)" >&2; exit 2; }
-	@$(PY) -m services.redemption.cli saga "$(ID)"
+	@$(AS_OPERATOR) $(PY) -m services.redemption.cli saga "$(ID)"
 
 sagas: install ## The latest redemptions with their status
-	@$(PY) -m services.redemption.cli list
+	@$(AS_OPERATOR) $(PY) -m services.redemption.cli list
 
 dlq: install ## List the dead letters of every service, with reasons
 	@$(PY) -m services.runtime.dlq list

@@ -78,9 +78,7 @@ async def run(config: Config) -> dict[str, Any]:
     say(f"service logs in {logs}")
     with find_servers() as servers:
         say("measuring the machine's limits (raw Kafka produce/consume, PostgreSQL commits)")
-        limits = await machine_limits.measure(
-            servers.kafka_bootstrap, servers.postgres_dsn, config.limit_messages, config.limit_rows
-        )
+        limits = await machine_limits.measure(servers, config.limit_messages, config.limit_rows)
         say(f"  {limits}")
         stack = await Stack.create(servers, logs)
         try:
@@ -99,14 +97,14 @@ async def _platform(config: Config, stack: Stack, limits: machine_limits.Limits)
     steps: dict[str, list[StepResult]] = {"mint": [], "redemption": []}
     extra: dict[str, Any] = {}
     async with (
-        Outside(stack.bootstrap, stack.namespace) as outside,
-        Tracker(stack.bootstrap, stack.namespace) as tracker,
+        Outside(stack.kafka, stack.namespace) as outside,
+        Tracker(stack.kafka.of("operator"), stack.namespace) as tracker,
     ):
         market = asyncio.create_task(feed(outside))  # rates every 5 s, as in production
         try:
             say(f"onboarding {config.holders} holders through kyc.applications")
             holders = await onboard_holders(
-                stack.bootstrap, stack.namespace, outside, config.holders
+                stack.kafka.of("operator"), stack.namespace, outside, config.holders
             )
             say("mint warm-up")
             await mint_step(outside, tracker, holders, config.mint_rates[0] / 2, 2, config.drain_s)

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from schemas.topics import SERVICES
+from schemas.principals import SERVICES
 
 Snapshot = dict[str, dict[str, Any]]
 

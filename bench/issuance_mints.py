@@ -34,7 +34,7 @@ async def main() -> None:
     with find_servers() as servers, tempfile.TemporaryDirectory() as logs:
         env = await Environment.create(servers, Path(logs))
         try:
-            await env.start("issuance", CNH_CONSUMER_GROUP=f"issuance-{env.namespace}")
+            await env.start("issuance")
             wallets = await _onboard(env)
             elapsed, minted = await _mint(env, wallets)
             print(
@@ -75,13 +75,14 @@ async def _mint(env: Environment, wallets: list[tuple[uuid.UUID, uuid.UUID]]) ->
     replies_topic = env.topic("settlement.replies")
     consumer = AIOKafkaConsumer(
         replies_topic,
-        bootstrap_servers=env.servers.kafka_bootstrap,
+        **env.servers.reader.client_options(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
     await consumer.start()
+    # settlement is the writer of mint commands
     producer = AIOKafkaProducer(
-        bootstrap_servers=env.servers.kafka_bootstrap, enable_idempotence=True
+        **env.servers.kafka_as("settlement").client_options(), enable_idempotence=True
     )
     await producer.start()
     reserve = Money(amount_minor=10**15, currency="CNH")

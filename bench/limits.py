@@ -17,6 +17,9 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from services.runtime.access import KafkaAccess
+from tests.support.servers import Servers
+
 MESSAGE_BYTES = 600
 """About the size of a saga command or reply envelope on the wire."""
 ROWS_PER_TRANSACTION = 500
@@ -38,24 +41,26 @@ class Limits:
         return asdict(self)
 
 
-async def measure(bootstrap: str, admin_dsn: str, messages: int, rows: int) -> Limits:
-    produce, consume = await _kafka(bootstrap, messages)
-    batched_rows, batched_tx, single = await _postgres(admin_dsn, rows)
+async def measure(servers: Servers, messages: int, rows: int) -> Limits:
+    """The raw rates, with the platform's own security: TLS + SCRAM logins (the admin's),
+    password authentication."""
+    produce, consume = await _kafka(servers.admin, messages)
+    batched_rows, batched_tx, single = await _postgres(servers, rows)
     return Limits(
         produce, consume, batched_rows, batched_tx, single, messages, MESSAGE_BYTES,
         ROWS_PER_TRANSACTION,
     )  # fmt: skip
 
 
-async def _kafka(bootstrap: str, messages: int) -> tuple[float, float]:
+async def _kafka(kafka: KafkaAccess, messages: int) -> tuple[float, float]:
     topic = f"bench-limits-{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, 8, 1)])
         # the platform's own producer settings: idempotent, acks=all (relay.create_producer)
         producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=2,
+            **kafka.client_options(), enable_idempotence=True, acks="all", linger_ms=2,
             max_batch_size=256 * 1024,
         )  # fmt: skip
         await producer.start()
@@ -73,7 +78,7 @@ async def _kafka(bootstrap: str, messages: int) -> tuple[float, float]:
         finally:
             await producer.stop()
         consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
+            topic, **kafka.client_options(), group_id=None, auto_offset_reset="earliest",
             max_poll_records=2_000,
         )  # fmt: skip
         await consumer.start()
@@ -92,13 +97,13 @@ async def _kafka(bootstrap: str, messages: int) -> tuple[float, float]:
     return produce, consume
 
 
-async def _postgres(admin_dsn: str, rows: int) -> tuple[float, float, float]:
-    # a scratch database of its own (the role may not write the admin database's schema)
+async def _postgres(servers: Servers, rows: int) -> tuple[float, float, float]:
+    # a scratch database of its own, apart from every service's
     scratch = f"bench_limits_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(admin_dsn)
+    admin = await asyncpg.connect(servers.postgres_dsn)
     try:
         await admin.execute(f'CREATE DATABASE "{scratch}"')
-        connection = await asyncpg.connect(admin_dsn.rpartition("/")[0] + "/" + scratch)
+        connection = await asyncpg.connect(servers.dsn(scratch))
         try:
             return await _commits(connection, rows)
         finally:

@@ -25,6 +25,7 @@ from clients.outside import Outside
 from clients.scenarios import Holder, Person, cnh, onboard, tokens
 from clients.watcher import Watcher
 from schemas.redemption import QuoteRedemption, Redeem
+from services.runtime.access import KafkaAccess
 from services.settlement.domain.deposits import deposit_id as deposit_id_of
 
 QUOTE_LEAD_S = 2.0
@@ -58,14 +59,14 @@ class StepResult:
 
 
 async def onboard_holders(
-    bootstrap: str, namespace: str, outside: Outside, count: int
+    kafka: KafkaAccess, namespace: str, outside: Outside, count: int
 ) -> list[Holder]:
     people = [
         Person(f"Bench Customer {n:05d}", dt.date(1980, 1, 1) + dt.timedelta(days=n), "HK",
                f"B{n:07d}")
         for n in range(count)
     ]  # fmt: skip
-    async with Watcher(bootstrap, namespace, topics=("kyc.events",)) as watcher:
+    async with Watcher(kafka, namespace, topics=("kyc.events",)) as watcher:
         holders = []
         for start in range(0, count, 100):  # a few at a time keeps the watcher's scans short
             chunk = people[start : start + 100]

@@ -16,6 +16,7 @@ import asyncpg
 
 from schemas import envelope
 from schemas.runtime import Rejected
+from services.runtime.access import KafkaAccess
 from services.runtime.db import create_pool
 from services.runtime.migrate import upgrade_async
 from services.runtime.relay import Relay, backlog, create_producer
@@ -28,16 +29,20 @@ TOPIC = "bench.relay"
 
 
 async def main() -> None:
-    admin_dsn = ServiceSettings(service="postgres").database_url
+    # the admin's logins (the cluster's superuser, Kafka's admin): a scratch database and a
+    # scratch topic, apart from the platform's
+    admin_dsn = ServiceSettings(service="postgres", principal="admin").database_url
     scratch = f"bench_relay_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(admin_dsn)
     await admin.execute(f'CREATE DATABASE "{scratch}"')
     settings = ServiceSettings(
-        service=scratch, relay_batch_size=int(os.environ.get("BENCH_BATCH", "2000"))
+        service=scratch,
+        principal="admin",
+        relay_batch_size=int(os.environ.get("BENCH_BATCH", "2000")),
     )
     try:
         await upgrade_async(settings.database_url)
-        await _ensure_topic(settings.kafka_bootstrap)
+        await _ensure_topic(settings.kafka)
         pool = await create_pool(settings.database_url)
         started = time.perf_counter()
         payload = Rejected(reason="bench", detail="x" * 120)
@@ -75,11 +80,11 @@ async def main() -> None:
         await admin.close()
 
 
-async def _ensure_topic(bootstrap: str) -> None:
+async def _ensure_topic(kafka: KafkaAccess) -> None:
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import TopicAlreadyExistsError
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(TOPIC, 8, 1)])

@@ -13,8 +13,10 @@ from pathlib import Path
 
 from bench.profile import cpu_seconds
 from clients.invariants import Deployment
+from infra.kafka import acls
 from infra.kafka.topics import apply
-from schemas.topics import SERVICES
+from schemas.principals import SERVICES
+from services.runtime.access import KafkaLogins
 from services.runtime.settings import ServiceSettings
 from tests.support.environment import FAST_RETRIES, Environment, drop_templates
 from tests.support.process import ServiceProcess
@@ -35,12 +37,13 @@ class Stack:
     @classmethod
     async def create(cls, servers: Servers, log_dir: Path) -> Stack:
         namespace = f"bench{uuid.uuid4().hex[:8]}"
-        await apply(servers.kafka_bootstrap, False, namespace=namespace, verbose=False)
+        await apply(servers.admin, False, namespace=namespace, verbose=False)
+        await acls.grant_namespace(servers.admin, namespace)
         return cls(Environment(servers, namespace, log_dir))
 
     @property
-    def bootstrap(self) -> str:
-        return self.env.servers.kafka_bootstrap
+    def kafka(self) -> KafkaLogins:
+        return self.env.servers.kafka
 
     @property
     def namespace(self) -> str:
@@ -83,7 +86,7 @@ class Stack:
 
     async def deployment(self) -> Deployment:
         databases = {service: await self.env.database(service) for service in SERVICES}
-        return Deployment(databases, self.bootstrap, self.namespace)
+        return Deployment(databases, self.env.servers.reader, self.namespace)
 
     async def close(self) -> None:
         if os.environ.get("BENCH_KEEP"):  # for a look at the databases afterwards

@@ -12,6 +12,7 @@ import uuid
 from aiokafka import AIOKafkaConsumer
 
 from clients.watcher import Follower
+from services.runtime.access import KafkaAccess
 
 OUTCOMES = {
     "redemption.completed": "completed",
@@ -21,10 +22,11 @@ OUTCOMES = {
 
 
 class Tracker(Follower):
-    def __init__(self, bootstrap: str, namespace: str) -> None:
+    def __init__(self, kafka: KafkaAccess, namespace: str) -> None:
+        """`kafka`: a login that reads the event topics (the operator's)."""
         topics = [f"{namespace}.{t}" for t in ("redemption.events", "issuance.events")]
         self._consumer = AIOKafkaConsumer(
-            *topics, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest",
+            *topics, **kafka.client_options(), group_id=None, auto_offset_reset="latest",
             max_poll_records=5_000,
         )  # fmt: skip
         self.outcomes: dict[uuid.UUID, tuple[float, str]] = {}

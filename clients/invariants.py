@@ -13,8 +13,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.consumer import AIOKafkaConsumer
 
 from schemas.money import par_tokens
-from schemas.topics import SERVICES
+from schemas.principals import SERVICES
 from services.issuance.cli import read_supply
+from services.runtime.access import KafkaAccess
 from services.settlement.invariants import reserve_and_ledger_violations, reserve_balance
 
 TERMINAL = ("COMPLETED", "FAILED", "NEEDS_REVIEW")
@@ -26,7 +27,8 @@ class Deployment:
     (its consumer groups are named "<namespace>.<service>..."; empty in production)."""
 
     databases: Mapping[str, str]
-    bootstrap: str
+    kafka: KafkaAccess
+    """A login that may read every topic and describe the services' groups (the operator)."""
     namespace: str = ""
 
     async def query(self, service: str, sql: str, *args: object) -> list[asyncpg.Record]:
@@ -79,8 +81,8 @@ async def _backlog(platform: Deployment, service: str) -> int:
 
 
 async def _consumer_lag(platform: Deployment) -> dict[str, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=platform.bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=platform.bootstrap, group_id=None)
+    admin = AIOKafkaAdminClient(**platform.kafka.client_options())
+    consumer = AIOKafkaConsumer(**platform.kafka.client_options(), group_id=None)
     await admin.start()
     await consumer.start()
     try:

@@ -1,4 +1,8 @@
-"""Producers of the platform's ingress topics: onboarding, bank deposits, redemptions."""
+"""Producers of the platform's ingress topics: onboarding, bank deposits, redemptions.
+
+Each outside role logs in as its own principal (onboarding, bank, market-data, gateway),
+the one the topic registry names as the topic's writer: the broker lets it write nothing
+else."""
 
 from __future__ import annotations
 
@@ -13,8 +17,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from schemas import Envelope, Message, envelope
 from schemas.kyc import RegisterWallet
 from schemas.money import Money
+from schemas.principals import PRODUCERS
 from schemas.redemption import QuoteRedemption, Redeem
 from schemas.settlement import BankAccount, DepositReceived
+from schemas.topics import topic as registered
+from services.runtime.access import KafkaLogins
 
 
 def wallet_challenge(customer_id: uuid.UUID, wallet_id: uuid.UUID, address: str) -> bytes:
@@ -25,18 +32,26 @@ def wallet_challenge(customer_id: uuid.UUID, wallet_id: uuid.UUID, address: str)
 class Outside:
     """Sends what the outside world sends, to the logical topics of one namespace."""
 
-    def __init__(self, bootstrap: str, namespace: str = "") -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, logins: KafkaLogins, namespace: str = "") -> None:
+        self._logins = logins
         self._namespace = namespace
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5
-        )
+        self._producers: dict[str, AIOKafkaProducer] = {}
 
     def topic(self, name: str) -> str:
         return f"{self._namespace}.{name}" if self._namespace else name
 
+    async def _producer_for(self, topic: str) -> AIOKafkaProducer:
+        """The producer of the outside role that writes `topic` (started on first use)."""
+        role = next(w for w in registered(topic).writers if w in PRODUCERS)
+        if role not in self._producers:
+            producer = AIOKafkaProducer(
+                **self._logins.of(role).client_options(), enable_idempotence=True, linger_ms=5
+            )
+            await producer.start()
+            self._producers[role] = producer
+        return self._producers[role]
+
     async def __aenter__(self) -> Outside:
-        await self._producer.start()
         return self
 
     async def __aexit__(
@@ -45,17 +60,20 @@ class Outside:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._producer.stop()
+        for producer in self._producers.values():
+            await producer.stop()
 
     async def send(
         self, topic: str, key: str, payload: Message, *, correlation_id: uuid.UUID, producer: str
     ) -> Envelope[Any]:
         env = envelope(payload, producer=producer, correlation_id=correlation_id)
-        await self._producer.send(self.topic(topic), env.to_bytes(), key=key.encode())
+        kafka = await self._producer_for(topic)
+        await kafka.send(self.topic(topic), env.to_bytes(), key=key.encode())
         return env
 
     async def flush(self) -> None:
-        await self._producer.flush()
+        for producer in self._producers.values():
+            await producer.flush()
 
     # --- onboarding ------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import Any, Self, TypeVar
 from aiokafka import AIOKafkaConsumer
 
 from schemas import MESSAGE_TYPES, Codec, DecodeError, Envelope, Message
+from services.runtime.access import KafkaAccess
 
 EVENT_TOPICS = (
     "kyc.events",
@@ -69,11 +70,12 @@ class Follower:
 
 class Watcher(Follower):
     def __init__(
-        self, bootstrap: str, namespace: str = "", topics: tuple[str, ...] = EVENT_TOPICS
+        self, kafka: KafkaAccess, namespace: str = "", topics: tuple[str, ...] = EVENT_TOPICS
     ) -> None:
+        """`kafka`: a login that may read the topics (the operator reads every topic)."""
         self._topics = [f"{namespace}.{t}" if namespace else t for t in topics]
         self._consumer = AIOKafkaConsumer(
-            *self._topics, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest"
+            *self._topics, **kafka.client_options(), group_id=None, auto_offset_reset="latest"
         )
         self._codec = Codec(MESSAGE_TYPES.values())
         self.seen: list[Envelope[Any]] = []

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -23,16 +22,23 @@ from infra import platform
 from schemas import Message
 from schemas.issuance import Minted
 from schemas.money import Money
+from schemas.principals import SERVICES
 from schemas.redemption import RedemptionCompleted, RedemptionFailed, RedemptionNeedsReview
 from schemas.settlement import BankAccount, DepositSuspended
-from schemas.topics import SERVICES
 from services.issuance.cli import read_supply
 from services.redemption.cli import show_saga
-from services.redemption.settings import RedemptionSettings
 from services.runtime.settings import ServiceSettings
 from services.settlement.invariants import reserve_balance
 
-BOOTSTRAP = os.environ.get("CNH_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+# The demo plays the outside world (each role as its own principal) and reads what happened
+# as the operator, read-only, like the tools.
+TOOLS = ServiceSettings(service="demo", principal="operator")
+
+
+def operator_dsn(service: str) -> str:
+    return ServiceSettings(service=service, principal="operator").database_url
+
+
 PEOPLE = [
     Person("Alice Wong", dt.date(1985, 3, 14), "HK", "K1234567"),
     Person("Bob Lam", dt.date(1979, 11, 2), "HK", "K7654321"),
@@ -72,7 +78,7 @@ def step(number: int, title: str) -> None:
 
 async def run() -> int:
     started = time.monotonic()
-    async with Outside(BOOTSTRAP) as outside, Watcher(BOOTSTRAP) as watcher:
+    async with Outside(TOOLS.kafka_logins) as outside, Watcher(TOOLS.kafka) as watcher:
         market = asyncio.create_task(feed(outside))  # the market-data feed, every 5 s
         try:
             return await _journeys(outside, watcher, started)
@@ -159,11 +165,9 @@ async def _summary(results: list[tuple[Plan, Redemption]]) -> None:
     compensated = next((r for p, r in results if p.account_ending), None)
     if compensated is not None:
         say("\n  The compensated redemption, step by step:")
-        await show_saga(
-            RedemptionSettings(service="redemption").database_url, compensated.redemption_id
-        )
-    supply = await read_supply(ServiceSettings(service="issuance").database_url)
-    reserve = await reserve_balance(ServiceSettings(service="settlement").database_url)
+        await show_saga(operator_dsn("redemption"), compensated.redemption_id)
+    supply = await read_supply(operator_dsn("issuance"))
+    reserve = await reserve_balance(operator_dsn("settlement"))
     tokens_out = Money(amount_minor=supply.supply, currency="XCNH")
     ratio = (reserve.amount_minor * 10_000 / supply.supply) if supply.supply else float("inf")
     say(f"\n  Token supply      {tokens_out}")

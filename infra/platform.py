@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from schemas.topics import SERVICES
+from schemas.principals import SERVICES
 
 RUN_DIR = Path(os.environ.get("RUN_DIR", Path(__file__).resolve().parent.parent / ".run"))
 STARTED = "service started"

@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from schemas.principals import OPERATOR, SERVICES
 from schemas.runtime import DEAD_LETTER_MAX_BYTES
 
 Role = Literal["ingress", "commands", "events", "replies", "dead_letters"]
 Cleanup = Literal["delete", "compact"]
 
 DAY_MS = 24 * 60 * 60 * 1000
-SERVICES = ("kyc", "issuance", "fx", "settlement", "redemption")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,11 @@ class Topic:
     role: Role
     key: str
     """What the record key is: per-key order is per aggregate."""
+    writers: tuple[str, ...] = ()
+    """The principals that may write it (schemas/principals.py): the ACLs grant them and
+    nobody else. A message on it is trusted exactly as far as these writers are."""
+    readers: tuple[str, ...] = ()
+    """The principals that may read it, besides the operator (who reads every topic)."""
     partitions: int = 8
     retention_ms: int = 7 * DAY_MS
     cleanup_policy: Cleanup = "delete"
@@ -48,28 +53,136 @@ def _dead_letters(service: str) -> Topic:
         service,
         "dead_letters",
         "original key",
+        writers=(service,),
+        readers=(OPERATOR,),
         partitions=2,
         retention_ms=30 * DAY_MS,
         max_message_bytes=DEAD_LETTER_MAX_BYTES + 64 * 1024,
     )
 
 
+# Replies to the saga's commands come from every service it commands.
+_SAGA_PARTICIPANTS = ("kyc", "issuance", "fx", "settlement")
+# The dead-letter replay (make dlq-replay) puts a rejected record back where it came from,
+# so the operator writes every topic a service consumes (docs/OPERATIONS.md: its
+# credentials are as sensitive as a service's).
+_REPLAY = (OPERATOR,)
+
 TOPICS: tuple[Topic, ...] = (
-    Topic("kyc.applications", "kyc", "ingress", "customer id"),
-    Topic("kyc.commands", "kyc", "commands", "customer id"),
-    Topic("kyc.events", "kyc", "events", "customer id"),
-    Topic("issuance.commands", "issuance", "commands", "wallet id"),
-    Topic("issuance.events", "issuance", "events", "wallet id"),
-    Topic("fx.rates", "fx", "ingress", "currency pair", partitions=2),
-    Topic("fx.commands", "fx", "commands", "redemption id"),
-    Topic("fx.events", "fx", "events", "redemption id"),
-    Topic("settlement.bank-notifications", "settlement", "ingress", "bank reference"),
-    Topic("settlement.commands", "settlement", "commands", "redemption id"),
-    Topic("settlement.replies", "settlement", "replies", "deposit id"),
-    Topic("settlement.events", "settlement", "events", "account or redemption id"),
-    Topic("redemption.requests", "redemption", "ingress", "redemption id"),
-    Topic("redemption.replies", "redemption", "replies", "redemption id"),
-    Topic("redemption.events", "redemption", "events", "redemption id"),
+    Topic(
+        "kyc.applications",
+        "kyc",
+        "ingress",
+        "customer id",
+        writers=("onboarding", *_REPLAY),
+        readers=("kyc",),
+    ),
+    Topic(
+        "kyc.commands",
+        "kyc",
+        "commands",
+        "customer id",
+        writers=("redemption", *_REPLAY),
+        readers=("kyc",),
+    ),
+    Topic(
+        "kyc.events",
+        "kyc",
+        "events",
+        "customer id",
+        writers=("kyc",),
+        readers=("issuance", "settlement", "onboarding"),
+    ),
+    Topic(
+        "issuance.commands",
+        "issuance",
+        "commands",
+        "wallet id",
+        writers=("settlement", "redemption", *_REPLAY),
+        readers=("issuance",),
+    ),
+    Topic(
+        "issuance.events",
+        "issuance",
+        "events",
+        "wallet id",
+        writers=("issuance",),
+        readers=("settlement",),
+    ),
+    Topic(
+        "fx.rates",
+        "fx",
+        "ingress",
+        "currency pair",
+        partitions=2,
+        writers=("market-data", *_REPLAY),
+        readers=("fx",),
+    ),
+    Topic(
+        "fx.commands",
+        "fx",
+        "commands",
+        "redemption id",
+        writers=("redemption", *_REPLAY),
+        readers=("fx",),
+    ),
+    Topic("fx.events", "fx", "events", "redemption id", writers=("fx",)),
+    Topic(
+        "settlement.bank-notifications",
+        "settlement",
+        "ingress",
+        "bank reference",
+        writers=("bank", *_REPLAY),
+        readers=("settlement",),
+    ),
+    Topic(
+        "settlement.commands",
+        "settlement",
+        "commands",
+        "redemption id",
+        writers=("redemption", *_REPLAY),
+        readers=("settlement",),
+    ),
+    Topic(
+        "settlement.replies",
+        "settlement",
+        "replies",
+        "deposit id",
+        writers=("issuance", *_REPLAY),
+        readers=("settlement",),
+    ),
+    Topic(
+        "settlement.events",
+        "settlement",
+        "events",
+        "account or redemption id",
+        writers=("settlement",),
+        readers=("issuance",),
+    ),
+    Topic(
+        "redemption.requests",
+        "redemption",
+        "ingress",
+        "redemption id",
+        writers=("gateway", *_REPLAY),
+        readers=("redemption",),
+    ),
+    Topic(
+        "redemption.replies",
+        "redemption",
+        "replies",
+        "redemption id",
+        writers=(*_SAGA_PARTICIPANTS, *_REPLAY),
+        readers=("redemption",),
+    ),
+    Topic(
+        "redemption.events",
+        "redemption",
+        "events",
+        "redemption id",
+        writers=("redemption",),
+        readers=("gateway",),
+    ),
     *(_dead_letters(service) for service in SERVICES),
 )
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
-from tests.support.environment import drop_templates
+from tests.support.environment import Environment, drop_templates
 from tests.support.servers import Servers, find_servers
 
 # In CI, property tests replay the same examples every run: a failure found there is a
@@ -24,3 +25,13 @@ async def servers() -> AsyncIterator[Servers]:
     with find_servers() as found:
         yield found
         await drop_templates(found)
+
+
+@pytest.fixture
+async def platform(servers: Servers, tmp_path: Path) -> AsyncIterator[Environment]:
+    """An isolated environment: its own topic namespace and service databases."""
+    environment = await Environment.create(servers, tmp_path)
+    try:
+        yield environment
+    finally:
+        await environment.close()

@@ -1,9 +1,11 @@
-"""Creates the platform's topics from the registry in schemas/topics.py.
+"""Creates the platform's topics from the registry in schemas/topics.py, and their ACLs.
 
-    python infra/kafka/topics.py [--bootstrap HOST:PORT] [--check]
+    python -m infra.kafka.topics [--bootstrap HOST:PORT] [--check]
 
 Creates missing topics, raises partition counts that are too low (Kafka cannot lower them),
-and sets retention and cleanup policy. `--check` changes nothing and exits 1 on drift.
+and sets retention and cleanup policy; then reconciles the principals and ACLs the registry
+grants (infra/kafka/acls.py). `--check` changes nothing and exits 1 on drift. Runs as the
+admin principal (its secrets folder under CNH_SECRETS_ROOT).
 """
 
 from __future__ import annotations
@@ -13,17 +15,20 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.admin.new_partitions import NewPartitions
 
+from infra.kafka import acls
 from schemas.topics import Topic, namespaced
+from services.runtime.access import KafkaAccess
 
 
 async def apply(
-    bootstrap: str,
+    admin_access: KafkaAccess,
     check_only: bool,
     *,
     namespace: str = "",
@@ -33,7 +38,7 @@ async def apply(
     """Create or reconcile the registry's topics; with `check_only`, returns 1 on drift."""
     topics = namespaced(namespace, partitions=partitions)
     say = print if verbose else _silent
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="topics-apply")
+    admin = AIOKafkaAdminClient(**admin_access.client_options(), client_id="topics-apply")
     await admin.start()
     drift = 0
     try:
@@ -59,16 +64,17 @@ async def apply(
     return 1 if check_only and drift else 0
 
 
-async def delete_namespace(bootstrap: str, namespace: str) -> None:
-    """Delete a namespace's topics (a finished test environment)."""
+async def delete_namespace(admin_access: KafkaAccess, namespace: str) -> None:
+    """Delete a namespace's topics and their ACLs (a finished test environment)."""
     if not namespace:
         raise ValueError("refusing to delete the un-namespaced production topics")
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="topics-delete")
+    admin = AIOKafkaAdminClient(**admin_access.client_options(), client_id="topics-delete")
     await admin.start()
     try:
         await admin.delete_topics([t.name for t in namespaced(namespace)])
     finally:
         await admin.close()
+    await acls.revoke_namespace(admin_access, namespace)
 
 
 def _silent(*_: object) -> None:
@@ -130,10 +136,22 @@ def main() -> None:
     parser.add_argument(
         "--bootstrap", default=os.environ.get("CNH_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
     )
+    parser.add_argument("--secrets", default=os.environ.get("CNH_SECRETS_ROOT", ".run/secrets"))
     parser.add_argument("--check", action="store_true", help="report drift, change nothing")
     parser.add_argument("--namespace", default=os.environ.get("CNH_TOPIC_NAMESPACE", ""))
     args = parser.parse_args()
-    sys.exit(asyncio.run(apply(args.bootstrap, args.check, namespace=args.namespace)))
+    sys.exit(
+        asyncio.run(
+            _topics_and_acls(args.bootstrap, Path(args.secrets), args.check, args.namespace)
+        )
+    )
+
+
+async def _topics_and_acls(bootstrap: str, secrets: Path, check_only: bool, namespace: str) -> int:
+    admin = acls.admin_access(bootstrap, secrets)
+    topics_drift = await apply(admin, check_only, namespace=namespace)
+    acls_drift = await acls.apply(admin, secrets, check_only, namespace=namespace)
+    return topics_drift or acls_drift
 
 
 if __name__ == "__main__":

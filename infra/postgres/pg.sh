@@ -2,15 +2,21 @@
 # A local PostgreSQL cluster for runs and tests, from the machine's PostgreSQL binaries.
 #   pg.sh start | stop | status
 # Settings from the environment (the Makefile passes them): RUN_DIR, PG_PORT, PG_BIN,
-# PG_USER, PG_PASSWORD, PG_DATABASES (space separated).
+# PG_DATABASES (space separated: each is a service's database, owned by its login).
+#
+# Security (design section 8): password authentication only (scram-sha-256; no `trust`
+# line), one login per service owning its database, every database closed to PUBLIC, and a
+# read-only login (`operator`) for the tools. Passwords come from the run folder's secrets
+# (infra/secrets.py), never from this file.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 RUN_DIR=${RUN_DIR:-$here/../../.run}
 RUN_DIR=$(mkdir -p "$RUN_DIR" && cd "$RUN_DIR" && pwd)
 PG_PORT=${PG_PORT:-55432}
-PG_USER=${PG_USER:-cnh}
-PG_PASSWORD=${PG_PASSWORD:-cnh}
 PG_DATABASES=${PG_DATABASES:-kyc issuance fx settlement redemption}
+PY=${PY:-$here/../../.venv/bin/python}
+secrets=$RUN_DIR/secrets
+READER=operator
 if [ -z "${PG_BIN:-}" ]; then
   PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
   [ -n "$PG_BIN" ] || PG_BIN=$(dirname "$(command -v pg_ctl 2>/dev/null || echo /nonexistent/pg_ctl)")
@@ -32,18 +38,29 @@ if [ "$(id -u)" = 0 ]; then
   fi
 fi
 log=$(dirname "$data")/postgres.log
+(cd "$here/../.." && "$PY" -m infra.secrets init --run-dir "$RUN_DIR")
 cd / # the postgres user may not be allowed into the caller's folder; every path above is absolute
 
+password_of() { cut -d: -f5- "$secrets/$1/pgpass"; }
 pgctl() { "${as_owner[@]}" "$PG_BIN/pg_ctl" -D "$data" "$@"; }
-psql_admin() { "${as_owner[@]}" "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }
+# psql reads the superuser's password from the admin's passfile (never on a command line)
+psql_admin() {
+  PGPASSFILE="$secrets/admin/pgpass" "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 \
+    -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"
+}
 running() { [ -f "$data/postmaster.pid" ] && pgctl status >/dev/null 2>&1; }
 
 init() {
   mkdir -p "$(dirname "$data")"
   if [ "$(id -u)" = 0 ]; then chown postgres: "$(dirname "$data")"; fi
-  "${as_owner[@]}" "$PG_BIN/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=trust \
+  local pwfile; pwfile=$(mktemp)
+  password_of admin > "$pwfile"
+  if [ "$(id -u)" = 0 ]; then chown postgres: "$pwfile"; fi
+  local auth=(--auth-local=scram-sha-256 --auth-host=scram-sha-256 --pwfile="$pwfile")
+  "${as_owner[@]}" "$PG_BIN/initdb" -D "$data" -U postgres "${auth[@]}" \
     -E UTF8 --locale=C.UTF-8 >/dev/null 2>&1 \
-    || "${as_owner[@]}" "$PG_BIN/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=trust -E UTF8 --locale=C >/dev/null
+    || "${as_owner[@]}" "$PG_BIN/initdb" -D "$data" -U postgres "${auth[@]}" -E UTF8 --locale=C >/dev/null
+  rm -f "$pwfile"
   cat >> "$data/postgresql.conf" <<CONF
 # --- cnh-stablecoin local cluster ---
 listen_addresses = '127.0.0.1'
@@ -58,7 +75,17 @@ log_min_duration_statement = -1
 CONF
 }
 
+# A cluster made before password authentication trusts everyone on loopback: local data
+# only, so it is made anew rather than left open.
+reset_if_trusting() {
+  [ -f "$data/pg_hba.conf" ] && grep -Eq '^[^#]*[[:space:]]trust([[:space:]]|$)' "$data/pg_hba.conf" || return 0
+  echo "postgres: the run folder's cluster predates password authentication; making it anew (local data is reset)"
+  running && pgctl -m fast -w -t 60 stop >/dev/null
+  rm -rf "$data"
+}
+
 start() {
+  reset_if_trusting
   if running; then
     echo "postgres: already running on 127.0.0.1:$PG_PORT ($data)"
   else
@@ -68,23 +95,32 @@ start() {
   provision
 }
 
-# Idempotent: the role and one database per service.
+# Idempotent: a login per service (its password from the run folder), one database per
+# service owned by it and closed to PUBLIC, and the read-only login of the tools.
 provision() {
-  psql_admin -d postgres <<SQL
-DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_USER') THEN
-    CREATE ROLE $PG_USER LOGIN CREATEDB PASSWORD '$PG_PASSWORD';
-  END IF;
-END \$\$;
--- lets tests and benchmarks drop their scratch databases WITH (FORCE) under autovacuum
-GRANT pg_signal_backend TO $PG_USER;
-SQL
+  local roles="$READER"
+  for db in $PG_DATABASES; do roles="$roles $db"; done
+  local sql=""
+  for role in $roles; do
+    sql+="SELECT format(CASE WHEN EXISTS (SELECT FROM pg_roles WHERE rolname = '$role')
+      THEN 'ALTER ROLE %I LOGIN PASSWORD %L' ELSE 'CREATE ROLE %I LOGIN PASSWORD %L' END,
+      '$role', '$(password_of "$role")') \\gexec
+"
+  done
+  # tools read every table of every database, write none (PostgreSQL 14+)
+  sql+="GRANT pg_read_all_data TO $READER;
+"
   for db in $PG_DATABASES; do
     if [ -z "$(psql_admin -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
-      psql_admin -d postgres -c "CREATE DATABASE $db OWNER $PG_USER"
+      sql+="CREATE DATABASE $db OWNER $db;
+"
     fi
+    sql+="REVOKE ALL ON DATABASE $db FROM PUBLIC;
+GRANT CONNECT ON DATABASE $db TO $READER;
+"
   done
-  echo "postgres: ready on 127.0.0.1:$PG_PORT (databases: $PG_DATABASES)"
+  printf '%s' "$sql" | psql_admin -d postgres >/dev/null
+  echo "postgres: ready on 127.0.0.1:$PG_PORT, scram-sha-256 (databases: $PG_DATABASES)"
 }
 
 stop() {

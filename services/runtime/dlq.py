@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from schemas import Codec, DeadLetter, DecodeError, Envelope
+from schemas.principals import OPERATOR, SERVICES
 from schemas.runtime import DEAD_LETTER_MAX_BYTES
-from schemas.topics import SERVICES
+from services.runtime.access import KafkaAccess
+from services.runtime.settings import ServiceSettings
 
 _CODEC = Codec([DeadLetter], max_bytes=DEAD_LETTER_MAX_BYTES)
 
@@ -39,12 +41,10 @@ def _topic(namespace: str, name: str) -> str:
     return f"{namespace}.{name}" if namespace else name
 
 
-async def read_letters(bootstrap: str, namespace: str, services: list[str]) -> list[Letter]:
+async def read_letters(kafka: KafkaAccess, namespace: str, services: list[str]) -> list[Letter]:
     """Every dead letter currently in the services' dead-letter topics, oldest first."""
     topics = [_topic(namespace, f"{service}.dlq") for service in services]
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
-    )
+    consumer = AIOKafkaConsumer(**kafka.client_options(), group_id=None, enable_auto_commit=False)
     await consumer.start()
     letters: list[Letter] = []
     try:
@@ -76,9 +76,9 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
     return consumer.partitions_for_topic(topic) or set()
 
 
-async def replay(bootstrap: str, letters: list[Letter]) -> int:
+async def replay(kafka: KafkaAccess, letters: list[Letter]) -> int:
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, enable_idempotence=True, max_request_size=DEAD_LETTER_MAX_BYTES
+        **kafka.client_options(), enable_idempotence=True, max_request_size=DEAD_LETTER_MAX_BYTES
     )
     await producer.start()
     try:
@@ -136,14 +136,11 @@ def main() -> None:
         help="the dead letter to replay (repeatable)",
     )
     parser.add_argument("--all", action="store_true", help="replay every listed dead letter")
-    parser.add_argument(
-        "--bootstrap", default=os.environ.get("CNH_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
-    )
     parser.add_argument("--namespace", default=os.environ.get("CNH_TOPIC_NAMESPACE", ""))
     args = parser.parse_args()
-    letters = asyncio.run(
-        read_letters(args.bootstrap, args.namespace, args.service or list(SERVICES))
-    )
+    # the operator's login: it reads every dead-letter topic and may put a record back
+    kafka = ServiceSettings(service="dlq", principal=OPERATOR).kafka
+    letters = asyncio.run(read_letters(kafka, args.namespace, args.service or list(SERVICES)))
     if args.command == "list":
         _print(letters)
         return
@@ -151,7 +148,7 @@ def main() -> None:
     if not chosen:
         raise SystemExit("nothing to replay: name dead letters with --id ID, or pass --all")
     print(f"replaying {len(chosen)} dead letter(s)")
-    asyncio.run(replay(args.bootstrap, chosen))
+    asyncio.run(replay(kafka, chosen))
 
 
 if __name__ == "__main__":

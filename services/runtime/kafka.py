@@ -34,8 +34,10 @@ BatchCallback = Callable[[Sequence[Record]], Awaitable[None]]
 
 
 def create_broker(settings: ServiceSettings) -> KafkaBroker:
+    access = settings.kafka
     return KafkaBroker(
-        settings.kafka_bootstrap,
+        access.bootstrap,
+        security=access.faststream_security(),
         client_id=settings.client_id,
         enable_idempotence=True,
         acks="all",

@@ -21,7 +21,8 @@ def alembic_config(dsn: str, *version_dirs: Path) -> Config:
     locations = [RUNTIME_MIGRATIONS / "versions", *version_dirs]
     config.set_main_option("version_locations", " ".join(str(p) for p in locations))
     config.set_main_option("path_separator", "space")
-    config.set_main_option("sqlalchemy.url", _sqlalchemy_url(dsn))
+    # configparser interpolates "%": a percent-encoded URL must be escaped for it
+    config.set_main_option("sqlalchemy.url", _sqlalchemy_url(dsn).replace("%", "%%"))
     return config
 
 

@@ -38,7 +38,7 @@ _PRUNE_EVERY_S = 30.0
 
 def create_producer(settings: ServiceSettings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap,
+        **settings.kafka.client_options(),
         client_id=f"{settings.client_id}-relay",
         enable_idempotence=True,  # implies acks=all; no duplicates from producer retries
         acks="all",

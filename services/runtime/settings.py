@@ -6,8 +6,14 @@ is read from CNH_KYC_ENCRYPTION_KEY), so one environment can hold every service'
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.principals import BY_NAME as PRINCIPALS
+from services.runtime.access import KafkaAccess, KafkaLogins, Protocol
 
 
 class ServiceSettings(BaseSettings):
@@ -17,10 +23,22 @@ class ServiceSettings(BaseSettings):
     instance: str = "0"
     """Tells replicas apart in logs and client ids."""
 
+    principal: str = ""
+    """Who this process is on Kafka and PostgreSQL (schemas/principals.py); defaults to the
+    service. Read-only tools run as `operator`."""
+    secrets_root: str = ".run/secrets"
+    secrets_dir: str = ""
+    """The principal's own secrets (kafka.password, ca.pem, pgpass); defaults to
+    `<secrets_root>/<principal>`, as infra/secrets.py lays out a run folder."""
+
     kafka_bootstrap: str = "127.0.0.1:19092"
-    database_url_template: str = "postgresql://cnh:cnh@127.0.0.1:55432/{service}"
+    kafka_security: Protocol = "SASL_SSL"
+    """PLAINTEXT only for debugging a broker started without security; never a default."""
+    database_url_template: str = "postgresql://{user}@127.0.0.1:55432/{service}"
     database_url: str = ""
-    """Defaults to `database_url_template` filled with the service name."""
+    """Defaults to `database_url_template` filled with the principal's login and the
+    service's database. Without a password in it, the password comes from the principal's
+    passfile (`pgpass` in its secrets folder), never from the URL or the environment."""
     db_pool_min: int = 2
     db_pool_max: int = 10
 
@@ -54,9 +72,14 @@ class ServiceSettings(BaseSettings):
     @model_validator(mode="after")
     def _defaults(self) -> ServiceSettings:
         # frozen model: fill derived defaults through object.__setattr__ once, at load time
-        if not self.database_url:
-            url = self.database_url_template.format(service=self.service)
-            object.__setattr__(self, "database_url", url)
+        if not self.principal:
+            object.__setattr__(self, "principal", self.service)
+        if not self.secrets_dir:
+            object.__setattr__(self, "secrets_dir", str(Path(self.secrets_root) / self.principal))
+        url = self.database_url or self.database_url_template.format(
+            service=self.service, user=_postgres_login(self.principal)
+        )
+        object.__setattr__(self, "database_url", with_passfile(url, Path(self.secrets_dir)))
         if not self.dead_letter_topic:
             object.__setattr__(self, "dead_letter_topic", f"{self.service}.dlq")
         if not self.consumer_group:
@@ -74,3 +97,30 @@ class ServiceSettings(BaseSettings):
     @property
     def client_id(self) -> str:
         return f"{self.service}-{self.instance}"
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """How this process reaches Kafka, as its principal."""
+        return KafkaAccess.from_folder(
+            self.kafka_bootstrap, self.principal, Path(self.secrets_dir), self.kafka_security
+        )
+
+    @property
+    def kafka_logins(self) -> KafkaLogins:
+        """Every principal's access to the same broker (tools that act as several)."""
+        return KafkaLogins(self.kafka_bootstrap, Path(self.secrets_root), self.kafka_security)
+
+
+def _postgres_login(principal: str) -> str:
+    known = PRINCIPALS.get(principal)
+    return (known.postgres_role or principal) if known else principal
+
+
+def with_passfile(url: str, secrets_dir: Path) -> str:
+    """`url` reading its password from the principal's passfile, unless it names one."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    if parts.password or "passfile" in query:
+        return url
+    query["passfile"] = str((secrets_dir / "pgpass").resolve())
+    return urlunsplit(parts._replace(query=urlencode(query, safe="/")))

@@ -22,6 +22,9 @@ class SettlementSettings(ServiceSettings):
 
     settlement_bank_account: str = "HK-RESERVE-CNH-0001"
     """The issuer's reserve account number at the bank (statements are of this account)."""
+    settlement_bank_principal: str = "bank"
+    """The simulated bank publishes its notices as the bank's principal (its secrets folder
+    under CNH_SECRETS_ROOT): settlement itself may not write its ingress topic."""
     settlement_bank_poll_interval_s: float = Field(default=0.2, gt=0)
     settlement_bank_settle_delay_s: float = Field(default=2.0, ge=0)
     """CHATS and SWIFT: time from acceptance to settlement (FPS settles at once)."""

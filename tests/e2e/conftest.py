@@ -12,7 +12,7 @@ import pytest
 from clients.market import feed
 from clients.outside import Outside
 from clients.watcher import Watcher
-from schemas.topics import SERVICES
+from schemas.principals import SERVICES
 from tests.support.environment import Environment
 from tests.support.servers import Servers
 
@@ -42,10 +42,9 @@ async def live(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> As
     platform = await Environment.create(servers, tmp_path_factory.mktemp("e2e"))
     try:
         await platform.start_many(SERVICES, **E2E_SETTINGS)
-        bootstrap = servers.kafka_bootstrap
         async with (
-            Outside(bootstrap, platform.namespace) as outside,
-            Watcher(bootstrap, platform.namespace) as watcher,
+            Outside(servers.kafka, platform.namespace) as outside,
+            Watcher(servers.reader, platform.namespace) as watcher,
         ):
             market = asyncio.create_task(feed(outside, every_s=2.0))
             try:

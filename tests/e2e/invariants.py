@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from clients.invariants import Deployment
 from clients.invariants import check_invariants as check_deployment
-from schemas.topics import SERVICES
+from schemas.principals import SERVICES
 from tests.support.environment import Environment
 
 
 async def check_invariants(platform: Environment, drain_timeout_s: float = 60.0) -> list[str]:
     databases = {service: await platform.database(service) for service in SERVICES}
-    deployment = Deployment(databases, platform.servers.kafka_bootstrap, platform.namespace)
+    deployment = Deployment(databases, platform.servers.reader, platform.namespace)
     return await check_deployment(deployment, drain_timeout_s)

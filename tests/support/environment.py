@@ -1,7 +1,9 @@
 """An isolated platform environment on the shared test servers, for service tests.
 
-Every environment has its own topic namespace (the whole registry, 2 partitions each) and
-its own database per service, so tests never see each other's messages or rows:
+Every environment has its own topic namespace (the whole registry, 2 partitions each, with
+the registry's ACLs) and its own database per service (owned by the service's login, closed
+to PUBLIC), so tests never see each other's messages or rows. A test sends as the topic's
+registered writer and reads as the operator, as the tools do:
 
     env = await Environment.create(servers, tmp_path)
     kyc = await env.start("kyc")                     # `python -m services.kyc`, own process
@@ -22,10 +24,14 @@ from typing import Any
 import asyncpg
 from aiokafka import ConsumerRecord
 
+from infra.kafka import acls
 from infra.kafka.topics import apply, delete_namespace
 from schemas import Envelope
+from schemas.principals import BY_NAME as PRINCIPALS
+from schemas.principals import READ_ONLY_ROLE
 from services.runtime.migrate import service_migrations, upgrade_async
 from tests.support.kafka import produce, read_until
+from tests.support.principals import ensure_test_principal
 from tests.support.process import ServiceProcess
 from tests.support.servers import Servers
 
@@ -41,48 +47,62 @@ FAST_RETRIES = {
 _templates: dict[str, str] = {}
 
 
-def with_database(dsn: str, name: str) -> str:
-    base, _, _ = dsn.rpartition("/")
-    return f"{base}/{name}"
+def database_name(dsn: str) -> str:
+    return dsn.split("?", 1)[0].rpartition("/")[2]
+
+
+async def login_of(servers: Servers, service: str) -> str:
+    """The PostgreSQL login that owns `service`'s databases (a test-only service gets one)."""
+    known = PRINCIPALS.get(service)
+    if known and known.postgres_role:
+        return known.postgres_role
+    await ensure_test_principal(servers, service)
+    return service
+
+
+async def _admin(servers: Servers, *statements: str) -> None:
+    admin = await asyncpg.connect(servers.postgres_dsn)
+    try:
+        for statement in statements:
+            await admin.execute(statement)
+    finally:
+        await admin.close()
 
 
 async def migrated_template(servers: Servers, service: str, *extra: Path) -> str:
     """A database migrated once per test session for `service`, copied by each test."""
     if service not in _templates:
         name = f"tmpl_{service}_{uuid.uuid4().hex[:8]}"
-        admin = await asyncpg.connect(servers.postgres_dsn)
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await admin.close()
+        login = await login_of(servers, service)
+        await _admin(servers, f'CREATE DATABASE "{name}" OWNER "{login}"')
         folders = [f for f in (service_migrations(service), *extra) if f.is_dir()]
-        await upgrade_async(with_database(servers.postgres_dsn, name), *folders)
+        await upgrade_async(servers.dsn(name, login), *folders)
         _templates[service] = name
     return _templates[service]
 
 
 async def drop_templates(servers: Servers) -> None:
     for name in _templates.values():
-        await drop_database(servers, with_database(servers.postgres_dsn, name))
+        await drop_database(servers, servers.dsn(name))
     _templates.clear()
 
 
-async def copy_database(servers: Servers, template: str) -> str:
+async def copy_database(servers: Servers, template: str, service: str) -> str:
+    """A copy of `template`, owned by the service's login and closed to PUBLIC, as
+    infra/postgres/pg.sh makes a service's database; returns the service's DSN to it."""
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(servers.postgres_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    finally:
-        await admin.close()
-    return with_database(servers.postgres_dsn, name)
+    login = await login_of(servers, service)
+    await _admin(
+        servers,
+        f'CREATE DATABASE "{name}" TEMPLATE "{template}" OWNER "{login}"',
+        f'REVOKE ALL ON DATABASE "{name}" FROM PUBLIC',
+        f'GRANT CONNECT ON DATABASE "{name}" TO "{READ_ONLY_ROLE}"',
+    )
+    return servers.dsn(name, login)
 
 
 async def drop_database(servers: Servers, dsn: str) -> None:
-    admin = await asyncpg.connect(servers.postgres_dsn)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{dsn.rpartition("/")[2]}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    await _admin(servers, f'DROP DATABASE IF EXISTS "{database_name(dsn)}" WITH (FORCE)')
 
 
 @dataclass
@@ -96,9 +116,8 @@ class Environment:
     @classmethod
     async def create(cls, servers: Servers, log_dir: Path) -> Environment:
         namespace = f"t{uuid.uuid4().hex[:10]}"
-        await apply(
-            servers.kafka_bootstrap, False, namespace=namespace, partitions=2, verbose=False
-        )
+        await apply(servers.admin, False, namespace=namespace, partitions=2, verbose=False)
+        await acls.grant_namespace(servers.admin, namespace)
         return cls(servers, namespace, log_dir)
 
     def topic(self, name: str) -> str:
@@ -109,13 +128,14 @@ class Environment:
         the service's own migrations, or `migrations` for a test-only service)."""
         if service not in self.databases:
             template = await migrated_template(self.servers, service, *migrations)
-            self.databases[service] = await copy_database(self.servers, template)
+            self.databases[service] = await copy_database(self.servers, template, service)
         return self.databases[service]
 
     async def service_env(self, service: str, **overrides: str) -> dict[str, str]:
         return {
             "CNH_SERVICE": service,
             "CNH_KAFKA_BOOTSTRAP": self.servers.kafka_bootstrap,
+            "CNH_SECRETS_ROOT": str(self.servers.secrets_root),
             "CNH_DATABASE_URL": await self.database(service),
             "CNH_TOPIC_NAMESPACE": self.namespace,
             **FAST_RETRIES,
@@ -145,15 +165,16 @@ class Environment:
         return started
 
     async def send(self, topic: str, key: str | bytes | None, *envelopes: Envelope[Any]) -> None:
+        """Send as the topic's registered writer (the part the test plays)."""
         raw_key = key.encode() if isinstance(key, str) else key
         await produce(
-            self.servers.kafka_bootstrap,
+            self.servers.writer_of(topic),
             self.topic(topic),
             [(raw_key, e.to_bytes()) for e in envelopes],
         )
 
     async def send_raw(self, topic: str, records: Sequence[tuple[bytes | None, bytes]]) -> None:
-        await produce(self.servers.kafka_bootstrap, self.topic(topic), records)
+        await produce(self.servers.writer_of(topic), self.topic(topic), records)
 
     async def read(
         self,
@@ -161,7 +182,7 @@ class Environment:
         done: Callable[[list[ConsumerRecord]], bool],
         timeout_s: float = 60.0,
     ) -> list[ConsumerRecord]:
-        return await read_until(self.servers.kafka_bootstrap, self.topic(topic), done, timeout_s)
+        return await read_until(self.servers.reader, self.topic(topic), done, timeout_s)
 
     async def query(self, service: str, sql: str, *args: object) -> list[asyncpg.Record]:
         connection = await asyncpg.connect(await self.database(service))
@@ -175,7 +196,7 @@ class Environment:
             process.stop()
         for dsn in self.databases.values():
             await drop_database(self.servers, dsn)
-        await delete_namespace(self.servers.kafka_bootstrap, self.namespace)
+        await delete_namespace(self.servers.admin, self.namespace)
 
     def logs(self) -> str:
         return "\n\n".join(f"--- {p.log_path.name}\n{p.log_tail()}" for p in self.processes)

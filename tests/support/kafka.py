@@ -1,4 +1,5 @@
-"""Small Kafka helpers for tests: topics, producing raw records, reading topics back."""
+"""Small Kafka helpers for tests: topics, producing raw records, reading topics back, each
+logged in as one principal (`KafkaAccess`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from collections.abc import Callable, Sequence
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from services.runtime.access import KafkaAccess
 
-async def create_topics(bootstrap: str, *names: str, partitions: int = 4) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+
+async def create_topics(access: KafkaAccess, *names: str, partitions: int = 4) -> None:
+    admin = AIOKafkaAdminClient(**access.client_options())
     await admin.start()
     try:
         await admin.create_topics(
@@ -22,10 +25,10 @@ async def create_topics(bootstrap: str, *names: str, partitions: int = 4) -> Non
         await admin.close()
 
 
-async def delete_topics(bootstrap: str, *names: str) -> None:
+async def delete_topics(access: KafkaAccess, *names: str) -> None:
     """Tests delete what they create: a broker that keeps every test's partitions starts
     slower each time."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**access.client_options())
     await admin.start()
     try:
         await admin.delete_topics(list(names))
@@ -38,12 +41,12 @@ def unique_topic(prefix: str) -> str:
 
 
 async def produce(
-    bootstrap: str,
+    access: KafkaAccess,
     topic: str,
     records: Sequence[tuple[bytes | None, bytes]],
     headers: Sequence[list[tuple[str, bytes]]] | None = None,
 ) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(**access.client_options(), enable_idempotence=True)
     await producer.start()
     try:
         deliveries = [
@@ -56,7 +59,7 @@ async def produce(
 
 
 async def read_until(
-    bootstrap: str,
+    access: KafkaAccess,
     topic: str,
     done: Callable[[list[ConsumerRecord]], bool],
     timeout_s: float = 60.0,
@@ -64,7 +67,7 @@ async def read_until(
     """Read `topic` from the beginning until `done(records)` holds; fails on timeout."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **access.client_options(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,

@@ -1,8 +1,12 @@
 """Finds the Kafka broker and PostgreSQL server the integration tests run against.
 
 Order (design section 7): servers named by environment variables; containers through
-testcontainers where a Docker engine answers; else the local servers `make infra-up`
-started. A server that cannot be reached is a test failure, never a skip.
+testcontainers where asked for; else the local servers `make infra-up` started. A server
+that cannot be reached is a test failure, never a skip.
+
+Security is on for every test (design section 8): the broker takes SASL_SSL logins of the
+run folder's principals (CNH_SECRETS_ROOT, default `.run/secrets`), and PostgreSQL takes
+passwords from their passfiles. A test logs in as the principal whose part it plays.
 """
 
 from __future__ import annotations
@@ -12,14 +16,54 @@ import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+
+from schemas.topics import topic as registered
+from services.runtime.access import KafkaAccess, KafkaLogins
+from services.runtime.settings import with_passfile
 
 
 @dataclass(frozen=True)
 class Servers:
-    kafka_bootstrap: str
-    postgres_dsn: str
-    """A DSN of a role that may create databases; its database part is replaced per test."""
+    kafka: KafkaLogins
+    postgres_address: str
+    """host:port of the PostgreSQL server."""
     origin: str
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return self.kafka.bootstrap
+
+    @property
+    def secrets_root(self) -> Path:
+        return self.kafka.secrets_root
+
+    @property
+    def admin(self) -> KafkaAccess:
+        return self.kafka.of("admin")
+
+    def kafka_as(self, principal: str) -> KafkaAccess:
+        return self.kafka.of(principal)
+
+    def writer_of(self, topic: str) -> KafkaAccess:
+        """The registry's first writer of the logical `topic`: the part a test plays."""
+        return self.kafka.of(registered(topic).writers[0])
+
+    @property
+    def reader(self) -> KafkaAccess:
+        """The operator, who reads every topic (tests read what services wrote)."""
+        return self.kafka.of("operator")
+
+    def dsn(self, database: str, login: str = "postgres") -> str:
+        """`database` as `login`: a service's own login, `operator` (read-only), or the
+        cluster's superuser (the admin's), which creates and drops the tests' databases."""
+        folder = self.secrets_root / ("admin" if login == "postgres" else login)
+        return with_passfile(f"postgresql://{login}@{self.postgres_address}/{database}", folder)
+
+    @property
+    def postgres_dsn(self) -> str:
+        """The superuser's DSN to the `postgres` database."""
+        return self.dsn("postgres")
 
 
 def _reachable(host_port: str) -> bool:
@@ -41,50 +85,14 @@ def _docker_answers() -> bool:
         return False
 
 
-KAFKA_IMAGE = "apache/kafka:4.1.1"
-POSTGRES_IMAGE = "postgres:16"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def _containers() -> Iterator[Servers]:
-    # testcontainers' KafkaContainer drives Confluent images (Kafka 3.x); the platform needs
-    # Apache Kafka 4.x in KRaft mode, so the official image is configured here directly. The
-    # advertised listener must name the host port, hence a fixed binding to a free port.
-    from testcontainers.core.container import DockerContainer
-    from testcontainers.core.waiting_utils import wait_for_logs
-    from testcontainers.postgres import PostgresContainer
-
-    port = _free_port()
-    kafka = (
-        DockerContainer(KAFKA_IMAGE)
-        .with_bind_ports(9092, port)
-        .with_env("KAFKA_NODE_ID", "1")
-        .with_env("KAFKA_PROCESS_ROLES", "broker,controller")
-        .with_env("KAFKA_LISTENERS", "PLAINTEXT://:9092,CONTROLLER://:9093")
-        .with_env("KAFKA_ADVERTISED_LISTENERS", f"PLAINTEXT://127.0.0.1:{port}")
-        .with_env("KAFKA_CONTROLLER_LISTENER_NAMES", "CONTROLLER")
-        .with_env(
-            "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+def _secrets_root() -> Path:
+    root = Path(os.environ.get("CNH_SECRETS_ROOT", ".run/secrets")).resolve()
+    if not (root / "admin" / "kafka.password").is_file():
+        raise RuntimeError(
+            f"no run folder secrets in {root}: run `make infra-up` (or `make test`, which "
+            "generates them and starts the servers), or set CNH_SECRETS_ROOT"
         )
-        .with_env("KAFKA_CONTROLLER_QUORUM_VOTERS", "1@localhost:9093")
-        .with_env("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1")
-        .with_env("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "1")
-        .with_env("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1")
-        .with_env("KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR", "1")
-        .with_env("KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR", "1")
-        .with_env("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false")
-        .with_env("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0")
-    )
-    with kafka, PostgresContainer(POSTGRES_IMAGE, driver=None) as postgres:
-        wait_for_logs(kafka, "Kafka Server started", timeout=120)
-        yield Servers(f"127.0.0.1:{port}", postgres.get_connection_url(), "testcontainers")
+    return root
 
 
 @contextlib.contextmanager
@@ -92,12 +100,16 @@ def find_servers() -> Iterator[Servers]:
     kafka = os.environ.get("CNH_TEST_KAFKA_BOOTSTRAP")
     postgres = os.environ.get("CNH_TEST_POSTGRES_DSN")
     if kafka and postgres:
-        yield Servers(kafka, postgres, "environment")
+        address = postgres.partition("://")[2].rpartition("@")[2].partition("/")[0]
+        yield Servers(KafkaLogins(kafka, _secrets_root()), address, "environment")
         return
-    if os.environ.get("CNH_TEST_USE_CONTAINERS", "auto") != "no" and _docker_answers():
-        with _containers() as servers:
-            yield servers
-        return
+    if os.environ.get("CNH_TEST_USE_CONTAINERS", "no") == "yes":
+        if not _docker_answers():
+            raise RuntimeError("CNH_TEST_USE_CONTAINERS=yes but no Docker engine answers")
+        raise RuntimeError(
+            "the container path does not run with SASL/ACLs and password authentication yet "
+            "(the containerized tests are their own issue); use the local servers"
+        )
     kafka = f"127.0.0.1:{os.environ.get('KAFKA_PORT', '19092')}"
     pg_port = os.environ.get("PG_PORT", "55432")
     if not (_reachable(kafka) and _reachable(f"127.0.0.1:{pg_port}")):
@@ -106,4 +118,4 @@ def find_servers() -> Iterator[Servers]:
             "(or `make test`, which starts them), or name servers with CNH_TEST_KAFKA_BOOTSTRAP "
             "and CNH_TEST_POSTGRES_DSN"
         )
-    yield Servers(kafka, f"postgresql://cnh:cnh@127.0.0.1:{pg_port}/postgres", "local")
+    yield Servers(KafkaLogins(kafka, _secrets_root()), f"127.0.0.1:{pg_port}", "local")

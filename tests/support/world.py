@@ -44,14 +44,17 @@ class World:
         return [env.payload for env in self.received if isinstance(env.payload, message_type)]
 
     async def __aenter__(self) -> World:
-        bootstrap = self.platform.servers.kafka_bootstrap
+        servers = self.platform.servers
         self._consumer = AIOKafkaConsumer(
             *(self.platform.topic(t) for t in COMMAND_TOPICS),
-            bootstrap_servers=bootstrap,
+            **servers.reader.client_options(),
             auto_offset_reset="earliest",
             group_id=None,
         )
-        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+        # the services it plays answer on the saga's reply topic, which each of them writes
+        self._producer = AIOKafkaProducer(
+            **servers.writer_of("redemption.replies").client_options()
+        )
         await self._consumer.start()
         await self._producer.start()
         self._task = asyncio.create_task(self._run())

@@ -5,8 +5,10 @@ settlement.bank-notifications ingress topic, produced as "bank-simulator".
 
 It keeps its own state in the schema `bank_sim` (its own connection pool, its own
 transactions: what the bank did stays done even when settlement's transaction rolls back),
-and delivers its messages through the outbox of that database, so that a message the bank
-decided to send is sent exactly once, when it is due.
+and delivers its messages itself, as an outside system does: logged in to Kafka as the
+`bank` principal (settlement may not write its own ingress topic), each due message is
+published and then marked delivered; a message published but not yet marked when the bank
+stops is published again, and settlement drops the copy by its message id.
 
 Timings (SettlementSettings): FPS settles at once; CHATS after `settle_delay`; SWIFT after
 twice that; "-0004" after `late_delay`; "-0005" is returned `return_delay` after settling.
@@ -23,7 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from schemas import MESSAGE_TYPES, Message, Money, derive_id, envelope
+from aiokafka import AIOKafkaProducer
+
+from schemas import MESSAGE_TYPES, Message, Money, derive_id, envelope, record_headers
 from schemas.settlement import (
     MAX_STATEMENT_LINES,
     BankStatement,
@@ -33,9 +37,8 @@ from schemas.settlement import (
     PayoutSettledNotice,
     StatementLine,
 )
-from services.runtime.db import Pool, columns, create_pool
+from services.runtime.db import Connection, Pool, columns, create_pool
 from services.runtime.logging import get_logger
-from services.runtime.outbox import OutboxWriter
 from services.settlement.bank.behaviours import Behaviour, behaviour_of
 from services.settlement.bank.port import (
     Accepted,
@@ -54,6 +57,7 @@ log = get_logger(__name__)
 PRODUCER = "bank-simulator"
 NOTIFICATIONS = "settlement.bank-notifications"
 _STATEMENT_LOCK = 0x6261_6E6B_5354_4D54  # "bankSTMT": one statement writer at a time
+_SEND_TIMEOUT_S = 30.0
 
 
 class SimulatedBank:
@@ -184,10 +188,15 @@ class SimulatedBank:
         await self.open()
         interval = self._settings.settlement_bank_statement_interval_s
         next_statement = asyncio.get_running_loop().time() + interval
+        bank = self._settings.kafka_logins.of(self._settings.settlement_bank_principal)
+        producer = AIOKafkaProducer(
+            **bank.client_options(), client_id="bank-simulator", enable_idempotence=True
+        )
+        await producer.start()
         try:
             while True:
                 try:
-                    await self.deliver_due()
+                    await self.deliver_due(producer)
                     if asyncio.get_running_loop().time() >= next_statement:
                         await self.send_statement()
                         next_statement += interval
@@ -197,9 +206,12 @@ class SimulatedBank:
                     log.warning("bank simulator tick failed", error=repr(exc))
                 await asyncio.sleep(self._settings.settlement_bank_poll_interval_s)
         finally:
+            await producer.stop()
             await self.close()
 
-    async def deliver_due(self) -> int:
+    async def deliver_due(self, producer: AIOKafkaProducer) -> int:
+        """Publish the messages that are due, in order, and mark them once acknowledged
+        (the row locks keep a second delivery loop off them meanwhile)."""
         async with self.pool.acquire() as connection, connection.transaction():
             rows = await connection.fetch(
                 """
@@ -210,16 +222,29 @@ class SimulatedBank:
             )
             if not rows:
                 return 0
-            outbox = OutboxWriter(connection)
+            deliveries = []
             for row in rows:
                 payload = MESSAGE_TYPES[row["type"]].model_validate_json(row["body"])
-                self._send(outbox, row["bank_reference"], payload, row["message_id"])
+                env = envelope(
+                    payload,
+                    producer=PRODUCER,
+                    correlation_id=row["message_id"],
+                    message_id=row["message_id"],
+                )
+                deliveries.append(
+                    await producer.send(
+                        self._settings.topic(NOTIFICATIONS),
+                        env.to_bytes(),
+                        key=row["bank_reference"].encode(),
+                        headers=record_headers(env),
+                    )
+                )
+            await asyncio.wait_for(asyncio.gather(*deliveries), _SEND_TIMEOUT_S)
             await connection.execute(
                 "UPDATE bank_sim.messages SET delivered_at = clock_timestamp() "
                 "WHERE id = ANY($1::bigint[])",
                 [row["id"] for row in rows],
             )
-            await outbox.flush()
         return len(rows)
 
     async def send_statement(self) -> str:
@@ -259,7 +284,6 @@ class SimulatedBank:
                 for b in bookings
             ]
             pages = max(1, math.ceil(len(lines) / MAX_STATEMENT_LINES))
-            outbox = OutboxWriter(connection)
             for page in range(pages):
                 statement = BankStatement(
                     statement_id=statement_id,
@@ -275,7 +299,9 @@ class SimulatedBank:
                 )
                 message_id = derive_id(_STATEMENTS, statement_id, str(page + 1))
                 # keyed by the account: statements arrive in order, on one partition
-                self._send(outbox, self._settings.settlement_bank_account, statement, message_id)
+                await self._say(
+                    connection, self._settings.settlement_bank_account, statement, message_id, end
+                )
             await connection.execute(
                 "UPDATE bank_sim.bookings SET statement_id = $1 WHERE id = ANY($2::bigint[])",
                 statement_id,
@@ -289,14 +315,26 @@ class SimulatedBank:
                 start,
                 end,
             )
-            await outbox.flush()
         return statement_id
 
-    def _send(
-        self, outbox: OutboxWriter, key: str, payload: Message, message_id: uuid.UUID
+    @staticmethod
+    async def _say(
+        connection: Connection,
+        key: str,
+        payload: Message,
+        message_id: uuid.UUID,
+        due_at: dt.datetime,
     ) -> None:
-        env = envelope(payload, producer=PRODUCER, correlation_id=message_id, message_id=message_id)
-        outbox.add(self._settings.topic(NOTIFICATIONS), key, env)
+        """Queue a message for delivery (the key goes where a notice's bank reference does)."""
+        await connection.execute(
+            "INSERT INTO bank_sim.messages (message_id, bank_reference, type, body, due_at)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            message_id,
+            key,
+            payload.TYPE,
+            payload.model_dump_json(),
+            due_at,
+        )
 
 
 _STATEMENTS = uuid.UUID("5b1f0e52-7c1a-4f0b-9f7e-0d3c2b1a4e5f")

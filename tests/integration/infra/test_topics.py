@@ -11,6 +11,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from infra.kafka.topics import apply, delete_namespace, raise_on_error
 from schemas.topics import TOPICS, topic
+from services.runtime.access import KafkaAccess
 from tests.support.servers import Servers
 
 pytestmark = pytest.mark.integration
@@ -19,10 +20,10 @@ pytestmark = pytest.mark.integration
 async def test_applying_the_registry_creates_every_topic_and_then_finds_no_drift(
     servers: Servers,
 ) -> None:
-    assert await apply(servers.kafka_bootstrap, check_only=False) == 0
-    assert await _eventually_checks(servers.kafka_bootstrap, 0)  # new topics' configs propagate
+    assert await apply(servers.admin, check_only=False) == 0
+    assert await _eventually_checks(servers.admin, 0)  # new topics' configs propagate
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**servers.admin.client_options())
     await admin.start()
     try:
         found = {t["topic"]: t for t in await admin.describe_topics([t.name for t in TOPICS])}
@@ -40,18 +41,18 @@ async def test_applying_the_registry_creates_every_topic_and_then_finds_no_drift
             ]
         )
         raise_on_error(response)
-        assert await _eventually_checks(servers.kafka_bootstrap, 1)
-        assert await apply(servers.kafka_bootstrap, check_only=False) == 0
-        assert await _eventually_checks(servers.kafka_bootstrap, 0)
+        assert await _eventually_checks(servers.admin, 1)
+        assert await apply(servers.admin, check_only=False) == 0
+        assert await _eventually_checks(servers.admin, 0)
     finally:
         await admin.close()
 
 
-async def _eventually_checks(bootstrap: str, expected: int) -> bool:
+async def _eventually_checks(admin: KafkaAccess, expected: int) -> bool:
     # A config change goes through the controller's metadata log and reaches the broker's
     # cache (which describe_configs reads) a moment later.
     for _ in range(100):
-        if await apply(bootstrap, check_only=True) == expected:
+        if await apply(admin, check_only=True) == expected:
             return True
         await asyncio.sleep(0.1)
     return False
@@ -61,13 +62,8 @@ async def test_a_namespace_gets_the_whole_registry_and_is_deleted_with_it(
     servers: Servers,
 ) -> None:
     namespace = f"t{uuid.uuid4().hex[:8]}"
-    assert (
-        await apply(
-            servers.kafka_bootstrap, False, namespace=namespace, partitions=2, verbose=False
-        )
-        == 0
-    )
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka_bootstrap)
+    assert await apply(servers.admin, False, namespace=namespace, partitions=2, verbose=False) == 0
+    admin = AIOKafkaAdminClient(**servers.admin.client_options())
     await admin.start()
     try:
         wanted = {f"{namespace}.{t.name}" for t in TOPICS}
@@ -76,7 +72,7 @@ async def test_a_namespace_gets_the_whole_registry_and_is_deleted_with_it(
                 break
             await asyncio.sleep(0.1)
         assert wanted <= set(await admin.list_topics())
-        await delete_namespace(servers.kafka_bootstrap, namespace)
+        await delete_namespace(servers.admin, namespace)
         for _ in range(50):
             if not any(n.startswith(f"{namespace}.") for n in await admin.list_topics()):
                 break

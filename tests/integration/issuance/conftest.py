@@ -62,12 +62,8 @@ class Issuance:
     processes: list[ServiceProcess] = field(default_factory=list)
 
     async def start(self, instance: str = "0") -> ServiceProcess:
-        process = await self.platform.start(
-            "issuance",
-            instance,
-            # a group per namespace: replicas of other tests never join this one's rebalances
-            CNH_CONSUMER_GROUP=f"issuance-{self.platform.namespace}",
-        )
+        # the namespace's own groups (the default): other tests never join its rebalances
+        process = await self.platform.start("issuance", instance)
         self.processes.append(process)
         return process
 
@@ -143,7 +139,7 @@ class Issuance:
                 read[0] = len(records)
                 return wanted <= found.keys()
 
-            await read_until(self.platform.servers.kafka_bootstrap, topic, answered)
+            await read_until(self.platform.servers.reader, topic, answered)
         return found
 
     async def events(self, count: int) -> list[Message]:

@@ -30,7 +30,7 @@ HANDLERS = {t: h for s in subscriptions("test") for t, h in s.handlers.items()}
 
 @pytest.fixture
 async def pool(servers: Servers) -> AsyncIterator[Pool]:
-    dsn = await copy_database(servers, await migrated_template(servers, "issuance"))
+    dsn = await copy_database(servers, await migrated_template(servers, "issuance"), "issuance")
     pool = await create_pool(dsn, min_size=2, max_size=24)
     try:
         yield pool

@@ -13,8 +13,10 @@ from aiokafka import ConsumerRecord
 
 from schemas import Codec, DeadLetter, Envelope, Rejected, envelope, record_headers
 from schemas.runtime import DEAD_LETTER_MAX_BYTES
+from services.runtime.access import KafkaAccess
 from tests.support.counter.contracts import Add, Added
 from tests.support.kafka import create_topics, delete_topics, produce, read_until, unique_topic
+from tests.support.principals import ensure_test_principal
 from tests.support.process import ServiceProcess
 from tests.support.servers import Servers
 
@@ -34,10 +36,16 @@ class CounterHarness:
     log_dir: Path
     processes: list[ServiceProcess] = field(default_factory=list)
 
+    @property
+    def kafka(self) -> KafkaAccess:
+        """The counter's own login: its tests play both it and its senders."""
+        return self.servers.kafka_as("counter")
+
     def env(self) -> dict[str, str]:
         return {
             "CNH_SERVICE": "counter",
             "CNH_KAFKA_BOOTSTRAP": self.servers.kafka_bootstrap,
+            "CNH_SECRETS_ROOT": str(self.servers.secrets_root),
             "CNH_DATABASE_URL": self.database_url,
             "CNH_DEAD_LETTER_TOPIC": self.dead_letters,
             "CNH_CONSUMER_GROUP": f"counter-{self.commands}",
@@ -73,19 +81,17 @@ class CounterHarness:
     async def send(self, *envelopes: Envelope[Add]) -> None:
         """As the relay publishes: the envelope's routing fields repeated as headers."""
         await produce(
-            self.servers.kafka_bootstrap,
+            self.kafka,
             self.commands,
             [(e.payload.account.encode(), e.to_bytes()) for e in envelopes],
             [record_headers(e) for e in envelopes],
         )
 
     async def send_raw(self, records: Sequence[tuple[bytes | None, bytes]]) -> None:
-        await produce(self.servers.kafka_bootstrap, self.commands, records)
+        await produce(self.kafka, self.commands, records)
 
     async def read(self, topic: str, count: int, timeout_s: float = 60.0) -> list[ConsumerRecord]:
-        return await read_until(
-            self.servers.kafka_bootstrap, topic, lambda records: len(records) >= count, timeout_s
-        )
+        return await read_until(self.kafka, topic, lambda records: len(records) >= count, timeout_s)
 
     async def read_distinct(
         self, topic: str, count: int, timeout_s: float = 60.0
@@ -95,7 +101,7 @@ class CounterHarness:
         def enough(records: list[ConsumerRecord]) -> bool:
             return len({_message_id(r) for r in records}) >= count
 
-        return await read_until(self.servers.kafka_bootstrap, topic, enough, timeout_s)
+        return await read_until(self.kafka, topic, enough, timeout_s)
 
     async def query(self, sql: str, *args: object) -> list[asyncpg.Record]:
         connection = await asyncpg.connect(self.database_url)
@@ -115,7 +121,8 @@ async def counter(
     servers: Servers, counter_db: str, tmp_path: Path
 ) -> AsyncIterator[CounterHarness]:
     names = [unique_topic(role) for role in ("commands", "replies", "events", "dlq")]
-    await create_topics(servers.kafka_bootstrap, *names)
+    await ensure_test_principal(servers, "counter")
+    await create_topics(servers.admin, *names)
     commands, replies, events, dead_letters = names
     harness = CounterHarness(
         servers, counter_db, commands, replies, events, dead_letters, log_dir=tmp_path
@@ -123,4 +130,4 @@ async def counter(
     yield harness
     for process in harness.processes:
         process.stop()
-    await delete_topics(servers.kafka_bootstrap, *names)
+    await delete_topics(servers.admin, *names)

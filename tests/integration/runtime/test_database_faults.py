@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 
 from tests.integration.runtime.conftest import REPLIES, CounterHarness
+from tests.support.environment import database_name
 
 pytestmark = pytest.mark.integration
 
@@ -26,19 +27,19 @@ async def test_killed_database_connections_neither_lose_nor_double_anything(
         expected[account] = expected.get(account, 0) + command.payload.amount
 
     await counter.process().start().wait_started()
-    database = counter.database_url.rpartition("/")[2]
+    database = database_name(counter.database_url)
     admin = await asyncpg.connect(counter.servers.postgres_dsn)
     killed = 0
 
     async def kill_connections() -> None:
         nonlocal killed
         while True:
-            # the services' sessions only: never an autovacuum worker (a superuser's)
+            # the service's sessions only (its own login): never an autovacuum worker
             killed += await admin.fetchval(
                 """
                 SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
                  WHERE datname = $1 AND pid <> pg_backend_pid()
-                   AND backend_type = 'client backend' AND usename = current_user
+                   AND backend_type = 'client backend' AND usename = 'counter'
                 """,
                 database,
             )

@@ -17,6 +17,12 @@ from tests.support.environment import Environment
 pytestmark = pytest.mark.integration
 
 
+def AS_KYC(platform: Environment) -> dict[str, str]:
+    """The counter plays kyc on kyc's topics: it logs in to Kafka as kyc, with kyc's
+    consumer groups (its database stays its own)."""
+    return {"CNH_PRINCIPAL": "kyc", "CNH_CONSUMER_GROUP": f"{platform.namespace}.kyc"}
+
+
 async def test_a_service_in_a_namespace_talks_only_to_its_namespace(platform: Environment) -> None:
     await platform.database("counter", MIGRATIONS)
     await platform.start(
@@ -25,6 +31,7 @@ async def test_a_service_in_a_namespace_talks_only_to_its_namespace(platform: En
         CNH_TEST_COMMANDS_TOPIC="kyc.commands",  # logical names: the namespace is added
         CNH_TEST_EVENTS_TOPIC="kyc.events",
         CNH_DEAD_LETTER_TOPIC="kyc.dlq",
+        **AS_KYC(platform),
     )
     command = envelope(
         Add(account="ns", amount=3),
@@ -54,13 +61,15 @@ async def test_dead_letters_are_listed_and_replayed_to_their_source(platform: En
         CNH_TEST_COMMANDS_TOPIC="kyc.commands",
         CNH_TEST_EVENTS_TOPIC="kyc.events",
         CNH_DEAD_LETTER_TOPIC="kyc.dlq",
+        **AS_KYC(platform),
     )
     await platform.send_raw("kyc.commands", [(b"k", b"\x00 not a message")])
     await platform.read("kyc.dlq", bool)
 
-    letters = await read_letters(platform.servers.kafka_bootstrap, platform.namespace, ["kyc"])
+    operator = platform.servers.kafka_as("operator")
+    letters = await read_letters(operator, platform.namespace, ["kyc"])
     assert [item.letter.reason for item in letters] == ["not_json"]
-    await replay(platform.servers.kafka_bootstrap, letters)
+    await replay(operator, letters)
 
     replayed = await platform.read("kyc.commands", lambda records: len(records) >= 2)
     assert replayed[1].value == replayed[0].value == b"\x00 not a message"

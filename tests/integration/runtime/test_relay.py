@@ -31,9 +31,11 @@ async def test_relay_loses_no_row_and_keeps_per_key_order(
     servers: Servers, counter_db: str
 ) -> None:
     topic = unique_topic("relay")
-    await create_topics(servers.kafka_bootstrap, topic, partitions=4)
+    await create_topics(servers.admin, topic, partitions=4)
     settings = ServiceSettings(
         service="relaytest",
+        principal="counter",
+        secrets_root=str(servers.secrets_root),
         database_url=counter_db,
         kafka_bootstrap=servers.kafka_bootstrap,
         relay_batch_size=100,
@@ -87,7 +89,7 @@ async def test_relay_loses_no_row_and_keeps_per_key_order(
             assert await backlog(connection) == 0
 
         records = await read_until(
-            servers.kafka_bootstrap,
+            servers.kafka_as("counter"),
             topic,
             lambda rs: len({dict(r.headers)["message_id"] for r in rs}) >= total,
             timeout_s=120,
@@ -98,7 +100,7 @@ async def test_relay_loses_no_row_and_keeps_per_key_order(
         await asyncio.gather(first, standby, return_exceptions=True)
         for producer in producers:
             await producer.stop()
-        await delete_topics(servers.kafka_bootstrap, topic)
+        await delete_topics(servers.admin, topic)
 
     expected = {r["key"]: r["n"] for r in await pool.fetch("SELECT key, n FROM key_seq")}
     await pool.close()

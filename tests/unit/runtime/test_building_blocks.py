@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -12,6 +13,7 @@ import pytest
 
 from schemas import MAX_MESSAGE_BYTES, Envelope, Rejected, envelope
 from schemas.runtime import DEAD_LETTER_VALUE_CHARS
+from services.runtime.access import MissingSecret
 from services.runtime.consumer import _dead_letter_of
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.outbox import OutboxWriter, key_lock
@@ -21,10 +23,39 @@ from services.runtime.settings import ServiceSettings
 
 
 def test_settings_derive_database_group_and_dead_letter_topic_from_the_service() -> None:
-    settings = ServiceSettings(service="issuance")
-    assert settings.database_url.endswith("/issuance")
+    settings = ServiceSettings(service="issuance", secrets_root="/run/secrets")
+    assert settings.database_url == (
+        "postgresql://issuance@127.0.0.1:55432/issuance?passfile=/run/secrets/issuance/pgpass"
+    )
     assert settings.consumer_group == "issuance"
     assert settings.dead_letter_topic == "issuance.dlq"
+
+
+def test_a_tool_logs_in_as_its_principal_and_never_carries_a_password_in_its_url() -> None:
+    settings = ServiceSettings(service="redemption", principal="operator", secrets_root="/s")
+    # the operator's read-only login, on the service's database, password from its passfile
+    assert settings.database_url == (
+        "postgresql://operator@127.0.0.1:55432/redemption?passfile=/s/operator/pgpass"
+    )
+    assert settings.secrets_dir == "/s/operator"
+    explicit = ServiceSettings(service="kyc", database_url="postgresql://u:pw@h:1/d")
+    assert explicit.database_url == "postgresql://u:pw@h:1/d"  # a password named is kept
+
+
+def test_a_principal_without_its_secret_is_told_where_it_was_expected(tmp_path: Path) -> None:
+    settings = ServiceSettings(service="kyc", secrets_root=str(tmp_path))
+    with pytest.raises(MissingSecret, match=r"kyc's Kafka password is missing: expected in"):
+        _ = settings.kafka
+
+
+def test_the_password_never_shows_in_a_repr(tmp_path: Path) -> None:
+    folder = tmp_path / "fx"
+    folder.mkdir()
+    (folder / "kafka.password").write_text("s3cret-value")
+    (folder / "ca.pem").write_text("-")
+    access = ServiceSettings(service="fx", secrets_root=str(tmp_path)).kafka
+    assert "s3cret-value" not in repr(access)
+    assert access.librdkafka_config()["sasl.username"] == "fx"
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,8 @@ from typing import get_args
 import pytest
 
 from schemas.ids import Name
-from schemas.topics import BY_NAME, SERVICES, TOPICS, Topic, dead_letter_topic, topic
+from schemas.principals import SERVICES
+from schemas.topics import BY_NAME, TOPICS, Topic, dead_letter_topic, topic
 
 
 def _name_pattern() -> str:
