@@ -6,6 +6,11 @@ a transaction-scoped lock on the redemption id (replicas may share the partition
 after a rebalance) and guarded by unique constraints (one conversion, one reversal, one
 cancellation per redemption).
 
+A reference rate is refused by the per-step rules (out of order, from the future, a jump),
+held for review when it walked away from its pair's own window (domain/review.py: recorded,
+not used, the pair's quotes refused with `rate_under_review` until an operator decides, the
+first held rate announced as RateHeld), or accepted into the book.
+
 Execute checks, in order: cancelled (a reversal came first) -> quote_unknown -> quote_foreign
 (bound to another redemption) -> quote_used (this quote executed, or the redemption already
 converted with another quote: one conversion per redemption) -> quote_expired (server clock
