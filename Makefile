@@ -27,7 +27,8 @@ JARS_STAMP := $(RUN_DIR)/kafka/libs/.resolved
 SERVICES   := kyc issuance fx settlement redemption
 
 .PHONY: help install kafka-jars infra-up infra-down infra-status topics topics-check acls migrate \
-        sanctions-load supply attest up down status saga sagas dlq dlq-replay \
+        sanctions-load supply attest fx-review fx-release fx-reject up down status saga sagas \
+        dlq dlq-replay \
         test test-unit test-integration lint format snapshots demo bench bench-relay clean
 
 help: ## List the targets
@@ -136,7 +137,18 @@ supply: install ## Token supply check: minted - burned == balances + holds (issu
 	@$(AS_OPERATOR) $(PY) -m services.issuance.cli supply
 
 attest: install ## Reserve attestation report: supply, reserve, coverage, movements, exceptions
-	@$(PY) -m services.settlement.cli attest
+	@$(AS_OPERATOR) $(PY) -m services.settlement.cli attest
+
+fx-review: install ## FX pairs held for review (a rate walked away from its window); ALL=1: closed too
+	@$(AS_OPERATOR) $(PY) -m services.fx.cli holds $(if $(ALL),--all)
+
+fx-release: install ## Release an FX hold: its latest held rate becomes the mid, quoting resumes: PAIR=CNH/EUR
+	@test -n "$(PAIR)" || { echo "usage: make fx-release PAIR=CNH/EUR  (held: make fx-review)" >&2; exit 2; }
+	@$(PY) -m services.fx.cli release "$(PAIR)"
+
+fx-reject: install ## Reject an FX hold: the held rates stay unused, quoting resumes on the book: PAIR=CNH/EUR
+	@test -n "$(PAIR)" || { echo "usage: make fx-reject PAIR=CNH/EUR  (held: make fx-review)" >&2; exit 2; }
+	@$(PY) -m services.fx.cli reject "$(PAIR)"
 
 # --- running the platform ------------------------------------------------------------------
 

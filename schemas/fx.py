@@ -28,6 +28,26 @@ class ReferenceRate(Message):
     source: Name
 
 
+class RateHeld(Message):
+    """On fx.events (key: the pair): a reference rate walked away from the pair's own recent
+    window and is held for review, not quoted. Quotes for the pair are refused
+    (`rate_under_review`) until an operator releases or rejects the hold."""
+
+    TYPE = "fx.rate_held"
+    pair: CurrencyPair
+    """As the book prices it: CNH/<payout currency>."""
+    held_per_cnh: RateStr
+    """The held rate, payout currency per one CNH."""
+    as_of: AwareDatetime
+    source: Name
+    window_median: RateStr
+    """The median of the rates accepted in the review window it walked away from."""
+    window_s: Annotated[int, Field(ge=1)]
+    drift_bps: Annotated[int, Field(ge=0)]
+    """How far it is from that median (basis points of it, rounded down)."""
+    bound_bps: Annotated[int, Field(ge=0)]
+
+
 # --- quotes: asked before the customer commits ---------------------------------------
 
 
@@ -56,7 +76,13 @@ class QuoteIssued(Message):
     expires_at: AwareDatetime
 
 
-QuoteRejectReason = Literal["unsupported_currency", "stale_rate", "exposure_limit", "too_small"]
+QuoteRejectReason = Literal[
+    "unsupported_currency",
+    "stale_rate",
+    "exposure_limit",
+    "too_small",
+    "rate_under_review",  # the pair's rate is held for review (RateHeld) until an operator decides
+]
 
 
 class QuoteRejected(Message):

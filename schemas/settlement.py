@@ -263,3 +263,36 @@ class DepositRefunded(Message):
     payout_id: uuid.UUID
     amount: CnhAmount
     bank_reference: BankReference
+
+
+# --- the reserve watch: settlement.events -------------------------------------------------
+
+ReserveExceptionKind = Literal[
+    "coverage_shortfall", "unbacked_mint", "unbacked_payout", "unbacked_reserve_movement"
+]
+
+
+class ReserveException(Struct):
+    kind: ReserveExceptionKind
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    """A deposit, payout, mint or journal entry id, or an account code."""
+    amount_minor: Annotated[int, Field(ge=0, le=10**18)]
+    """Minor units: fen, or token units for a mint."""
+
+
+class ReserveAlert(Message):
+    """The periodic attestation found the reserve's backing broken (status "exceptions"), or
+    a broken state cleared ("cleared"). Sent once per distinct exception state (the kinds
+    and references), not every round. Ids, kinds and figures only: no personal data.
+    Key: "reserve"."""
+
+    TYPE = "settlement.reserve_alert"
+    status: Literal["exceptions", "cleared"]
+    exceptions: Annotated[list[ReserveException], Field(max_length=100)]
+    """The first hundred, ordered by kind and reference."""
+    total: Annotated[int, Field(ge=0)]
+    """How many exceptions there are in all."""
+    supply: TokenAmount
+    backing: CnhAmount
+    """The CNH reserve less money held for others (zero when below)."""
+    checked_at: AwareDatetime

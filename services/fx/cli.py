@@ -1,18 +1,32 @@
-"""Operator views of FX: `python -m services.fx.cli book | positions | timeline REDEMPTION_ID`.
+"""Operator commands of FX:
 
-Read-only: the rate book with each rate's age, open positions against their limits, and a
-redemption's quotes, conversion, reversal or cancellation with its journal movements.
+    python -m services.fx.cli book | positions | timeline REDEMPTION_ID   (read-only views)
+    python -m services.fx.cli holds [--all]        # `make fx-review`: pairs held for review
+    python -m services.fx.cli release PAIR         # `make fx-release PAIR=CNH/EUR`
+    python -m services.fx.cli reject PAIR          # `make fx-reject PAIR=CNH/EUR`
+
+The views show the rate book with each rate's age, open positions against their limits, and
+a redemption's quotes, conversion, reversal or cancellation with its journal movements.
+A release accepts the hold's latest held rate into the book (unless the book moved past it
+meanwhile) and quoting resumes; a reject discards the held rates and quoting resumes on the
+book as it is. Both are recorded with the operator's name.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
+import sys
 import uuid
 
 import asyncpg
 
+from schemas.rates import CurrencyPair
+from services.fx import repository
+from services.fx.domain.rates import Refused, payout_currency
 from services.fx.settings import FxSettings
+from services.runtime.db import Connection
 
 _TIMELINE = """
     SELECT 'quote' AS what, issued_at AS at,
@@ -40,9 +54,72 @@ _TIMELINE = """
 """
 
 
-async def _run(args: argparse.Namespace, settings: FxSettings) -> None:
+def currency_of(pair: str) -> str:
+    """`CNH/EUR`, `EUR/CNH` or `EUR` -> the payout currency the book keys it by."""
+    base, slash, quote = pair.strip().upper().partition("/")
+    if not slash:
+        return base
+    currency = payout_currency(CurrencyPair(base=base, quote=quote))
+    if isinstance(currency, Refused):
+        raise ValueError(currency.detail)
+    return currency
+
+
+async def _holds(conn: Connection, *, open_only: bool) -> None:
+    rows = await repository.holds(conn, open_only=open_only)
+    if not rows:
+        print("no pair is held for review" if open_only else "no holds")
+    for r in rows:
+        closed = f" by {r['closed_by']} at {r['closed_at']}" if r["closed_by"] else ""
+        print(
+            f"CNH/{r['currency']} {r['state']}{closed} since {r['opened_at']}: {r['detail']}\n"
+            f"    first held {r['pair']} {r['first_mid']} as of {r['first_as_of']};"
+            f" latest {r['last_mid']} as of {r['last_as_of']}"
+        )
+
+
+async def _decide(conn: Connection, currency: str, decision: str) -> int:
+    """Close the currency's open hold as released or rejected; a release applies its latest
+    held rate when it is newer than the book's."""
+    operator = f"operator:{getpass.getuser()}"
+    async with conn.transaction():
+        await repository.lock_currency(conn, currency)
+        hold = await repository.open_hold(conn, currency)
+        if hold is None:
+            print(f"CNH/{currency} is not held for review", file=sys.stderr)
+            return 2
+        await repository.close_hold(conn, hold.hold_id, decision, operator)
+        if decision == "rejected":
+            print(f"CNH/{currency}: held rates rejected; quoting resumes on the book's rate")
+            return 0
+        held = await repository.rate_update(conn, hold.last_update_id)
+        book = await repository.book_rate(conn, currency)
+        if book is not None and book.rate.as_of >= held.rate.as_of:
+            print(f"CNH/{currency}: released; the book's rate is newer than the held one")
+            return 0
+        update_id = await repository.record_rate_update(
+            conn,
+            pair=held.pair,
+            mid=held.mid,
+            rate=held.rate,
+            source=f"review:{operator}",
+            message_id=None,
+            refusal=None,
+        )
+        await repository.set_book_rate(conn, held.rate, update_id)
+    print(f"CNH/{currency}: released; {held.pair} {held.mid} of {held.rate.as_of} is the mid")
+    return 0
+
+
+async def _run(args: argparse.Namespace, settings: FxSettings) -> int:
     conn = await asyncpg.connect(settings.database_url)
     try:
+        if args.view == "holds":
+            await _holds(conn, open_only=not args.all)
+            return 0
+        if args.view in ("release", "reject"):
+            decision = "released" if args.view == "release" else "rejected"
+            return await _decide(conn, currency_of(args.pair), decision)
         if args.view == "book":
             rows = await conn.fetch(
                 "SELECT currency, per_cnh, as_of, now() - as_of AS age FROM rates ORDER BY 1"
@@ -52,24 +129,36 @@ async def _run(args: argparse.Namespace, settings: FxSettings) -> None:
             limits = settings.exposure_limits
             for row in rows:
                 print(f"{row['currency']}: {row['net_minor']} of {limits.get(row['currency'], 0)}")
-            return
+            return 0
         else:
             rows = await conn.fetch(_TIMELINE, uuid.UUID(args.redemption_id))
         for row in rows:
             print("  ".join(str(value) for value in row.values()))
+        return 0
     finally:
         await conn.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("view", choices=["book", "positions", "timeline"])
-    parser.add_argument("redemption_id", nargs="?")
-    args = parser.parse_args()
-    if args.view == "timeline" and not args.redemption_id:
-        parser.error("timeline needs a redemption id")
-    asyncio.run(_run(args, FxSettings(service="fx")))
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "view", choices=["book", "positions", "timeline", "holds", "release", "reject"]
+    )
+    parser.add_argument("subject", nargs="?", help="a redemption id (timeline), a pair")
+    parser.add_argument("--all", action="store_true", help="holds: closed ones too")
+    args = parser.parse_args(argv)
+    if args.view == "timeline":
+        if not args.subject:
+            parser.error("timeline needs a redemption id")
+        args.redemption_id = args.subject
+    if args.view in ("release", "reject"):
+        if not args.subject:
+            parser.error(f"{args.view} needs a pair, e.g. CNH/EUR")
+        args.pair = args.subject
+    return asyncio.run(_run(args, FxSettings(service="fx")))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -6,6 +6,11 @@ a transaction-scoped lock on the redemption id (replicas may share the partition
 after a rebalance) and guarded by unique constraints (one conversion, one reversal, one
 cancellation per redemption).
 
+A reference rate is refused by the per-step rules (out of order, from the future, a jump),
+held for review when it walked away from its pair's own window (domain/review.py: recorded,
+not used, the pair's quotes refused with `rate_under_review` until an operator decides, the
+first held rate announced as RateHeld), or accepted into the book.
+
 Execute checks, in order: cancelled (a reversal came first) -> quote_unknown -> quote_foreign
 (bound to another redemption) -> quote_used (this quote executed, or the redemption already
 converted with another quote: one conversion per redemption) -> quote_expired (server clock
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from schemas import Envelope, derive_id
@@ -29,24 +35,28 @@ from schemas.fx import (
     QuoteIssued,
     QuoteRejected,
     QuoteRejectReason,
+    RateHeld,
     ReferenceRate,
     RequestQuote,
     ReversalRejected,
     ReverseConversion,
 )
 from schemas.money import PAR_CURRENCY
+from schemas.rates import CurrencyPair
 from services.fx import repository
+from services.fx.domain import review
 from services.fx.domain.ledger import reversal_movements, trade_movements
 from services.fx.domain.pricing import expiry, price, reprice
 from services.fx.domain.rates import (
     BookRate,
     Refused,
     is_stale,
-    judge_update,
     payout_currency,
     per_cnh,
 )
+from services.fx.domain.review import Held, anchors
 from services.fx.settings import FxSettings
+from services.runtime.db import Connection
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.logging import get_logger
 from services.runtime.unit_of_work import UnitOfWork
@@ -58,6 +68,18 @@ EVENTS = "fx.events"
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def plain(value: Decimal) -> str:
+    """A book value as a rate string (no exponent, no trailing zeros)."""
+    return format(value.normalize(), "f")
+
+
+def _refusal(verdict: Refused | Held | None) -> tuple[str, str] | None:
+    """How a rate update is recorded: accepted (None), refused, or held for review."""
+    if isinstance(verdict, Held):
+        return ("held", verdict.detail)
+    return (verdict.reason, verdict.detail) if verdict else None
 
 
 def build_subscriptions(settings: FxSettings) -> list[Subscription]:
@@ -78,9 +100,7 @@ def build_subscriptions(settings: FxSettings) -> list[Subscription]:
         candidate = BookRate(currency, value, rate.as_of)
         await repository.lock_currency(ctx.connection, currency)
         current = await repository.book_rate(ctx.connection, currency)
-        refusal = judge_update(
-            current.rate if current else None, candidate, utc_now(), settings.rate_bounds
-        )
+        verdict = await judge(ctx.connection, candidate, current.rate if current else None)
         update_id = await repository.record_rate_update(
             ctx.connection,
             pair=str(rate.pair),
@@ -88,14 +108,57 @@ def build_subscriptions(settings: FxSettings) -> list[Subscription]:
             rate=candidate,
             source=rate.source,
             message_id=ctx.message.message_id,
-            refusal=(refusal.reason, refusal.detail) if refusal else None,
+            refusal=_refusal(verdict),
         )
-        if refusal is not None:
-            log.warning("reference rate refused", reason=refusal.reason, detail=refusal.detail)
+        if isinstance(verdict, Held):
+            await hold(ctx, candidate, rate.source, update_id, verdict)
+            return None
+        if verdict is not None:
+            log.warning("reference rate refused", reason=verdict.reason, detail=verdict.detail)
             return None
         await repository.set_book_rate(ctx.connection, candidate, update_id)
         log.info("reference rate accepted", currency=currency, per_cnh=str(value))
         return None
+
+    async def judge(
+        conn: Connection, candidate: BookRate, current: BookRate | None
+    ) -> Refused | Held | None:
+        now = utc_now()
+        windows = settings.review_windows
+        medians = await repository.window_medians(conn, candidate.currency, now, windows)
+        return review.judge(
+            current, candidate, now, settings.rate_bounds, anchors(windows, medians, current)
+        )
+
+    async def hold(
+        ctx: HandlerContext[ReferenceRate],
+        candidate: BookRate,
+        source: str,
+        update_id: int,
+        held: Held,
+    ) -> None:
+        """The pair is quoted no more; the first held rate of a hold is announced, later ones
+        only join it (a release applies the latest)."""
+        log.warning(
+            "reference rate held for review", currency=candidate.currency, detail=held.detail
+        )
+        existing = await repository.open_hold(ctx.connection, candidate.currency)
+        if existing is not None:
+            await repository.extend_hold(ctx.connection, existing.hold_id, update_id)
+            return
+        await repository.insert_hold(ctx.connection, candidate.currency, update_id, held)
+        pair = CurrencyPair(base=PAR_CURRENCY, quote=candidate.currency)
+        event = RateHeld(
+            pair=pair,
+            held_per_cnh=plain(candidate.per_cnh),
+            as_of=candidate.as_of,
+            source=source,
+            window_median=plain(held.anchor.median),
+            window_s=held.anchor.window.span_s,
+            drift_bps=int(held.drift_bps),
+            bound_bps=held.anchor.window.max_drift_bps,
+        )
+        ctx.publish(EVENTS, str(pair), event)
 
     @commands.handles(RequestQuote)
     async def request_quote(
@@ -106,13 +169,18 @@ def build_subscriptions(settings: FxSettings) -> list[Subscription]:
 
         now = utc_now()
         currency = command.buy_currency
-        entry, held = (
-            (None, 0)
+        basis = (
+            repository.QuoteBasis(None, 0, under_review=False)
             if currency == PAR_CURRENCY
-            else await repository.rate_and_position(ctx.connection, currency)
+            else await repository.quote_basis(ctx.connection, currency)
         )
+        entry = basis.entry
         if entry is None:
             return refuse("unsupported_currency", f"no conversion from CNH to {currency}")
+        if basis.under_review:
+            return refuse(
+                "rate_under_review", f"the {currency} rate is held for review by an operator"
+            )
         if is_stale(entry.rate, now, settings.fx_max_rate_age_s):
             return refuse(
                 "stale_rate", f"the {currency} rate of {entry.rate.as_of.isoformat()} is too old"
@@ -121,7 +189,7 @@ def build_subscriptions(settings: FxSettings) -> list[Subscription]:
         if isinstance(priced, Refused):
             return refuse("too_small", priced.detail)  # pricing refuses nothing else
         limit = settings.exposure_limit(currency)
-        if held + priced.buy.amount_minor > limit:
+        if basis.position + priced.buy.amount_minor > limit:
             return refuse("exposure_limit", f"{currency} position would exceed its limit")
         quote = repository.Quote(
             quote_id=derive_id(ctx.message.message_id, "quote"),

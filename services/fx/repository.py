@@ -13,6 +13,7 @@ import asyncpg
 from schemas.money import PAR_CURRENCY, Money
 from services.fx.domain.ledger import Movement, Trade
 from services.fx.domain.rates import BookRate
+from services.fx.domain.review import Held, ReviewWindow
 from services.runtime.db import Connection, columns
 from services.runtime.unit_of_work import AtCommit
 
@@ -108,6 +109,116 @@ async def set_book_rate(conn: Connection, rate: BookRate, update_id: int) -> Non
         rate.per_cnh,
         rate.as_of,
         update_id,
+    )
+
+
+async def window_medians(
+    conn: Connection, currency: str, now: dt.datetime, windows: Sequence[ReviewWindow]
+) -> list[Decimal | None]:
+    """The median of the accepted rates of each window (domain/review.py window_median),
+    read through the partial index of accepted rates."""
+    if not windows:
+        return []
+    rows = await conn.fetch(
+        """
+        SELECT (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY u.per_cnh)
+                  FROM rate_updates u
+                 WHERE u.currency = $1 AND u.accepted
+                   AND u.as_of >= $2::timestamptz - make_interval(secs => w.span)) AS median
+          FROM unnest($3::int[]) WITH ORDINALITY AS w(span, n)
+         ORDER BY w.n
+        """,
+        currency,
+        now,
+        [w.span_s for w in windows],
+    )
+    return [row["median"] for row in rows]
+
+
+# --- rate review: holds on a pair -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RateHold:
+    hold_id: int
+    currency: str
+    last_update_id: int
+
+
+async def open_hold(conn: Connection, currency: str) -> RateHold | None:
+    row = await conn.fetchrow(
+        "SELECT hold_id, currency, last_update_id FROM rate_holds"
+        " WHERE currency = $1 AND state = 'open'",
+        currency,
+    )
+    return RateHold(row["hold_id"], row["currency"], row["last_update_id"]) if row else None
+
+
+async def insert_hold(conn: Connection, currency: str, update_id: int, held: Held) -> None:
+    await conn.execute(
+        """
+        INSERT INTO rate_holds (currency, first_update_id, last_update_id, anchor, drift_bps,
+                                bound_bps, window_s, detail)
+        VALUES ($1, $2, $2, $3, $4, $5, $6, $7)
+        """,
+        currency,
+        update_id,
+        held.anchor.median,
+        held.drift_bps,
+        held.anchor.window.max_drift_bps,
+        held.anchor.window.span_s,
+        held.detail,
+    )
+
+
+async def extend_hold(conn: Connection, hold_id: int, update_id: int) -> None:
+    """A later rate held while the hold is open: the one a release would apply."""
+    await conn.execute(
+        "UPDATE rate_holds SET last_update_id = $2 WHERE hold_id = $1", hold_id, update_id
+    )
+
+
+async def close_hold(conn: Connection, hold_id: int, state: str, by: str) -> None:
+    await conn.execute(
+        "UPDATE rate_holds SET state = $2, closed_at = now(), closed_by = $3 WHERE hold_id = $1",
+        hold_id,
+        state,
+        by,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRate:
+    pair: str
+    mid: str
+    rate: BookRate
+    source: str
+
+
+async def rate_update(conn: Connection, update_id: int) -> RecordedRate:
+    row = await conn.fetchrow(
+        "SELECT currency, pair, mid, per_cnh, as_of, source FROM rate_updates WHERE id = $1",
+        update_id,
+    )
+    assert row is not None  # a foreign key
+    rate = BookRate(row["currency"], row["per_cnh"], row["as_of"])
+    return RecordedRate(row["pair"], row["mid"], rate, row["source"])
+
+
+async def holds(conn: Connection, *, open_only: bool) -> list[asyncpg.Record]:
+    """For operators: each hold with the rate that opened it and the latest held."""
+    return await conn.fetch(
+        """
+        SELECT h.hold_id, h.currency, h.state, h.opened_at, h.detail,
+               f.pair, f.mid AS first_mid, f.as_of AS first_as_of,
+               l.mid AS last_mid, l.as_of AS last_as_of, h.closed_by, h.closed_at
+          FROM rate_holds h
+          JOIN rate_updates f ON f.id = h.first_update_id
+          JOIN rate_updates l ON l.id = h.last_update_id
+         WHERE NOT $1 OR h.state = 'open'
+         ORDER BY h.hold_id
+        """,
+        open_only,
     )
 
 
@@ -373,12 +484,23 @@ async def post_entry(
 # --- open positions -----------------------------------------------------------------
 
 
-async def rate_and_position(conn: Connection, currency: str) -> tuple[BookEntry | None, int]:
-    """What a quote is priced and bounded with: the book rate and the open position."""
+@dataclass(frozen=True, slots=True)
+class QuoteBasis:
+    """What a quote is priced and bounded with, read in one statement."""
+
+    entry: BookEntry | None
+    position: int
+    under_review: bool
+    """The pair is held for review: nothing is quoted until an operator decides."""
+
+
+async def quote_basis(conn: Connection, currency: str) -> QuoteBasis:
     row = await conn.fetchrow(
         """
         SELECT r.per_cnh, r.as_of, r.update_id,
-               (SELECT net_minor FROM positions WHERE currency = $1) AS net_minor
+               (SELECT net_minor FROM positions WHERE currency = $1) AS net_minor,
+               EXISTS (SELECT 1 FROM rate_holds WHERE currency = $1 AND state = 'open')
+                   AS under_review
           FROM (SELECT 1) AS one LEFT JOIN rates AS r ON r.currency = $1
         """,
         currency,
@@ -389,7 +511,7 @@ async def rate_and_position(conn: Connection, currency: str) -> tuple[BookEntry 
         if row["per_cnh"] is None
         else BookEntry(BookRate(currency, row["per_cnh"], row["as_of"]), row["update_id"])
     )
-    return entry, row["net_minor"] or 0
+    return QuoteBasis(entry, row["net_minor"] or 0, row["under_review"])
 
 
 async def grow_position(conn: Connection, currency: str, amount_minor: int, limit: int) -> bool:

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from schemas.money import EXPONENTS, PAR_CURRENCY, Money
 from services.fx.domain.pricing import PricingTerms
 from services.fx.domain.rates import RateBounds, parse_seed
+from services.fx.domain.review import ReviewWindow, parse_windows
 from services.runtime.settings import ServiceSettings
 
 
@@ -21,6 +22,12 @@ class FxSettings(ServiceSettings):
     fx_max_rate_age_s: float = Field(default=60.0, gt=0)
     fx_rate_max_jump_bps: int = Field(default=500, ge=0)
     fx_rate_max_future_s: float = Field(default=5.0, ge=0)
+    fx_review_windows: str = "3600=300,86400=600"
+    """SECONDS=BPS per review window: a rate further than BPS from the median of the rates
+    accepted in the last SECONDS is held for review (domain/review.py). The defaults hold a
+    CNH pair that moved 3 % from its last hour or 6 % from its last day: CNH/USD rarely moves
+    0.5 % in a day, and a real crisis move is one an operator should look at anyway. Empty:
+    no review (the per-step band alone)."""
 
     fx_spread_bps: int = Field(default=30, ge=0, lt=10_000)
     fx_fee_bps: int = Field(default=10, ge=0, lt=10_000)
@@ -38,6 +45,12 @@ class FxSettings(ServiceSettings):
     @classmethod
     def _seed(cls, value: str) -> str:
         parse_seed(value)
+        return value
+
+    @field_validator("fx_review_windows")
+    @classmethod
+    def _windows(cls, value: str) -> str:
+        parse_windows(value)
         return value
 
     @field_validator("fx_fee_min")
@@ -67,6 +80,10 @@ class FxSettings(ServiceSettings):
             max_future_s=self.fx_rate_max_future_s,
             max_age_s=self.fx_max_rate_age_s,
         )
+
+    @property
+    def review_windows(self) -> tuple[ReviewWindow, ...]:
+        return parse_windows(self.fx_review_windows)
 
     @property
     def exposure_limits(self) -> dict[str, int]:

@@ -76,10 +76,12 @@ class ServiceSettings(BaseSettings):
             object.__setattr__(self, "principal", self.service)
         if not self.secrets_dir:
             object.__setattr__(self, "secrets_dir", str(Path(self.secrets_root) / self.principal))
-        url = self.database_url or self.database_url_template.format(
-            service=self.service, user=_postgres_login(self.principal)
+        url = (
+            with_passfile(self.database_url, Path(self.secrets_dir))
+            if self.database_url
+            else self.database_url_for(self.service)
         )
-        object.__setattr__(self, "database_url", with_passfile(url, Path(self.secrets_dir)))
+        object.__setattr__(self, "database_url", url)
         if not self.dead_letter_topic:
             object.__setattr__(self, "dead_letter_topic", f"{self.service}.dlq")
         if not self.consumer_group:
@@ -93,6 +95,13 @@ class ServiceSettings(BaseSettings):
     def topic(self, name: str) -> str:
         """The broker's name for the logical topic `name` (a schemas/topics.py name)."""
         return f"{self.topic_namespace}.{name}" if self.topic_namespace else name
+
+    def database_url_for(self, service: str) -> str:
+        """`service`'s database as this process's own login (a tool reading several)."""
+        url = self.database_url_template.format(
+            service=service, user=_postgres_login(self.principal)
+        )
+        return with_passfile(url, Path(self.secrets_dir))
 
     @property
     def client_id(self) -> str:

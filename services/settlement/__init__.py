@@ -6,10 +6,11 @@ mint, pays redemptions out through the bank rails, releases the reserve after a 
 reports reserve coverage to auditors.
 
     domain/      pure rules: chart of accounts and journal templates, payout states, rail
-                 routing, deposit matching, HK business days, the attestation report
+                 routing, deposit matching, HK business days, the attestation report and
+                 its backing checks
     repository/  the SQL
     flows/       what happens, in one transaction each: deposits, payouts, reserve,
-                 reconciliation, attestation
+                 reconciliation, attestation, its backing checks and the reserve watch
     bank/        the bank rail port and "the bank": a simulator with its own tables
     handlers.py  the subscriptions (thin: decode -> flow)
     cli.py       operator commands: attest, refund

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from services.runtime.service import BackgroundTask, Service, run
 from services.settlement.bank.simulator import SimulatedBank
-from services.settlement.flows import reconciliation
+from services.settlement.flows import reconciliation, reserve_watch
 from services.settlement.handlers import build_subscriptions
 from services.settlement.settings import SettlementSettings
 
@@ -19,7 +19,7 @@ def build() -> Service:
     bank = SimulatedBank(settings)
     # the rail port is wired to the simulated bank; a real adapter would replace it here
     # (and the bank's own task would go: a real bank delivers to the ingress topic itself)
-    tasks: list[BackgroundTask] = [reconciliation.run, bank.run]
+    tasks: list[BackgroundTask] = [reconciliation.run, reserve_watch.run, bank.run]
     return Service(settings, build_subscriptions(bank), MIGRATIONS, tasks=tasks)
 
 

@@ -219,21 +219,27 @@ def _supply() -> Subscription:
     @issuance.handles(Minted)
     async def minted(ctx: Ctx, event: Minted) -> None:
         ctx.staged(repo.Supply).record(
-            event.mint_id,
-            "minted",
-            event.amount.amount_minor,
-            event.supply_after.amount_minor,
-            ctx.message.occurred_at,
+            repo.SupplyMovement(
+                event.mint_id,
+                "minted",
+                event.amount.amount_minor,
+                event.supply_after.amount_minor,
+                ctx.message.occurred_at,
+                deposit_id=event.deposit_id,
+            )
         )
 
     @issuance.handles(Burned)
     async def burned(ctx: Ctx, event: Burned) -> None:
         ctx.staged(repo.Supply).record(
-            event.burn_id,
-            "burned",
-            event.amount.amount_minor,
-            event.supply_after.amount_minor,
-            ctx.message.occurred_at,
+            repo.SupplyMovement(
+                event.burn_id,
+                "burned",
+                event.amount.amount_minor,
+                event.supply_after.amount_minor,
+                ctx.message.occurred_at,
+                redemption_id=event.redemption_id,
+            )
         )
 
     for ignored in (HoldPlaced, HoldReleased):

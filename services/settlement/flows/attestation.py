@@ -1,6 +1,8 @@
 """The attestation report: coverage now, movements since the last report, exceptions.
 
-Reports are serialised (an advisory lock); each one records which journal entries it
+`build` only reads (`make attest` prints a report read-only); the service records one
+(`attest`: build and `record`) every `settlement_attest_record_interval_s`. Recorded
+reports are serialised (an advisory lock); each one records which journal entries it
 covered, so the next report starts exactly where this one ended (entries committed late
 with lower sequence numbers are not skipped: coverage is by entry, not by "id > last").
 """
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
+from dataclasses import replace
 
 import asyncpg
 
@@ -41,9 +45,26 @@ async def held_for_others(connection: Connection) -> int:
     return int(value)
 
 
-async def attest(connection: Connection, now: dt.datetime) -> tuple[Report, str]:
-    """Build, record and render a report (call inside a transaction, then commit)."""
+async def attest(
+    connection: Connection, now: dt.datetime, extra: Sequence[ExceptionItem] = ()
+) -> tuple[Report, str]:
+    """Build, record and render a report (call inside a transaction, then commit); `extra`:
+    exceptions found beside the report's own (the backing checks)."""
     await connection.execute("SELECT pg_advisory_xact_lock($1)", _REPORT_LOCK)
+    report, ids = await build(connection, now)
+    report = with_exceptions(report, extra)
+    text = render(report)
+    await record(connection, report, text, ids)
+    return report, text
+
+
+def with_exceptions(report: Report, extra: Sequence[ExceptionItem]) -> Report:
+    return replace(report, exceptions=[*report.exceptions, *extra]) if extra else report
+
+
+async def build(connection: Connection, now: dt.datetime) -> tuple[Report, list[uuid.UUID]]:
+    """The report from the ledger as it is, and the journal entries it covers (those no
+    recorded report covered yet). Reads only: `make attest` runs it read-only."""
     previous = await connection.fetchval("SELECT max(generated_at) FROM attestations")
     supply = Money(amount_minor=await repo.supply(connection), currency=TOKEN)
     reserve = Money(amount_minor=await balance(connection, RESERVE), currency="CNH")
@@ -82,21 +103,24 @@ async def attest(connection: Connection, now: dt.datetime) -> tuple[Report, str]
         exceptions=await exceptions(connection, now),
         entries_covered=len(ids),
     )
-    text = render(report)
+    return report, ids
+
+
+async def record(connection: Connection, report: Report, text: str, ids: list[uuid.UUID]) -> None:
+    """The report as rendered, and the entries it covered: the next one starts after them."""
     await connection.execute(
         "INSERT INTO attestations (report_id, generated_at, supply_minor, reserve_minor, report)"
         " VALUES ($1, $2, $3, $4, $5)",
-        report_id,
-        now,
-        supply.amount_minor,
-        reserve.amount_minor,
+        report.report_id,
+        report.generated_at,
+        report.supply.amount_minor,
+        report.reserve.amount_minor,
         text,
     )
     await connection.executemany(
         "INSERT INTO attested_entries (entry_id, report_id) VALUES ($1, $2)",
-        [(entry_id, report_id) for entry_id in ids],
+        [(entry_id, report.report_id) for entry_id in ids],
     )
-    return report, text
 
 
 async def exceptions(connection: Connection, now: dt.datetime) -> list[ExceptionItem]:

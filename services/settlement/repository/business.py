@@ -709,37 +709,50 @@ async def match_statement_line(
 # --- supply (issuance view) and reserve releases -----------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class SupplyMovement:
+    movement_id: uuid.UUID
+    """The mint id or the burn id."""
+    kind: str
+    amount_minor: int
+    supply_after: int
+    occurred_at: dt.datetime
+    deposit_id: uuid.UUID | None = None
+    """The deposit a mint was for (what backs it)."""
+    redemption_id: uuid.UUID | None = None
+    """The redemption a burn was for (what backs its payout)."""
+
+
 class Supply:
     """Issuance's mints and burns as settlement sees them (for the attestation), written in
     one statement just before the transaction commits; a movement seen twice counts once."""
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
-        self._rows: list[tuple[uuid.UUID, str, int, int, dt.datetime]] = []
+        self._rows: list[SupplyMovement] = []
 
-    def record(
-        self,
-        movement_id: uuid.UUID,
-        kind: str,
-        amount_minor: int,
-        supply_after: int,
-        occurred_at: dt.datetime,
-    ) -> None:
-        self._rows.append((movement_id, kind, amount_minor, supply_after, occurred_at))
+    def record(self, movement: SupplyMovement) -> None:
+        self._rows.append(movement)
 
     async def flush(self, commit: AtCommit) -> None:
-        rows, self._rows = self._rows, []
+        movements, self._rows = self._rows, []
+        rows = [
+            (m.movement_id, m.kind, m.amount_minor, m.supply_after, m.occurred_at, m.deposit_id,
+             m.redemption_id)
+            for m in movements
+        ]  # fmt: skip
         commit.write_at_commit(_SUPPLY_MOVEMENTS, rows)
 
 
 _SUPPLY_MOVEMENTS = BulkStatement.over(
     """
-    INSERT INTO supply_movements (movement_id, kind, amount_minor, supply_after, occurred_at)
+    INSERT INTO supply_movements (movement_id, kind, amount_minor, supply_after, occurred_at,
+                                  deposit_id, redemption_id)
     SELECT * FROM {rows}
     ON CONFLICT DO NOTHING
     """,
     movement_id="uuid", kind="text", amount_minor="int8", supply_after="int8",
-    occurred_at="timestamptz",
+    occurred_at="timestamptz", deposit_id="uuid", redemption_id="uuid",
 )  # fmt: skip
 
 

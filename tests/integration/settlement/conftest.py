@@ -289,7 +289,12 @@ class Settlement:
             await asyncio.sleep(0.1)
 
     async def cli(self, *args: str) -> tuple[int, str, str]:
-        env = {**os.environ, **await self.platform.service_env("settlement", **FAST_BANK)}
+        env = {
+            **os.environ,
+            **await self.platform.service_env("settlement", **FAST_BANK),
+            # issuance is played by the test: its database is there, and empty
+            "CNH_SETTLEMENT_ISSUANCE_DATABASE_URL": await self.platform.database("issuance"),
+        }
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
