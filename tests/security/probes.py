@@ -87,7 +87,7 @@ def _consumer(kafka: KafkaAccess, group: str) -> Consumer:
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",
     }
-    return Consumer(config)  # type: ignore[arg-type]
+    return Consumer(config)
 
 
 def _joins(kafka: KafkaAccess, topic: str, group: str, timeout_s: float) -> bool:

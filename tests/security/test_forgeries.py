@@ -18,9 +18,10 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import TopicAuthorizationFailedError
 
 from schemas import Message, envelope
-from schemas.fx import CurrencyPair, ReferenceRate
+from schemas.fx import ReferenceRate
 from schemas.issuance import MintForDeposit
 from schemas.money import Money
+from schemas.rates import CurrencyPair
 from schemas.settlement import BankAccount, DepositReceived, ReleaseReserve, SendPayout
 from tests.e2e.invariants import check_invariants
 from tests.support.environment import Environment

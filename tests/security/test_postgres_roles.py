@@ -61,13 +61,15 @@ async def test_each_database_belongs_to_its_service_and_is_closed_to_public(
         dsn = await platform.database(service)
         connection = await asyncpg.connect(dsn)
         try:
-            owner, public_connect = await connection.fetchrow(
+            database = await connection.fetchrow(
                 """
                 SELECT pg_get_userbyid(datdba),
                        has_database_privilege('public', datname, 'CONNECT')
                   FROM pg_database WHERE datname = current_database()
                 """
             )
+            assert database is not None
+            owner, public_connect = database
             foreign = await connection.fetch(
                 """
                 SELECT tablename FROM pg_tables
