@@ -1,4 +1,8 @@
-"""The counter service (tests/support/counter) wired to fresh topics and a fresh database."""
+"""The counter service (tests/support/counter) wired to fresh topics and a fresh database.
+
+Its topics live in a namespace of their own, so that its commands name a registered reply
+topic of that namespace (`<namespace>.redemption.replies`): the runtime writes replies
+nowhere else."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from aiokafka import ConsumerRecord
 from schemas import Codec, DeadLetter, Envelope, Rejected, envelope, record_headers
 from schemas.runtime import DEAD_LETTER_MAX_BYTES
 from tests.support.counter.contracts import Add, Added
-from tests.support.kafka import create_topics, delete_topics, produce, read_until, unique_topic
+from tests.support.kafka import create_topics, delete_topics, produce, read_until
 from tests.support.process import ServiceProcess
 from tests.support.servers import Servers
 
@@ -26,6 +30,7 @@ DEAD_LETTERS = Codec([DeadLetter], max_bytes=DEAD_LETTER_MAX_BYTES)
 @dataclass
 class CounterHarness:
     servers: Servers
+    namespace: str
     database_url: str
     commands: str
     replies: str
@@ -39,10 +44,12 @@ class CounterHarness:
             "CNH_SERVICE": "counter",
             "CNH_KAFKA_BOOTSTRAP": self.servers.kafka_bootstrap,
             "CNH_DATABASE_URL": self.database_url,
-            "CNH_DEAD_LETTER_TOPIC": self.dead_letters,
+            "CNH_TOPIC_NAMESPACE": self.namespace,
+            # logical names: the namespace is added
+            "CNH_DEAD_LETTER_TOPIC": _LOGICAL["dlq"],
             "CNH_CONSUMER_GROUP": f"counter-{self.commands}",
-            "CNH_TEST_COMMANDS_TOPIC": self.commands,
-            "CNH_TEST_EVENTS_TOPIC": self.events,
+            "CNH_TEST_COMMANDS_TOPIC": _LOGICAL["commands"],
+            "CNH_TEST_EVENTS_TOPIC": _LOGICAL["events"],
             "CNH_RETRY_INITIAL_BACKOFF_S": "0.01",
             "CNH_RETRY_MAX_BACKOFF_S": "0.1",
             "CNH_RETRY_MAX_ATTEMPTS": "3",
@@ -105,6 +112,14 @@ class CounterHarness:
             await connection.close()
 
 
+_LOGICAL = {
+    "commands": "commands",
+    "replies": "redemption.replies",  # a registered reply topic
+    "events": "events",
+    "dlq": "dlq",
+}
+
+
 def _message_id(record: ConsumerRecord) -> bytes:
     message_id: bytes = dict(record.headers)["message_id"]
     return message_id
@@ -114,11 +129,12 @@ def _message_id(record: ConsumerRecord) -> bytes:
 async def counter(
     servers: Servers, counter_db: str, tmp_path: Path
 ) -> AsyncIterator[CounterHarness]:
-    names = [unique_topic(role) for role in ("commands", "replies", "events", "dlq")]
+    namespace = f"c{uuid.uuid4().hex[:10]}"
+    names = [f"{namespace}.{_LOGICAL[role]}" for role in ("commands", "replies", "events", "dlq")]
     await create_topics(servers.kafka_bootstrap, *names)
     commands, replies, events, dead_letters = names
     harness = CounterHarness(
-        servers, counter_db, commands, replies, events, dead_letters, log_dir=tmp_path
+        servers, namespace, counter_db, commands, replies, events, dead_letters, log_dir=tmp_path
     )
     yield harness
     for process in harness.processes:
