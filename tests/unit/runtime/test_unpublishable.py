@@ -3,6 +3,7 @@ which broker failures park an outbox row, and what one relay attempt settles. No
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any, cast
 
@@ -38,7 +39,7 @@ from services.runtime.refusals import (
     permanent_refusal,
     topic_refusal,
 )
-from services.runtime.relay import FAILED, PUBLISHED, Parked, RowOutcome, settled
+from services.runtime.relay import FAILED, PUBLISHED, Parked, Relay, RowOutcome, settled
 from services.runtime.settings import ServiceSettings
 from tests.support.counter.contracts import Add
 
@@ -227,3 +228,84 @@ def test_a_key_digest_names_a_key_without_showing_it() -> None:
     assert key_digest(b"customer-42") != key_digest(b"customer-43")
     assert "customer" not in key_digest(b"customer-42")
     assert key_digest(None) == "-"
+
+
+# --- the relay's decisions, against a fake producer ----------------------------------------
+
+
+class _Cluster:
+    def __init__(self, known: set[str]) -> None:
+        self.known = known
+
+    def partitions_for_topic(self, topic: str) -> set[int] | None:
+        return {0} if topic in self.known else None
+
+
+class _Client:
+    """The producer's client: its metadata, and the broker's answer about a topic."""
+
+    def __init__(self, known: set[str], answer: int | Exception) -> None:
+        self.cluster = _Cluster(known)
+        self.answer = answer
+        self.asked: list[str] = []
+
+    def get_random_node(self) -> int:
+        return 1
+
+    async def send(self, node: int, request: Any) -> Any:
+        self.asked.append(request._topics[0])
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return type("Response", (), {"topics": [(self.answer, request._topics[0], False, [])]})
+
+
+class _Producer:
+    def __init__(self, client: _Client, refuse: dict[str, Exception]) -> None:
+        self.client = client
+        self.refuse = refuse
+
+    async def send(self, topic: str, value: bytes, **_: Any) -> asyncio.Future[Any]:
+        if topic in self.refuse:
+            raise self.refuse[topic]
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+
+def _relay(producer: _Producer) -> Relay:
+    settings = ServiceSettings(service="kyc", relay_metadata_timeout_s=0.5)
+    return Relay(settings, cast(Any, producer))
+
+
+def _outbox_rows(*topics: str) -> list[dict[str, Any]]:
+    return [
+        {"id": n, "topic": topic, "key": b"k", "value": b"v", "headers": "[]"}
+        for n, topic in enumerate(topics, start=1)
+    ]
+
+
+async def test_the_relay_parks_a_row_to_a_topic_the_broker_says_is_missing() -> None:
+    client = _Client({"present"}, UnknownTopicOrPartitionError.errno)
+    outcome = await _relay(_Producer(client, {}))._publish(
+        cast(Any, _outbox_rows("present", "missing", "present"))
+    )
+    assert outcome.published == [1, 3]
+    assert [(p.id, p.refusal.reason) for p in outcome.parked] == [(2, UNKNOWN_TOPIC)]
+    assert client.asked == ["missing"], "asked before sending: no 40 s metadata wait"
+
+
+async def test_with_the_broker_unreachable_nothing_is_parked() -> None:
+    # the producer knows no metadata, cannot ask, and its metadata wait runs out
+    client = _Client(set(), KafkaConnectionError())
+    producer = _Producer(client, {"any": UnknownTopicOrPartitionError()})
+    outcome = await _relay(producer)._publish(cast(Any, _outbox_rows("any", "any")))
+    assert (outcome.published, outcome.parked) == ([], [])
+
+
+async def test_a_row_too_large_is_parked_and_the_next_one_published() -> None:
+    client = _Client({"big", "small"}, 0)
+    producer = _Producer(client, {"big": MessageSizeTooLargeError("3000000 bytes")})
+    outcome = await _relay(producer)._publish(cast(Any, _outbox_rows("big", "small")))
+    assert outcome.published == [2]
+    assert [(p.id, p.refusal.reason) for p in outcome.parked] == [(1, RECORD_TOO_LARGE)]
+    assert client.asked == [], "the refusal alone is proof"
