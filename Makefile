@@ -28,7 +28,7 @@ SERVICES   := kyc issuance fx settlement redemption
 
 .PHONY: help install kafka-jars infra-up infra-down infra-status topics topics-check acls migrate \
         sanctions-load supply attest fx-review fx-release fx-reject up down status saga sagas \
-        dlq dlq-replay \
+        dlq dlq-replay parked parked-requeue \
         test test-unit test-integration lint format snapshots demo bench bench-relay clean
 
 help: ## List the targets
@@ -176,3 +176,10 @@ dlq: install ## List the dead letters of every service, with reasons
 dlq-replay: install ## Re-inject dead letters after a fix: ID=uuid (or ALL=1)
 	@test -n "$(ID)$(ALL)" || { echo "usage: make dlq-replay ID=<dead letter id> | ALL=1" >&2; exit 2; }
 	@$(PY) -m services.runtime.dlq replay $(if $(ALL),--all,--id "$(ID)")
+
+parked: install ## List outbox rows the relay parked (the broker refused them for good), with reasons
+	@$(AS_OPERATOR) $(PY) -m services.runtime.parked list $(if $(SERVICE),--service "$(SERVICE)")
+
+parked-requeue: install ## Hand parked rows back to the relay after a fix: SERVICE=name ID=id (or ALL=1)
+	@test -n "$(SERVICE)" -a -n "$(ID)$(ALL)" || { echo "usage: make parked-requeue SERVICE=<service> ID=<row id> | ALL=1" >&2; exit 2; }
+	@$(PY) -m services.runtime.parked requeue --service "$(SERVICE)" $(if $(ALL),--all,$(foreach id,$(ID),--id $(id)))

@@ -32,7 +32,8 @@ HOT_PATHS: list[tuple[str, str, str, str]] = [
      "SELECT consumer, array_agg(message_id) FROM (SELECT consumer, message_id FROM inbox"
      " LIMIT 500) s GROUP BY consumer LIMIT 1"),
     ("redemption", "relay: the next batch (every relay batch)",
-     "SELECT id FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 2000",
+     "SELECT id FROM outbox WHERE published_at IS NULL AND parked_at IS NULL"
+     " ORDER BY id LIMIT 2000",
      "SELECT"),
     ("kyc", "eligibility: live reservations of the customer (every CheckEligibility)",
      "SELECT coalesce(sum(amount_minor), 0) FROM eligibility_checks WHERE customer_id = $1"

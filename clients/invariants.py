@@ -41,6 +41,7 @@ class Deployment:
 
 async def check_invariants(platform: Deployment, drain_timeout_s: float = 60.0) -> list[str]:
     problems = await _drained(platform, drain_timeout_s)
+    problems += await _parked(platform)
     supply = await read_supply(platform.databases["issuance"])
     problems += [f"issuance: {v}" for v in supply.violations()]
     reserve = await reserve_balance(platform.databases["settlement"])
@@ -75,9 +76,24 @@ async def _drained(platform: Deployment, timeout_s: float) -> list[str]:
 
 async def _backlog(platform: Deployment, service: str) -> int:
     rows = await platform.query(
-        service, "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL"
+        service,
+        "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL AND parked_at IS NULL",
     )
     return int(rows[0]["n"])
+
+
+async def _parked(platform: Deployment) -> list[str]:
+    """A parked outbox row is a message the broker refused for good: never drained, always
+    a finding (`make parked`)."""
+    problems = []
+    for service in SERVICES:
+        rows = await platform.query(
+            service,
+            "SELECT park_reason, count(*) AS n FROM outbox WHERE parked_at IS NOT NULL"
+            " GROUP BY park_reason ORDER BY park_reason",
+        )
+        problems += [f"{service}: {r['n']} outbox rows parked ({r['park_reason']})" for r in rows]
+    return problems
 
 
 async def _consumer_lag(platform: Deployment) -> dict[str, int]:

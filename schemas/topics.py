@@ -200,6 +200,18 @@ def dead_letter_topic(service: str) -> str:
     return topic(f"{service}.dlq").name
 
 
+def is_reply_topic(name: str) -> bool:
+    """Whether the logical name `name` is a registered reply topic."""
+    known = BY_NAME.get(name)
+    return known is not None and known.role == "replies"
+
+
+def reply_topics(namespace: str = "") -> frozenset[str]:
+    """The broker names of the reply topics under `namespace`: the only topics a `reply_to`
+    may name there (a reply is written wherever it points)."""
+    return frozenset(t.name for t in namespaced(namespace) if t.role == "replies")
+
+
 def namespaced(namespace: str, *, partitions: int | None = None) -> tuple[Topic, ...]:
     """The registry under a namespace ("<namespace>.<name>"), as isolated test environments
     use it; `partitions` overrides every partition count (tests need few)."""

@@ -4,6 +4,11 @@ The caller commits the Kafka offsets only after `process` returns, i.e. after th
 commit. `process` returns only when every record is applied, replayed as a duplicate, or
 dead-lettered: a bad record never blocks the records behind it, and no record is dropped.
 
+A record's `reply_to` must be a registered reply topic of the service's environment
+(schemas/topics.py, namespaced): the runtime writes a reply wherever it points, and a reply
+to a topic that does not exist could never be published. A record naming another address is
+bad input: dead-lettered as `invalid_reply_to`, never applied, its sender not told.
+
 Failures:
 - the database is unreachable: retried with backoff for as long as it lasts (no record is
   at fault, and not even a dead letter could be written);
@@ -20,10 +25,11 @@ import hashlib
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from schemas import Codec, DeadLetter, DecodeError, Envelope, Rejected, derive_id, envelope
+from schemas.envelope import MAX_DETAIL_CHARS
 from schemas.runtime import (
     DEAD_LETTER_HEADER_CHARS,
     DEAD_LETTER_KEY_CHARS,
@@ -32,6 +38,7 @@ from schemas.runtime import (
     RecordHeader,
     utc_now,
 )
+from schemas.topics import reply_topics
 from services.runtime import inbox
 from services.runtime.db import Pool
 from services.runtime.handlers import HandlerContext, Subscription
@@ -42,6 +49,8 @@ from services.runtime.settings import ServiceSettings
 from services.runtime.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
+
+INVALID_REPLY_TO = "invalid_reply_to"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +88,7 @@ class BatchProcessor:
         self._subscription = subscription
         self._codec = Codec(subscription.accepts.keys())
         self._dead_letters = settings.topic(settings.dead_letter_topic)
+        self._reply_topics = reply_topics(settings.topic_namespace)
         self._throughput = _Throughput(subscription.name, settings.throughput_log_interval_s)
 
     async def process(self, records: Sequence[Record]) -> None:
@@ -92,9 +102,19 @@ class BatchProcessor:
         try:
             env = self._codec.decode(record.value)
         except DecodeError as error:
-            return _Item(record, None, error, _salvaged_sender(error))
+            return self._addressed(_Item(record, None, error, _salvaged_sender(error)))
         sender = _Sender(env.message_id, env.correlation_id, env.reply_to, env.type)
-        return _Item(record, env, None, sender)
+        return self._addressed(_Item(record, env, None, sender))
+
+    def _addressed(self, item: _Item) -> _Item:
+        """`item`, or, when its reply_to is not one of this environment's reply topics, the
+        same as bad input that no one can be told about (no valid address)."""
+        sender = item.sender
+        if sender is None or sender.reply_to is None or sender.reply_to in self._reply_topics:
+            return item
+        return replace(
+            item, error=_invalid_reply_to(item.error), sender=replace(sender, reply_to=None)
+        )
 
     async def _apply_with_retries(self, items: list[_Item]) -> None:
         backoff = Backoff(
@@ -161,7 +181,11 @@ class BatchProcessor:
             done = await inbox.find_processed(uow.connection, consumer, (i.inbox_id for i in items))
             prepare = self._subscription.prepare
             if prepare is not None and failure is None:
-                fresh = [i.env for i in items if i.env is not None and i.inbox_id not in done]
+                fresh = [
+                    i.env
+                    for i in items
+                    if i.env is not None and i.error is None and i.inbox_id not in done
+                ]
                 if fresh:
                     await prepare(uow, fresh)
             entries: dict[uuid.UUID, inbox.InboxEntry | None] = {}
@@ -207,13 +231,23 @@ class BatchProcessor:
             message_id=derive_id(env.message_id, "reply"),
         )
         stored = inbox.StoredReply(env.reply_to, str(env.correlation_id).encode(), reply.to_bytes())
-        uow.outbox.add_encoded(stored.topic, stored.key, stored.value, reply)
+        self._send_reply(uow, stored, reply)
         return inbox.InboxEntry(env.message_id, env.type, env.correlation_id, "replied", stored)
 
     def _replay(self, uow: UnitOfWork, item: _Item, stored: inbox.StoredReply | None) -> None:
         log.info("duplicate message; no second effect", replayed_reply=stored is not None)
         if stored is not None:
-            uow.outbox.add_encoded(stored.topic, stored.key, stored.value)
+            self._send_reply(uow, stored)
+
+    def _send_reply(
+        self, uow: UnitOfWork, stored: inbox.StoredReply, env: Envelope[Any] | None = None
+    ) -> None:
+        """The one way a reply reaches the outbox: only to a registered reply topic."""
+        if stored.topic not in self._reply_topics:
+            # only a reply stored before addresses were checked can get here
+            log.warning("stored reply addressed to an unregistered topic; not sent again")
+            return
+        uow.outbox.add_encoded(stored.topic, stored.key, stored.value, env)
 
     def _dead_letter(
         self, uow: UnitOfWork, item: _Item, failure: _Failure | None
@@ -264,7 +298,7 @@ class BatchProcessor:
         stored = inbox.StoredReply(
             sender.reply_to, str(sender.correlation_id).encode(), rejection.to_bytes()
         )
-        uow.outbox.add_encoded(stored.topic, stored.key, stored.value, rejection)
+        self._send_reply(uow, stored, rejection)
         # the sender was told "rejected": a replay must give the same answer, not apply it
         return inbox.InboxEntry(
             sender.message_id, sender.type, sender.correlation_id, "dead_lettered", stored
@@ -304,6 +338,16 @@ class _Throughput:
             slowest_batch_ms=round(1000 * self._slowest_s),
         )
         self._reset(now)
+
+
+def _invalid_reply_to(cause: DecodeError | None) -> DecodeError:
+    """The failure of a record whose reply_to names no reply topic; a record that is bad in
+    another way too keeps that reason in the detail (a replay needs both fixed). The address
+    itself is not quoted: it is the sender's text."""
+    detail = "reply_to is not a registered reply topic here; the sender was not told"
+    if cause is not None:
+        detail = f"{detail}; also {cause.reason}: {cause.detail}"
+    return DecodeError(INVALID_REPLY_TO, detail[:MAX_DETAIL_CHARS])
 
 
 def _salvaged_sender(error: DecodeError) -> _Sender | None:

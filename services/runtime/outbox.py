@@ -35,6 +35,12 @@ def key_lock(topic: str, key: bytes | None) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+def key_digest(key: bytes | None) -> str:
+    """How logs and operator listings name a row's key: keys are ids of people's
+    aggregates (customers, wallets), and a digest still tells rows of one key apart."""
+    return hashlib.sha256(key or b"").hexdigest()[:16] if key is not None else "-"
+
+
 class OutboxWriter:
     """Collects a transaction's messages and writes them in one statement at commit."""
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from schemas import Envelope, Message, envelope
+from schemas.topics import is_reply_topic
 from services.runtime.outbox import OutboxWriter
 from services.runtime.settings import ServiceSettings
 
@@ -44,8 +45,11 @@ class Publisher:
         reply_to: str | None = None,
         message_id: uuid.UUID | None = None,
     ) -> Envelope[Any]:
-        """`topic` and `reply_to` are logical names (schemas/topics.py). Pass a derived
+        """`topic` and `reply_to` are logical names (schemas/topics.py); `reply_to` must be
+        a reply topic, the only address a receiver writes its reply to. Pass a derived
         `message_id` whenever the same work may run twice, so its copies are one message."""
+        if reply_to is not None and not is_reply_topic(reply_to):
+            raise ValueError(f"reply_to {reply_to!r} is not a reply topic (schemas/topics.py)")
         env = envelope(
             payload,
             producer=self._producer,

@@ -8,6 +8,12 @@
   the broker acknowledged them, in the same statement that reads the next batch: one round
   trip per batch. A crash before the mark publishes them again (consumers drop the copy by
   message id).
+- A row the broker will never accept (`refusals.py`: its topic is missing, invalid or not
+  ours to write, or it is too large) is parked, with its reason, in that same statement,
+  and the relay goes on with the rows behind it: one record never stops a service. A
+  parked row leaves its key's order (the rows behind it, of its key too, are published);
+  re-queued by an operator (`parked.py`), it is published after them, under its own id.
+  Every other failure is retried, as before parking existed.
 - LISTEN/NOTIFY wakes it early; polling is the guarantee. Published rows are pruned after
   `outbox_retention_s`.
 """
@@ -18,15 +24,20 @@ import asyncio
 import contextlib
 import json
 import time
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal, Protocol
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from aiokafka.protocol.metadata import MetadataRequest
 
 from schemas.runtime import DEAD_LETTER_MAX_BYTES
 from services.runtime.db import Connection
 from services.runtime.logging import get_logger
-from services.runtime.outbox import OUTBOX_CHANNEL
+from services.runtime.outbox import OUTBOX_CHANNEL, key_digest
+from services.runtime.refusals import Refusal, asks_about_topic, permanent_refusal, topic_refusal
 from services.runtime.retry import Backoff
 from services.runtime.settings import ServiceSettings
 
@@ -56,7 +67,9 @@ class Relay:
         self._producer = producer
         self._wake = asyncio.Event()
         self._published_unmarked: list[int] = []
+        self._parked_unmarked: list[Parked] = []
         self.published = 0
+        self.parked = 0
 
     async def run(self) -> None:
         """Relay until cancelled; reconnects after database failures."""
@@ -106,58 +119,144 @@ class Relay:
         self._wake.clear()
 
     async def relay_once(self, connection: Connection) -> int:
-        """Mark what the last call published, and publish the next batch (unmarked until the
-        next call); returns how many rows were published."""
+        """Mark what the last call published or parked, and publish the next batch
+        (unmarked until the next call); returns how many rows were published or parked."""
+        parking = self._parked_unmarked
         rows = await connection.fetch(
             """
             WITH marked AS (
                 UPDATE outbox SET published_at = now() WHERE id = ANY($2::bigint[])
+            ), parked AS (
+                UPDATE outbox
+                   SET parked_at = now(), park_reason = p.reason, park_detail = p.detail
+                  FROM unnest($3::bigint[], $4::text[], $5::text[]) AS p (id, reason, detail)
+                 WHERE outbox.id = p.id
             )
             SELECT id, topic, key, value, headers
               FROM outbox
-             WHERE published_at IS NULL AND NOT id = ANY($2::bigint[])
+             WHERE published_at IS NULL AND parked_at IS NULL
+               AND NOT id = ANY($2::bigint[]) AND NOT id = ANY($3::bigint[])
              ORDER BY id
              LIMIT $1
             """,
             self._settings.relay_batch_size,
             self._published_unmarked,
+            [p.id for p in parking],
+            [p.refusal.reason for p in parking],
+            [p.refusal.detail for p in parking],
         )
-        self._published_unmarked = []
+        self._published_unmarked, self._parked_unmarked = [], []
         if not rows:
             return 0
-        acked = await self._publish(rows)
-        self._published_unmarked = [row["id"] for row in rows[:acked]]
-        self.published += acked
-        return acked
-
-    async def _publish(self, rows: list[asyncpg.Record]) -> int:
-        """Send every row, then wait for the acks; returns the length of the acknowledged
-        prefix (a row after a failed one is sent again, so its key's order holds)."""
-        deliveries = []
-        for row in rows:
-            headers = [(name, value.encode()) for name, value in json.loads(row["headers"])]
-            deliveries.append(
-                await self._producer.send(
-                    row["topic"], row["value"], key=row["key"], headers=headers
-                )
+        outcome = await self._publish(rows)
+        for parked in outcome.parked:
+            # once per row: a parked row is never read again unless re-queued
+            log.error(
+                "outbox row parked: the broker will never accept it; relaying the rows behind it",
+                outbox_id=parked.id,
+                topic=parked.topic,
+                key_digest=parked.key_digest,
+                reason=parked.refusal.reason,
+                detail=parked.refusal.detail,
             )
+        self._published_unmarked = outcome.published
+        self._parked_unmarked = outcome.parked
+        self.published += len(outcome.published)
+        self.parked += len(outcome.parked)
+        return len(outcome.published) + len(outcome.parked)
+
+    async def _publish(self, rows: list[asyncpg.Record]) -> Outcome:
+        """Send every row (or find it refused), then wait for the acks; returns what is
+        settled: the rows up to the first that failed for now, each published or parked (a
+        row after a failed one is sent again, so its key's order holds)."""
+        outcomes: list[RowOutcome] = [FAILED] * len(rows)
+        deliveries: dict[int, asyncio.Future[Any]] = {}
+        for index, row in enumerate(rows):
+            sent = await self._send(row)
+            if sent is None:
+                break
+            if isinstance(sent, Refusal):
+                outcomes[index] = sent
+            else:
+                deliveries[index] = sent
+        await self._await_acks(rows, deliveries, outcomes)
+        return settled(rows, outcomes)
+
+    async def _send(self, row: asyncpg.Record) -> asyncio.Future[Any] | Refusal | None:
+        """Hand `row` to the producer: its delivery, the refusal that parks it, or None
+        when it failed for now."""
+        topic = row["topic"]
+        if self._producer.client.cluster.partitions_for_topic(topic) is None:
+            # Asked first: for a topic that does not exist, `send` would wait out the
+            # producer's request timeout (40 s by default) for its metadata, every time.
+            refusal = await self._ask_about(topic)
+            if refusal is not None:
+                return refusal
+        headers = [(name, value.encode()) for name, value in json.loads(row["headers"])]
+        try:
+            # bounded: what is left of a metadata wait is the broker being slow or away
+            async with asyncio.timeout(self._settings.relay_metadata_timeout_s):
+                delivery: asyncio.Future[Any] = await self._producer.send(
+                    topic, row["value"], key=row["key"], headers=headers
+                )
+        except Exception as exc:
+            return await self._refused(topic, exc)
+        return delivery
+
+    async def _await_acks(
+        self,
+        rows: list[asyncpg.Record],
+        deliveries: dict[int, asyncio.Future[Any]],
+        outcomes: list[RowOutcome],
+    ) -> None:
+        """Wait for the sent rows' acks and record each row's outcome."""
         try:
             results = await asyncio.wait_for(
-                asyncio.gather(*deliveries, return_exceptions=True),
+                asyncio.gather(*deliveries.values(), return_exceptions=True),
                 self._settings.relay_send_timeout_s,
             )
         except TimeoutError:
-            log.warning("broker did not acknowledge in time; will publish again", rows=len(rows))
-            return 0
-        for index, result in enumerate(results):
-            if isinstance(result, BaseException):
-                log.warning(
-                    "publish failed; will publish again",
-                    error=repr(result),
-                    topic=rows[index]["topic"],
-                )
-                return index
-        return len(results)
+            log.warning(
+                "broker did not acknowledge in time; will publish again", rows=len(deliveries)
+            )
+            return
+        for index, result in zip(deliveries, results, strict=True):
+            if not isinstance(result, BaseException):
+                outcomes[index] = PUBLISHED
+                continue
+            refusal = await self._refused(rows[index]["topic"], result)
+            if refusal is None:
+                return  # what comes after it is sent again anyway
+            outcomes[index] = refusal
+
+    async def _refused(self, topic: str, error: BaseException) -> Refusal | None:
+        """The permanent refusal `error` means for a row of `topic`, or None (logged: the
+        row is sent again)."""
+        refusal = permanent_refusal(error)
+        if refusal is None and asks_about_topic(error):
+            refusal = await self._ask_about(topic)
+        if refusal is None:
+            log.warning("publish failed; will publish again", error=repr(error), topic=topic)
+        return refusal
+
+    async def _ask_about(self, topic: str) -> Refusal | None:
+        """What the broker says of `topic`: the refusal of all its rows, or None when it
+        exists, is being created, or the broker cannot be asked (then nothing is known)."""
+        client = self._producer.client
+        node = client.get_random_node()
+        if node is None:
+            return None
+        # as the producer's own metadata requests do: a broker that creates topics on first
+        # use creates this one too, and answers "no leader yet"
+        request = MetadataRequest([topic], allow_auto_topic_creation=True)
+        try:
+            response = await asyncio.wait_for(
+                client.send(node, request), self._settings.relay_metadata_timeout_s
+            )
+        except (KafkaError, TimeoutError):
+            return None
+        codes = [entry[0] for entry in response.topics if entry[1] == topic]
+        return topic_refusal(codes[0]) if codes else None
 
     async def prune(self, connection: Connection) -> int:
         status = await connection.execute(
@@ -168,5 +267,57 @@ class Relay:
 
 
 async def backlog(connection: Connection) -> int:
-    """Rows waiting to be published (drains to zero when Kafka is healthy)."""
-    return int(await connection.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+    """Rows waiting to be published (drains to zero when Kafka is healthy); parked rows wait
+    for an operator, not for the relay: `parked_count`."""
+    return int(
+        await connection.fetchval(
+            "SELECT count(*) FROM outbox WHERE published_at IS NULL AND parked_at IS NULL"
+        )
+    )
+
+
+async def parked_count(connection: Connection) -> int:
+    """Rows the broker refused for good, waiting for an operator (`make parked`)."""
+    return int(await connection.fetchval("SELECT count(*) FROM outbox WHERE parked_at IS NOT NULL"))
+
+
+class _Row(Protocol):
+    """An outbox row as read (an asyncpg record): its columns by name."""
+
+    def __getitem__(self, column: str, /) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Parked:
+    id: int
+    topic: str
+    key_digest: str
+    refusal: Refusal
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    published: list[int]
+    parked: list[Parked]
+
+
+PUBLISHED: Final = "published"
+FAILED: Final = "failed"
+RowOutcome = Literal["published", "failed"] | Refusal
+"""A sent row's fate: acknowledged, failed for now (sent again), or refused for good."""
+
+
+def settled(rows: Sequence[_Row], outcomes: Sequence[RowOutcome]) -> Outcome:
+    """The rows settled by one attempt: those before the first that failed for now, each
+    published or parked. What follows a failed row is left for the next attempt, so per key
+    nothing is published past a row that may still be published."""
+    published: list[int] = []
+    parked: list[Parked] = []
+    for row, outcome in zip(rows, outcomes, strict=True):
+        if outcome == FAILED:
+            break
+        if isinstance(outcome, Refusal):
+            parked.append(Parked(row["id"], row["topic"], key_digest(row["key"]), outcome))
+        else:
+            published.append(row["id"])
+    return Outcome(published, parked)

@@ -58,6 +58,10 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(default=2_000, ge=1)
     relay_poll_interval_s: float = Field(default=0.2, gt=0)
     relay_send_timeout_s: float = Field(default=30.0, gt=0)
+    relay_metadata_timeout_s: float = Field(default=5.0, gt=0)
+    """How long handing a row to the producer may wait for its topic's metadata (aiokafka
+    waits its request timeout, 40 s, for a missing topic); then the relay asks the broker
+    whether the topic exists: missing, the row is parked; otherwise it is sent again."""
     outbox_retention_s: float = Field(default=3_600.0, ge=0)
     """Published outbox rows are kept this long for inspection, then pruned."""
 

@@ -13,15 +13,17 @@ from infra.kafka.acls import BrokerSecurity, Grant
 from infra.secrets import write_secret
 from tests.support.servers import Servers
 
-TEST_TOPIC_PREFIX = "test."
-"""Topics the tests create for a test-only service start with this (tests/support/kafka.py)."""
+TEST_TOPIC_PREFIX = "test"
+"""Topics the tests create for a test-only service start with this (tests/support/kafka.py
+`unique_topic`, the counter's namespaces); the environments' namespaces ("t" + hex) never
+do."""
 
 _made: set[str] = set()
 
 
 async def ensure_test_principal(servers: Servers, name: str) -> None:
     """`name` may log in to Kafka and PostgreSQL (CREATEDB: it makes its own scratch
-    databases), read and write the `test.` topics and use the `<name>-` groups."""
+    databases), read and write the `test` topics and use the `<name>-` groups."""
     if name in _made:
         return
     folder = servers.secrets_root / name

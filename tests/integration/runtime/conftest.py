@@ -1,4 +1,8 @@
-"""The counter service (tests/support/counter) wired to fresh topics and a fresh database."""
+"""The counter service (tests/support/counter) wired to fresh topics and a fresh database.
+
+Its topics live in a namespace of their own, so that its commands name a registered reply
+topic of that namespace (`<namespace>.redemption.replies`): the runtime writes replies
+nowhere else."""
 
 from __future__ import annotations
 
@@ -15,8 +19,8 @@ from schemas import Codec, DeadLetter, Envelope, Rejected, envelope, record_head
 from schemas.runtime import DEAD_LETTER_MAX_BYTES
 from services.runtime.access import KafkaAccess
 from tests.support.counter.contracts import Add, Added
-from tests.support.kafka import create_topics, delete_topics, produce, read_until, unique_topic
-from tests.support.principals import ensure_test_principal
+from tests.support.kafka import create_topics, delete_topics, produce, read_until
+from tests.support.principals import TEST_TOPIC_PREFIX, ensure_test_principal
 from tests.support.process import ServiceProcess
 from tests.support.servers import Servers
 
@@ -28,6 +32,7 @@ DEAD_LETTERS = Codec([DeadLetter], max_bytes=DEAD_LETTER_MAX_BYTES)
 @dataclass
 class CounterHarness:
     servers: Servers
+    namespace: str
     database_url: str
     commands: str
     replies: str
@@ -47,10 +52,12 @@ class CounterHarness:
             "CNH_KAFKA_BOOTSTRAP": self.servers.kafka_bootstrap,
             "CNH_SECRETS_ROOT": str(self.servers.secrets_root),
             "CNH_DATABASE_URL": self.database_url,
-            "CNH_DEAD_LETTER_TOPIC": self.dead_letters,
+            "CNH_TOPIC_NAMESPACE": self.namespace,
+            # logical names: the namespace is added
+            "CNH_DEAD_LETTER_TOPIC": _LOGICAL["dlq"],
             "CNH_CONSUMER_GROUP": f"counter-{self.commands}",
-            "CNH_TEST_COMMANDS_TOPIC": self.commands,
-            "CNH_TEST_EVENTS_TOPIC": self.events,
+            "CNH_TEST_COMMANDS_TOPIC": _LOGICAL["commands"],
+            "CNH_TEST_EVENTS_TOPIC": _LOGICAL["events"],
             "CNH_RETRY_INITIAL_BACKOFF_S": "0.01",
             "CNH_RETRY_MAX_BACKOFF_S": "0.1",
             "CNH_RETRY_MAX_ATTEMPTS": "3",
@@ -111,6 +118,14 @@ class CounterHarness:
             await connection.close()
 
 
+_LOGICAL = {
+    "commands": "commands",
+    "replies": "redemption.replies",  # a registered reply topic
+    "events": "events",
+    "dlq": "dlq",
+}
+
+
 def _message_id(record: ConsumerRecord) -> bytes:
     message_id: bytes = dict(record.headers)["message_id"]
     return message_id
@@ -120,12 +135,13 @@ def _message_id(record: ConsumerRecord) -> bytes:
 async def counter(
     servers: Servers, counter_db: str, tmp_path: Path
 ) -> AsyncIterator[CounterHarness]:
-    names = [unique_topic(role) for role in ("commands", "replies", "events", "dlq")]
+    namespace = f"{TEST_TOPIC_PREFIX}{uuid.uuid4().hex[:10]}"  # the counter's ACLs cover it
+    names = [f"{namespace}.{_LOGICAL[role]}" for role in ("commands", "replies", "events", "dlq")]
     await ensure_test_principal(servers, "counter")
     await create_topics(servers.admin, *names)
     commands, replies, events, dead_letters = names
     harness = CounterHarness(
-        servers, counter_db, commands, replies, events, dead_letters, log_dir=tmp_path
+        servers, namespace, counter_db, commands, replies, events, dead_letters, log_dir=tmp_path
     )
     yield harness
     for process in harness.processes:

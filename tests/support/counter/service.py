@@ -13,6 +13,7 @@ import asyncio
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.records import Record
@@ -50,14 +51,13 @@ def build_subscription(commands_topic: str, events_topic: str) -> Subscription:
     return commands
 
 
-def _crash() -> None:
+def _crash() -> NoReturn:
     os._exit(86)  # no cleanup, no flush: what a killed process leaves behind
 
 
 def _die_before_first_publish() -> None:
-    async def die(self: Relay, rows: object) -> int:
+    async def die(self: Relay, rows: object) -> NoReturn:
         _crash()
-        return 0
 
     Relay._publish = die  # type: ignore[method-assign]
 
