@@ -15,7 +15,12 @@ import uuid
 from schemas import Money, derive_id
 from schemas.issuance import Minted, MintForDeposit
 from schemas.money import par_tokens
-from schemas.settlement import DepositConfirmed, DepositReceived, DepositSuspended
+from schemas.settlement import (
+    DepositConfirmed,
+    DepositMatched,
+    DepositReceived,
+    DepositSuspended,
+)
 from services.runtime.logging import get_logger
 from services.settlement.domain import ledger
 from services.settlement.domain.deposits import deposit_id as deposit_id_of
@@ -64,14 +69,14 @@ async def receive(work: Work, notice: DepositReceived) -> None:
         reason or "",
     )
     if owner is None or mint_id is None:
-        work.journal.post(
+        work.post(
             derive_id(deposit_id, "received"),
             ledger.deposit_unmatched(notice.amount),
             links,
         )
         _suspended(work, deposit_id, notice.amount, notice.bank_reference, "unmatched_reference")
         return
-    work.journal.post(
+    work.post(
         derive_id(deposit_id, "received"),
         ledger.deposit_matched(notice.amount),
         links,
@@ -80,10 +85,9 @@ async def receive(work: Work, notice: DepositReceived) -> None:
 
 
 MINTS_KEY = "mints"
-"""Every mint command on one key, so issuance reads them in the order they were booked: each
-reports the reserve after its own deposit, and one read after a later deposit's mint (with
-a smaller reserve than that mint made the supply) would be refused for a shortfall that is
-not there."""
+"""Every mint command on one key, so issuance reads them in the order they were booked.
+(Issuance no longer decides on the reserve a command reports, only on the one it learned
+from settlement.events; the key keeps the mints' partition as it was.)"""
 
 
 async def retry(work: Work, deposit: repo.Deposit) -> bool:
@@ -95,7 +99,7 @@ async def retry(work: Work, deposit: repo.Deposit) -> bool:
     if owner is None or deposit.state != "suspended":
         return False
     attempt = deposit.mint_attempts + 1
-    work.journal.post(
+    work.post(
         derive_id(deposit.deposit_id, "rematched", str(attempt)),
         ledger.deposit_rematched(deposit.amount),
         Links(work.actor, work.cause, deposit_id=deposit.deposit_id, memo=deposit.reason or ""),
@@ -116,9 +120,23 @@ async def _ask_for_mint(
     amount: Money,
     mint_id: uuid.UUID,
 ) -> None:
-    """The mint command for a deposit recorded as minting under `mint_id`."""
+    """The mint command for a deposit recorded as minting under `mint_id`, after the fact
+    issuance mints against (the deposit, its wallet and amount, on settlement.events)."""
     customer_id, wallet_id = owner
     reserve_after = await work.journal.balance(RESERVE)
+    work.publish(
+        EVENTS,
+        str(deposit_id),
+        DepositMatched(
+            deposit_id=deposit_id,
+            customer_id=customer_id,
+            wallet_id=wallet_id,
+            amount=amount,
+            tokens=par_tokens(amount),
+        ),
+        message_id=derive_id(mint_id, "matched"),
+        correlation_id=deposit_id,
+    )
     work.publish(
         "issuance.commands",
         MINTS_KEY,
@@ -154,7 +172,7 @@ async def minted(work: Work, reply: Minted) -> None:
             str(deposit.deposit_id),
             f"minted {reply.amount}, deposit {deposit.amount}",
         )
-    work.journal.post(
+    work.post(
         derive_id(deposit.deposit_id, "minted"),
         ledger.mint_confirmed(deposit.amount),
         Links(work.actor, work.cause, deposit_id=deposit.deposit_id, memo=str(reply.mint_id)),
@@ -195,7 +213,7 @@ async def mint_refused(work: Work, deposit_id: uuid.UUID, reason: str, detail: s
             work.connection, "unexpected_mint_rejection", str(deposit_id), f"{reason}: {detail}"
         )
         return
-    work.journal.post(
+    work.post(
         derive_id(deposit_id, "mint_rejected"),
         ledger.mint_rejected(deposit.amount),
         Links(work.actor, work.cause, deposit_id=deposit_id, memo=reason),
