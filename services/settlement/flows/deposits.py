@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 
-from schemas import Money, derive_id
+from schemas import Money, derive_id, new_id
 from schemas.issuance import Minted, MintForDeposit
 from schemas.money import par_tokens
 from schemas.settlement import (
@@ -40,7 +40,7 @@ async def receive(work: Work, notice: DepositReceived) -> None:
     reference = deposit_reference_in(notice.deposit_reference)
     owner = await work.staged(repo.References).owner(reference) if reference else None
     state, reason = ("minting", None) if owner else ("suspended", "unmatched_reference")
-    mint_id = derive_id(deposit_id, "mint") if owner else None
+    mint_id = _mint_command_id() if owner else None
     fresh = await repo.insert_deposit(
         work.connection,
         deposit_id,
@@ -107,10 +107,18 @@ async def retry(work: Work, deposit: repo.Deposit) -> bool:
     work.history.record("deposit", deposit.deposit_id, "suspended", "minting", work.actor,
         "mint_retried", f"attempt {attempt} after {deposit.reason}",
     )  # fmt: skip
-    mint_id = derive_id(deposit.deposit_id, "mint", str(attempt))
+    mint_id = _mint_command_id()
     await repo.mint_requested(work.connection, deposit.deposit_id, owner, mint_id)
     await _ask_for_mint(work, deposit.deposit_id, owner, deposit.amount, mint_id)
     return True
+
+
+def _mint_command_id() -> uuid.UUID:
+    """Random, not derived from the deposit: the command is written once, in the transaction
+    that records it with its deposit (a retried transaction writes neither), and an id that
+    anyone could compute from a deposit id could be taken first by another writer of
+    issuance.commands, whose refusal issuance would then replay to settlement."""
+    return new_id()
 
 
 async def _ask_for_mint(
