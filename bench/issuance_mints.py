@@ -2,8 +2,9 @@
 
 Starts `python -m services.issuance` against the local Kafka and PostgreSQL in a fresh topic
 namespace and database (tests/support/environment.py), registers WALLETS verified wallets
-through kyc.events, then sends N MintForDeposit commands (keyed by wallet, as settlement
-does) and times from the first send to the last reply on settlement.replies.
+through kyc.events and N deposits through settlement's facts (settlement.events, recorded
+before the clock starts), then sends N MintForDeposit commands (keyed by wallet) and times
+from the first send to the last reply on settlement.replies.
 Environment: BENCH_MINTS (default 5000), BENCH_WALLETS (default 200).
 """
 
@@ -15,13 +16,15 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from schemas import Codec, envelope
+from schemas import Codec, Envelope, envelope
 from schemas.issuance import Minted, MintForDeposit, MintRejected
 from schemas.kyc import CustomerVerified, WalletRegistered
 from schemas.money import Money
+from tests.integration.issuance.conftest import deposit_facts
 from tests.support.environment import Environment
 from tests.support.servers import find_servers
 
@@ -86,19 +89,30 @@ async def _mint(env: Environment, wallets: list[tuple[uuid.UUID, uuid.UUID]]) ->
     )
     await producer.start()
     reserve = Money(amount_minor=10**15, currency="CNH")
-    records = []
+    records: list[tuple[bytes, bytes]] = []
+    facts: list[tuple[bytes, Envelope[Any]]] = []
     for i in range(MINTS):
         customer, wallet = wallets[i % len(wallets)]
         deposit = uuid.uuid4()
-        command = envelope(
-            MintForDeposit(
-                deposit_id=deposit, customer_id=customer, wallet_id=wallet,
-                amount=Money(amount_minor=100_000_000, currency="XCNH"), reserve_balance=reserve,
-            ),
-            producer="settlement", correlation_id=deposit, reply_to=replies_topic,
+        mint = MintForDeposit(
+            deposit_id=deposit, customer_id=customer, wallet_id=wallet,
+            amount=Money(amount_minor=100_000_000, currency="XCNH"), reserve_balance=reserve,
         )  # fmt: skip
+        command = envelope(
+            mint, producer="settlement", correlation_id=deposit, reply_to=replies_topic
+        )
         records.append((str(wallet).encode(), command.to_bytes()))
+        facts.extend(
+            (str(deposit).encode(), envelope(f, producer="settlement", correlation_id=deposit))
+            for f in deposit_facts(mint)
+        )
     try:
+        told = [
+            await producer.send(env.topic("settlement.events"), f.to_bytes(), key=k)
+            for k, f in facts
+        ]
+        await asyncio.gather(*told)
+        await _recorded(env, MINTS)
         started = time.monotonic()
         sends = [await producer.send(env.topic("issuance.commands"), v, key=k) for k, v in records]
         await asyncio.gather(*sends)
@@ -117,6 +131,15 @@ async def _mint(env: Environment, wallets: list[tuple[uuid.UUID, uuid.UUID]]) ->
     finally:
         await producer.stop()
         await consumer.stop()
+
+
+async def _recorded(env: Environment, deposits: int) -> None:
+    """Until issuance has recorded every deposit's facts (not part of what is timed)."""
+    while True:
+        rows = await env.query("issuance", "SELECT count(*) AS n FROM deposits")
+        if rows[0]["n"] >= deposits:
+            return
+        await asyncio.sleep(0.1)
 
 
 if __name__ == "__main__":

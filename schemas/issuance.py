@@ -16,8 +16,11 @@ from schemas.money import CnhAmount, TokenAmount
 class MintForDeposit(Message):
     """Mint `amount` (par of the deposit) to the wallet the deposit was matched to.
 
-    `reserve_balance` is settlement's CNH reserve after crediting this deposit: issuance
-    refuses a mint that would take supply above it (proof of reserve on every mint)."""
+    Issuance mints only for a deposit settlement told it of on settlement.events
+    (DepositMatched: same customer, wallet and amount) and only while the supply after the
+    mint stays within the reserve it learned from settlement's ReserveMoved facts.
+    `reserve_balance` (settlement's reserve after crediting this deposit) is kept for
+    compatibility and audit: whoever writes this topic writes it, so it decides nothing."""
 
     TYPE = "issuance.mint_for_deposit"
     deposit_id: uuid.UUID
@@ -44,6 +47,9 @@ MintRejectReason = Literal[
     "customer_frozen",
     "wallet_not_theirs",
     "reserve_shortfall",
+    "unknown_deposit",  # settlement told of no such deposit (yet): the fact may be on its way
+    "deposit_mismatch",  # the deposit settlement told of is another wallet's, or another amount
+    "deposit_refunded",  # settlement paid the deposit back to its payer
 ]
 
 

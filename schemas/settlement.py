@@ -127,6 +127,37 @@ class ReserveReleased(Message):
 
 
 # --- facts (settlement.events) --------------------------------------------------------
+# Issuance keeps its own view of the reserve and of the deposits it may mint for from the
+# next two facts alone (only settlement writes this topic): a mint command's own figures
+# are never what makes a mint possible.
+
+
+class ReserveMoved(Message):
+    """One journal entry moved the CNH reserve account (reserve_bank:CNH): told once per
+    entry (the message id derives from the entry id), on the key of the deposit or the
+    redemption it is about, so a deposit's credit comes before what follows it."""
+
+    TYPE = "settlement.reserve_moved"
+    entry_id: uuid.UUID
+    direction: Literal["in", "out"]
+    amount: CnhAmount
+    cause: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+    """The journal template (deposit_matched, reserve_released, refund_settled...)."""
+    deposit_id: uuid.UUID | None
+    redemption_id: uuid.UUID | None
+
+
+class DepositMatched(Message):
+    """A deposit credited to the reserve was matched to a wallet: settlement asks issuance
+    to mint `tokens` for it to that wallet. Sent before each MintForDeposit of the deposit,
+    on the deposit's key, after the ReserveMoved that credited it."""
+
+    TYPE = "settlement.deposit_matched"
+    deposit_id: uuid.UUID
+    customer_id: uuid.UUID
+    wallet_id: uuid.UUID
+    amount: CnhAmount
+    tokens: TokenAmount
 
 
 class DepositConfirmed(Message):

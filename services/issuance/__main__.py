@@ -13,7 +13,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def main() -> None:
     settings = IssuanceSettings(service="issuance")
-    run(Service(settings, subscriptions(settings.instance), MIGRATIONS).run())
+    subs = subscriptions(settings.instance, settings.issuance_deposit_wait_s)
+    run(Service(settings, subs, MIGRATIONS).run())
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from typing import Generic, Literal, TypeVar
 
 from schemas.ids import derive_id
 from schemas.issuance import HoldRejectReason, MintRejectReason
-from schemas.money import MAX_MINOR_UNITS, TOKEN, Money, par_tokens
+from schemas.money import MAX_MINOR_UNITS, PAR_CURRENCY, TOKEN, Money, par_tokens
 
 R = TypeVar("R", bound=str, covariant=True)
 
@@ -126,25 +126,68 @@ def mint_refusal(
     return None
 
 
+# --- what settlement told: the deposits and the reserve (settlement.events) ------------
+# A mint command says which deposit, wallet and amount, and what the reserve is; but a
+# command is only as trusted as whoever can write the command topic, and that topic has
+# more than one writer. So a mint needs a deposit settlement itself told of, and the
+# supply after it is checked against the reserve summed from settlement's own facts.
+
+
+@dataclass(frozen=True, slots=True)
+class DepositView:
+    """A deposit as settlement told it: credited to the reserve, matched to a wallet."""
+
+    deposit_id: uuid.UUID
+    customer_id: uuid.UUID
+    wallet_id: uuid.UUID
+    tokens: int
+    refunded: bool
+
+
+def deposit_refusal(
+    customer_id: uuid.UUID, wallet_id: uuid.UUID, amount: int, deposit: DepositView | None
+) -> Refusal[MintRejectReason] | None:
+    """Mint only for a deposit settlement told of, to its wallet and customer, for its
+    amount. An unknown one is "not yet" to settlement (the fact travels on another topic
+    and may come later); to anyone else it is a refusal like the others."""
+    if deposit is None:
+        return Refusal("unknown_deposit", "settlement has told of no such deposit (yet)")
+    if deposit.refunded:
+        return Refusal("deposit_refunded", "the deposit was paid back to its payer")
+    if (deposit.customer_id, deposit.wallet_id) != (customer_id, wallet_id):
+        return Refusal("deposit_mismatch", "the deposit was matched to another wallet")
+    if deposit.tokens != amount:
+        return Refusal(
+            "deposit_mismatch",
+            f"the deposit mints {_fmt(deposit.tokens)}, not {_fmt(amount)}",
+        )
+    return None
+
+
 def reserve_refusal(
-    supply_before: int, amount: int, reserve: Money
+    supply_before: int, amount: int, reserve_fen: int
 ) -> Refusal[MintRejectReason] | None:
     """Proof of reserve on every mint: the supply after it, at par, never exceeds the CNH
-    reserve that settlement reported with the deposit. Compared in token minor units, where
+    reserve issuance learned from settlement's facts. Compared in token minor units, where
     par is exact (a CNH fen is 10^4 token units): no rounding either way."""
     supply_after = supply_before + amount
     if supply_after > MAX_MINOR_UNITS:
         return Refusal("reserve_shortfall", "the supply would leave the ledger's bounds")
-    try:
-        backing = par_tokens(reserve).amount_minor
-    except ValueError:
-        return None  # a reserve beyond the largest token amount backs any possible supply
-    if supply_after > backing:
+    if supply_after > reserve_fen * par_tokens(_ONE_FEN).amount_minor:
         return Refusal(
             "reserve_shortfall",
-            f"supply after the mint would be {_fmt(supply_after)}, above the reserve {reserve}",
+            f"supply after the mint would be {_fmt(supply_after)}, above the reserve"
+            f" {_fen(reserve_fen)} CNH",
         )
     return None
+
+
+_ONE_FEN = Money(amount_minor=1, currency=PAR_CURRENCY)
+
+
+def _fen(amount_fen: int) -> str:
+    sign, whole = ("-" if amount_fen < 0 else ""), abs(amount_fen)
+    return f"{sign}{whole // 100}.{whole % 100:02d}"
 
 
 def hold_refusal(

@@ -1,6 +1,8 @@
-"""Issuance's entrypoints: the token commands (issuance.commands) and the KYC facts its
-local view is built from (kyc.events). Each handler reads, asks the domain, writes; the
-runtime applies a whole batch in one transaction and replays stored replies."""
+"""Issuance's entrypoints: the token commands (issuance.commands), the KYC facts its
+local view of customers and wallets is built from (kyc.events), and the settlement facts
+its own view of deposits and of the reserve is built from (settlement.events). Each
+handler reads, asks the domain, writes; the runtime applies a whole batch in one
+transaction and replays stored replies."""
 
 from __future__ import annotations
 
@@ -33,9 +35,11 @@ from schemas.kyc import (
     WalletRegistered,
     WalletUnfrozen,
 )
+from schemas.settlement import DepositMatched, DepositRefunded, ReserveMoved
 from services.issuance import repository as repo
 from services.issuance.domain import (
     Cancel,
+    DepositView,
     Hold,
     HoldState,
     Movement,
@@ -46,6 +50,7 @@ from services.issuance.domain import (
     decide_burn,
     decide_place,
     decide_release,
+    deposit_refusal,
     hold_id,
     hold_movement,
     hold_refusal,
@@ -63,29 +68,38 @@ from services.runtime.unit_of_work import UnitOfWork
 EVENTS = "issuance.events"
 
 
-def subscriptions(instance: str) -> list[Subscription]:
-    """The two topics issuance consumes; `instance` names this replica in the decision log."""
-    return [_commands(instance), _kyc_view()]
+def subscriptions(instance: str, deposit_wait_s: float = 0.5) -> list[Subscription]:
+    """The three topics issuance consumes; `instance` names this replica in the decision
+    log; a mint batch waits up to `deposit_wait_s` for the facts of its deposits."""
+    return [_commands(instance, deposit_wait_s), _kyc_view(), _settlement_view()]
 
 
-def _commands(instance: str) -> Subscription:
+def _commands(instance: str, deposit_wait_s: float) -> Subscription:
     commands = Subscription("issuance.commands")
 
     async def lock_in_order(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
         # Mints (one key, one partition) and holds (keyed by wallet) of one wallet may be
         # applied by two replicas at once: every batch takes the issuer's totals first, then
-        # its wallets in account order, so no two batches wait on each other in a cycle.
+        # the reserve, then its wallets in account order, so no two batches wait on each
+        # other in a cycle (the facts' batches take the reserve alone).
         payloads = [m.payload for m in batch]
+        deposits = [p.deposit_id for p in payloads if isinstance(p, MintForDeposit)]
+        if deposits:
+            # a deposit's fact and its mint are sent together on two topics: give the fact
+            # a moment, before any lock, rather than refuse a mint settlement must retry
+            known = uow.staged(repo.Deposits)
+            await known.wait_for(deposits, deposit_wait_s)
+            await known.rows.load(deposits)
+            await uow.staged(repo.Mints).rows.load(deposits)
         balances = uow.staged(repo.Balances)
         if any(isinstance(p, (MintForDeposit, BurnHeld)) for p in payloads):
             await balances.issuer()
+        if deposits:
+            await uow.staged(repo.Reserve).balance()
         wallets = [p.wallet_id for p in payloads if isinstance(p, (MintForDeposit, PlaceHold))]
         if wallets:
             await balances.lock(wallet_account(w) for w in wallets)
             await uow.staged(repo.Owners).rows.load(wallets)
-        deposits = [p.deposit_id for p in payloads if isinstance(p, MintForDeposit)]
-        if deposits:
-            await uow.staged(repo.Mints).rows.load(deposits)
         held = [p.redemption_id for p in payloads if isinstance(p, _HOLD_COMMANDS)]
         if held:
             await uow.staged(repo.Holds).locked.load(held)
@@ -151,23 +165,28 @@ async def _mint(ctx: HandlerContext[Any], cmd: MintForDeposit) -> Minted | MintR
     done = await mints.rows.get(cmd.deposit_id)
     if done is not None:  # one mint per deposit: a second command gets the original outcome
         return _minted(done)
+    amount = cmd.amount.amount_minor
+    # the command's own figures name what to mint; only settlement's facts make it possible
+    deposit = await ctx.staged(repo.Deposits).rows.get(cmd.deposit_id)
     wallet, customer = await ctx.staged(repo.Owners).of(cmd.wallet_id)
-    refusal = mint_refusal(cmd.customer_id, wallet, customer)
+    refusal = deposit_refusal(cmd.customer_id, cmd.wallet_id, amount, deposit) or mint_refusal(
+        cmd.customer_id, wallet, customer
+    )
     balances = ctx.staged(repo.Balances)
     if refusal is None and await balances.of(wallet_account(cmd.wallet_id)) is None:
         refusal = Refusal("unknown_wallet", "no ledger account for this wallet")
     if refusal is not None:
         return MintRejected(deposit_id=cmd.deposit_id, reason=refusal.reason, detail=refusal.detail)
     minted, burned = await balances.issuer()
-    amount = cmd.amount.amount_minor
-    refusal = reserve_refusal(minted - burned, amount, cmd.reserve_balance)
+    reserve = await ctx.staged(repo.Reserve).balance()
+    refusal = reserve_refusal(minted - burned, amount, reserve)
     if refusal is not None:
         return MintRejected(deposit_id=cmd.deposit_id, reason=refusal.reason, detail=refusal.detail)
     mint = repo.MintRow(
         mint_id(cmd.deposit_id), cmd.deposit_id, cmd.customer_id, cmd.wallet_id, amount,
         minted - burned + amount,
     )  # fmt: skip
-    mints.record(mint, cmd.reserve_balance.amount_minor, ctx.message.message_id)
+    mints.record(mint, reserve, ctx.message.message_id)
     await _post(ctx, mint_movement(cmd.deposit_id, cmd.wallet_id, amount))
     reply = _minted(mint)
     ctx.publish(EVENTS, str(cmd.wallet_id), reply)
@@ -357,18 +376,46 @@ def _kyc_view() -> Subscription:
             ctx.message.message_id,
         )  # fmt: skip
 
-    # Every other kyc type is accepted and ignored: the codec dead-letters types a
-    # subscription does not accept, and KYC may publish facts issuance has no use for.
-    for message_type in _kyc_types():
-        if message_type not in events.handlers:
-            events.handles(message_type)(_ignore)
+    _ignore_the_rest(events, "kyc")
     return events
 
 
-def _kyc_types() -> list[type[Message]]:
-    import schemas.kyc  # noqa: F401  (registers KYC's message types)
+# --- the local view of settlement's deposits and reserve ----------------------------------
 
-    return [cls for name, cls in sorted(MESSAGE_TYPES.items()) if name.startswith("kyc.")]
+
+def _settlement_view() -> Subscription:
+    events = Subscription("settlement.events")
+
+    @events.handles(ReserveMoved)
+    async def reserve_moved(ctx: HandlerContext[Any], event: ReserveMoved) -> None:
+        ctx.staged(repo.Reserve).moved(
+            event.entry_id, event.direction, event.amount.amount_minor, event.cause,
+            event.deposit_id, event.redemption_id, ctx.message.message_id,
+        )  # fmt: skip
+
+    @events.handles(DepositMatched)
+    async def deposit_matched(ctx: HandlerContext[Any], event: DepositMatched) -> None:
+        deposit = DepositView(
+            event.deposit_id, event.customer_id, event.wallet_id, event.tokens.amount_minor,
+            refunded=False,
+        )  # fmt: skip
+        ctx.staged(repo.Deposits).matched(deposit, ctx.message.message_id)
+
+    @events.handles(DepositRefunded)
+    async def deposit_refunded(ctx: HandlerContext[Any], event: DepositRefunded) -> None:
+        await ctx.staged(repo.Deposits).refunded(event.deposit_id, ctx.message.message_id)
+
+    _ignore_the_rest(events, "settlement")
+    return events
+
+
+def _ignore_the_rest(events: Subscription, owner: str) -> None:
+    """Every other type of `owner` is accepted and ignored: the codec dead-letters types a
+    subscription does not accept, and a service may publish facts issuance has no use for.
+    (This module imports both contract modules, so their types are registered.)"""
+    for name, message_type in sorted(MESSAGE_TYPES.items()):
+        if name.startswith(f"{owner}.") and message_type not in events.handlers:
+            events.handles(message_type)(_ignore)
 
 
 async def _ignore(ctx: HandlerContext[Any], message: Message) -> None:

@@ -4,6 +4,7 @@ replies of the services it commands. Thin: validate, load, decide, carry out."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,7 +38,7 @@ from schemas.settlement import (
 )
 from services.redemption import repository
 from services.redemption.domain.decide import Decision, Timing, on_reply, start
-from services.redemption.domain.requests import refuse, validate
+from services.redemption.domain.requests import claims, refuse, validate
 from services.redemption.domain.state import Request
 from services.redemption.saga_runner import EVENTS, REPLIES, carry_out
 from services.runtime.handlers import HandlerContext, Subscription
@@ -79,8 +80,15 @@ def build(timing: Timing) -> list[Subscription]:
             beneficiary=command.beneficiary,
         )
         quote = await ctx.staged(repository.Quotes).get(command.redemption_id)
+        if not claims(request, quote):
+            log.warning("redeem request under a redemption id quoted to another holder; ignored")
+            return
         problem = validate(request, quote)
-        decision = refuse(request, problem, now) if problem else start(request, now, timing)
+        decision = (
+            refuse(request, problem, now)
+            if problem
+            else start(request, now, timing, secrets.token_hex(16))
+        )
         if not await repository.insert(ctx.connection, decision.saga):
             await _repeat(ctx, command)
             return

@@ -8,13 +8,17 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from schemas import Message, envelope
+from schemas import Message, Money, derive_id, envelope
+from schemas.settlement import ReserveMoved
 from services.runtime.db import Connection
 from services.runtime.handlers import HandlerContext
 from services.runtime.settings import ServiceSettings
 from services.runtime.unit_of_work import StagedWriter, UnitOfWork
+from services.settlement.domain import ledger
 from services.settlement.repository.business import History, Notices, PayoutBook
-from services.settlement.repository.ledger import Journal
+from services.settlement.repository.ledger import Journal, Links
+
+EVENTS = "settlement.events"
 
 
 class Outbound(Protocol):
@@ -53,6 +57,29 @@ class Work:
     def journal(self) -> Journal:
         """Where the transaction's journal entries go (written just before its commit)."""
         return self.staged(Journal)
+
+    def post(self, entry_id: uuid.UUID, entry: ledger.Entry, links: Links) -> None:
+        """Journal an entry; one that moves the CNH reserve is told on settlement.events in
+        the same transaction, so that issuance's own view of the reserve misses none."""
+        self.journal.post(entry_id, entry, links)
+        change = ledger.reserve_change(entry)
+        if change == 0:
+            return
+        about = links.deposit_id or links.redemption_id or entry_id
+        self.publish(
+            EVENTS,
+            str(about),
+            ReserveMoved(
+                entry_id=entry_id,
+                direction="in" if change > 0 else "out",
+                amount=Money(amount_minor=abs(change), currency="CNH"),
+                cause=entry.template,
+                deposit_id=links.deposit_id,
+                redemption_id=links.redemption_id,
+            ),
+            message_id=derive_id(entry_id, "reserve_moved"),
+            correlation_id=about,
+        )
 
     @property
     def history(self) -> History:

@@ -2,8 +2,9 @@
 outcome, timeline entries). Pure: the service persists and sends what it returns.
 
 Rules (design section 5):
-- each command's id derives from the redemption id and the step, so a re-send is the same
-  command and its receiver applies it once;
+- each command's id derives from the redemption id, the saga's secret salt and the step,
+  so a re-send is the same command and its receiver applies it once, and nobody else can
+  send a command under that id first;
 - a reply counts only if it answers the pending command (else it is stale and logged);
 - on a deadline the pending command is re-sent with backoff; after the last attempt a step
   before the pivot is compensated, the pivot's outcome is queried, and anything else is
@@ -77,7 +78,8 @@ class Decision:
 # --- entry points -----------------------------------------------------------------------
 
 
-def start(request: Request, now: dt.datetime, timing: Timing) -> Decision:
+def start(request: Request, now: dt.datetime, timing: Timing, salt: str) -> Decision:
+    """`salt`: a random secret of this saga (the caller draws it; this function stays pure)."""
     saga = Saga(
         request=request,
         status=Status.RUNNING,
@@ -86,6 +88,7 @@ def start(request: Request, now: dt.datetime, timing: Timing) -> Decision:
         attempt=0,
         pending=None,
         deadline=None,
+        salt=salt,
     )
     return _forward(saga, 0, now, timing)
 
@@ -258,7 +261,7 @@ def _send(
 ) -> Decision:
     build = step.do if phase == "do" else step.undo
     assert build is not None
-    message_id = derive_id(saga.request.redemption_id, step.name, phase)
+    message_id = command_id(saga, step.name, phase)
     saga = saga.model_copy(
         update={
             "phase": phase,
@@ -275,7 +278,7 @@ def _send(
 def _query(saga: Saga, attempt: int, now: dt.datetime, timing: Timing) -> Decision:
     step = SAGA[PIVOT]
     # a fresh id per query: the answer may change, and an inbox would replay the old one
-    message_id = derive_id(saga.request.redemption_id, step.name, "query", str(attempt))
+    message_id = command_id(saga, step.name, "query", str(attempt))
     saga = saga.model_copy(
         update={
             "status": Status.RECONCILING,
@@ -289,6 +292,13 @@ def _query(saga: Saga, attempt: int, now: dt.datetime, timing: Timing) -> Decisi
     payload = QueryPayout(redemption_id=saga.request.redemption_id)
     send = Send(step.name, "query", step.topic, step.key(saga.request), message_id, payload)
     return Decision(saga, (send,), log=(Entry("query", step.name, payload.TYPE, message_id),))
+
+
+def command_id(saga: Saga, *path: str) -> uuid.UUID:
+    """The id of one of the saga's commands: the same for every re-send, and out of reach of
+    anyone without the saga's salt (a saga started before salts keeps its old ids)."""
+    salted = (saga.salt, *path) if saga.salt is not None else path
+    return derive_id(saga.request.redemption_id, *salted)
 
 
 def _backoff(attempt: int, timing: Timing) -> float:

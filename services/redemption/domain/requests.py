@@ -29,6 +29,16 @@ class QuoteSeen(Protocol):
     def status(self) -> str: ...
 
 
+def claims(request: Request, quote: QuoteSeen | None) -> bool:
+    """Whether a redeem request may take its redemption id: not when a quote was asked under
+    that id for another customer or wallet. A quoted redemption's id is public (it is on
+    redemption.events before the redeem request comes); whoever else sends a request under
+    it must not end the quote owner's redemption before it starts."""
+    if quote is None:
+        return True
+    return (quote.customer_id, quote.wallet_id) == (request.customer_id, request.wallet_id)
+
+
 def validate(request: Request, quote: QuoteSeen | None) -> Failure | None:
     if request.amount.amount_minor == 0:
         return Failure(reason="invalid_amount", detail="nothing to redeem")

@@ -7,7 +7,7 @@ import uuid
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.money import Money, par_cnh
 from schemas.settlement import BankAccount
@@ -88,6 +88,11 @@ class Saga(_Model):
     to_undo: tuple[int, ...] = ()
     failure: Failure | None = None
     results: Results = Results()
+    salt: str | None = Field(default=None, repr=False)
+    """A random secret drawn when the saga started: every command id derives from it too,
+    so nobody who learns the redemption id can compute them and send a command first under
+    one (its receiver would replay that command's refusal to the saga). None for sagas
+    started before salts, which keep the ids they already sent."""
 
     @property
     def terminal(self) -> bool:

@@ -159,6 +159,11 @@ def balance_effect(line: Line) -> int:
     return line.amount_minor if line.side is normal else -line.amount_minor
 
 
+def reserve_change(entry: Entry) -> int:
+    """How an entry moves the CNH reserve account's balance (fen; zero: it does not)."""
+    return sum(balance_effect(line) for line in entry.lines if line.account == "reserve_bank")
+
+
 def transfer(debit: str, credit: str, money: Money) -> tuple[Line, ...]:
     """Debit one account and credit another with the same money (no lines for zero)."""
     if money.amount_minor == 0:

@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import uuid
 
-from schemas import Money, derive_id
+from schemas import Money, derive_id, new_id
 from schemas.issuance import Minted, MintForDeposit
 from schemas.money import par_tokens
-from schemas.settlement import DepositConfirmed, DepositReceived, DepositSuspended
+from schemas.settlement import (
+    DepositConfirmed,
+    DepositMatched,
+    DepositReceived,
+    DepositSuspended,
+)
 from services.runtime.logging import get_logger
 from services.settlement.domain import ledger
 from services.settlement.domain.deposits import deposit_id as deposit_id_of
@@ -35,7 +40,7 @@ async def receive(work: Work, notice: DepositReceived) -> None:
     reference = deposit_reference_in(notice.deposit_reference)
     owner = await work.staged(repo.References).owner(reference) if reference else None
     state, reason = ("minting", None) if owner else ("suspended", "unmatched_reference")
-    mint_id = derive_id(deposit_id, "mint") if owner else None
+    mint_id = _mint_command_id() if owner else None
     fresh = await repo.insert_deposit(
         work.connection,
         deposit_id,
@@ -64,14 +69,14 @@ async def receive(work: Work, notice: DepositReceived) -> None:
         reason or "",
     )
     if owner is None or mint_id is None:
-        work.journal.post(
+        work.post(
             derive_id(deposit_id, "received"),
             ledger.deposit_unmatched(notice.amount),
             links,
         )
         _suspended(work, deposit_id, notice.amount, notice.bank_reference, "unmatched_reference")
         return
-    work.journal.post(
+    work.post(
         derive_id(deposit_id, "received"),
         ledger.deposit_matched(notice.amount),
         links,
@@ -80,10 +85,9 @@ async def receive(work: Work, notice: DepositReceived) -> None:
 
 
 MINTS_KEY = "mints"
-"""Every mint command on one key, so issuance reads them in the order they were booked: each
-reports the reserve after its own deposit, and one read after a later deposit's mint (with
-a smaller reserve than that mint made the supply) would be refused for a shortfall that is
-not there."""
+"""Every mint command on one key, so issuance reads them in the order they were booked.
+(Issuance no longer decides on the reserve a command reports, only on the one it learned
+from settlement.events; the key keeps the mints' partition as it was.)"""
 
 
 async def retry(work: Work, deposit: repo.Deposit) -> bool:
@@ -95,7 +99,7 @@ async def retry(work: Work, deposit: repo.Deposit) -> bool:
     if owner is None or deposit.state != "suspended":
         return False
     attempt = deposit.mint_attempts + 1
-    work.journal.post(
+    work.post(
         derive_id(deposit.deposit_id, "rematched", str(attempt)),
         ledger.deposit_rematched(deposit.amount),
         Links(work.actor, work.cause, deposit_id=deposit.deposit_id, memo=deposit.reason or ""),
@@ -103,10 +107,18 @@ async def retry(work: Work, deposit: repo.Deposit) -> bool:
     work.history.record("deposit", deposit.deposit_id, "suspended", "minting", work.actor,
         "mint_retried", f"attempt {attempt} after {deposit.reason}",
     )  # fmt: skip
-    mint_id = derive_id(deposit.deposit_id, "mint", str(attempt))
+    mint_id = _mint_command_id()
     await repo.mint_requested(work.connection, deposit.deposit_id, owner, mint_id)
     await _ask_for_mint(work, deposit.deposit_id, owner, deposit.amount, mint_id)
     return True
+
+
+def _mint_command_id() -> uuid.UUID:
+    """Random, not derived from the deposit: the command is written once, in the transaction
+    that records it with its deposit (a retried transaction writes neither), and an id that
+    anyone could compute from a deposit id could be taken first by another writer of
+    issuance.commands, whose refusal issuance would then replay to settlement."""
+    return new_id()
 
 
 async def _ask_for_mint(
@@ -116,9 +128,23 @@ async def _ask_for_mint(
     amount: Money,
     mint_id: uuid.UUID,
 ) -> None:
-    """The mint command for a deposit recorded as minting under `mint_id`."""
+    """The mint command for a deposit recorded as minting under `mint_id`, after the fact
+    issuance mints against (the deposit, its wallet and amount, on settlement.events)."""
     customer_id, wallet_id = owner
     reserve_after = await work.journal.balance(RESERVE)
+    work.publish(
+        EVENTS,
+        str(deposit_id),
+        DepositMatched(
+            deposit_id=deposit_id,
+            customer_id=customer_id,
+            wallet_id=wallet_id,
+            amount=amount,
+            tokens=par_tokens(amount),
+        ),
+        message_id=derive_id(mint_id, "matched"),
+        correlation_id=deposit_id,
+    )
     work.publish(
         "issuance.commands",
         MINTS_KEY,
@@ -154,7 +180,7 @@ async def minted(work: Work, reply: Minted) -> None:
             str(deposit.deposit_id),
             f"minted {reply.amount}, deposit {deposit.amount}",
         )
-    work.journal.post(
+    work.post(
         derive_id(deposit.deposit_id, "minted"),
         ledger.mint_confirmed(deposit.amount),
         Links(work.actor, work.cause, deposit_id=deposit.deposit_id, memo=str(reply.mint_id)),
@@ -195,7 +221,7 @@ async def mint_refused(work: Work, deposit_id: uuid.UUID, reason: str, detail: s
             work.connection, "unexpected_mint_rejection", str(deposit_id), f"{reason}: {detail}"
         )
         return
-    work.journal.post(
+    work.post(
         derive_id(deposit_id, "mint_rejected"),
         ledger.mint_rejected(deposit.amount),
         Links(work.actor, work.cause, deposit_id=deposit_id, memo=reason),

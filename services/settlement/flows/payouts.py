@@ -160,7 +160,7 @@ async def _order(work: Work, payout: Payout, bank: BankRail, remittance: str) ->
         payout = _with(payout, state="unknown", detail=result.detail)
         await _record_new(work, payout, "bank_no_answer")
     # ordered (or possibly executed): booked now, reversed by a new entry if it fails
-    work.journal.post(
+    work.post(
         derive_id(payout.payout_id, "ordered"),
         _ordered(payout),
         _links(work, payout),
@@ -241,7 +241,7 @@ async def settle(
         if payout.kind == "redemption"
         else ledger.refund_settled(payout.amount)
     )
-    work.journal.post(derive_id(payout.payout_id, "settled"), entry, _links(work, payout))
+    work.post(derive_id(payout.payout_id, "settled"), entry, _links(work, payout))
     if payout.redemption_id is not None:
         _emit(
             work,
@@ -289,7 +289,7 @@ async def fail(work: Work, payout: Payout, reason: str, detail: str, source: str
         if payout.kind == "redemption"
         else ledger.refund_failed(payout.amount)
     )
-    work.journal.post(derive_id(payout.payout_id, "failed"), entry, _links(work, payout))
+    work.post(derive_id(payout.payout_id, "failed"), entry, _links(work, payout))
     if payout.redemption_id is not None:
         _emit(
             work,
@@ -336,7 +336,7 @@ async def returned(
         case_id=case_id,
         memo=reason,
     )
-    work.journal.post(
+    work.post(
         derive_id(case_id, "opened"),
         ledger.payout_returned(payout.amount, paid_from),
         links,

@@ -35,7 +35,8 @@ PASSING_REFUSALS = (
     "unknown_wallet",
     "customer_not_verified",
     "wallet_not_theirs",
-    "reserve_shortfall",  # the reserve reported with it was older than a mint read before it
+    "reserve_shortfall",  # issuance had not yet seen every credit of the reserve
+    "unknown_deposit",  # issuance read the mint before the deposit's fact (another topic)
 )
 """Suspensions that say "not yet" as often as "no": the other services' views lag."""
 

@@ -36,7 +36,7 @@ async def release(work: Work, command: ReleaseReserve) -> ReserveReleased:
             f"release {command.amount}, payout par {payout.par}",
         )
     entry_id = derive_id(command.redemption_id, "reserve_release")
-    work.journal.post(
+    work.post(
         entry_id,
         ledger.reserve_released(command.amount),
         Links(

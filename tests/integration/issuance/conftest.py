@@ -1,5 +1,6 @@
-"""Issuance on real Kafka and PostgreSQL: the test plays KYC (kyc.events), settlement (mints,
-replies on settlement.replies) and the redemption saga (holds, replies on redemption.replies)."""
+"""Issuance on real Kafka and PostgreSQL: the test plays KYC (kyc.events), settlement (its
+deposit and reserve facts on settlement.events, mints, replies on settlement.replies) and the
+redemption saga (holds, replies on redemption.replies)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ from schemas.issuance import (
     ReleaseRejected,
 )
 from schemas.kyc import CustomerVerified, WalletRegistered
-from schemas.money import Money
+from schemas.money import Money, par_cnh
+from schemas.settlement import DepositMatched, ReserveMoved
 from services.issuance.domain import tokens
 from tests.support.environment import Environment
 from tests.support.kafka import read_until
@@ -60,6 +62,8 @@ class Issuance:
 
     platform: Environment
     processes: list[ServiceProcess] = field(default_factory=list)
+    told: set[uuid.UUID] = field(default_factory=set)
+    """The deposits settlement's facts were sent for."""
 
     async def start(self, instance: str = "0") -> ServiceProcess:
         # the namespace's own groups (the default): other tests never join its rebalances
@@ -116,8 +120,33 @@ class Issuance:
         )
         return env
 
-    async def send(self, wallet_id: uuid.UUID, *commands: Envelope[Any]) -> None:
+    async def send(self, wallet_id: uuid.UUID, *commands: Envelope[Any], told: bool = True) -> None:
+        """The commands, each mint's deposit told first as settlement does (`told=False`:
+        mints of deposits settlement never told of, as a forger would send them)."""
+        if told:
+            await self.tell(c.payload for c in commands if isinstance(c.payload, MintForDeposit))
         await self.platform.send("issuance.commands", str(wallet_id), *commands)
+
+    async def tell(self, mints: Iterable[MintForDeposit], *, credited: bool = True) -> None:
+        """Settlement's facts of these mints' deposits (the reserve credited with each,
+        unless not `credited`), once per deposit, recorded by issuance when this returns."""
+        new = {m.deposit_id: m for m in mints if m.deposit_id not in self.told}
+        for deposit_id, mint in new.items():
+            await self.platform.send(
+                "settlement.events",
+                str(deposit_id),
+                *(
+                    envelope(fact, producer="settlement", correlation_id=deposit_id)
+                    for fact in deposit_facts(mint, credited=credited)
+                ),
+            )
+        self.told |= new.keys()
+        if new:
+            await self.wait_until(
+                "SELECT count(*) AS n FROM deposits WHERE deposit_id = ANY($1::uuid[])",
+                lambda rows: rows[0]["n"] == len(new),
+                list(new),
+            )
 
     async def replies(self, commands: Iterable[Envelope[Any]]) -> dict[uuid.UUID, Message]:
         """The reply to each command, by command id (waits until every one is answered)."""
@@ -181,6 +210,28 @@ def mint(
         amount=tokens(whole_tokens * TOKEN_UNIT),
         reserve_balance=cnh(reserve_fen),
     )
+
+
+def deposit_facts(mint: MintForDeposit, *, credited: bool = True) -> list[Message]:
+    """What settlement tells on settlement.events before it asks for this mint."""
+    matched = DepositMatched(
+        deposit_id=mint.deposit_id,
+        customer_id=mint.customer_id,
+        wallet_id=mint.wallet_id,
+        amount=par_cnh(mint.amount),
+        tokens=mint.amount,
+    )
+    if not credited:
+        return [matched]
+    credit = ReserveMoved(
+        entry_id=uuid.uuid4(),
+        direction="in",
+        amount=par_cnh(mint.amount),
+        cause="deposit_matched",
+        deposit_id=mint.deposit_id,
+        redemption_id=None,
+    )
+    return [credit, matched]
 
 
 def place(redemption_id: uuid.UUID, wallet_id: uuid.UUID, whole_tokens: int) -> PlaceHold:

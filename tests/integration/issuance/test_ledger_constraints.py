@@ -13,13 +13,19 @@ import asyncpg
 import pytest
 
 from schemas import Message, envelope
-from schemas.issuance import HoldPlaced, HoldRejected, Minted
+from schemas.issuance import HoldPlaced, HoldRejected, Minted, MintForDeposit
 from services.issuance.handlers import subscriptions
 from services.runtime.db import Pool, create_pool
 from services.runtime.handlers import HandlerContext
 from services.runtime.retry import is_retriable
 from services.runtime.unit_of_work import UnitOfWork
-from tests.integration.issuance.conftest import TOKEN_UNIT, mint, onboarding, place
+from tests.integration.issuance.conftest import (
+    TOKEN_UNIT,
+    deposit_facts,
+    mint,
+    onboarding,
+    place,
+)
 from tests.support.environment import copy_database, drop_database, migrated_template
 from tests.support.servers import Servers
 
@@ -59,8 +65,14 @@ async def funded_wallet(pool: Pool, whole_tokens: int) -> tuple[uuid.UUID, uuid.
     customer, wallet = uuid.uuid4(), uuid.uuid4()
     for event in onboarding(customer, wallet):
         await apply(pool, event)
-    assert isinstance(await apply(pool, mint(customer, wallet, whole_tokens)), Minted)
+    assert isinstance(await told_and_minted(pool, mint(customer, wallet, whole_tokens)), Minted)
     return customer, wallet
+
+
+async def told_and_minted(pool: Pool, command: MintForDeposit) -> Message | None:
+    for fact in deposit_facts(command):
+        await apply(pool, fact)
+    return await apply(pool, command)
 
 
 async def test_concurrent_holds_on_one_wallet_never_overdraw_it(pool: Pool) -> None:
@@ -82,11 +94,11 @@ async def test_concurrent_holds_on_one_wallet_never_overdraw_it(pool: Pool) -> N
 
 async def test_concurrent_mints_of_one_deposit_mint_once(pool: Pool) -> None:
     customer, wallet = await funded_wallet(pool, 1)
-    deposit = uuid.uuid4()
+    command = mint(customer, wallet, 5)
+    for fact in deposit_facts(command):
+        await apply(pool, fact)
 
-    replies = await asyncio.gather(
-        *(apply(pool, mint(customer, wallet, 5, deposit_id=deposit)) for _ in range(8))
-    )
+    replies = await asyncio.gather(*(apply(pool, command) for _ in range(8)))
 
     assert len({r.mint_id for r in replies if isinstance(r, Minted)}) == 1
     assert all(isinstance(r, Minted) for r in replies)

@@ -1,6 +1,7 @@
-"""Mint: only for a confirmed deposit, only to a verified customer's own registered, unfrozen
-wallet, once per deposit, never beyond the reserve; freezes stop mints and holds but frozen
-tokens stay in supply."""
+"""Mint: only for a deposit settlement told of (its wallet, its amount), only to a verified
+customer's own registered, unfrozen wallet, once per deposit, never beyond the reserve that
+issuance learned from settlement; freezes stop mints and holds but frozen tokens stay in
+supply."""
 
 from __future__ import annotations
 
@@ -55,7 +56,10 @@ async def test_every_mint_refusal_and_one_mint_per_deposit(issuance: Issuance) -
     deposit = uuid.uuid4()
     first = issuance.command(mint(alice, a_wallet, 100, reserve_fen=100_00, deposit_id=deposit))
     again = issuance.command(mint(alice, a_wallet, 100, reserve_fen=100_00, deposit_id=deposit))
-    over = issuance.command(mint(alice, a_wallet, 1, reserve_fen=100_00))
+    # told of, but no credit of the reserve came with it: the figure it carries counts for
+    # nothing, and the reserve issuance learned backs only the first mint
+    over = issuance.command(mint(alice, a_wallet, 1, reserve_fen=10**15))
+    await issuance.tell([over.payload], credited=False)
     unknown = issuance.command(mint(alice, uuid.uuid4(), 5))
     rejected = issuance.command(mint(bob, b_wallet, 5))
     frozen_customer = issuance.command(mint(carol, c_wallet, 5))
@@ -63,7 +67,10 @@ async def test_every_mint_refusal_and_one_mint_per_deposit(issuance: Issuance) -
     unproven = issuance.command(mint(erin, e_wallet, 5))
     await issuance.send(a_wallet, first, again, over)
     await issuance.send(a_wallet, first)  # redelivered: same command id
-    for env in (unknown, rejected, frozen_customer, not_theirs, unproven):
+    refused = (unknown, rejected, frozen_customer, not_theirs, unproven)
+    # told without a credit: the reserve stays what backs the first mint, whenever `over` is read
+    await issuance.tell([env.payload for env in refused], credited=False)
+    for env in refused:
         await issuance.send(env.payload.wallet_id, env)
     replies = await issuance.replies(
         [first, again, over, unknown, rejected, frozen_customer, not_theirs, unproven]
@@ -148,3 +155,49 @@ async def test_a_deposit_refused_before_kyc_mints_on_retry_and_freezes_stop_mint
     thawed = issuance.command(mint(customer, wallet, 1))
     await issuance.send(wallet, thawed)
     assert isinstance((await issuance.replies([thawed]))[thawed.message_id], Minted)
+
+
+async def test_a_mint_of_a_fabricated_deposit_creates_no_token_whatever_reserve_it_claims(
+    issuance: Issuance,
+) -> None:
+    [(customer, wallet)] = await issuance.verified_wallets(1)
+    million = 1_000_000
+    # whoever can write issuance.commands (the saga can) forges a deposit and a reserve
+    forged = issuance.command(mint(customer, wallet, million, reserve_fen=10**17))
+    # a real deposit of 10, claimed for a million, and for another wallet
+    real = mint(customer, wallet, 10)
+    await issuance.tell([real])
+    inflated = issuance.command(
+        mint(customer, wallet, million, reserve_fen=10**17, deposit_id=real.deposit_id)
+    )
+    elsewhere = issuance.command(
+        mint(uuid.uuid4(), uuid.uuid4(), 10, reserve_fen=10**17, deposit_id=real.deposit_id)
+    )
+    await issuance.send(wallet, forged, inflated, elsewhere, told=False)
+    replies = await issuance.replies([forged, inflated, elsewhere])
+
+    assert {name: getattr(replies[env.message_id], "reason", None) for name, env in [
+        ("forged", forged), ("inflated", inflated), ("elsewhere", elsewhere),
+    ]} == {
+        "forged": "unknown_deposit",
+        "inflated": "deposit_mismatch",
+        "elsewhere": "deposit_mismatch",
+    }  # fmt: skip
+    supply = await issuance.platform.query(
+        "issuance",
+        "SELECT (SELECT -balance FROM accounts WHERE account = 'issuer:minted') AS minted,"
+        " (SELECT count(*) FROM movements) AS movements",
+    )
+    assert (supply[0]["minted"], supply[0]["movements"]) == (0, 0)
+    assert (await issuance.balances())[wallet] == 0
+
+    # the real deposit still mints, against the reserve issuance recorded, not the claim
+    honest = issuance.command(real)
+    await issuance.send(wallet, honest)
+    minted = (await issuance.replies([honest]))[honest.message_id]
+    assert isinstance(minted, Minted)
+    assert minted.supply_after.amount_minor == 10 * TOKEN_UNIT
+    recorded = await issuance.platform.query(
+        "issuance", "SELECT reserve_cnh FROM mints WHERE deposit_id = $1", real.deposit_id
+    )
+    assert recorded[0]["reserve_cnh"] == 10_00  # 10 CNH, as settlement's facts told

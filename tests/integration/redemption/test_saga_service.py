@@ -1,5 +1,6 @@
 """The saga orchestrator as its own process on real Kafka and PostgreSQL, with the other
-services played by a script (tests/support/world.py) through their contracts."""
+services played by a script (tests/support/world.py) through their contracts (and, where a
+receiver's inbox is what matters, by the real issuance service)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,18 @@ from typing import Any
 
 import pytest
 
-from schemas import Codec, Message, envelope
+from schemas import Codec, Message, derive_id, envelope
 from schemas.fx import ConversionExecuted, ExecuteConversion, QuoteIssued, RequestQuote
-from schemas.issuance import Burned, BurnHeld, HoldPlaced, HoldReleased, PlaceHold, ReleaseHold
+from schemas.issuance import (
+    Burned,
+    BurnHeld,
+    HoldPlaced,
+    HoldRejected,
+    HoldReleased,
+    Minted,
+    PlaceHold,
+    ReleaseHold,
+)
 from schemas.kyc import (
     CheckEligibility,
     Eligible,
@@ -39,6 +49,8 @@ from schemas.settlement import (
     ReserveReleased,
     SendPayout,
 )
+from services.issuance.domain import tokens
+from tests.integration.issuance.conftest import TOKEN_UNIT, Issuance, mint
 from tests.support.environment import Environment
 from tests.support.world import Answer, World
 
@@ -258,3 +270,78 @@ async def test_an_invalid_request_is_refused_with_a_reason(platform: Environment
     await request(platform, command, command.redemption_id)
     failed = await outcome(platform, command.redemption_id, RedemptionFailed)
     assert failed.payload.reason == "quote_required"
+
+
+# --- ids nobody else can take -------------------------------------------------------------
+
+
+async def test_a_command_sent_first_under_the_old_derived_id_does_not_block_the_redemption(
+    platform: Environment,
+) -> None:
+    issuance = Issuance(platform)  # the real receiver: its inbox replays a stored refusal
+    await issuance.start()
+    await platform.start("redemption", **QUICK)
+    [(customer, wallet)] = await issuance.verified_wallets(1)
+    funded = issuance.command(mint(customer, wallet, TOKENS.amount_minor // TOKEN_UNIT))
+    await issuance.send(wallet, funded)
+    assert isinstance((await issuance.replies([funded]))[funded.message_id], Minted)
+
+    command = redeem("CNH", customer_id=customer, wallet_id=wallet)
+    rid = command.redemption_id
+    # whoever may write issuance.commands and learned the redemption id sends, under the id
+    # the saga's hold used to have, a hold issuance must refuse: the refusal is stored
+    squatted = derive_id(rid, "hold", "do")
+    forged = envelope(
+        PlaceHold(redemption_id=rid, wallet_id=wallet, amount=tokens(10**9 * TOKEN_UNIT)),
+        producer="redemption",
+        correlation_id=rid,
+        reply_to=platform.topic("redemption.replies"),
+        message_id=squatted,
+    )
+    await issuance.send(wallet, forged)
+    refused = (await issuance.replies([forged]))[squatted]
+    assert isinstance(refused, HoldRejected)
+    assert refused.reason == "insufficient_balance"
+
+    answers = cooperative_world()
+    for issuances_own in (PlaceHold, BurnHeld, ReleaseHold):
+        del answers[issuances_own]
+    async with World(platform, answers) as world:
+        await request(platform, command, rid)
+        await outcome(platform, rid, RedemptionCompleted)
+
+    holds = [c.message_id for c in world.received if isinstance(c.payload, PlaceHold)]
+    assert holds[0] == squatted, "the forged hold, seen first"
+    assert len(holds) == 2
+    assert holds[1] != squatted, "the saga's own hold, under an id nobody could compute"
+    assert (await issuance.balances())[wallet] == 0, "held, then burned"
+
+
+async def test_a_request_under_a_quoted_id_from_someone_else_does_not_take_it(
+    platform: Environment,
+) -> None:
+    await platform.start("redemption", **QUICK)
+    ask = QuoteRedemption(
+        redemption_id=uuid.uuid4(),
+        customer_id=uuid.uuid4(),
+        wallet_id=uuid.uuid4(),
+        amount=TOKENS,
+        payout_currency="USD",
+    )
+    rid = ask.redemption_id
+    async with World(platform, cooperative_world()) as world:
+        await request(platform, ask, rid)
+        quoted = await outcome(platform, rid, RedemptionQuoted)  # the id is public from here
+        intruder = redeem("USD", quoted.payload.quote_id, rid)  # another customer and wallet
+        await request(platform, intruder, rid)
+        owner = redeem("USD", quoted.payload.quote_id, rid, ask.customer_id, ask.wallet_id)
+        await request(platform, owner, rid)
+        await outcome(platform, rid, RedemptionCompleted)
+
+    events = await platform.read("redemption.events", lambda rs: len(rs) >= 2)
+    assert [OUTCOMES.decode(r.value).payload.TYPE for r in events] == [
+        "redemption.quoted",
+        "redemption.completed",
+    ]
+    [eligibility] = world.commands(CheckEligibility)
+    assert eligibility.customer_id == ask.customer_id

@@ -23,6 +23,7 @@ from schemas.kyc import WalletRegistered
 from schemas.settlement import (
     BankAccount,
     DepositConfirmed,
+    DepositMatched,
     DepositReceived,
     DepositRefunded,
     DepositSuspended,
@@ -35,6 +36,7 @@ from schemas.settlement import (
     PayoutStatus,
     QueryPayout,
     ReleaseReserve,
+    ReserveMoved,
     ReserveReleased,
     SendPayout,
 )
@@ -59,6 +61,8 @@ EVENTS = Codec(
         PayoutSettled,
         PayoutFailed,
         PayoutReturned,
+        DepositMatched,
+        ReserveMoved,
     ]
 )
 REPLIES = Codec(

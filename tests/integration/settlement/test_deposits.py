@@ -9,7 +9,13 @@ import pytest
 
 from schemas import envelope
 from schemas.issuance import MintForDeposit
-from schemas.settlement import DepositConfirmed, DepositRefunded, DepositSuspended
+from schemas.settlement import (
+    DepositConfirmed,
+    DepositMatched,
+    DepositRefunded,
+    DepositSuspended,
+    ReserveMoved,
+)
 from services.settlement.domain.deposits import deposit_id as deposit_id_of
 from tests.integration.settlement.conftest import (
     Settlement,
@@ -51,6 +57,15 @@ async def test_a_matched_deposit_mints_once_however_often_it_is_notified(
     [confirmed] = of_type(events, DepositConfirmed)
     assert confirmed.deposit_id == command.deposit_id
     assert confirmed.tokens == command.amount
+    # what issuance mints against: the reserve's credit and the deposit's wallet, told once
+    [credited] = of_type(events, ReserveMoved)
+    assert (credited.deposit_id, credited.direction, credited.amount, credited.cause) == (
+        command.deposit_id, "in", cnh(1_234_56), "deposit_matched",
+    )  # fmt: skip
+    [matched] = of_type(events, DepositMatched)
+    assert (matched.deposit_id, matched.customer_id, matched.wallet_id, matched.tokens) == (
+        command.deposit_id, customer_id, wallet_id, command.amount,
+    )  # fmt: skip
 
     # a second, different credit to the same wallet mints again (one mint per deposit)
     await settlement.bank_sends(settlement.deposit(10_00, reference))

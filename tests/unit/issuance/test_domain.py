@@ -1,5 +1,6 @@
-"""The ledger's pure rules: mint eligibility, proof of reserve, hold refusals, a hold's
-one-way life, and double entry (every movement balances; supply = wallets + holds)."""
+"""The ledger's pure rules: mint eligibility (a deposit settlement told of, a verified
+customer's own wallet), proof of reserve against issuance's own view of it, hold refusals, a
+hold's one-way life, and double entry (every movement balances; supply = wallets + holds)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections import Counter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from schemas.money import MAX_MINOR_UNITS, Money
+from schemas.money import MAX_MINOR_UNITS
 from services.issuance.domain import (
     CANCEL,
     ISSUER_BURNED,
@@ -18,6 +19,7 @@ from services.issuance.domain import (
     REPLAY,
     TRANSITIONS,
     CustomerView,
+    DepositView,
     Hold,
     HoldState,
     Movement,
@@ -28,6 +30,7 @@ from services.issuance.domain import (
     decide_burn,
     decide_place,
     decide_release,
+    deposit_refusal,
     hold_id,
     hold_movement,
     hold_refusal,
@@ -66,23 +69,43 @@ def test_mint_goes_only_to_a_verified_customers_own_unfrozen_registered_wallet()
     assert refused(WalletView(WALLET, CUSTOMER, True, "verified", True), c) == "wallet_frozen"
 
 
+def test_mint_only_for_a_deposit_settlement_told_of_to_its_wallet_for_its_amount() -> None:
+    deposit = DepositView(uuid.uuid4(), CUSTOMER, WALLET, 5_000_000, refunded=False)
+
+    def refused(deposit: DepositView | None, amount: int = 5_000_000) -> str | None:
+        return reason(deposit_refusal(CUSTOMER, WALLET, amount, deposit))
+
+    assert refused(deposit) is None
+    assert refused(None) == "unknown_deposit"  # not yet, or never: nothing backs it
+    assert refused(deposit, 5_000_001) == "deposit_mismatch"
+    assert refused(DepositView(deposit.deposit_id, CUSTOMER, uuid.uuid4(), 5_000_000, False)) == (
+        "deposit_mismatch"
+    )
+    assert refused(DepositView(deposit.deposit_id, uuid.uuid4(), WALLET, 5_000_000, False)) == (
+        "deposit_mismatch"
+    )
+    assert refused(DepositView(deposit.deposit_id, CUSTOMER, WALLET, 5_000_000, True)) == (
+        "deposit_refunded"
+    )
+
+
 amounts = st.integers(min_value=0, max_value=10**15)
 
 
-@given(supply=amounts, amount=amounts, reserve_fen=st.integers(0, MAX_MINOR_UNITS))
+@given(supply=amounts, amount=amounts, reserve_fen=st.integers(-MAX_MINOR_UNITS, MAX_MINOR_UNITS))
 def test_a_mint_never_takes_supply_above_the_reserve_at_par(
     supply: int, amount: int, reserve_fen: int
 ) -> None:
-    refusal = reserve_refusal(supply, amount, Money(amount_minor=reserve_fen, currency="CNH"))
+    refusal = reserve_refusal(supply, amount, reserve_fen)
     # a fen is 10^4 token units: exact integer comparison, no rounding anywhere
     assert (refusal is None) == (supply + amount <= reserve_fen * 10_000)
     assert refusal is None or refusal.reason == "reserve_shortfall"
 
 
 def test_a_mint_at_exactly_the_reserve_passes_and_one_unit_more_does_not() -> None:
-    reserve = Money(amount_minor=100_00, currency="CNH")  # 100 CNH
-    assert reserve_refusal(60_000_000, 40_000_000, reserve) is None
-    assert reason(reserve_refusal(60_000_000, 40_000_001, reserve)) == "reserve_shortfall"
+    reserve_fen = 100_00  # 100 CNH
+    assert reserve_refusal(60_000_000, 40_000_000, reserve_fen) is None
+    assert reason(reserve_refusal(60_000_000, 40_000_001, reserve_fen)) == "reserve_shortfall"
 
 
 def test_holds_need_a_known_unfrozen_wallet_with_the_tokens() -> None:

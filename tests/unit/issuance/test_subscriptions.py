@@ -1,5 +1,5 @@
-"""Issuance accepts every KYC fact (the codec would dead-letter an unaccepted type) and
-every issuance command."""
+"""Issuance accepts every KYC and settlement fact (the codec would dead-letter an
+unaccepted type) and every issuance command."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ from schemas import MESSAGE_TYPES
 from services.issuance.handlers import subscriptions
 
 
-def test_every_kyc_type_and_every_issuance_command_has_a_handler() -> None:
-    commands, kyc = subscriptions("0")
-    assert (commands.topic, kyc.topic) == ("issuance.commands", "kyc.events")
-    kyc_types = {cls for name, cls in MESSAGE_TYPES.items() if name.startswith("kyc.")}
-    assert kyc_types <= set(kyc.accepts)
+def test_every_kyc_and_settlement_type_and_every_issuance_command_has_a_handler() -> None:
+    commands, kyc, settlement = subscriptions("0")
+    assert (commands.topic, kyc.topic, settlement.topic) == (
+        "issuance.commands", "kyc.events", "settlement.events",
+    )  # fmt: skip
+    for facts in (kyc, settlement):
+        owner = facts.topic.split(".")[0]
+        types = {cls for name, cls in MESSAGE_TYPES.items() if name.startswith(f"{owner}.")}
+        assert types <= set(facts.accepts)
     assert {cls.TYPE for cls in commands.accepts} == {
         "issuance.mint_for_deposit",
         "issuance.place_hold",

@@ -42,10 +42,10 @@ def redemption(payout_currency: str = "USD") -> Request:
 
 
 class Scenario:
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: Request, salt: str = "5a17") -> None:
         self.request = request
         self.now = T0
-        self.decision = start(request, self.now, TIMING)
+        self.decision = start(request, self.now, TIMING, salt)
         self.sent: list[Send] = list(self.decision.sends)
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from schemas import Rejected
+from schemas import Rejected, derive_id
 from schemas.fx import (
     ConversionRejected,
     ConversionReversed,
@@ -36,6 +36,7 @@ from schemas.settlement import (
     ReleaseReserve,
     SendPayout,
 )
+from services.redemption.domain.decide import command_id
 from services.redemption.domain.state import Status
 from tests.unit.redemption.saga_dsl import (
     PAR,
@@ -122,11 +123,34 @@ def test_a_cnh_redemption_skips_the_conversion_and_pays_par() -> None:
     s.expect_outcome(RedemptionCompleted, Status.COMPLETED)
 
 
-def test_every_command_id_derives_from_the_redemption_id() -> None:
+def test_every_command_id_derives_from_the_redemption_id_and_the_sagas_salt() -> None:
     first, second = Scenario(redemption()), Scenario(redemption())
     assert first.sent[0].message_id != second.sent[0].message_id
     again = Scenario(first.request)
     assert again.sent[0].message_id == first.sent[0].message_id
+
+
+def test_nobody_without_the_salt_can_send_a_sagas_command_first() -> None:
+    request = redemption()
+    mine, other = Scenario(request, salt="a1" * 16), Scenario(request, salt="b2" * 16)
+    first = mine.expect_command(CheckEligibility)
+    assert first.message_id != other.expect_command(CheckEligibility).message_id
+    assert first.message_id != derive_id(request.redemption_id, "eligibility", "do"), (
+        "not the id anyone who reads the redemption id could compute"
+    )
+    mine.time_passes(5)
+    assert mine.expect_command(CheckEligibility).message_id == first.message_id, (
+        "a re-send keeps the id"
+    )
+    mine.reply(eligible(mine))
+    hold = mine.expect_command(PlaceHold)
+    assert hold.message_id == command_id(mine.saga, "hold", "do") != first.message_id
+
+
+def test_a_saga_started_before_salts_keeps_the_ids_it_sent() -> None:
+    s = Scenario(redemption())
+    unsalted = s.saga.model_copy(update={"salt": None})
+    assert command_id(unsalted, "hold", "do") == derive_id(s.request.redemption_id, "hold", "do")
 
 
 # --- typed rejections before the pivot --------------------------------------------------

@@ -125,3 +125,25 @@ def test_entries_that_break_the_rules_are_refused() -> None:
 def test_a_cnh_payout_above_par_is_a_cost_to_the_issuer() -> None:
     left = net(ledger.payout_ordered(money(105), money(100)))
     assert left["fees:CNH"] == -5
+
+
+def test_the_entries_that_move_the_reserve_are_the_ones_told_to_issuance() -> None:
+    p, usd = money(100_00), money(13_60, "USD")
+    moves = {
+        entry.template: ledger.reserve_change(entry)
+        for entry in (
+            ledger.deposit_matched(p), ledger.deposit_unmatched(p), ledger.deposit_rematched(p),
+            ledger.mint_confirmed(p), ledger.mint_rejected(p), ledger.payout_ordered(usd, p),
+            ledger.payout_failed(usd, p), ledger.payout_settled(usd),
+            ledger.reserve_released(p), ledger.refund_ordered(p), ledger.refund_settled(p),
+            ledger.refund_failed(p),
+        )
+    }  # fmt: skip
+    assert {template: change for template, change in moves.items() if change} == {
+        "deposit_matched": 100_00,
+        "deposit_unmatched": 100_00,
+        "reserve_released": -100_00,
+        "refund_settled": -100_00,
+    }
+    assert ledger.reserve_change(ledger.payout_returned(p, "reserve_bank")) == 100_00
+    assert ledger.reserve_change(ledger.payout_returned(usd, "nostro")) == 0
