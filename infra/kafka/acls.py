@@ -7,9 +7,9 @@
 - ACLs (schemas/topics.py): a topic's writers may WRITE it, its readers and the operator
   may READ it; each service may use its consumer groups (`<service>.<topic>`, prefixed);
   the operator may DESCRIBE them (lag). Nothing else: the broker denies what no ACL allows.
-- Reconciling creates missing ACLs and deletes ACLs of the registry's principals on the
-  registry's resources that the registry does not grant (drift); `--check` changes
-  nothing and exits 1 on drift. ACLs on other resources (another namespace) are left alone.
+- Reconciling creates missing ACLs and deletes every ACL on the registry's resources that
+  the registry does not grant, whoever it names (drift); `--check` changes nothing and
+  exits 1 on drift. ACLs on other resources (another namespace) are left alone.
 
 The admin principal, a super user, is the only one that may do this; aiokafka has no ACL
 or SCRAM admin API, so this tool speaks through confluent-kafka (librdkafka).
@@ -89,9 +89,22 @@ def grants(
     return wanted
 
 
-def in_scope(grant: Grant, scope: set[tuple[Resource, str]], principals: set[str]) -> bool:
-    """Whether reconciling owns this ACL: one of its principals, on one of its resources."""
-    return grant.principal in principals and (grant.resource, grant.name) in scope
+def markdown_table(topics: Sequence[Topic] = TOPICS, services: Sequence[str] = SERVICES) -> str:
+    """The ACL table docs/ARCHITECTURE.md shows (a unit test holds the two together)."""
+    lines = ["| topic | may write | may read |", "|---|---|---|"]
+    for topic in topics:
+        readers = sorted({*topic.readers, OPERATOR})
+        lines.append(f"| {topic.name} | {', '.join(topic.writers)} | {', '.join(readers)} |")
+    for service in services:
+        prefix = group_prefix("", service)
+        lines.append(f"| group `{prefix}*` | - | {service} (joins); {OPERATOR} (describes) |")
+    return "\n".join(lines) + "\n"
+
+
+def in_scope(grant: Grant, scope: set[tuple[Resource, str]]) -> bool:
+    """Whether reconciling owns this ACL: any grant on one of the registry's resources (a
+    grant to a principal the registry does not know is drift too: a door left open)."""
+    return (grant.resource, grant.name) in scope
 
 
 # --- the broker ---------------------------------------------------------------------------
@@ -228,9 +241,9 @@ class Plan:
         return len(self.missing) + len(self.extra)
 
 
-def plan(wanted: set[Grant], existing: set[Grant], principals: set[str]) -> Plan:
+def plan(wanted: set[Grant], existing: set[Grant]) -> Plan:
     scope = {(g.resource, g.name) for g in wanted}
-    owned = {g for g in existing if in_scope(g, scope, principals)}
+    owned = {g for g in existing if in_scope(g, scope)}
     return Plan(frozenset(wanted - existing), frozenset(owned - wanted))
 
 
@@ -264,7 +277,7 @@ async def apply(
         await asyncio.to_thread(security.set_passwords, passwords)
     wanted = grants(namespace, topics, services)
     existing = await asyncio.to_thread(security.existing)
-    todo = plan(wanted, existing, {p.name for p in principals})
+    todo = plan(wanted, existing)
     for grant in sorted(todo.missing):
         say(f"  grant   {grant}")
     for grant in sorted(todo.extra):
@@ -357,6 +370,7 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="report drift, change nothing")
     parser.add_argument("--namespace", default=os.environ.get("CNH_TOPIC_NAMESPACE", ""))
     parser.add_argument("--list", action="store_true", help="print the registry's ACL table")
+    parser.add_argument("--markdown", action="store_true", help="the table for the docs")
     parser.add_argument(
         "--principals", action="store_true", help="only set every principal's SCRAM login"
     )
@@ -364,6 +378,9 @@ def main() -> None:
     if args.list:
         for grant in sorted(grants(args.namespace)):
             print(grant)
+        return
+    if args.markdown:
+        print(markdown_table(), end="")
         return
     root = Path(args.secrets)
     if args.principals:
