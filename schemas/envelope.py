@@ -26,7 +26,7 @@ from pydantic import (
     field_validator,
 )
 
-from schemas.ids import Name, derive_id, new_id
+from schemas.ids import Name, derive_id, new_id, without_nul
 from schemas.message import MAX_VERSION, TYPE_PATTERN, Message
 
 M = TypeVar("M", bound=Message)
@@ -239,8 +239,9 @@ def _union(models: tuple[type[Envelope[Any]], ...]) -> Any:
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:
-    # Locations name fields, but an unknown field's name comes from the sender: bounded.
-    return ".".join(_bounded(str(part), _MAX_LOC_PART_CHARS) for part in loc)
+    # Locations name fields, but an unknown field's name comes from the sender: bounded,
+    # and without the NUL that `detail` (a free-text field itself) may not carry.
+    return ".".join(_bounded(without_nul(str(part)), _MAX_LOC_PART_CHARS) for part in loc)
 
 
 def _message(error_type: str, msg: str) -> str:
