@@ -1,12 +1,12 @@
 """Hostile text at decode: NUL characters (which PostgreSQL cannot store) in any string
-field of any contract are typed decode failures."""
+field of any contract, and duplicate JSON keys at any depth, are typed decode failures."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re._constants as sre
-import re._parser as sre_parse
+import re._constants as sre  # type: ignore[import-not-found]  # the regex parser: no public API
+import re._parser as sre_parse  # type: ignore[import-not-found]
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from schemas.compat import load_all_contracts
-from schemas.envelope import Codec, DecodeError, envelope, envelope_model
+from schemas.envelope import Codec, DecodeError, _duplicate, envelope, envelope_model
 from schemas.ids import NulFree, without_nul
 from schemas.message import Message
 from schemas.money import Money
@@ -175,3 +175,40 @@ def test_an_unknown_field_named_with_a_nul_is_reported_without_it() -> None:
     assert "\x00" not in error.detail
     Rejected(reason=error.reason, detail=error.detail)  # a rejection can carry the detail
     assert without_nul("a\x00b") == "a\ufffdb"
+
+
+def duplicated(raw: bytes, field: bytes, first: bytes, then: bytes) -> bytes:
+    old = b'"' + field + b'":' + first
+    assert raw.count(old) == 1
+    return raw.replace(old, old + b', "' + field + b'" :' + then)
+
+
+@pytest.mark.parametrize(
+    ("field", "first", "then"),
+    [
+        (b"amount_minor", b"1", b"77700"),  # in the payload, two objects deep
+        (b"bank_reference", b'"DEP-1"', b'"DEP-2"'),  # in the payload
+        (b"reply_to", b'"a.b"', b'"c.d"'),  # in the envelope
+        (b"payload", b"{", json.dumps(document(deposit())["payload"]).encode()[:1]),
+    ],
+)
+def test_a_duplicate_key_at_any_depth_is_refused(field: bytes, first: bytes, then: bytes) -> None:
+    raw = json.dumps(document(deposit()), separators=(",", ":")).encode()
+    if field == b"payload":  # a whole second payload, itself valid, before the real one
+        other = json.dumps(document(deposit(holder_name="Other"))["payload"]).encode()
+        hostile = raw.replace(b'"payload":', b'"payload":' + other + b',"payload":', 1)
+    else:
+        hostile = duplicated(raw, field, first, then)
+    assert DEPOSITS._adapter.validate_json(hostile)  # what pydantic alone lets through
+    error = decode_error(hostile)
+    assert error.reason == "duplicate_key"
+    assert error.detail.startswith(f"the key {field.decode()!r} appears twice")
+    assert error.header["reply_to"] in {"a.b", "c.d"}
+
+
+def test_a_duplicate_key_is_named_only_when_shaped_like_a_field_name() -> None:
+    # every key of an otherwise valid record names a field; the parser's words are not ours
+    assert _duplicate('Detected duplicate key "SECRET!" at line 1 column 9') == (
+        "a key appears twice in one JSON object (line 1, column 9)"
+    )
+    assert _duplicate("something else") == "a JSON object has the same key twice"
