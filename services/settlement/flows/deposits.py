@@ -3,9 +3,11 @@ reserve, and asks issuance to mint; unmatched or unmintable deposits go to suspe
 an operator refunds them.
 
     received ──matched──> minting ──Minted──> confirmed
-        │                    └──MintRejected / Rejected──> suspended
-        └──unmatched──> suspended ──refund (operator)──> refunding ──settled──> refunded
-                                                              └──failed/returned──> suspended
+        │  │                 └──MintRejected / Rejected──> suspended
+        │  └──unmatched──> suspended ──refund (operator)──> refunding ──settled──> refunded
+        │                                                     └──failed/returned──> suspended
+        └──zero amount, or beyond the reserve limit──> refused (not booked; an anomaly for
+                                                        an operator, who settles it with the bank)
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from schemas.money import par_tokens
 from schemas.settlement import DepositConfirmed, DepositReceived, DepositSuspended
 from services.runtime.logging import get_logger
 from services.settlement.domain import ledger
+from services.settlement.domain.deposits import Refusal, deposit_reference_in, refusal
 from services.settlement.domain.deposits import deposit_id as deposit_id_of
-from services.settlement.domain.deposits import deposit_reference_in
 from services.settlement.outbound import Work
 from services.settlement.repository import business as repo
 from services.settlement.repository.ledger import Links
@@ -32,6 +34,10 @@ EVENTS = "settlement.events"
 
 async def receive(work: Work, notice: DepositReceived) -> None:
     deposit_id = deposit_id_of(notice.bank_reference)
+    refused = refusal(notice.amount, await work.journal.balance(RESERVE))
+    if refused is not None:
+        await _refuse(work, deposit_id, notice, refused)
+        return
     reference = deposit_reference_in(notice.deposit_reference)
     owner = await work.staged(repo.References).owner(reference) if reference else None
     state, reason = ("minting", None) if owner else ("suspended", "unmatched_reference")
@@ -77,6 +83,33 @@ async def receive(work: Work, notice: DepositReceived) -> None:
         links,
     )
     await _ask_for_mint(work, deposit_id, owner, notice.amount, mint_id)
+
+
+async def _refuse(
+    work: Work, deposit_id: uuid.UUID, notice: DepositReceived, reason: Refusal
+) -> None:
+    """Recorded with its reason (so a repeated notice is recognised), never booked."""
+    fresh = await repo.insert_deposit(
+        work.connection,
+        deposit_id,
+        notice.bank_reference,
+        notice.amount,
+        notice.deposit_reference,
+        notice.payer,
+        notice.value_date,
+        None,
+        "refused",
+        reason,
+    )
+    if not fresh:
+        return
+    log.warning("deposit refused", deposit_id=str(deposit_id), reason=reason)
+    work.history.record("deposit", deposit_id, None, "refused", work.actor, "deposit_received",
+        reason,
+    )  # fmt: skip
+    await repo.record_anomaly(
+        work.connection, "deposit_refused", notice.bank_reference, f"{reason}: {notice.amount}"
+    )
 
 
 MINTS_KEY = "mints"
