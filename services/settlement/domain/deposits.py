@@ -1,5 +1,5 @@
-"""Deposits: the id of a bank credit, matching its remittance text to a wallet, and what
-the books can take."""
+"""Deposits: the id of a bank credit, matching its remittance text to a wallet, what the
+books can take, and the ids of each mint attempt's steps."""
 
 from __future__ import annotations
 
@@ -46,3 +46,10 @@ def refusal(amount: Money, reserve_minor: int) -> Refusal | None:
     if reserve_minor + amount.amount_minor > MAX_RESERVE_MINOR:
         return "over_reserve_limit"
     return None
+
+
+def attempt_id(deposit: uuid.UUID, attempt: int, *step: str) -> uuid.UUID:
+    """The id of a step of the deposit's `attempt`-th mint (its refusal, its suspension):
+    each attempt's own, so a mint refused again is a new fact, not a clash with the first.
+    The first attempt keeps the id such a step always had."""
+    return derive_id(deposit, *step) if attempt <= 1 else derive_id(deposit, *step, str(attempt))

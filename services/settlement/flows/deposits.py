@@ -3,7 +3,7 @@ reserve, and asks issuance to mint; unmatched or unmintable deposits go to suspe
 an operator refunds them.
 
     received ──matched──> minting ──Minted──> confirmed
-        │  │                 └──MintRejected / Rejected──> suspended
+        │  │                 └──MintRejected / Rejected──> suspended ──retry──> minting
         │  └──unmatched──> suspended ──refund (operator)──> refunding ──settled──> refunded
         │                                                     └──failed/returned──> suspended
         └──zero amount, or beyond the reserve limit──> refused (not booked; an anomaly for
@@ -20,7 +20,7 @@ from schemas.money import par_tokens
 from schemas.settlement import DepositConfirmed, DepositReceived, DepositSuspended
 from services.runtime.logging import get_logger
 from services.settlement.domain import ledger
-from services.settlement.domain.deposits import Refusal, deposit_reference_in, refusal
+from services.settlement.domain.deposits import Refusal, attempt_id, deposit_reference_in, refusal
 from services.settlement.domain.deposits import deposit_id as deposit_id_of
 from services.settlement.outbound import Work
 from services.settlement.repository import business as repo
@@ -228,18 +228,24 @@ async def mint_refused(work: Work, deposit_id: uuid.UUID, reason: str, detail: s
             work.connection, "unexpected_mint_rejection", str(deposit_id), f"{reason}: {detail}"
         )
         return
+    attempt = deposit.mint_attempts
     work.journal.post(
-        derive_id(deposit_id, "mint_rejected"),
+        attempt_id(deposit_id, attempt, "mint_rejected"),
         ledger.mint_rejected(deposit.amount),
         Links(work.actor, work.cause, deposit_id=deposit_id, memo=reason),
     )
     book.set_state(deposit, "suspended", reason, detail)
     work.history.record("deposit", deposit_id, "minting", "suspended", work.actor, reason, detail)
-    _suspended(work, deposit_id, deposit.amount, deposit.bank_reference, reason)
+    _suspended(work, deposit_id, deposit.amount, deposit.bank_reference, reason, attempt)
 
 
 def _suspended(
-    work: Work, deposit_id: uuid.UUID, amount: Money, bank_reference: str, reason: str
+    work: Work,
+    deposit_id: uuid.UUID,
+    amount: Money,
+    bank_reference: str,
+    reason: str,
+    attempt: int = 0,
 ) -> None:
     work.publish(
         EVENTS,
@@ -247,7 +253,7 @@ def _suspended(
         DepositSuspended(
             deposit_id=deposit_id, amount=amount, bank_reference=bank_reference, reason=reason
         ),
-        message_id=derive_id(deposit_id, "suspended", reason),
+        message_id=attempt_id(deposit_id, attempt, "suspended", reason),
         correlation_id=deposit_id,
     )
 

@@ -123,3 +123,35 @@ async def test_a_deposit_at_the_amount_bound_breaks_no_later_deposit_nor_the_rep
     assert "fully backed               YES" in out
     assert "deposit_refused" in out  # the operator sees what was refused
     assert await dead_letters(settlement) == []
+
+
+async def test_a_mint_refused_twice_suspends_the_deposit_again(settlement: Settlement) -> None:
+    reference = deposit_reference()
+    await settlement.register_wallet(reference)
+    await settlement.wait_wallets(1)
+    await settlement.bank_sends(settlement.deposit(42_00, reference))
+    [first] = await settlement.mint_commands(1)
+    await settlement.answer_mint(first, reject="unknown_wallet")
+    [_, second] = await settlement.mint_commands(2)  # the reconciliation loop asks again
+    await settlement.answer_mint(second, reject="unknown_wallet")  # refused again
+
+    [_, _, third] = await settlement.mint_commands(3)  # suspended again, then asked again
+    history = await settlement.platform.query(
+        "settlement",
+        "SELECT to_state FROM history WHERE subject_id = $1 ORDER BY id",
+        first.payload.deposit_id,
+    )
+    assert [h["to_state"] for h in history][:5] == [
+        "minting",
+        "suspended",
+        "minting",
+        "suspended",
+        "minting",
+    ]
+    await settlement.answer_mint(third)
+    confirmed = await settlement.events(lambda es: bool(of_type(es, DepositConfirmed)))
+    assert len(of_type(confirmed, DepositConfirmed)) == 1
+    events = await settlement.events(lambda es: len(of_type(es, DepositSuspended)) >= 2)
+    assert len(of_type(events, DepositSuspended)) == 2  # one fact per refusal
+    assert await settlement.balance("suspense:CNH") == 0
+    assert await dead_letters(settlement) == []
