@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from schemas.ids import Name, ReasonCode, Text
+from schemas.ids import Name, NulFree, ReasonCode, Text
 from schemas.message import Message, Struct
 
 DEAD_LETTER_MAX_BYTES = 2 * 1024 * 1024
@@ -26,7 +26,7 @@ Base64Value = Annotated[str, StringConstraints(max_length=DEAD_LETTER_VALUE_CHAR
 
 
 class RecordHeader(Struct):
-    key: Annotated[str, StringConstraints(max_length=256)]
+    key: Annotated[str, StringConstraints(max_length=256), NulFree]
     value_b64: Annotated[str, StringConstraints(max_length=DEAD_LETTER_HEADER_CHARS, pattern=_B64)]
 
 
@@ -67,7 +67,7 @@ class Rejected(Message):
 
     reason: ReasonCode
     detail: Text
-    rejected_message_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+    rejected_message_id: Annotated[str, StringConstraints(max_length=64), NulFree] | None = None
 
 
 def utc_now() -> dt.datetime:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from schemas.ids import Text
+from schemas.ids import NulFree, Text
 from schemas.message import Message, Struct
 from schemas.money import CnhAmount, Money, TokenAmount
 
@@ -20,7 +20,7 @@ BankReference = Annotated[
 
 
 class BankAccount(Struct):
-    holder_name: Annotated[str, StringConstraints(min_length=1, max_length=140)]
+    holder_name: Annotated[str, StringConstraints(min_length=1, max_length=140), NulFree]
     account_number: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9-]{4,34}$")]
     bank_code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{3,11}$")]
     """A BIC, or a local clearing code (HK: 3-digit bank code)."""
@@ -36,7 +36,7 @@ class DepositReceived(Message):
     TYPE = "settlement.deposit_received"
     bank_reference: BankReference
     amount: CnhAmount
-    deposit_reference: Annotated[str, StringConstraints(max_length=140)]
+    deposit_reference: Annotated[str, StringConstraints(max_length=140), NulFree]
     """The payer's remittance text: should carry the customer's deposit reference."""
     payer: BankAccount
     value_date: dt.date
@@ -258,7 +258,7 @@ class StatementLine(Struct):
     """From the account holder's side: a debit took money out of the issuer's account."""
     amount: Money
     booked_at: AwareDatetime
-    description: Annotated[str, StringConstraints(max_length=140)]
+    description: Annotated[str, StringConstraints(max_length=140), NulFree]
 
 
 MAX_STATEMENT_LINES = 500
@@ -305,7 +305,7 @@ ReserveExceptionKind = Literal[
 
 class ReserveException(Struct):
     kind: ReserveExceptionKind
-    reference: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=64), NulFree]
     """A deposit, payout, mint or journal entry id, or an account code."""
     amount_minor: Annotated[int, Field(ge=0, le=10**18)]
     """Minor units: fen, or token units for a mint."""

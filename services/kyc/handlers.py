@@ -4,6 +4,7 @@ checks and reservation releases (kyc.commands). Thin: rules are in `domain`, SQL
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -29,7 +30,7 @@ from schemas.kyc import (
 from schemas.message import Message
 from services.kyc import pii, repository
 from services.kyc.domain import eligibility
-from services.kyc.domain.onboarding import decide_application
+from services.kyc.domain.onboarding import birth_date_refusal, decide_application
 from services.kyc.domain.wallets import new_deposit_reference, proof_of_control
 from services.kyc.sanctions import active_screener
 from services.kyc.wiring import Kyc
@@ -111,7 +112,12 @@ async def onboard(kyc: Kyc, ctx: HandlerContext[Any], app: pii.Application) -> N
     screener = await active_screener(kyc, conn)
     match = screener.screen(pii.subject_of(app))
     outcome = kyc.thresholds.outcome(match.score)
-    decision = decide_application(outcome, app.due_diligence)
+    refusal = (
+        birth_date_refusal(app.date_of_birth, dt.datetime.now(dt.UTC))
+        if isinstance(app, IndividualApplication)
+        else None
+    )
+    decision = decide_application(outcome, app.due_diligence, refusal)
     inserted = await repository.insert_customer(
         conn,
         customer_id,

@@ -30,6 +30,7 @@ from typing import Any
 
 from schemas import Codec, DeadLetter, DecodeError, Envelope, Rejected, derive_id, envelope
 from schemas.envelope import MAX_DETAIL_CHARS
+from schemas.ids import without_nul
 from schemas.runtime import (
     DEAD_LETTER_HEADER_CHARS,
     DEAD_LETTER_KEY_CHARS,
@@ -254,7 +255,8 @@ class BatchProcessor:
     ) -> inbox.InboxEntry | None:
         record = item.record
         reason = failure.reason if failure else item.error.reason if item.error else "unknown"
-        detail = failure.detail if failure else item.error.detail if item.error else ""
+        # an exception's words may quote a value, a NUL included (never allowed in Text)
+        detail = without_nul(failure.detail if failure else item.error.detail if item.error else "")
         letter = _dead_letter_of(
             record,
             service=self._settings.service,
@@ -387,7 +389,7 @@ def _dead_letter_of(
     headers_cut = len(record.headers) > _MAX_HEADERS
     for name, raw in record.headers[:_MAX_HEADERS]:
         encoded, cut = _b64_within(raw, DEAD_LETTER_HEADER_CHARS)
-        headers.append(RecordHeader(key=name[:256], value_b64=encoded or ""))
+        headers.append(RecordHeader(key=without_nul(name[:256]), value_b64=encoded or ""))
         headers_cut = headers_cut or cut or len(name) > 256
     return DeadLetter(
         service=service,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,10 +29,33 @@ class Decision:
     sanctioned: bool
 
 
-def decide_application(screening: Outcome, due_diligence: DueDiligence) -> Decision:
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+"""Older is a typing error, not a customer (and no sanctions list dates anyone earlier)."""
+_EARLIEST_OFFSET = dt.timedelta(hours=14)
+"""UTC+14: where the date changes first (someone born "today" there is not in the future)."""
+
+DateRefusal = Literal["date_of_birth_in_future", "date_of_birth_before_1900"]
+
+
+def birth_date_refusal(born: dt.date, now: dt.datetime) -> DateRefusal | None:
+    """Why `born` cannot be a customer's birth date at `now` (UTC), or None."""
+    if born > (now.astimezone(dt.UTC) + _EARLIEST_OFFSET).date():
+        return "date_of_birth_in_future"
+    if born < EARLIEST_BIRTH_DATE:
+        return "date_of_birth_before_1900"
+    return None
+
+
+def decide_application(
+    screening: Outcome, due_diligence: DueDiligence, refusal: DateRefusal | None = None
+) -> Decision:
+    """A sanctions hit is decided first (it marks the customer sanctioned, whatever else is
+    wrong); then an application with an impossible date (`refusal`) is rejected for it."""
     tier = TIER_OF[due_diligence]
     if screening == "hit":
         return Decision("rejected", tier, "sanctions_match", sanctioned=True)
+    if refusal is not None:
+        return Decision("rejected", tier, refusal, sanctioned=False)
     if screening == "review":
         return Decision("referred", tier, "possible_sanctions_match", sanctioned=False)
     return Decision("verified", tier, None, sanctioned=False)

@@ -3,9 +3,11 @@ reserve, and asks issuance to mint; unmatched or unmintable deposits go to suspe
 an operator refunds them.
 
     received ──matched──> minting ──Minted──> confirmed
-        │                    └──MintRejected / Rejected──> suspended
-        └──unmatched──> suspended ──refund (operator)──> refunding ──settled──> refunded
-                                                              └──failed/returned──> suspended
+        │  │                 └──MintRejected / Rejected──> suspended ──retry──> minting
+        │  └──unmatched──> suspended ──refund (operator)──> refunding ──settled──> refunded
+        │                                                     └──failed/returned──> suspended
+        └──zero amount, or beyond the reserve limit──> refused (not booked; an anomaly for
+                                                        an operator, who settles it with the bank)
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from schemas.settlement import (
 )
 from services.runtime.logging import get_logger
 from services.settlement.domain import ledger
+from services.settlement.domain.deposits import Refusal, attempt_id, deposit_reference_in, refusal
 from services.settlement.domain.deposits import deposit_id as deposit_id_of
-from services.settlement.domain.deposits import deposit_reference_in
 from services.settlement.outbound import Work
 from services.settlement.repository import business as repo
 from services.settlement.repository.ledger import Links
@@ -37,6 +39,10 @@ EVENTS = "settlement.events"
 
 async def receive(work: Work, notice: DepositReceived) -> None:
     deposit_id = deposit_id_of(notice.bank_reference)
+    refused = refusal(notice.amount, await work.journal.balance(RESERVE))
+    if refused is not None:
+        await _refuse(work, deposit_id, notice, refused)
+        return
     reference = deposit_reference_in(notice.deposit_reference)
     owner = await work.staged(repo.References).owner(reference) if reference else None
     state, reason = ("minting", None) if owner else ("suspended", "unmatched_reference")
@@ -82,6 +88,33 @@ async def receive(work: Work, notice: DepositReceived) -> None:
         links,
     )
     await _ask_for_mint(work, deposit_id, owner, notice.amount, mint_id)
+
+
+async def _refuse(
+    work: Work, deposit_id: uuid.UUID, notice: DepositReceived, reason: Refusal
+) -> None:
+    """Recorded with its reason (so a repeated notice is recognised), never booked."""
+    fresh = await repo.insert_deposit(
+        work.connection,
+        deposit_id,
+        notice.bank_reference,
+        notice.amount,
+        notice.deposit_reference,
+        notice.payer,
+        notice.value_date,
+        None,
+        "refused",
+        reason,
+    )
+    if not fresh:
+        return
+    log.warning("deposit refused", deposit_id=str(deposit_id), reason=reason)
+    work.history.record("deposit", deposit_id, None, "refused", work.actor, "deposit_received",
+        reason,
+    )  # fmt: skip
+    await repo.record_anomaly(
+        work.connection, "deposit_refused", notice.bank_reference, f"{reason}: {notice.amount}"
+    )
 
 
 MINTS_KEY = "mints"
@@ -221,18 +254,24 @@ async def mint_refused(work: Work, deposit_id: uuid.UUID, reason: str, detail: s
             work.connection, "unexpected_mint_rejection", str(deposit_id), f"{reason}: {detail}"
         )
         return
+    attempt = deposit.mint_attempts
     work.post(
-        derive_id(deposit_id, "mint_rejected"),
+        attempt_id(deposit_id, attempt, "mint_rejected"),
         ledger.mint_rejected(deposit.amount),
         Links(work.actor, work.cause, deposit_id=deposit_id, memo=reason),
     )
     book.set_state(deposit, "suspended", reason, detail)
     work.history.record("deposit", deposit_id, "minting", "suspended", work.actor, reason, detail)
-    _suspended(work, deposit_id, deposit.amount, deposit.bank_reference, reason)
+    _suspended(work, deposit_id, deposit.amount, deposit.bank_reference, reason, attempt)
 
 
 def _suspended(
-    work: Work, deposit_id: uuid.UUID, amount: Money, bank_reference: str, reason: str
+    work: Work,
+    deposit_id: uuid.UUID,
+    amount: Money,
+    bank_reference: str,
+    reason: str,
+    attempt: int = 0,
 ) -> None:
     work.publish(
         EVENTS,
@@ -240,7 +279,7 @@ def _suspended(
         DepositSuspended(
             deposit_id=deposit_id, amount=amount, bank_reference=bank_reference, reason=reason
         ),
-        message_id=derive_id(deposit_id, "suspended", reason),
+        message_id=attempt_id(deposit_id, attempt, "suspended", reason),
         correlation_id=deposit_id,
     )
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from services.kyc.domain.onboarding import decide_application, decide_rescreen
+from services.kyc.domain.onboarding import (
+    birth_date_refusal,
+    decide_application,
+    decide_rescreen,
+)
 
 
 @pytest.mark.parametrize(
@@ -45,3 +51,30 @@ def test_a_list_update(
 ) -> None:
     decision = decide_rescreen(status, frozen, sanctioned, screening)  # type: ignore[arg-type]
     assert (decision.action, decision.sanctioned) == (action, now_sanctioned)
+
+
+NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("born", "refusal"),
+    [
+        (dt.date(1990, 5, 17), None),
+        (dt.date(1900, 1, 1), None),
+        (dt.date(1899, 12, 31), "date_of_birth_before_1900"),
+        (dt.date(2026, 12, 2), None),  # already 2 December in UTC+14
+        (dt.date(2026, 12, 3), "date_of_birth_in_future"),
+        (dt.date(9999, 12, 31), "date_of_birth_in_future"),
+    ],
+)
+def test_a_birth_date_must_be_possible(born: dt.date, refusal: str | None) -> None:
+    assert birth_date_refusal(born, NOW) == refusal
+
+
+def test_an_impossible_date_rejects_the_application_after_a_sanctions_hit() -> None:
+    rejected = decide_application("review", "standard", "date_of_birth_in_future")
+    assert (rejected.status, rejected.reason, rejected.sanctioned) == (
+        "rejected", "date_of_birth_in_future", False
+    )  # fmt: skip
+    hit = decide_application("hit", "standard", "date_of_birth_in_future")
+    assert (hit.reason, hit.sanctioned) == ("sanctions_match", True)

@@ -130,6 +130,14 @@ def test_a_dead_letter_keeps_the_original_bytes() -> None:
     assert (letter.value_size, letter.truncated) == (5, False)
 
 
+def test_a_dead_letter_of_a_record_with_a_nul_in_a_header_name_is_still_written() -> None:
+    record = Record("t.commands", 3, 41, b"key", b"raw", (("a\x00b", b"v"),))
+    letter = _dead_letter_of(
+        record, service="svc", consumer_group="svc", reason="not_json", detail="d", attempts=1
+    )
+    assert letter.headers[0].key == "a\ufffdb"
+
+
 def test_a_dead_letter_of_a_giant_record_is_cut_and_flagged_never_refused() -> None:
     giant = b"x" * (DEAD_LETTER_VALUE_CHARS)  # base64 of it exceeds the field's bound
     record = Record("t.commands", 0, 0, b"k" * 10_000, giant, tuple(("h", b"v") for _ in range(99)))

@@ -65,7 +65,7 @@ deposits = st.builds(
     account=names,
     amount=moneys,
     rate=st.none() | rates,
-    note=st.none() | st.text(max_size=200),
+    note=st.none() | st.text(st.characters(exclude_characters="\x00"), max_size=200),
 )
 pings = st.builds(Ping, seq=st.integers(min_value=0, max_value=1_000))
 
