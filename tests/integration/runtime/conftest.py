@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -18,6 +19,7 @@ from aiokafka import ConsumerRecord
 from schemas import Codec, DeadLetter, Envelope, Rejected, envelope, record_headers
 from schemas.runtime import DEAD_LETTER_MAX_BYTES
 from services.runtime.access import KafkaAccess
+from services.runtime.settings import ServiceSettings
 from tests.support.counter.contracts import Add, Added
 from tests.support.kafka import create_topics, delete_topics, produce, read_until
 from tests.support.principals import TEST_TOPIC_PREFIX, ensure_test_principal
@@ -124,6 +126,20 @@ _LOGICAL = {
     "events": "events",
     "dlq": "dlq",
 }
+
+
+def relay_settings(servers: Servers, database_url: str, **overrides: Any) -> ServiceSettings:
+    """A relay of the counter's database, logged in as the counter (whose ACLs cover the
+    `test` topics the relay tests create)."""
+    return ServiceSettings(
+        service="relaytest",
+        principal="counter",
+        secrets_root=str(servers.secrets_root),
+        database_url=database_url,
+        kafka_bootstrap=servers.kafka_bootstrap,
+        relay_poll_interval_s=0.05,
+        **overrides,
+    )
 
 
 def _message_id(record: ConsumerRecord) -> bytes:

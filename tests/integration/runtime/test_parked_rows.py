@@ -18,12 +18,10 @@ from services.runtime.db import Pool, create_pool
 from services.runtime.parked import parked_rows, requeue
 from services.runtime.refusals import UNKNOWN_TOPIC
 from services.runtime.relay import Relay, backlog, create_producer, parked_count
-from services.runtime.settings import ServiceSettings
 from services.runtime.unit_of_work import UnitOfWork
-from tests.integration.runtime.conftest import EVENTS
+from tests.integration.runtime.conftest import EVENTS, relay_settings
 from tests.support.counter.contracts import Added
 from tests.support.kafka import create_topics, delete_topics, read_until, unique_topic
-from tests.support.principals import ensure_test_principal
 from tests.support.servers import Servers
 
 pytestmark = pytest.mark.integration
@@ -66,17 +64,8 @@ async def test_a_row_to_a_missing_topic_is_parked_and_the_rows_behind_it_are_pub
     servers: Servers, counter_db: str, pool: Pool
 ) -> None:
     present, missing = unique_topic("present"), unique_topic("missing")
-    await ensure_test_principal(servers, "counter")
     await create_topics(servers.admin, present, partitions=2)
-    settings = ServiceSettings(
-        service="relaytest",
-        principal="counter",
-        secrets_root=str(servers.secrets_root),
-        database_url=counter_db,
-        kafka_bootstrap=servers.kafka_bootstrap,
-        relay_poll_interval_s=0.05,
-        relay_metadata_timeout_s=3.0,
-    )
+    settings = relay_settings(servers, counter_db, relay_metadata_timeout_s=3.0)
     ids = await write(
         pool,
         [(present, "a", 1), (missing, "a", 2), (present, "a", 3), (present, "b", 4)],

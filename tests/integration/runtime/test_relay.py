@@ -13,9 +13,8 @@ import pytest
 from schemas import envelope
 from services.runtime.db import create_pool
 from services.runtime.relay import Relay, backlog, create_producer
-from services.runtime.settings import ServiceSettings
 from services.runtime.unit_of_work import UnitOfWork
-from tests.integration.runtime.conftest import EVENTS
+from tests.integration.runtime.conftest import EVENTS, relay_settings
 from tests.support.counter.contracts import Added
 from tests.support.kafka import create_topics, delete_topics, read_until, unique_topic
 from tests.support.servers import Servers
@@ -32,15 +31,7 @@ async def test_relay_loses_no_row_and_keeps_per_key_order(
 ) -> None:
     topic = unique_topic("relay")
     await create_topics(servers.admin, topic, partitions=4)
-    settings = ServiceSettings(
-        service="relaytest",
-        principal="counter",
-        secrets_root=str(servers.secrets_root),
-        database_url=counter_db,
-        kafka_bootstrap=servers.kafka_bootstrap,
-        relay_batch_size=100,
-        relay_poll_interval_s=0.05,
-    )
+    settings = relay_settings(servers, counter_db, relay_batch_size=100)
     pool = await create_pool(counter_db, min_size=WRITERS, max_size=WRITERS + 2)
     await pool.execute("CREATE TABLE key_seq (key text PRIMARY KEY, n int NOT NULL)")
     await pool.executemany("INSERT INTO key_seq VALUES ($1, 0)", [(k,) for k in KEYS])
