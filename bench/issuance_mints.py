@@ -114,7 +114,7 @@ async def _mint(env: Environment, wallets: list[tuple[uuid.UUID, uuid.UUID]]) ->
         await asyncio.gather(*told)
         await _recorded(env, MINTS)
         started = time.monotonic()
-        sends = [await producer.send(env.topic("issuance.commands"), v, key=k) for k, v in records]
+        sends = [await producer.send(env.topic("issuance.mints"), v, key=k) for k, v in records]
         await asyncio.gather(*sends)
         seen: set[uuid.UUID] = set()
         minted = 0

@@ -98,7 +98,16 @@ TOPICS: tuple[Topic, ...] = (
         "issuance",
         "commands",
         "wallet id",
-        writers=("settlement", "redemption", *_REPLAY),
+        writers=("redemption", *_REPLAY),
+        readers=("issuance",),
+    ),
+    # mints apart from the saga's commands: settlement alone may ask for one
+    Topic(
+        "issuance.mints",
+        "issuance",
+        "commands",
+        "mints (every mint: one partition)",
+        writers=("settlement", *_REPLAY),
         readers=("issuance",),
     ),
     Topic(

@@ -69,13 +69,25 @@ EVENTS = "issuance.events"
 
 
 def subscriptions(instance: str, deposit_wait_s: float = 0.5) -> list[Subscription]:
-    """The three topics issuance consumes; `instance` names this replica in the decision
-    log; a mint batch waits up to `deposit_wait_s` for the facts of its deposits."""
-    return [_commands(instance, deposit_wait_s), _kyc_view(), _settlement_view()]
+    """The four topics issuance consumes: the saga's commands and settlement's mint
+    commands apart (each topic has one writer, so the saga cannot mint and settlement
+    cannot hold, release or burn), KYC's facts and settlement's. `instance` names this
+    replica in the decision log; a mint batch waits up to `deposit_wait_s` for the facts of
+    its deposits."""
+    return [
+        _commands("issuance.commands", _HOLD_COMMANDS, instance, deposit_wait_s),
+        _commands("issuance.mints", (MintForDeposit,), instance, deposit_wait_s),
+        _kyc_view(),
+        _settlement_view(),
+    ]
 
 
-def _commands(instance: str, deposit_wait_s: float) -> Subscription:
-    commands = Subscription("issuance.commands")
+def _commands(
+    topic: str, kinds: Sequence[type[Message]], instance: str, deposit_wait_s: float
+) -> Subscription:
+    """The commands of `kinds` on `topic`; any other type there is dead-lettered (with a
+    rejection to its sender) as a type this topic does not carry."""
+    commands = Subscription(topic)
 
     async def lock_in_order(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
         # Mints (one key, one partition) and holds (keyed by wallet) of one wallet may be
@@ -119,7 +131,6 @@ def _commands(instance: str, deposit_wait_s: float) -> Subscription:
             instance,
         )
 
-    @commands.handles(MintForDeposit)
     async def mint_for_deposit(
         ctx: HandlerContext[MintForDeposit], cmd: MintForDeposit
     ) -> Minted | MintRejected:
@@ -127,7 +138,6 @@ def _commands(instance: str, deposit_wait_s: float) -> Subscription:
         decided(ctx, reply, wallet_id=cmd.wallet_id, deposit_id=cmd.deposit_id)
         return reply
 
-    @commands.handles(PlaceHold)
     async def place_hold(
         ctx: HandlerContext[PlaceHold], cmd: PlaceHold
     ) -> HoldPlaced | HoldRejected:
@@ -135,7 +145,6 @@ def _commands(instance: str, deposit_wait_s: float) -> Subscription:
         decided(ctx, reply, wallet_id=cmd.wallet_id, redemption_id=cmd.redemption_id)
         return reply
 
-    @commands.handles(ReleaseHold)
     async def release_hold(
         ctx: HandlerContext[ReleaseHold], cmd: ReleaseHold
     ) -> HoldReleased | ReleaseRejected:
@@ -144,13 +153,20 @@ def _commands(instance: str, deposit_wait_s: float) -> Subscription:
         decided(ctx, reply, wallet_id=wallet_id, redemption_id=cmd.redemption_id)
         return reply
 
-    @commands.handles(BurnHeld)
     async def burn_held(ctx: HandlerContext[BurnHeld], cmd: BurnHeld) -> Burned | BurnRejected:
         reply = await _burn_held(ctx, cmd)
         wallet_id = reply.wallet_id if isinstance(reply, Burned) else None
         decided(ctx, reply, wallet_id=wallet_id, redemption_id=cmd.redemption_id)
         return reply
 
+    verbs: dict[type[Message], Any] = {
+        MintForDeposit: mint_for_deposit,
+        PlaceHold: place_hold,
+        ReleaseHold: release_hold,
+        BurnHeld: burn_held,
+    }
+    for kind in kinds:
+        commands.handles(kind)(verbs[kind])
     return commands
 
 

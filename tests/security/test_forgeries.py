@@ -66,7 +66,7 @@ def forgeries() -> list[tuple[str, str, Message]]:
             ),
         ),
         (
-            "issuance.commands",
+            "issuance.mints",
             "mints",
             MintForDeposit(
                 deposit_id=deposit,
@@ -145,7 +145,7 @@ async def test_forgeries_by_an_outside_producer_move_no_money_and_make_no_token(
     own = {"bank": "settlement.bank-notifications", "market-data": "fx.rates"}.get(principal)
     accepted = {topic for topic, ok in outcomes if ok}
     assert accepted <= ({own} if own else set()), f"{principal} wrote {accepted}"
-    assert not {"settlement.commands", "issuance.commands"} & accepted
+    assert not {"settlement.commands", "issuance.mints"} & accepted
     await asyncio.sleep(2.0)  # time for anything that did get in to take effect
     after = await _books(platform)
     # what got in through the role's own topic is that role's to send, and still checked

@@ -179,7 +179,7 @@ async def _ask_for_mint(
         correlation_id=deposit_id,
     )
     work.publish(
-        "issuance.commands",
+        "issuance.mints",
         MINTS_KEY,
         MintForDeposit(
             deposit_id=deposit_id,

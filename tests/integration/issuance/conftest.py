@@ -125,7 +125,13 @@ class Issuance:
         mints of deposits settlement never told of, as a forger would send them)."""
         if told:
             await self.tell(c.payload for c in commands if isinstance(c.payload, MintForDeposit))
-        await self.platform.send("issuance.commands", str(wallet_id), *commands)
+        mints = [c for c in commands if isinstance(c.payload, MintForDeposit)]
+        others = [c for c in commands if not isinstance(c.payload, MintForDeposit)]
+        # settlement's mints and the saga's commands travel on topics of their own
+        if mints:
+            await self.platform.send("issuance.mints", "mints", *mints)
+        if others:
+            await self.platform.send("issuance.commands", str(wallet_id), *others)
 
     async def tell(self, mints: Iterable[MintForDeposit], *, credited: bool = True) -> None:
         """Settlement's facts of these mints' deposits (the reserve credited with each,

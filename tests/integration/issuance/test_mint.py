@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from schemas import Codec, DeadLetter
 from schemas.issuance import HoldRejected, Minted, MintRejected
 from schemas.kyc import (
     CustomerFrozen,
@@ -18,6 +19,7 @@ from schemas.kyc import (
     WalletRegistered,
     WalletUnfrozen,
 )
+from schemas.runtime import DEAD_LETTER_MAX_BYTES
 from services.issuance.domain import mint_id
 from tests.integration.issuance.conftest import (
     TOKEN_UNIT,
@@ -29,6 +31,8 @@ from tests.integration.issuance.conftest import (
 )
 
 pytestmark = pytest.mark.integration
+
+DEAD_LETTERS = Codec([DeadLetter], max_bytes=DEAD_LETTER_MAX_BYTES)
 
 
 async def test_every_mint_refusal_and_one_mint_per_deposit(issuance: Issuance) -> None:
@@ -201,3 +205,29 @@ async def test_a_mint_of_a_fabricated_deposit_creates_no_token_whatever_reserve_
         "issuance", "SELECT reserve_cnh FROM mints WHERE deposit_id = $1", real.deposit_id
     )
     assert recorded[0]["reserve_cnh"] == 10_00  # 10 CNH, as settlement's facts told
+
+
+async def test_a_mint_on_the_sagas_command_topic_is_dead_lettered_and_mints_nothing(
+    issuance: Issuance,
+) -> None:
+    """The saga may write issuance.commands, settlement alone issuance.mints: a mint on the
+    saga's topic, for a deposit settlement did tell of, is refused as a type that topic does
+    not carry, and the same command on settlement's topic mints."""
+    [(customer, wallet)] = await issuance.verified_wallets(1)
+    real = mint(customer, wallet, 10)
+    await issuance.tell([real])
+    smuggled = issuance.command(real)
+    await issuance.platform.send("issuance.commands", str(wallet), smuggled)
+
+    letters = await issuance.platform.read("issuance.dlq", bool)
+    letter = DEAD_LETTERS.decode(letters[0].value).payload
+    assert (letter.reason, letter.source_topic) == (
+        "unexpected_type",
+        issuance.platform.topic("issuance.commands"),
+    )
+    minted = await issuance.platform.query("issuance", "SELECT count(*) AS n FROM mints")
+    assert minted[0]["n"] == 0
+
+    honest = issuance.command(real)
+    await issuance.send(wallet, honest)
+    assert isinstance((await issuance.replies([honest]))[honest.message_id], Minted)

@@ -159,7 +159,7 @@ class Settlement:
     # --- issuance ------------------------------------------------------------------------
 
     async def mint_commands(self, count: int) -> list[Envelope[Any]]:
-        records = await self.platform.read("issuance.commands", lambda rs: len(rs) >= count)
+        records = await self.platform.read("issuance.mints", lambda rs: len(rs) >= count)
         # one key for every mint: issuance reads them in the order their reserves were booked
         assert {r.key for r in records} == {b"mints"}
         return [MINTS.decode(r.value) for r in records]
