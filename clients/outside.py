@@ -6,6 +6,7 @@ else."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from types import TracebackType
@@ -36,6 +37,7 @@ class Outside:
         self._logins = logins
         self._namespace = namespace
         self._producers: dict[str, AIOKafkaProducer] = {}
+        self._starting = asyncio.Lock()
 
     def topic(self, name: str) -> str:
         return f"{self._namespace}.{name}" if self._namespace else name
@@ -43,12 +45,13 @@ class Outside:
     async def _producer_for(self, topic: str) -> AIOKafkaProducer:
         """The producer of the outside role that writes `topic` (started on first use)."""
         role = next(w for w in registered(topic).writers if w in PRODUCERS)
-        if role not in self._producers:
-            producer = AIOKafkaProducer(
-                **self._logins.of(role).client_options(), enable_idempotence=True, linger_ms=5
-            )
-            await producer.start()
-            self._producers[role] = producer
+        async with self._starting:  # concurrent first sends of one role share one producer
+            if role not in self._producers:
+                producer = AIOKafkaProducer(
+                    **self._logins.of(role).client_options(), enable_idempotence=True, linger_ms=5
+                )
+                await producer.start()
+                self._producers[role] = producer
         return self._producers[role]
 
     async def __aenter__(self) -> Outside:

@@ -100,7 +100,8 @@ start() {
 provision() {
   local roles="$READER"
   for db in $PG_DATABASES; do roles="$roles $db"; done
-  local sql=""
+  local sql="SET client_min_messages = warning;
+"
   for role in $roles; do
     sql+="SELECT format(CASE WHEN EXISTS (SELECT FROM pg_roles WHERE rolname = '$role')
       THEN 'ALTER ROLE %I LOGIN PASSWORD %L' ELSE 'CREATE ROLE %I LOGIN PASSWORD %L' END,
