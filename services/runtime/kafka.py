@@ -21,7 +21,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError
 from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, Topic
 
 from services.runtime.logging import get_logger
 from services.runtime.records import Record
@@ -150,7 +150,9 @@ def subscribe_batches(
     )
 
     subscriber = broker.subscriber(
-        settings.topic(topic),
+        # the registry's topics exist (make topics) with their partitions and configs:
+        # FastStream must not create one with its defaults, nor try to (under ACLs it may not)
+        Topic(settings.topic(topic), declare=False),
         # one group per subscription: a service's topics never rebalance each other, and
         # replicas still share each topic's partitions
         group_id=f"{settings.consumer_group}.{topic}",
