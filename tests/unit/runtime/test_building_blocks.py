@@ -21,21 +21,26 @@ from services.runtime.records import Record
 from services.runtime.retry import Backoff, TransientError, is_retriable, is_unavailable
 from services.runtime.settings import ServiceSettings
 
+# the environment may name its own template (make exports one with its port)
+TEMPLATE = {"database_url_template": "postgresql://{user}@db:5432/{service}"}
+
 
 def test_settings_derive_database_group_and_dead_letter_topic_from_the_service() -> None:
-    settings = ServiceSettings(service="issuance", secrets_root="/run/secrets")
+    settings = ServiceSettings(service="issuance", secrets_root="/run/secrets", **TEMPLATE)
     assert settings.database_url == (
-        "postgresql://issuance@127.0.0.1:55432/issuance?passfile=/run/secrets/issuance/pgpass"
+        "postgresql://issuance@db:5432/issuance?passfile=/run/secrets/issuance/pgpass"
     )
     assert settings.consumer_group == "issuance"
     assert settings.dead_letter_topic == "issuance.dlq"
 
 
 def test_a_tool_logs_in_as_its_principal_and_never_carries_a_password_in_its_url() -> None:
-    settings = ServiceSettings(service="redemption", principal="operator", secrets_root="/s")
+    settings = ServiceSettings(
+        service="redemption", principal="operator", secrets_root="/s", **TEMPLATE
+    )
     # the operator's read-only login, on the service's database, password from its passfile
     assert settings.database_url == (
-        "postgresql://operator@127.0.0.1:55432/redemption?passfile=/s/operator/pgpass"
+        "postgresql://operator@db:5432/redemption?passfile=/s/operator/pgpass"
     )
     assert settings.secrets_dir == "/s/operator"
     explicit = ServiceSettings(service="kyc", database_url="postgresql://u:pw@h:1/d")
