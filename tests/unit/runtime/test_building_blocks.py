@@ -22,11 +22,13 @@ from services.runtime.retry import Backoff, TransientError, is_retriable, is_una
 from services.runtime.settings import ServiceSettings
 
 # the environment may name its own template (make exports one with its port)
-TEMPLATE = {"database_url_template": "postgresql://{user}@db:5432/{service}"}
+TEMPLATE = "postgresql://{user}@db:5432/{service}"
 
 
 def test_settings_derive_database_group_and_dead_letter_topic_from_the_service() -> None:
-    settings = ServiceSettings(service="issuance", secrets_root="/run/secrets", **TEMPLATE)
+    settings = ServiceSettings(
+        service="issuance", secrets_root="/run/secrets", database_url_template=TEMPLATE
+    )
     assert settings.database_url == (
         "postgresql://issuance@db:5432/issuance?passfile=/run/secrets/issuance/pgpass"
     )
@@ -36,7 +38,10 @@ def test_settings_derive_database_group_and_dead_letter_topic_from_the_service()
 
 def test_a_tool_logs_in_as_its_principal_and_never_carries_a_password_in_its_url() -> None:
     settings = ServiceSettings(
-        service="redemption", principal="operator", secrets_root="/s", **TEMPLATE
+        service="redemption",
+        principal="operator",
+        secrets_root="/s",
+        database_url_template=TEMPLATE,
     )
     # the operator's read-only login, on the service's database, password from its passfile
     assert settings.database_url == (
