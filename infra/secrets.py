@@ -56,14 +56,6 @@ class RunSecrets:
     def folder(self, principal: str) -> Path:
         return self.root / principal
 
-    def kafka_password(self, principal: str) -> str:
-        return (self.folder(principal) / "kafka.password").read_text().strip()
-
-    def postgres_password(self, principal: str) -> str:
-        """The password of the principal's PostgreSQL login (its passfile's only line)."""
-        line = (self.folder(principal) / "pgpass").read_text().strip()
-        return line.split(":", 4)[4]
-
     def init(self) -> list[str]:
         """Create whatever is missing; returns what was created (names, not secrets)."""
         created: list[str] = []
