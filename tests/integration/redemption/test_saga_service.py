@@ -187,15 +187,20 @@ async def test_a_cnh_redemption_completes_and_its_timeline_is_kept(platform: Env
     assert rows[-1]["event"] == "completed"
 
 
-async def test_a_usd_redemption_is_quoted_then_converted_and_paid(platform: Environment) -> None:
-    await platform.start("redemption", **QUICK)
-    ask = QuoteRedemption(
+def usd_quote() -> QuoteRedemption:
+    """A holder's request for a USD quote (fresh ids)."""
+    return QuoteRedemption(
         redemption_id=uuid.uuid4(),
         customer_id=uuid.uuid4(),
         wallet_id=uuid.uuid4(),
         amount=TOKENS,
         payout_currency="USD",
     )
+
+
+async def test_a_usd_redemption_is_quoted_then_converted_and_paid(platform: Environment) -> None:
+    await platform.start("redemption", **QUICK)
+    ask = usd_quote()
     rid = ask.redemption_id
     async with World(platform, cooperative_world()) as world:
         await request(platform, ask, rid)
@@ -321,13 +326,7 @@ async def test_a_request_under_a_quoted_id_from_someone_else_does_not_take_it(
     platform: Environment,
 ) -> None:
     await platform.start("redemption", **QUICK)
-    ask = QuoteRedemption(
-        redemption_id=uuid.uuid4(),
-        customer_id=uuid.uuid4(),
-        wallet_id=uuid.uuid4(),
-        amount=TOKENS,
-        payout_currency="USD",
-    )
+    ask = usd_quote()
     rid = ask.redemption_id
     async with World(platform, cooperative_world()) as world:
         await request(platform, ask, rid)
