@@ -47,33 +47,9 @@ async def receive(work: Work, notice: DepositReceived) -> None:
     owner = await work.staged(repo.References).owner(reference) if reference else None
     state, reason = ("minting", None) if owner else ("suspended", "unmatched_reference")
     mint_id = _mint_command_id() if owner else None
-    fresh = await repo.insert_deposit(
-        work.connection,
-        deposit_id,
-        notice.bank_reference,
-        notice.amount,
-        notice.deposit_reference,
-        notice.payer,
-        notice.value_date,
-        owner,
-        state,
-        reason,
-        mint_id,
-    )
-    if not fresh:
-        # the same bank credit again (a re-sent notification): it was applied once already
-        log.info("deposit already received; no second effect", deposit_id=str(deposit_id))
+    if not await _recorded(work, deposit_id, notice, owner, state, reason, mint_id):
         return
     links = Links(work.actor, work.cause, deposit_id=deposit_id, memo=notice.bank_reference)
-    work.history.record(
-        "deposit",
-        deposit_id,
-        None,
-        state,
-        work.actor,
-        "deposit_received",
-        reason or "",
-    )
     if owner is None or mint_id is None:
         work.post(
             derive_id(deposit_id, "received"),
@@ -94,6 +70,25 @@ async def _refuse(
     work: Work, deposit_id: uuid.UUID, notice: DepositReceived, reason: Refusal
 ) -> None:
     """Recorded with its reason (so a repeated notice is recognised), never booked."""
+    if not await _recorded(work, deposit_id, notice, None, "refused", reason):
+        return
+    log.warning("deposit refused", deposit_id=str(deposit_id), reason=reason)
+    await repo.record_anomaly(
+        work.connection, "deposit_refused", notice.bank_reference, f"{reason}: {notice.amount}"
+    )
+
+
+async def _recorded(
+    work: Work,
+    deposit_id: uuid.UUID,
+    notice: DepositReceived,
+    owner: tuple[uuid.UUID, uuid.UUID] | None,
+    state: str,
+    reason: str | None,
+    mint_id: uuid.UUID | None = None,
+) -> bool:
+    """The deposit and its first history line; False for the same bank credit again (a
+    re-sent notification: it was applied once already)."""
     fresh = await repo.insert_deposit(
         work.connection,
         deposit_id,
@@ -102,19 +97,18 @@ async def _refuse(
         notice.deposit_reference,
         notice.payer,
         notice.value_date,
-        None,
-        "refused",
+        owner,
+        state,
         reason,
+        mint_id,
     )
     if not fresh:
-        return
-    log.warning("deposit refused", deposit_id=str(deposit_id), reason=reason)
-    work.history.record("deposit", deposit_id, None, "refused", work.actor, "deposit_received",
-        reason,
-    )  # fmt: skip
-    await repo.record_anomaly(
-        work.connection, "deposit_refused", notice.bank_reference, f"{reason}: {notice.amount}"
+        log.info("deposit already received; no second effect", deposit_id=str(deposit_id))
+        return False
+    work.history.record(
+        "deposit", deposit_id, None, state, work.actor, "deposit_received", reason or ""
     )
+    return True
 
 
 MINTS_KEY = "mints"
