@@ -31,7 +31,7 @@ from tests.support.servers import Servers
 
 pytestmark = pytest.mark.integration
 
-HANDLERS = {t: h for s in subscriptions("test") for t, h in s.handlers.items()}
+SUBSCRIPTIONS = {t: s for s in subscriptions("test") for t in s.handlers}
 
 
 @pytest.fixture
@@ -46,13 +46,17 @@ async def pool(servers: Servers) -> AsyncIterator[Pool]:
 
 
 async def apply(pool: Pool, payload: Message) -> Message | None:
-    """One command in its own transaction, retried on a lost race as the runtime does."""
+    """One command in its own transaction, its batch's locks taken first and retried on a
+    lost race, as the runtime does."""
     env = envelope(payload, producer="test", correlation_id=uuid.uuid4(), reply_to="replies")
+    subscription = SUBSCRIPTIONS[type(payload)]
     for _ in range(10):
         try:
             async with UnitOfWork(pool) as uow:
+                if subscription.prepare is not None:
+                    await subscription.prepare(uow, [env])
                 ctx: HandlerContext[Any] = HandlerContext.within(uow, env, "t")
-                reply = await HANDLERS[type(payload)](ctx, payload)
+                reply = await subscription.handler_for(payload)(ctx, payload)
                 await uow.commit()
                 return reply
         except Exception as exc:
