@@ -102,11 +102,14 @@ def _commands(
             known = uow.staged(repo.Deposits)
             await known.wait_for(deposits, deposit_wait_s)
             await known.rows.load(deposits)
-            await uow.staged(repo.Mints).rows.load(deposits)
         balances = uow.staged(repo.Balances)
         if any(isinstance(p, (MintForDeposit, BurnHeld)) for p in payloads):
             await balances.issuer()
         if deposits:
+            # read after the issuer's lock, which every mint takes: a rival's mint of the
+            # same deposit is committed by then and seen, never a supply that counts it
+            # beside a list of mints that does not
+            await uow.staged(repo.Mints).rows.load(deposits)
             await uow.staged(repo.Reserve).balance()
         wallets = [p.wallet_id for p in payloads if isinstance(p, (MintForDeposit, PlaceHold))]
         if wallets:
