@@ -15,13 +15,21 @@ production deployment mounts one secret per service:
     <principal>/kafka.password  each Kafka principal's SCRAM password
     <principal>/ca.pem          a copy of the CA certificate
     <principal>/pgpass          each PostgreSQL login's password, in libpq's passfile format
+    <service>/seal.keys         each service's private keys that open personal data sealed
+                                to it (schemas/sealed.py), newest first
+    public/<service>.seal       each service's current public sealing key (public)
+    kyc/records.keys            KYC's key ring for personal data at rest (AES-256-GCM)
 
-Passwords are random (32 bytes, URL-safe) and never printed.
+Passwords and keys are random and never printed. `rotate-seal SERVICE` gives a service a new
+sealing key (older ones keep opening what was sealed to them; restart the service, then its
+producers); `rotate-records` adds a new active key to KYC's at-rest ring (then
+`make kyc-reencrypt`, docs/OPERATIONS.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import ipaddress
 import os
@@ -35,7 +43,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from schemas.principals import PRINCIPALS, Principal
+from schemas import sealed
+from schemas.principals import PRINCIPALS, SERVICES, Principal
 
 CERT_DAYS = 825
 BROKER_HOSTS = ("localhost", "127.0.0.1")
@@ -64,7 +73,50 @@ class RunSecrets:
         self._broker(ca_key, ca_cert, created)
         for principal in PRINCIPALS:
             self._principal(principal, created)
+        _private_dir(self.root / "public")
+        (self.root / "public").chmod(0o755)
+        for service in SERVICES:
+            self._sealing(service, created)
+        self._records_keys(created)
         return created
+
+    def _sealing(self, service: str, created: list[str]) -> None:
+        keys_file = self.folder(service) / sealed.OPENING_KEYS_FILE
+        if keys_file.exists():
+            keys = sealed.OpeningKeys.from_text(service, keys_file.read_text())
+        else:
+            keys = sealed.generate(service)
+            write_secret(keys_file, keys.to_text().encode())
+            created.append(f"{service} sealing key")
+        self._publish(keys)
+
+    def _publish(self, keys: sealed.OpeningKeys) -> None:
+        public = sealed.public_key_path(self.root, keys.recipient)
+        public.write_text(keys.current.to_text())
+        public.chmod(0o644)
+
+    def rotate_sealing(self, service: str) -> str:
+        """A new current sealing key for `service`; returns its key id."""
+        keys_file = self.folder(service) / sealed.OPENING_KEYS_FILE
+        keys = sealed.OpeningKeys.from_text(service, keys_file.read_text()).rotated()
+        write_secret(keys_file, keys.to_text().encode())
+        self._publish(keys)
+        return keys.current.key_id
+
+    @property
+    def records_keys(self) -> Path:
+        return self.folder("kyc") / RECORDS_KEYS_FILE
+
+    def _records_keys(self, created: list[str]) -> None:
+        if not self.records_keys.exists():
+            write_secret(self.records_keys, _records_key_line().encode())
+            created.append("kyc records key")
+
+    def rotate_records(self) -> str:
+        """A new active key first in KYC's at-rest ring (older keys stay, to read old rows)."""
+        line = _records_key_line()
+        write_secret(self.records_keys, (line + self.records_keys.read_text()).encode())
+        return line.split(":", 1)[0]
 
     def _ca(self, created: list[str]) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
         key_file = self.root / "ca" / "ca.key"
@@ -167,6 +219,16 @@ def _extra_broker_hosts() -> list[str]:
     return [h for h in os.environ.get("CNH_BROKER_HOSTS", "").split(",") if h]
 
 
+RECORDS_KEYS_FILE = "records.keys"
+
+
+def _records_key_line() -> str:
+    """ "<key id>:<base64 of 32 random bytes>", the key ring format KYC reads (first: active)."""
+    key = secrets.token_bytes(32)
+    kid = "k" + dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(2)
+    return f"{kid}:{base64.b64encode(key).decode()}\n"
+
+
 def _password() -> str:
     return secrets.token_urlsafe(32)
 
@@ -197,7 +259,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("command", choices=["init", "show"])
+    parser.add_argument("command", choices=["init", "show", "rotate-seal", "rotate-records"])
     parser.add_argument("name", nargs="?")
     parser.add_argument("--run-dir", default=os.environ.get("RUN_DIR", ".run"))
     args = parser.parse_args()
@@ -207,8 +269,16 @@ def main() -> None:
         if created:
             print(f"secrets: created {', '.join(created)} in {run_secrets.root}")
         return
+    if args.command == "rotate-records":
+        print(f"secrets: kyc records key {run_secrets.rotate_records()} is now active")
+        return
     if not args.name:
-        sys.exit("usage: python -m infra.secrets show PRINCIPAL")
+        sys.exit(f"usage: python -m infra.secrets {args.command} NAME")
+    if args.command == "rotate-seal":
+        if args.name not in SERVICES:
+            sys.exit(f"{args.name!r} is not a service: only services have sealing keys")
+        print(f"secrets: {args.name} seals with key {run_secrets.rotate_sealing(args.name)} now")
+        return
     print(run_secrets.folder(args.name))
 
 

@@ -7,12 +7,14 @@ is read from CNH_KYC_ENCRYPTION_KEY), so one environment can hold every service'
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.principals import BY_NAME as PRINCIPALS
+from schemas.sealed import OpeningKeys, SealingKey
 from services.runtime.access import KafkaAccess, KafkaLogins, Protocol
 
 
@@ -20,6 +22,9 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CNH_", extra="ignore", frozen=True)
 
     service: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    environment: Literal["development", "production"] = "development"
+    """Production refuses what only a developer's machine may use (a key published in the
+    source, a plaintext broker)."""
     instance: str = "0"
     """Tells replicas apart in logs and client ids."""
 
@@ -117,6 +122,14 @@ class ServiceSettings(BaseSettings):
         return KafkaAccess.from_folder(
             self.kafka_bootstrap, self.principal, Path(self.secrets_dir), self.kafka_security
         )
+
+    def opening_keys(self) -> OpeningKeys:
+        """This service's keys that open personal data sealed to it (schemas/sealed.py)."""
+        return OpeningKeys.load(Path(self.secrets_dir), self.service)
+
+    def sealing_key(self, recipient: str) -> SealingKey:
+        """The public key to seal personal data to `recipient` with."""
+        return SealingKey.load(Path(self.secrets_root), recipient)
 
     @property
     def kafka_logins(self) -> KafkaLogins:
