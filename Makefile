@@ -44,6 +44,7 @@ install: $(VENV_STAMP) ## Create the virtualenv and install the project with its
 $(VENV_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@infra/icu.sh
 	@$(PY) -m pip install --quiet --upgrade pip
 	@echo "installing Python packages into $(VENV) ..."
 	@$(PY) -m pip install --quiet -e '.[dev]'
