@@ -132,7 +132,13 @@ async def onboard(kyc: Kyc, ctx: HandlerContext[Any], app: pii.Application) -> N
     if not inserted:
         raise TransientError("a concurrent application created the customer")
     await repository.record_screening(
-        conn, customer_id, screener.version, match.score, match.entry_ref, outcome
+        conn,
+        customer_id,
+        screener.version,
+        match.score,
+        match.entry_ref,
+        outcome,
+        match.entry_version,
     )
     await repository.history(
         conn,
