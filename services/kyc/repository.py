@@ -195,6 +195,11 @@ async def lock_sanctions(conn: Connection) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock($1)", _SANCTIONS_LOCK)
 
 
+async def share_sanctions_lock(conn: Connection) -> None:
+    """Screening against the active lists: any number at once, never during a change."""
+    await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", _SANCTIONS_LOCK)
+
+
 async def catalogue(conn: Connection) -> list[KnownVersion]:
     """Every list version loaded, active or not (a few rows per source and publication)."""
     rows = await conn.fetch("SELECT version, source, sha256, active FROM sanctions_lists")

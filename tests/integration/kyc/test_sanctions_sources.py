@@ -5,6 +5,7 @@ load re-screens with its progress shown; the operator lists sources and versions
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from pathlib import Path
@@ -222,3 +223,27 @@ async def test_customers_screened_against_other_lists_are_screened_again_at_star
     log = restarted.log_path.read_text()
     assert "re-screening customers" in log
     assert "Oskar" not in log
+
+
+async def test_an_application_waits_for_a_list_change_in_progress(platform: Environment) -> None:
+    """Decided against the lists a change is replacing, it would be missed by that change's
+    re-screening (its row is not there yet); it waits, and is decided against the new ones."""
+    await platform.start("kyc")
+    connection = await asyncpg.connect(await platform.database("kyc"))
+    try:
+        change = connection.transaction()
+        await change.start()
+        await repository.lock_sanctions(connection)
+        update = parse_un_xml(UN_UPDATE.read_bytes())
+        [sample] = [r["version"] for r in await repository.active_lists(connection)]
+        await repository.insert_list(connection, update, KEYS_VERSION)
+        await repository.activate(connection, update.version, sample)
+
+        oskar = person("Oskar Lindqvist Haralde", born=dt.date(1981, 9, 23), nationality="NO")
+        await apply(platform, oskar)
+        await asyncio.sleep(3)
+        assert await platform.query("kyc", "SELECT 1 FROM customers") == []  # waiting
+        await change.commit()
+    finally:
+        await connection.close()
+    assert (await decided(platform, 1))[oskar.customer_id].type == "kyc.customer_rejected"
