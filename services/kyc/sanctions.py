@@ -122,10 +122,12 @@ async def rescreen_stale(
     versions = [r["version"] for r in await repository.active_lists(conn)]
     if not versions:
         return None
-    screener = await _screener(conn, versions)
-    customers = await repository.customers_to_rescreen(conn, unless_screened_with=screener.version)
+    customers = await repository.customers_to_rescreen(
+        conn, unless_screened_with=screening_set(versions)
+    )
     if not customers:
         return None
+    screener = await _screener(conn, versions)
     return await _rescreen(kyc, conn, outbox, screener, customers, actor, report)
 
 
