@@ -27,8 +27,8 @@ JARS_STAMP := $(RUN_DIR)/kafka/libs/.resolved
 SERVICES   := kyc issuance fx settlement redemption
 
 .PHONY: help install kafka-jars infra-up infra-down infra-status topics topics-check acls migrate \
-        sanctions-load supply attest fx-review fx-release fx-reject up down status saga sagas \
-        dlq dlq-replay parked parked-requeue \
+        sanctions-load sanctions-sources sanctions-activate supply attest fx-review fx-release \
+        fx-reject up down status saga sagas dlq dlq-replay parked parked-requeue \
         test test-unit test-integration lint format snapshots demo bench bench-relay clean
 
 help: ## List the targets
@@ -44,6 +44,7 @@ install: $(VENV_STAMP) ## Create the virtualenv and install the project with its
 $(VENV_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@infra/icu.sh
 	@$(PY) -m pip install --quiet --upgrade pip
 	@echo "installing Python packages into $(VENV) ..."
 	@$(PY) -m pip install --quiet -e '.[dev]'
@@ -129,9 +130,16 @@ clean: infra-down ## Stop servers and delete the run folder (all local data)
 
 # --- operator commands of the services ------------------------------------------------------
 
-sanctions-load: install ## Load a sanctions list (OFAC SDN CSV or UN XML) into KYC: FILE=path
-	@test -n "$(FILE)" || { echo "usage: make sanctions-load FILE=path/to/list" >&2; exit 2; }
-	@$(PY) -m services.kyc.cli sanctions-load "$(FILE)"
+sanctions-load: install ## Load a sanctions list version and re-screen: FILE=path (UN XML, OFAC sdn.csv; HK: SOURCE=hk-cedb FILE="a.xml b.xml")
+	@test -n "$(FILE)" || { echo "usage: make sanctions-load FILE=path/to/list [SOURCE=un-consolidated|ofac-sdn|hk-cedb]" >&2; exit 2; }
+	@$(PY) -m services.kyc.cli sanctions-load $(if $(SOURCE),--source "$(SOURCE)") $(foreach f,$(FILE),"$(f)")
+
+sanctions-sources: install ## Sanctions list versions per source: published, digest, entries, loaded at, active
+	@$(AS_OPERATOR) $(PY) -m services.kyc.cli sanctions-sources
+
+sanctions-activate: install ## Make a known list version its source's active one again and re-screen: VERSION=id
+	@test -n "$(VERSION)" || { echo "usage: make sanctions-activate VERSION=<version>  (known: make sanctions-sources)" >&2; exit 2; }
+	@$(PY) -m services.kyc.cli sanctions-activate "$(VERSION)"
 
 supply: install ## Token supply check: minted - burned == balances + holds (issuance)
 	@$(AS_OPERATOR) $(PY) -m services.issuance.cli supply

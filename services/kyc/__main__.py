@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.kyc.handlers import build_subscriptions
-from services.kyc.operations import ensure_list
+from services.kyc.operations import ensure_lists
 from services.kyc.settings import KycSettings
 from services.kyc.wiring import Kyc
 from services.runtime.db import create_pool
@@ -19,7 +19,8 @@ log = get_logger("services.kyc")
 
 
 async def prepare(kyc: Kyc) -> None:
-    """Before consuming: the schema, and a sanctions list to screen against."""
+    """Before consuming: the schema, and sanctions lists to screen against (customers
+    screened against other lists than the active ones are screened again first)."""
     settings = kyc.settings
     if kyc.development_key_in_use:
         log.warning(
@@ -30,10 +31,10 @@ async def prepare(kyc: Kyc) -> None:
     await upgrade_async(settings.database_url, MIGRATIONS)
     pool = await create_pool(settings.database_url, min_size=1, max_size=2)
     try:
-        version = await ensure_list(kyc, pool)
+        versions = await ensure_lists(kyc, pool)
     finally:
         await pool.close()
-    log.info("sanctions list active", list_version=version)
+    log.info("sanctions lists active", list_versions=versions)
 
 
 async def main() -> None:

@@ -1,7 +1,11 @@
 """KYC operator commands (the Makefile calls them). They read the service's settings from
 the same CNH_* environment as the service, and publish through its outbox.
 
-    python -m services.kyc.cli sanctions-load FILE          # UN XML or OFAC sdn.csv
+    python -m services.kyc.cli sanctions-load FILE [FILE ...] [--source SOURCE]
+        # UN XML, OFAC sdn.csv (alt.csv beside it), or Hong Kong's per-regime XML files
+        # (--source hk-cedb) as one version; the same bytes again re-activate their version
+    python -m services.kyc.cli sanctions-activate VERSION   # a known version, active again
+    python -m services.kyc.cli sanctions-sources            # versions per source (read-only)
     python -m services.kyc.cli freeze-customer ID --reason REASON [--actor NAME]
     python -m services.kyc.cli unfreeze-customer ID --reason REASON
     python -m services.kyc.cli freeze-wallet ID --reason REASON
@@ -20,16 +24,21 @@ import sys
 import uuid
 from pathlib import Path
 
+import asyncpg
+
+from services.kyc import repository
 from services.kyc.__main__ import MIGRATIONS
-from services.kyc.domain.lists import ListFormatError
+from services.kyc.domain.lists import SOURCES, ListFormatError, UnknownVersion
 from services.kyc.operations import (
     NotFound,
+    activate_list,
     decide_review,
     load_list,
     read_list,
     set_customer_frozen,
     set_wallet_frozen,
 )
+from services.kyc.sanctions import LoadReport
 from services.kyc.settings import KycSettings
 from services.kyc.wiring import Kyc
 from services.runtime.db import create_pool
@@ -46,7 +55,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     load = commands.add_parser("sanctions-load", help="load a list version and re-screen")
-    load.add_argument("file", type=Path)
+    load.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    load.add_argument(
+        "--source",
+        choices=sorted(SOURCES),
+        help="what the files are (default: *.xml the UN list, *.csv OFAC's sdn.csv)",
+    )
+    activate = commands.add_parser(
+        "sanctions-activate", help="make a known list version its source's active one again"
+    )
+    activate.add_argument("version")
+    commands.add_parser("sanctions-sources", help="list versions per source, which are active")
     for name in (
         "freeze-customer",
         "unfreeze-customer",
@@ -64,19 +83,18 @@ def _parser() -> argparse.ArgumentParser:
 
 async def run(args: argparse.Namespace) -> str:
     settings = KycSettings(service="kyc")
+    if args.command == "sanctions-sources":
+        return await sources(settings.database_url)  # read-only: the operator may run it
     kyc = Kyc.from_settings(settings)
     await upgrade_async(settings.database_url, MIGRATIONS)
     pool = await create_pool(settings.database_url, min_size=1, max_size=2)
     try:
+        actor = f"cli:{getpass.getuser()}"
         if args.command == "sanctions-load":
-            report = await load_list(kyc, pool, read_list(args.file), f"cli:{getpass.getuser()}")
-            if not report.loaded:
-                return f"{report.version}: already loaded, nothing changed"
-            return (
-                f"{report.version}: {report.entries} entries loaded and active; "
-                f"{report.screened} customers re-screened, {report.frozen} frozen, "
-                f"{report.rejected} rejected"
-            )
+            parsed = read_list(args.files, args.source)
+            return _loaded(await load_list(kyc, pool, parsed, actor, _progress))
+        if args.command == "sanctions-activate":
+            return _loaded(await activate_list(kyc, pool, args.version, actor, _progress))
         if not _REASON.match(args.reason):
             raise ValueError("--reason must be a snake_case code (a-z, 0-9, _; <= 64)")
         actor = f"cli:{args.actor}"
@@ -91,11 +109,62 @@ async def run(args: argparse.Namespace) -> str:
         await pool.close()
 
 
+def _progress(done: int, total: int) -> None:
+    # stderr: the waiting operator sees it as it goes; stdout keeps the one-line result
+    print(f"re-screened {done}/{total} customers", file=sys.stderr, flush=True)
+
+
+def _loaded(report: LoadReport) -> str:
+    if not report.loaded:
+        return f"{report.version}: already loaded and active, nothing changed"
+    what = "loaded and active" if report.change == "loaded" else "re-activated"
+    return (
+        f"{report.version}: {report.entries} entries {what}; "
+        f"{report.screened} customers re-screened, {report.frozen} frozen, "
+        f"{report.rejected} rejected; active: {', '.join(report.active)}"
+    )
+
+
+async def sources(dsn: str) -> str:
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await repository.sanctions_versions(connection)
+    finally:
+        await connection.close()
+    if not rows:
+        return "no sanctions list is loaded"
+    table = [("SOURCE", "VERSION", "PUBLISHED", "DIGEST", "ENTRIES", "LOADED AT (UTC)", "ACTIVE")]
+    table += [
+        (
+            r["source"],
+            r["version"],
+            r["published"] or "-",
+            r["sha256"][:12],
+            str(r["entries"]),
+            f"{r['loaded_at']:%Y-%m-%d %H:%M:%S}",
+            "yes" if r["active"] else "no",
+        )
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in table
+    ]
+    active = [r for r in rows if r["active"]]
+    lines.append(
+        f"{len(active)} active of {len(SOURCES)} sources "
+        f"({', '.join(sorted(SOURCES))}); screening uses "
+        f"{sum(r['entries'] for r in active)} entries"
+    )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         print(asyncio.run(run(args)))
-    except (NotFound, ListFormatError, ValueError, OSError) as error:
+    except (NotFound, UnknownVersion, ListFormatError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

@@ -64,6 +64,15 @@ def build_subscriptions(kyc: Kyc) -> list[Subscription]:
     async def wallet(ctx: HandlerContext[RegisterWallet], command: RegisterWallet) -> None:
         await register_wallet(ctx, command)
 
+    async def screen_with_settled_lists(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
+        # Before any row lock: a list change (which holds the lock exclusively) waits for
+        # the applications in flight, and they wait for it, so none is decided against a
+        # list a load has just replaced and missed by its re-screening.
+        if any(isinstance(m.payload, (IndividualApplication, CorporateApplication)) for m in batch):
+            await repository.share_sanctions_lock(uow.connection)
+
+    applications.prepare = screen_with_settled_lists
+
     async def lock_in_order(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
         locked = uow.staged(repository.Eligibility)
         checks = [m.payload for m in batch if isinstance(m.payload, CheckEligibility)]
@@ -132,7 +141,13 @@ async def onboard(kyc: Kyc, ctx: HandlerContext[Any], app: pii.Application) -> N
     if not inserted:
         raise TransientError("a concurrent application created the customer")
     await repository.record_screening(
-        conn, customer_id, screener.version, match.score, match.entry_ref, outcome
+        conn,
+        customer_id,
+        screener.version,
+        match.score,
+        match.entry_ref,
+        outcome,
+        match.entry_version,
     )
     await repository.history(
         conn,

@@ -1,10 +1,11 @@
-"""Operator actions outside any message: freeze and unfreeze customers and wallets, load a
-sanctions list. Each is one transaction: the state change, its history row and its event
-(through the outbox) commit together."""
+"""Operator actions outside any message: freeze and unfreeze customers and wallets, load or
+re-activate a sanctions list version. Each is one transaction: the state change, its
+history row and its event (through the outbox) commit together."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +19,21 @@ from schemas.kyc import (
 )
 from schemas.message import Message
 from services.kyc import repository
-from services.kyc.domain.lists import ParsedList, parse_list
-from services.kyc.sanctions import LoadReport, load_and_rescreen, publish_event
+from services.kyc.domain.lists import (
+    OFAC_SDN,
+    ListFormatError,
+    ParsedList,
+    parse_files,
+    source_of,
+)
+from services.kyc.sanctions import (
+    LoadReport,
+    Report,
+    activate_and_rescreen,
+    load_and_rescreen,
+    publish_event,
+    rescreen_stale,
+)
 from services.kyc.wiring import Kyc
 from services.runtime.db import Pool
 from services.runtime.unit_of_work import UnitOfWork
@@ -141,33 +155,50 @@ async def _record(
     publish_event(kyc, uow.outbox, customer_id, event, cause, action)
 
 
-def read_list(path: Path) -> ParsedList:
-    """A UN XML file, or an OFAC sdn.csv with its alt.csv beside it (if present)."""
+def read_list(paths: Sequence[Path], source: str | None = None) -> ParsedList:
+    """A UN XML file, an OFAC sdn.csv with its alt.csv beside it (if present), or Hong
+    Kong's per-regime XML files (`source` hk-cedb) as one version."""
+    if not paths:
+        raise ListFormatError("no file given")
+    source = source or source_of(paths[0].name)
     companion = None
-    if path.suffix.lower() == ".csv":
-        alt = path.with_name(path.name.replace("sdn", "alt"))
-        if alt != path and alt.is_file():
+    if source == OFAC_SDN and len(paths) == 1:
+        alt = paths[0].with_name(paths[0].name.replace("sdn", "alt"))
+        if alt != paths[0] and alt.is_file():
             companion = alt.read_bytes()
-    return parse_list(path.name, path.read_bytes(), companion)
+    return parse_files(source, [p.read_bytes() for p in paths], companion)
 
 
-async def load_list(kyc: Kyc, pool: Pool, parsed: ParsedList, actor: str) -> LoadReport:
+async def load_list(
+    kyc: Kyc, pool: Pool, parsed: ParsedList, actor: str, report: Report | None = None
+) -> LoadReport:
     async with UnitOfWork(pool) as uow:
-        report = await load_and_rescreen(kyc, uow.connection, uow.outbox, parsed, actor)
+        done = await load_and_rescreen(kyc, uow.connection, uow.outbox, parsed, actor, report)
         await uow.commit()
-    return report
+    return done
 
 
-async def ensure_list(kyc: Kyc, pool: Pool) -> str:
-    """At start: load the bundled list if none is loaded yet; the active version."""
+async def activate_list(
+    kyc: Kyc, pool: Pool, version: str, actor: str, report: Report | None = None
+) -> LoadReport:
+    async with UnitOfWork(pool) as uow:
+        done = await activate_and_rescreen(kyc, uow.connection, uow.outbox, version, actor, report)
+        await uow.commit()
+    return done
+
+
+async def ensure_lists(kyc: Kyc, pool: Pool) -> list[str]:
+    """At start: load the bundled list if no list is active yet, and re-screen the
+    customers last screened against other lists than the active ones; the active versions."""
     async with pool.acquire() as conn:
-        version = await repository.active_list_version(conn)
-    if version is None:
-        await load_list(kyc, pool, read_list(kyc.settings.kyc_bundled_list), "bootstrap")
-        async with pool.acquire() as conn:
-            version = await repository.active_list_version(conn)
-    assert version is not None
-    return version
+        active = await repository.active_lists(conn)
+    if not active:
+        await load_list(kyc, pool, read_list([kyc.settings.kyc_bundled_list]), "bootstrap")
+    async with UnitOfWork(pool) as uow:
+        await rescreen_stale(kyc, uow.connection, uow.outbox, "bootstrap")
+        await uow.commit()
+    async with pool.acquire() as conn:
+        return [r["version"] for r in await repository.active_lists(conn)]
 
 
 def _state(frozen: bool) -> str:

@@ -7,8 +7,9 @@ import uuid
 import asyncpg
 
 from services.kyc.crypto import Sealed
-from services.kyc.domain.lists import ParsedList
+from services.kyc.domain.lists import KnownVersion, ParsedList
 from services.kyc.domain.screening import SanctionsEntry
+from services.kyc.domain.text import NameKeys
 from services.runtime.db import Connection
 from services.runtime.rows import KeyedRows, Read
 from services.runtime.unit_of_work import AtCommit
@@ -82,10 +83,24 @@ async def update_customer(
     )
 
 
-async def customers_to_rescreen(conn: Connection) -> list[asyncpg.Record]:
-    """Customers a new list can still change (not rejected), locked."""
+async def customers_to_rescreen(
+    conn: Connection, *, unless_screened_with: str | None = None
+) -> list[asyncpg.Record]:
+    """Customers a list change can still change (not rejected), locked; with
+    `unless_screened_with`, only those whose last screening used other lists."""
+    if unless_screened_with is None:
+        return await conn.fetch(
+            "SELECT * FROM customers WHERE status <> 'rejected' ORDER BY customer_id FOR UPDATE"
+        )
     return await conn.fetch(
-        "SELECT * FROM customers WHERE status <> 'rejected' ORDER BY customer_id FOR UPDATE"
+        """
+        SELECT c.* FROM customers c
+         WHERE c.status <> 'rejected'
+           AND (SELECT s.list_version FROM screenings s WHERE s.customer_id = c.customer_id
+                 ORDER BY s.id DESC LIMIT 1) IS DISTINCT FROM $1
+         ORDER BY c.customer_id FOR UPDATE
+        """,
+        unless_screened_with,
     )
 
 
@@ -171,17 +186,58 @@ async def set_wallet_frozen(
 
 # --- sanctions lists and screenings --------------------------------------------------------
 
+_SANCTIONS_LOCK = 0x6B79_6373_616E_6374  # "kycsanct": any advisory lock id, fixed
+"""Held by whoever changes the active lists, so loads and re-activations (any replica,
+any operator) apply one after the other, each re-screening against what it activated."""
 
-async def active_list_version(conn: Connection) -> str | None:
-    """The most recently loaded list is the one customers are screened against."""
-    version: str | None = await conn.fetchval(
-        "SELECT version FROM sanctions_lists ORDER BY loaded_seq DESC LIMIT 1"
+
+async def lock_sanctions(conn: Connection) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", _SANCTIONS_LOCK)
+
+
+async def share_sanctions_lock(conn: Connection) -> None:
+    """Screening against the active lists: any number at once, never during a change."""
+    await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", _SANCTIONS_LOCK)
+
+
+async def catalogue(conn: Connection) -> list[KnownVersion]:
+    """Every list version loaded, active or not (a few rows per source and publication)."""
+    rows = await conn.fetch("SELECT version, source, sha256, active FROM sanctions_lists")
+    return [KnownVersion(r["version"], r["source"], r["sha256"], r["active"]) for r in rows]
+
+
+async def active_lists(conn: Connection) -> list[asyncpg.Record]:
+    """The version each source screens with, and the key version its entries were keyed by."""
+    return await conn.fetch(
+        "SELECT version, keys_version FROM sanctions_lists WHERE active ORDER BY version"
     )
-    return version
 
 
-async def list_entries(conn: Connection, version: str) -> list[SanctionsEntry]:
-    rows = await conn.fetch("SELECT * FROM sanctions_entries WHERE version = $1", version)
+async def sanctions_versions(conn: Connection) -> list[asyncpg.Record]:
+    """Every version for the operators' listing: the active one of each source first."""
+    return await conn.fetch(
+        """
+        SELECT version, source, published, sha256, entries, loaded_at, activated_at, active
+          FROM sanctions_lists ORDER BY source, active DESC, loaded_seq DESC
+        """
+    )
+
+
+async def list_entries(
+    conn: Connection, versions: list[str], keys_version: str
+) -> list[SanctionsEntry]:
+    """The entries of `versions`, with their stored keys where they were computed under
+    `keys_version` (otherwise without: the screener computes them again)."""
+    rows = await conn.fetch(
+        """
+        SELECT e.*, l.keys_version = $2 AS keyed
+          FROM sanctions_entries e JOIN sanctions_lists l USING (version)
+         WHERE e.version = ANY($1::text[])
+         ORDER BY e.version, e.ref
+        """,
+        versions,
+        keys_version,
+    )
     return [
         SanctionsEntry(
             ref=r["ref"],
@@ -190,28 +246,43 @@ async def list_entries(conn: Connection, version: str) -> list[SanctionsEntry]:
             birth_dates=tuple(r["birth_dates"]),
             birth_years=tuple(r["birth_years"]),
             nationalities=tuple(r["nationalities"]),
+            version=r["version"],
+            keys=tuple(map(NameKeys, r["keys_plain"], r["keys_lower"], r["keys_upper"]))
+            if r["keyed"]
+            else (),
         )
         for r in rows
     ]
 
 
-async def insert_list(conn: Connection, parsed: ParsedList) -> bool:
-    """False when this version is already loaded (the same file twice)."""
-    inserted = await conn.fetchval(
+async def insert_list(conn: Connection, parsed: ParsedList, keys_version: str) -> None:
+    """A new version, inactive until `activate`; its entries by COPY."""
+    await conn.execute(
         """
-        INSERT INTO sanctions_lists (version, source, sha256, entries) VALUES ($1, $2, $3, $4)
-        ON CONFLICT (version) DO NOTHING RETURNING true
+        INSERT INTO sanctions_lists (version, source, sha256, entries, published, keys_version)
+        VALUES ($1, $2, $3, $4, $5, $6)
         """,
         parsed.version,
         parsed.source,
         parsed.sha256,
         len(parsed.entries),
+        parsed.published or None,
+        keys_version,
     )
-    if not inserted:
-        return False
     await conn.copy_records_to_table(
         "sanctions_entries",
-        columns=("version", "ref", "kind", "names", "birth_dates", "birth_years", "nationalities"),
+        columns=(
+            "version",
+            "ref",
+            "kind",
+            "names",
+            "birth_dates",
+            "birth_years",
+            "nationalities",
+            "keys_plain",
+            "keys_lower",
+            "keys_upper",
+        ),
         records=[
             (
                 parsed.version,
@@ -221,11 +292,24 @@ async def insert_list(conn: Connection, parsed: ParsedList) -> bool:
                 list(e.birth_dates),
                 list(e.birth_years),
                 list(e.nationalities),
+                [k.plain for k in e.keys],
+                [k.lower for k in e.keys],
+                [k.upper for k in e.keys],
             )
             for e in parsed.entries
         ],
     )
-    return True
+
+
+async def activate(conn: Connection, version: str, replaces: str | None) -> None:
+    """`version` becomes its source's active version in place of `replaces` (two
+    statements: the one-active-per-source index is checked row by row)."""
+    if replaces is not None:
+        await conn.execute("UPDATE sanctions_lists SET active = false WHERE version = $1", replaces)
+    await conn.execute(
+        "UPDATE sanctions_lists SET active = true, activated_at = now() WHERE version = $1",
+        version,
+    )
 
 
 async def last_screening(conn: Connection, customer_id: uuid.UUID) -> asyncpg.Record | None:
@@ -241,11 +325,15 @@ async def record_screening(
     score: int,
     entry_ref: str | None,
     outcome: str,
+    entry_version: str | None = None,
 ) -> None:
+    """`version`: what was screened against (every active list); `entry_version`: the
+    list the best match is on."""
     await conn.execute(
         """
-        INSERT INTO screenings (customer_id, list_version, score, entry_ref, outcome)
-        VALUES ($1, $2, $3, $4, $5)
+        INSERT INTO screenings (customer_id, list_version, score, entry_ref, outcome,
+                                entry_version)
+        VALUES ($1, $2, $3, $4, $5, $6)
         ON CONFLICT (customer_id, list_version) DO NOTHING
         """,
         customer_id,
@@ -253,6 +341,7 @@ async def record_screening(
         score,
         entry_ref,
         outcome,
+        entry_version,
     )
 
 

@@ -18,7 +18,8 @@ class Kyc:
     thresholds: Thresholds
     policy: Policy
     screener: Screener | None = field(default=None)
-    """The active list prepared for matching; reloaded when another version becomes active."""
+    """Every active list prepared for matching; rebuilt when the set of active versions
+    changes."""
 
     @classmethod
     def from_settings(cls, settings: KycSettings) -> Kyc:

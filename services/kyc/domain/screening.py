@@ -1,8 +1,10 @@
 """Sanctions screening: fuzzy name matching, confirmed or weakened by date of birth and
-nationality.
+nationality, against every active list at once.
 
-The name score is rapidfuzz's token-sort ratio (0-100) between normalised names, so case,
-accents, punctuation and word order do not matter; the best pair over the subject's names
+The name score is rapidfuzz's token-sort ratio (0-100) between the keys of two names
+(text.py: plain, and the confusables skeletons of either case), each key compared with
+keys of its own kind, so case, accents, punctuation, width, invisible characters,
+look-alike letters and word order do not matter; the best pair over the subject's names
 and aliases and the entry's names and aliases counts. Then:
 - date of birth: the same date +8, the same year +4, every listed year different -15;
 - nationality: listed and the same +4, listed and different -10.
@@ -18,7 +20,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process
 
-from services.kyc.domain.text import normalise
+from services.kyc.domain.text import NameKeys, name_keys
 
 EntryKind = Literal["individual", "entity"]
 Outcome = Literal["clear", "review", "hit"]
@@ -39,6 +41,10 @@ class SanctionsEntry:
     birth_years: tuple[int, ...] = ()
     nationalities: tuple[str, ...] = ()
     """ISO 3166 alpha-2 codes."""
+    version: str = ""
+    """The list version it was published in."""
+    keys: tuple[NameKeys, ...] = ()
+    """The names' keys, computed when the list was loaded; empty: computed when needed."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class Subject:
 class Match:
     score: int
     entry_ref: str | None
+    entry_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,44 +81,55 @@ class Thresholds:
         return "clear"
 
 
+KEY_KINDS = ("plain", "lower", "upper")
+
+
 @dataclass
 class Screener:
-    """A list version prepared for matching: every normalised name points at its entry."""
+    """The active lists prepared for matching: every name key points at its entry.
+
+    `version` names what a screening was done against (every active list version)."""
 
     version: str
     entries: Sequence[SanctionsEntry]
-    _names: list[str] = field(init=False, repr=False)
-    _owners: list[int] = field(init=False, repr=False)
+    _keys: dict[str, tuple[list[str], list[int]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._names, self._owners = [], []
+        self._keys = {kind: ([], []) for kind in KEY_KINDS}
         for index, entry in enumerate(self.entries):
-            for name in dict.fromkeys(normalise(n) for n in entry.names):
-                if name:
-                    self._names.append(name)
-                    self._owners.append(index)
+            keys = entry.keys or tuple(name_keys(n) for n in entry.names)
+            for kind, (found, owners) in self._keys.items():
+                for key in dict.fromkeys(_token_sorted(getattr(k, kind)) for k in keys):
+                    if key:
+                        found.append(key)
+                        owners.append(index)
 
     def screen(self, subject: Subject) -> Match:
         best = Match(0, None)
         name_scores: dict[int, float] = {}
-        for name in filter(None, (normalise(n) for n in subject.names)):
-            for _, score, position in process.extract(
-                name,
-                self._names,
-                scorer=fuzz.token_sort_ratio,
-                score_cutoff=NAME_FLOOR,
-                limit=None,
-            ):
-                owner = self._owners[position]
-                name_scores[owner] = max(name_scores.get(owner, 0.0), score)
-        for owner, name_score in name_scores.items():
+        for keys in (name_keys(n) for n in subject.names):
+            for kind, (found, owners) in self._keys.items():
+                key = _token_sorted(getattr(keys, kind))
+                if not key:
+                    continue
+                # the token-sort ratio, with the list's tokens sorted once, not per pair
+                for _, score, position in process.extract(
+                    key, found, scorer=fuzz.ratio, score_cutoff=NAME_FLOOR, limit=None
+                ):
+                    owner = owners[position]
+                    name_scores[owner] = max(name_scores.get(owner, 0.0), score)
+        for owner, name_score in sorted(name_scores.items()):
             entry = self.entries[owner]
             if entry.kind != subject.kind:
                 continue
             score = adjusted_score(name_score, entry, subject)
             if score > best.score:
-                best = Match(score, entry.ref)
+                best = Match(score, entry.ref, entry.version or None)
         return best
+
+
+def _token_sorted(key: str) -> str:
+    return " ".join(sorted(key.split()))
 
 
 def adjusted_score(name_score: float, entry: SanctionsEntry, subject: Subject) -> int:

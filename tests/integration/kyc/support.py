@@ -37,7 +37,7 @@ from schemas.message import Message
 from schemas.money import TOKEN
 from schemas.runtime import DEAD_LETTER_MAX_BYTES
 from services.kyc.domain.wallets import challenge
-from tests.support.environment import Environment
+from tests.support.environment import Environment, database_name
 
 EVENTS = Codec(
     [
@@ -166,9 +166,14 @@ def by_cause(envelopes: list[Envelope[Any]]) -> dict[uuid.UUID, Envelope[Any]]:
     return {e.causation_id: e for e in envelopes if e.causation_id is not None}
 
 
-async def cli(platform: Environment, *args: str) -> tuple[int, str]:
-    """`python -m services.kyc.cli ...` with the service's own environment."""
+async def cli(platform: Environment, *args: str, operator: bool = False) -> tuple[int, str]:
+    """`python -m services.kyc.cli ...` with the service's own environment, or as the
+    read-only operator (`make` runs the reading commands so)."""
     env = await platform.service_env("kyc")
+    if operator:
+        database = database_name(env["CNH_DATABASE_URL"])
+        env["CNH_PRINCIPAL"] = "operator"
+        env["CNH_DATABASE_URL"] = platform.servers.dsn(database, "operator")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -90,6 +90,6 @@ async def test_applications_are_decided_and_no_personal_data_leaves_the_service(
     # the log does say what was decided, by id
     assert str(listed.customer_id) in logs
     assert "DEVELOPMENT encryption key" in logs
-    assert "sanctions list active" in logs
+    assert "sanctions lists active" in logs
     stored = await platform.query("kyc", "SELECT pii_key_id, status FROM customers")
     assert {r["pii_key_id"] for r in stored} == {"dev-insecure-0"}
