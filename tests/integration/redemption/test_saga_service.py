@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from clients.wallet import Wallet, deadline_in
 from schemas import Codec, Message, derive_id, envelope
 from schemas.fx import ConversionExecuted, ExecuteConversion, QuoteIssued, RequestQuote
 from schemas.issuance import (
@@ -128,9 +129,21 @@ def redeem(
     redemption_id: uuid.UUID | None = None,
     customer_id: uuid.UUID | None = None,
     wallet_id: uuid.UUID | None = None,
+    deadline: int | None = None,
 ) -> Redeem:
+    """A request signed by a fresh wallet key (KYC, played here, would check it)."""
+    rid, beneficiary_account_id = redemption_id or uuid.uuid4(), uuid.uuid4()
+    deadline = deadline_in() if deadline is None else deadline
+    signature = Wallet().approve(
+        redemption_id=rid,
+        amount=TOKENS.amount_minor,
+        payout_currency=currency,
+        beneficiary_account_id=beneficiary_account_id,
+        quote_id=quote_id,
+        deadline=deadline,
+    )
     return Redeem(
-        redemption_id=redemption_id or uuid.uuid4(),
+        redemption_id=rid,
         customer_id=customer_id or uuid.uuid4(),
         wallet_id=wallet_id or uuid.uuid4(),
         amount=TOKENS,
@@ -142,6 +155,9 @@ def redeem(
             bank_code="004",
             country="HK",
         ),
+        beneficiary_account_id=beneficiary_account_id,
+        deadline=deadline,
+        signature=signature,
     )
 
 
@@ -275,6 +291,45 @@ async def test_an_invalid_request_is_refused_with_a_reason(platform: Environment
     await request(platform, command, command.redemption_id)
     failed = await outcome(platform, command.redemption_id, RedemptionFailed)
     assert failed.payload.reason == "quote_required"
+
+
+async def test_a_request_past_its_signed_deadline_is_refused_before_any_step(
+    platform: Environment,
+) -> None:
+    await platform.start("redemption", **QUICK)
+    passed = int(dt.datetime.now(dt.UTC).timestamp()) - 1
+    command = redeem("CNH", deadline=passed)
+    async with World(platform, cooperative_world()) as world:
+        await request(platform, command, command.redemption_id)
+        failed = await outcome(platform, command.redemption_id, RedemptionFailed)
+    assert failed.payload.reason == "signature_expired"
+    assert world.received == [], "nothing was asked of any service"
+
+
+async def test_a_signature_replayed_under_another_redemption_id_is_refused(
+    platform: Environment,
+) -> None:
+    await platform.start("redemption", **QUICK)
+    original = redeem("CNH")
+    # the same approval relayed again under a new id (and a new beneficiary, while at it)
+    replay = original.model_copy(
+        update={"redemption_id": uuid.uuid4(), "beneficiary_account_id": uuid.uuid4()}
+    )
+    async with World(platform, cooperative_world()) as world:
+        await request(platform, original, original.redemption_id)
+        await outcome(platform, original.redemption_id, RedemptionCompleted)
+        await request(platform, replay, replay.redemption_id)
+        failed = await outcome(platform, replay.redemption_id, RedemptionFailed)
+    assert failed.payload.reason == "signature_replayed"
+    checked = {c.redemption_id for c in world.commands(CheckEligibility)}
+    assert checked == {original.redemption_id}, "the replay never reached a service"
+    rows = await platform.query(
+        "redemption",
+        "SELECT redemption_id, signature FROM redemptions WHERE redemption_id = ANY($1)",
+        [original.redemption_id, replay.redemption_id],
+    )
+    claimed = {r["redemption_id"]: r["signature"] for r in rows}
+    assert claimed == {original.redemption_id: original.signature, replay.redemption_id: None}
 
 
 # --- ids nobody else can take -------------------------------------------------------------
