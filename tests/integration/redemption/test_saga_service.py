@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from clients.wallet import Wallet, deadline_in
+from clients.scenarios import Holder
 from schemas import Codec, Message, derive_id, envelope
 from schemas.fx import ConversionExecuted, ExecuteConversion, QuoteIssued, RequestQuote
 from schemas.issuance import (
@@ -40,7 +40,6 @@ from schemas.redemption import (
     RedemptionQuoted,
 )
 from schemas.settlement import (
-    BankAccount,
     PayoutOutcomeUnknown,
     PayoutSent,
     PayoutState,
@@ -131,33 +130,12 @@ def redeem(
     wallet_id: uuid.UUID | None = None,
     deadline: int | None = None,
 ) -> Redeem:
-    """A request signed by a fresh wallet key (KYC, played here, would check it)."""
-    rid, beneficiary_account_id = redemption_id or uuid.uuid4(), uuid.uuid4()
-    deadline = deadline_in() if deadline is None else deadline
-    signature = Wallet().approve(
-        redemption_id=rid,
-        amount=TOKENS.amount_minor,
-        payout_currency=currency,
-        beneficiary_account_id=beneficiary_account_id,
-        quote_id=quote_id,
-        deadline=deadline,
+    """A request signed by the holder's wallet (KYC, played here, would check it)."""
+    holder = Holder(
+        "Chan Tai Man", customer_id=customer_id or uuid.uuid4(), wallet_id=wallet_id or uuid.uuid4()
     )
-    return Redeem(
-        redemption_id=rid,
-        customer_id=customer_id or uuid.uuid4(),
-        wallet_id=wallet_id or uuid.uuid4(),
-        amount=TOKENS,
-        payout_currency=currency,
-        quote_id=quote_id,
-        beneficiary=BankAccount(
-            holder_name="Chan Tai Man",
-            account_number="012-345678-001",
-            bank_code="004",
-            country="HK",
-        ),
-        beneficiary_account_id=beneficiary_account_id,
-        deadline=deadline,
-        signature=signature,
+    return holder.redeem_request(
+        redemption_id or uuid.uuid4(), TOKENS, currency, quote_id, deadline=deadline
     )
 
 

@@ -8,31 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, replace
-from decimal import Decimal
 
 import pytest
 
 from clients.wallet import Wallet
 from schemas.signing import redemption_typed_data
-from services.kyc.domain.eligibility import (
-    TOKEN_MINOR,
-    CustomerView,
-    Policy,
-    Signed,
-    TierLimits,
-    WalletView,
-    check,
-)
+from services.kyc.domain.eligibility import TOKEN_MINOR, CustomerView, Signed, WalletView, check
 from services.kyc.domain.wallets import redemption_signer
+from tests.unit.kyc.test_eligibility import POLICY
 
-POLICY = Policy(
-    limits={
-        tier: TierLimits(100_000 * TOKEN_MINOR, 500_000 * TOKEN_MINOR)
-        for tier in ("basic", "standard", "enhanced")
-    },
-    due_diligence_threshold_hkd=8_000,
-    cnh_hkd_rate=Decimal("1.15"),
-)
 NOW = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
 HOLDER, ATTACKER = Wallet(), Wallet()  # keys of this run only
 CUSTOMER = uuid.uuid4()
