@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import uuid
 
+from eth_keys.constants import SECPK1_N
+
 from clients.wallet import Wallet
 from services.kyc.domain.wallets import address_refusal, new_deposit_reference, proof_of_control
 
@@ -34,10 +36,10 @@ def test_another_keys_signature_or_none_leaves_the_proof_pending() -> None:
 def test_a_malformed_or_non_canonical_signature_proves_nothing() -> None:
     signature = HOLDER.prove_control(CUSTOMER, WALLET)
     raw = bytes.fromhex(signature[2:])
-    n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
     # the same signature's mirror image (s -> n - s, v flipped) recovers the same signer:
     # only the canonical, low-s form counts (EIP-2)
-    mirror = raw[:32] + (n - int.from_bytes(raw[32:64])).to_bytes(32) + bytes([55 - raw[64]])
+    high_s = SECPK1_N - int.from_bytes(raw[32:64])
+    mirror = raw[:32] + high_s.to_bytes(32) + bytes([55 - raw[64]])
     for bad in ("0x" + "00" * 65, "0x" + "ff" * 65, "0x" + mirror.hex(), signature[:-2] + "00"):
         assert not proof_of_control(CUSTOMER, WALLET, HOLDER.address, bad), bad
 
