@@ -63,7 +63,7 @@ class Wallet:
         return self._sign(redemption_message(terms))
 
     def _sign(self, message: SignableMessage) -> str:
-        return "0x" + self.account.sign_message(message).signature.hex().removeprefix("0x")
+        return "0x" + bytes(self.account.sign_message(message).signature).hex()
 
 
 def deadline_in(validity: dt.timedelta = APPROVAL_VALIDITY) -> int:
