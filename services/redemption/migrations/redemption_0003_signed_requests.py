@@ -24,11 +24,11 @@ def upgrade() -> None:
     op.execute(
         """
         UPDATE redemptions
-           SET saga = jsonb_set(saga, '{request}', saga -> 'request' || jsonb_build_object(
+           SET saga = jsonb_set(saga, '{request}', (saga -> 'request') || jsonb_build_object(
                    'beneficiary_account_id', '00000000-0000-0000-0000-000000000000',
                    'deadline', 0,
                    'signature', '0x' || repeat('00', 65)))
-         WHERE NOT saga -> 'request' ? 'signature'
+         WHERE NOT (saga -> 'request') ? 'signature'
         """
     )
 
@@ -38,7 +38,7 @@ def downgrade() -> None:
     op.execute(
         """
         UPDATE redemptions
-           SET saga = jsonb_set(saga, '{request}', saga -> 'request'
+           SET saga = jsonb_set(saga, '{request}', (saga -> 'request')
                    - 'beneficiary_account_id' - 'deadline' - 'signature')
         """
     )
