@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from eth_utils.address import to_checksum_address
 
 from schemas import Codec, Envelope, envelope
 from schemas.issuance import Minted, MintForDeposit, MintRejected
@@ -60,7 +61,8 @@ async def _onboard(env: Environment) -> list[tuple[uuid.UUID, uuid.UUID]]:
                 for event in (
                     CustomerVerified(customer_id=customer, tier="basic", due_diligence="standard"),
                     WalletRegistered(
-                        customer_id=customer, wallet_id=wallet, address="0x" + wallet.hex + "ab",
+                        customer_id=customer, wallet_id=wallet,
+                        address=to_checksum_address("0x" + wallet.hex + wallet.hex[:8]),
                         deposit_reference="CNH-" + wallet.hex[:10].upper(),
                         proof_of_control="verified",
                     ),

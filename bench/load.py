@@ -24,7 +24,7 @@ from bench.tracker import Tracker
 from clients.outside import Outside
 from clients.scenarios import Holder, Person, cnh, onboard, tokens
 from clients.watcher import Watcher
-from schemas.redemption import QuoteRedemption, Redeem
+from schemas.redemption import QuoteRedemption
 from services.runtime.access import KafkaAccess
 from services.settlement.domain.deposits import deposit_id as deposit_id_of
 
@@ -130,13 +130,10 @@ async def redemption_step(
 
     async def redeem(i: int) -> None:
         rid, holder, currency = plan[i]
+        # signed by the holder's wallet as it is sent, as a wallet would (about 0.3 ms each)
         await outside.redeem(
-            Redeem(
-                redemption_id=rid, customer_id=holder.customer_id, wallet_id=holder.wallet_id,
-                amount=REDEEM_TOKENS, payout_currency=currency, quote_id=tracker.quotes.get(rid),
-                beneficiary=holder.bank_account,
-            )
-        )  # fmt: skip
+            holder.redeem_request(rid, REDEEM_TOKENS, currency, tracker.quotes.get(rid))
+        )
         sent_at[rid] = time.monotonic()
 
     async def quote(i: int) -> None:

@@ -13,8 +13,8 @@ from types import TracebackType
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from clients.wallet import Wallet
 from schemas import Envelope, Message, envelope
 from schemas.kyc import RegisterWallet
 from schemas.money import Money
@@ -23,11 +23,6 @@ from schemas.redemption import QuoteRedemption, Redeem
 from schemas.settlement import BankAccount, DepositReceived
 from schemas.topics import topic as registered
 from services.runtime.access import KafkaLogins
-
-
-def wallet_challenge(customer_id: uuid.UUID, wallet_id: uuid.UUID, address: str) -> bytes:
-    """What a wallet's key signs to prove control (see schemas.kyc.RegisterWallet)."""
-    return f"cnh-kyc-wallet:{customer_id}:{wallet_id}:{address}".encode()
 
 
 class Outside:
@@ -91,26 +86,22 @@ class Outside:
         )
 
     async def register_wallet(
-        self, customer_id: uuid.UUID, wallet_id: uuid.UUID, key: Ed25519PrivateKey
+        self, customer_id: uuid.UUID, wallet_id: uuid.UUID, wallet: Wallet
     ) -> str:
-        """Register a wallet whose address is derived from `key`, with proof of control."""
-        public = key.public_key().public_bytes_raw().hex()
-        address = "0x" + public[:40]
-        signature = key.sign(wallet_challenge(customer_id, wallet_id, address)).hex()
+        """Register `wallet`'s address under `wallet_id`, with its proof of control."""
         await self.send(
             "kyc.applications",
             str(customer_id),
             RegisterWallet(
                 customer_id=customer_id,
                 wallet_id=wallet_id,
-                address=address,
-                public_key=public,
-                signature=signature,
+                address=wallet.address,
+                signature=wallet.prove_control(customer_id, wallet_id),
             ),
             correlation_id=customer_id,
             producer="onboarding",
         )
-        return address
+        return wallet.address
 
     # --- the bank ----------------------------------------------------------------------
 

@@ -10,9 +10,8 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from clients.outside import Outside
+from clients.wallet import Wallet, deadline_in
 from clients.watcher import Watcher
 from schemas import Message
 from schemas.issuance import Minted
@@ -46,7 +45,11 @@ class Holder:
     name: str
     customer_id: uuid.UUID = field(default_factory=uuid.uuid4)
     wallet_id: uuid.UUID = field(default_factory=uuid.uuid4)
-    key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+    wallet: Wallet = field(default_factory=Wallet)
+    """The holder's own key, generated for this run."""
+    beneficiary_account_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    """Their bank account as the platform will know it (registered and verified: issue 15
+    part A); the payout still goes to `bank_account`, named on the request, until then."""
     decision: str = ""
     """verified / rejected / referred / frozen: what KYC decided."""
     deposit_reference: str = ""
@@ -58,6 +61,38 @@ class Holder:
             account_number=f"{self.customer_id.int % 10**9:09d}",
             bank_code="004",
             country="HK",
+        )
+
+    def redeem_request(
+        self,
+        redemption_id: uuid.UUID,
+        tokens: Money,
+        currency: str,
+        quote_id: uuid.UUID | None,
+        *,
+        beneficiary: BankAccount | None = None,
+        deadline: int | None = None,
+    ) -> Redeem:
+        """A redemption request as the holder's wallet signs it (EIP-712)."""
+        deadline = deadline_in() if deadline is None else deadline
+        return Redeem(
+            redemption_id=redemption_id,
+            customer_id=self.customer_id,
+            wallet_id=self.wallet_id,
+            amount=tokens,
+            payout_currency=currency,
+            quote_id=quote_id,
+            beneficiary=beneficiary or self.bank_account,
+            beneficiary_account_id=self.beneficiary_account_id,
+            deadline=deadline,
+            signature=self.wallet.approve(
+                redemption_id=redemption_id,
+                amount=tokens.amount_minor,
+                payout_currency=currency,
+                beneficiary_account_id=self.beneficiary_account_id,
+                quote_id=quote_id,
+                deadline=deadline,
+            ),
         )
 
 
@@ -91,7 +126,7 @@ async def onboard(
             due_diligence=person.due_diligence,
         )
     )
-    await outside.register_wallet(holder.customer_id, holder.wallet_id, holder.key)
+    await outside.register_wallet(holder.customer_id, holder.wallet_id, holder.wallet)
     await outside.flush()
     decisions: tuple[type[Message], ...] = (
         CustomerVerified,
@@ -210,15 +245,7 @@ async def redeem(
         redemption.quote, quote_id = answer, answer.quote_id
         await asyncio.sleep(quote_delay_s)
     await outside.redeem(
-        Redeem(
-            redemption_id=rid,
-            customer_id=holder.customer_id,
-            wallet_id=holder.wallet_id,
-            amount=tokens,
-            payout_currency=currency,
-            quote_id=quote_id,
-            beneficiary=beneficiary or holder.bank_account,
-        )
+        holder.redeem_request(rid, tokens, currency, quote_id, beneficiary=beneficiary)
     )
     await outside.flush()
     if wait:

@@ -1,7 +1,9 @@
 """The platform's main job, on an embedded default: start every service, onboard customers
-(one of them on a sanctions list), fund wallets with bank deposits (tokens minted), then run
-cross-currency redemptions (one of them compensated after the bank refuses the payout), and
-end with a readable summary. Stops the services it started, also on Ctrl-C or failure.
+(one of them on a sanctions list) with EVM wallets whose keys are made for this run, fund
+the wallets with bank deposits (tokens minted), then run cross-currency redemptions, each
+signed by the holder's wallet (one compensated after the bank refuses the payout, one
+forged by whoever relays it and refused), and end with a readable summary. Stops the
+services it started, also on Ctrl-C or failure.
 
     python -m demo            (make demo starts Kafka and PostgreSQL first)
 """
@@ -12,11 +14,12 @@ import asyncio
 import datetime as dt
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from clients.market import feed
 from clients.outside import Outside
 from clients.scenarios import Holder, Person, Redemption, cnh, fund, onboard, redeem, tokens
+from clients.wallet import Wallet
 from clients.watcher import Watcher
 from infra import platform
 from schemas import Message
@@ -55,6 +58,8 @@ class Plan:
     currency: str
     note: str
     account_ending: str = ""
+    forged: bool = False
+    """Sent in the holder's name but signed by another key (what a rogue gateway can do)."""
 
 
 PLAN = [
@@ -64,6 +69,7 @@ PLAN = [
     Plan("Chen Mei Ling", "3000.00", "EUR", "paid in euros"),
     Plan("Alice Wong", "1500.00", "USD", "to a closed bank account: the bank refuses", "-0002"),
     Plan("Bob Lam", "50000.00", "CNH", "more than Bob holds"),
+    Plan("Alice Wong", "900.00", "CNH", "in Alice's name, signed by another key", forged=True),
 ]
 
 
@@ -87,7 +93,7 @@ async def run() -> int:
 
 
 async def _journeys(outside: Outside, watcher: Watcher, started: float) -> int:
-    step(2, "Onboarding customers (KYC, sanctions screening, wallets with proof of control)")
+    step(2, "Onboarding customers (KYC, sanctions screening, EVM wallets proven by signature)")
     holders: dict[str, Holder] = {}
     for person, holder in zip(
         PEOPLE,
@@ -96,7 +102,7 @@ async def _journeys(outside: Outside, watcher: Watcher, started: float) -> int:
     ):
         holders[person.name] = holder
         mark = "ok " if holder.decision == "verified" else "!! "
-        say(f"  {mark}{person.name:<28} {holder.decision}")
+        say(f"  {mark}{person.name:<28} {holder.decision:<9} wallet {holder.wallet.address}")
 
     step(3, "Bank deposits into the CNH reserve account; tokens minted at par")
     for name, amount in DEPOSITS.items():
@@ -107,10 +113,12 @@ async def _journeys(outside: Outside, watcher: Watcher, started: float) -> int:
             assert isinstance(result, DepositSuspended)
             say(f"  !! {name:<28} deposit suspended: {result.reason}")
 
-    step(4, "Redemptions (quote first, then redeem; each one a saga)")
+    step(4, "Redemptions (quote first, then redeem, signed by the holder's wallet; each a saga)")
     results: list[tuple[Plan, Redemption]] = []
     for plan in PLAN:
         holder = holders[plan.who]
+        if plan.forged:  # the holder's ids are public (kyc.events); their key is not
+            holder = replace(holder, wallet=Wallet())
         beneficiary = _account(holder, plan.account_ending)
         say(f"  .. {plan.who:<16} {plan.tokens:>9} XCNH -> {plan.currency}  ({plan.note})")
         redemption = await redeem(

@@ -7,7 +7,8 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from eth_utils.address import is_checksum_address
+from pydantic import AfterValidator, Field, StringConstraints
 
 from schemas.ids import ReasonCode, Text
 from schemas.message import Message, Struct
@@ -18,10 +19,23 @@ Tier = Literal["basic", "standard", "enhanced"]
 
 DueDiligence = Literal["simplified", "standard", "enhanced"]
 
+
+def _checksummed(address: str) -> str:
+    if not is_checksum_address(address):
+        raise ValueError("not an EIP-55 checksummed address")
+    return address
+
+
 WalletAddress = Annotated[
-    str, StringConstraints(min_length=26, max_length=90, pattern=r"^[A-Za-z0-9]+$")
+    str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$"), AfterValidator(_checksummed)
 ]
-"""An on-chain address (hex or base58/bech32 characters)."""
+"""An EVM address in its EIP-55 checksummed form: one spelling per address (so uniqueness
+holds on the text), and a mistyped letter fails the checksum. The check is a validator, not
+shown in the JSON Schema snapshots."""
+
+EvmSignature = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{130}$", to_lower=True)]
+"""A secp256k1 signature as wallets give it: "0x" + r, s, v (65 bytes) in hex, kept in lower
+case so that one signature has one spelling (the redemption service indexes it)."""
 
 DepositReference = Annotated[str, StringConstraints(pattern=r"^CNH-[A-Z0-9]{10}$")]
 """What a customer writes on a bank transfer to the reserve account, so that settlement can
@@ -35,11 +49,19 @@ class CheckEligibility(Message):
     customer's limits when yes (released by ReleaseReservation)."""
 
     TYPE = "kyc.check_eligibility"
+    VERSION = 2  # v2: the signed request's terms and signature
     redemption_id: uuid.UUID
     customer_id: uuid.UUID
     wallet_id: uuid.UUID
     amount: TokenAmount
     payout_currency: CurrencyCode
+    beneficiary_account_id: uuid.UUID
+    quote_id: uuid.UUID | None
+    deadline: int = Field(ge=0, le=2**40)
+    signature: EvmSignature
+    """The holder's EIP-712 signature of the request (schemas.signing.redemption_typed_data
+    over the fields above): KYC recovers its signer and compares it with the wallet's
+    registered address before it reserves anything."""
 
 
 class Eligible(Message):
@@ -60,6 +82,8 @@ IneligibleReason = Literal[
     "over_daily_limit",
     "due_diligence_required",
     "cancelled",  # a release for this redemption arrived first
+    "signature_invalid",  # not signed by the wallet's key, or a signed term was changed
+    "signature_expired",  # the signed deadline passed
 ]
 
 
@@ -122,6 +146,7 @@ class CustomerUnfrozen(Message):
 
 class WalletRegistered(Message):
     TYPE = "kyc.wallet_registered"
+    VERSION = 2  # v2: EVM addresses (EIP-55)
     customer_id: uuid.UUID
     wallet_id: uuid.UUID
     address: WalletAddress
@@ -209,19 +234,23 @@ class CorporateApplication(Message):
     due_diligence: DueDiligence
 
 
-Ed25519PublicKey = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-Ed25519Signature = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{128}$")]
+AddressText = Annotated[
+    str, StringConstraints(min_length=1, max_length=90, pattern=r"^[A-Za-z0-9]+$")
+]
+"""An address as a registrant wrote it: KYC refuses one that is not an EIP-55 address with
+a typed reason (a history entry), not as an undecodable message."""
 
 
 class RegisterWallet(Message):
-    """A customer registers a wallet address. Proof of control: an Ed25519 signature (hex)
-    by `public_key` over the challenge "cnh-kyc-wallet:<customer_id>:<wallet_id>:<address>"
-    makes it "verified"; without a valid one it stays "pending" (a later registration of
-    the same wallet with a valid signature verifies it)."""
+    """A customer registers a wallet, an EVM address. Proof of control: an EIP-191 signature
+    by the address's key over schemas.signing.wallet_challenge(customer_id, wallet_id,
+    address) makes it "verified"; without a valid one it stays "pending" (a later
+    registration of the same wallet with a valid signature verifies it). An address that is
+    not EIP-55 checksummed is refused ("address_malformed")."""
 
     TYPE = "kyc.register_wallet"
+    VERSION = 2  # v2: EVM addresses, EIP-191 proofs (the Ed25519 key and signature went)
     customer_id: uuid.UUID
     wallet_id: uuid.UUID
-    address: WalletAddress
-    public_key: Ed25519PublicKey | None = None
-    signature: Ed25519Signature | None = None
+    address: AddressText
+    signature: EvmSignature | None = None

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from schemas.ids import ReasonCode, Text
+from schemas.kyc import EvmSignature
 from schemas.message import Message
 from schemas.money import CnhAmount, CurrencyCode, Money, TokenAmount
 from schemas.rates import RateStr
@@ -41,9 +42,16 @@ class RedemptionQuoted(Message):
 class Redeem(Message):
     """Redeem `amount` tokens and pay the holder in `payout_currency`. The redemption id is
     the idempotency key: a repeated request gets the same outcome. `quote_id` (from
-    RedemptionQuoted) is required unless the payout currency is CNH."""
+    RedemptionQuoted) is required unless the payout currency is CNH.
+
+    Only the wallet's key holder may ask: `signature` is their EIP-712 signature of
+    schemas.signing.redemption_typed_data (redemption id, wallet address, amount, payout
+    currency, beneficiary account id, quote id, deadline). The gateway relays it and cannot
+    change a term without invalidating it; it is refused once `deadline` (unix seconds) has
+    passed, and under any other redemption id ("signature_replayed")."""
 
     TYPE = "redemption.redeem"
+    VERSION = 2  # v2: signed by the wallet (EIP-712)
     redemption_id: uuid.UUID
     customer_id: uuid.UUID
     wallet_id: uuid.UUID
@@ -51,6 +59,9 @@ class Redeem(Message):
     payout_currency: CurrencyCode
     quote_id: uuid.UUID | None = None
     beneficiary: BankAccount
+    beneficiary_account_id: uuid.UUID
+    deadline: int = Field(ge=0, le=2**40)
+    signature: EvmSignature
 
 
 class RedemptionCompleted(Message):

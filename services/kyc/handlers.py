@@ -28,10 +28,16 @@ from schemas.kyc import (
     WalletRegistered,
 )
 from schemas.message import Message
+from schemas.signing import redemption_typed_data
 from services.kyc import pii, repository
 from services.kyc.domain import eligibility
 from services.kyc.domain.onboarding import birth_date_refusal, decide_application
-from services.kyc.domain.wallets import new_deposit_reference, proof_of_control
+from services.kyc.domain.wallets import (
+    address_refusal,
+    new_deposit_reference,
+    proof_of_control,
+    redemption_signer,
+)
 from services.kyc.sanctions import active_screener
 from services.kyc.wiring import Kyc
 from services.runtime.handlers import HandlerContext, Subscription
@@ -184,9 +190,11 @@ async def onboard(kyc: Kyc, ctx: HandlerContext[Any], app: pii.Application) -> N
 async def register_wallet(ctx: HandlerContext[RegisterWallet], command: RegisterWallet) -> None:
     conn = ctx.connection
     customer_id, wallet_id = command.customer_id, command.wallet_id
-    verified = proof_of_control(
-        customer_id, wallet_id, command.address, command.public_key, command.signature
+    malformed = address_refusal(command.address)
+    verified = malformed is None and proof_of_control(
+        customer_id, wallet_id, command.address, command.signature
     )
+    proof_signature = command.signature if verified else None
 
     async def refuse(reason: str) -> None:
         await repository.history(
@@ -205,6 +213,8 @@ async def register_wallet(ctx: HandlerContext[RegisterWallet], command: Register
             reason=reason,
         )
 
+    if malformed is not None:
+        return await refuse(malformed)
     if await repository.customer(conn, customer_id, lock=True) is None:
         return await refuse("unknown_customer")
     existing = await repository.wallet(conn, wallet_id, lock=True)
@@ -213,7 +223,7 @@ async def register_wallet(ctx: HandlerContext[RegisterWallet], command: Register
             return await refuse("wallet_conflict")
         if existing["proof_of_control"] == "verified" or not verified:
             return None  # nothing new: a re-sent registration
-        await repository.verify_wallet(conn, wallet_id)
+        await repository.verify_wallet(conn, wallet_id, proof_signature)
         reference = existing["deposit_reference"]
     else:
         if await repository.address_taken(conn, command.address):
@@ -226,6 +236,7 @@ async def register_wallet(ctx: HandlerContext[RegisterWallet], command: Register
             command.address,
             reference,
             "verified" if verified else "pending",
+            proof_signature,
         )
     proof: Literal["verified", "pending"] = "verified" if verified else "pending"
     await repository.history(
@@ -287,13 +298,27 @@ async def check_eligibility(
         if wallet_row is None
         else eligibility.WalletView(
             customer_id=wallet_row["customer_id"],
+            address=wallet_row["address"],
             proof_verified=wallet_row["proof_of_control"] == "verified",
             frozen=wallet_row["frozen"],
         )
     )
+    signed = eligibility.Signed(
+        signer=None if wallet is None else _signer(kyc, command, wallet.address),
+        deadline=command.deadline,
+    )
     reserved = reserved if row else 0
     amount = command.amount.amount_minor
-    refusal = eligibility.check(kyc.policy, command.customer_id, customer, wallet, amount, reserved)
+    refusal = eligibility.check(
+        kyc.policy,
+        command.customer_id,
+        customer,
+        wallet,
+        amount,
+        reserved,
+        signed,
+        dt.datetime.now(dt.UTC),
+    )
     reservation_id = derive_id(redemption_id, "kyc", "reservation") if refusal is None else None
     locked.checks.forget(redemption_id)
     ok = await repository.insert_check(
@@ -307,6 +332,7 @@ async def check_eligibility(
         detail=refusal.detail if refusal else None,
         tier=row["tier"] if row else None,
         reservation_id=reservation_id,
+        signature=command.signature,
     )
     reply: Message
     if refusal is None:
@@ -328,6 +354,22 @@ async def check_eligibility(
         outcome="eligible" if refusal is None else refusal.reason,
     )
     return reply
+
+
+def _signer(kyc: Kyc, command: CheckEligibility, address: str) -> str | None:
+    """Who signed the request's terms, as they reach KYC, over the wallet's registered
+    address: the holder only if nobody changed a term on the way."""
+    terms = redemption_typed_data(
+        redemption_id=command.redemption_id,
+        wallet=address,
+        amount=command.amount.amount_minor,
+        payout_currency=command.payout_currency,
+        beneficiary_account_id=command.beneficiary_account_id,
+        quote_id=command.quote_id,
+        deadline=command.deadline,
+        chain_id=kyc.settings.chain_id,
+    )
+    return redemption_signer(terms, command.signature)
 
 
 def _answer_again(redemption_id: uuid.UUID, record: asyncpg.Record) -> Message:

@@ -151,24 +151,33 @@ async def insert_wallet(
     address: str,
     deposit_reference: str,
     proof_of_control: str,
+    proof_signature: str | None,
 ) -> None:
     await conn.execute(
         """
-        INSERT INTO wallets (wallet_id, customer_id, address, deposit_reference, proof_of_control)
-        VALUES ($1, $2, $3, $4, $5)
+        INSERT INTO wallets (wallet_id, customer_id, address, deposit_reference,
+                             proof_of_control, proof_signature)
+        VALUES ($1, $2, $3, $4, $5, $6)
         """,
         wallet_id,
         customer_id,
         address,
         deposit_reference,
         proof_of_control,
+        proof_signature,
     )
 
 
-async def verify_wallet(conn: Connection, wallet_id: uuid.UUID) -> None:
+async def verify_wallet(
+    conn: Connection, wallet_id: uuid.UUID, proof_signature: str | None
+) -> None:
     await conn.execute(
-        "UPDATE wallets SET proof_of_control = 'verified', updated_at = now() WHERE wallet_id = $1",
+        """
+        UPDATE wallets SET proof_of_control = 'verified', proof_signature = $2, updated_at = now()
+         WHERE wallet_id = $1
+        """,
         wallet_id,
+        proof_signature,
     )
 
 
@@ -409,13 +418,15 @@ async def insert_check(
     detail: str | None = None,
     tier: str | None = None,
     reservation_id: uuid.UUID | None = None,
+    signature: str | None = None,
 ) -> bool:
     """False when a row for this redemption appeared meanwhile (a concurrent release)."""
     inserted = await conn.fetchval(
         """
         INSERT INTO eligibility_checks (redemption_id, customer_id, wallet_id, amount_minor,
-                                        outcome, reason, detail, tier, reservation_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                        outcome, reason, detail, tier, reservation_id,
+                                        signature)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         ON CONFLICT (redemption_id) DO NOTHING RETURNING true
         """,
         redemption_id,
@@ -427,6 +438,7 @@ async def insert_check(
         detail,
         tier,
         reservation_id,
+        signature,
     )
     return bool(inserted)
 

@@ -38,11 +38,12 @@ from schemas.settlement import (
 )
 from services.redemption import repository
 from services.redemption.domain.decide import Decision, Timing, on_reply, start
-from services.redemption.domain.requests import claims, refuse, validate
+from services.redemption.domain.requests import claims, refuse, replayed, validate
 from services.redemption.domain.state import Request
 from services.redemption.saga_runner import EVENTS, REPLIES, carry_out
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.logging import get_logger
+from services.runtime.retry import TransientError
 from services.runtime.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
@@ -78,18 +79,26 @@ def build(timing: Timing) -> list[Subscription]:
             payout_currency=command.payout_currency,
             quote_id=command.quote_id,
             beneficiary=command.beneficiary,
+            beneficiary_account_id=command.beneficiary_account_id,
+            deadline=command.deadline,
+            signature=command.signature,
         )
         quote = await ctx.staged(repository.Quotes).get(command.redemption_id)
         if not claims(request, quote):
             log.warning("redeem request under a redemption id quoted to another holder; ignored")
             return
-        problem = validate(request, quote)
+        replay = replayed(request, await repository.signed_for(ctx.connection, request.signature))
+        problem = replay or validate(request, quote, now)
         decision = (
             refuse(request, problem, now)
             if problem
             else start(request, now, timing, secrets.token_hex(16))
         )
-        if not await repository.insert(ctx.connection, decision.saga):
+        # a replayed signature stays its first redemption's: the refusal does not claim it
+        claimed = None if replay else request.signature
+        if not await repository.insert(ctx.connection, decision.saga, claimed):
+            if not await repository.exists(ctx.connection, request.redemption_id):
+                raise TransientError("a concurrent request carried the same signature")
             await _repeat(ctx, command)
             return
         carry_out(ctx.staged(repository.SagaWrites), decision, ctx, now)

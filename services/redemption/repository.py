@@ -15,15 +15,17 @@ from services.runtime.rows import KeyedRows
 from services.runtime.unit_of_work import AtCommit
 
 
-async def insert(connection: Connection, saga: Saga) -> bool:
-    """Store a new saga; False when this redemption id exists already (a repeated request)."""
+async def insert(connection: Connection, saga: Saga, signature: str | None) -> bool:
+    """Store a new saga, claiming the request's `signature` for it (None: claims none);
+    False when this redemption id exists already (a repeated request) or another
+    redemption claimed the signature meanwhile."""
     request = saga.request
     status = await connection.execute(
         """
         INSERT INTO redemptions (redemption_id, customer_id, wallet_id, amount_minor,
-                                 payout_currency, status, saga, deadline)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-        ON CONFLICT (redemption_id) DO NOTHING
+                                 payout_currency, status, saga, deadline, signature)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        ON CONFLICT DO NOTHING
         """,
         request.redemption_id,
         request.customer_id,
@@ -33,8 +35,25 @@ async def insert(connection: Connection, saga: Saga) -> bool:
         saga.status.value,
         saga.model_dump_json(),
         saga.deadline,
+        signature,
     )
     return bool(status.endswith(" 1"))
+
+
+async def exists(connection: Connection, redemption_id: uuid.UUID) -> bool:
+    return bool(
+        await connection.fetchval(
+            "SELECT true FROM redemptions WHERE redemption_id = $1", redemption_id
+        )
+    )
+
+
+async def signed_for(connection: Connection, signature: str) -> uuid.UUID | None:
+    """The redemption whose request claimed `signature`, if any."""
+    found: uuid.UUID | None = await connection.fetchval(
+        "SELECT redemption_id FROM redemptions WHERE signature = $1", signature
+    )
+    return found
 
 
 async def lock(connection: Connection, redemption_id: uuid.UUID) -> Saga | None:

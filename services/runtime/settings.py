@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.principals import BY_NAME as PRINCIPALS
 from schemas.sealed import OpeningKeys, SealingKey
+from schemas.signing import DEFAULT_CHAIN_ID
 from services.runtime.access import KafkaAccess, KafkaLogins, Protocol
 
 
@@ -35,6 +36,10 @@ class ServiceSettings(BaseSettings):
     secrets_dir: str = ""
     """The principal's own secrets (kafka.password, ca.pem, pgpass); defaults to
     `<secrets_root>/<principal>`, as infra/secrets.py lays out a run folder."""
+
+    chain_id: int = Field(default=DEFAULT_CHAIN_ID, ge=1)
+    """The EVM chain whose id wallets sign into their requests (EIP-712 domain): a signature
+    for another chain is refused."""
 
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_security: Protocol = "SASL_SSL"

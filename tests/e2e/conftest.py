@@ -4,8 +4,10 @@ through the ingress topics like the outside world would (clients/)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -37,9 +39,11 @@ class Live:
     watcher: Watcher
 
 
-@pytest.fixture(scope="module")
-async def live(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
-    platform = await Environment.create(servers, tmp_path_factory.mktemp("e2e"))
+@contextlib.asynccontextmanager
+async def live_platform(servers: Servers, folder: Path) -> AsyncIterator[Live]:
+    """Every service started in a new environment, the outside world's producers (each
+    role as its own principal), a watcher of the facts, and the market feed running."""
+    platform = await Environment.create(servers, folder)
     try:
         await platform.start_many(SERVICES, **E2E_SETTINGS)
         async with (
@@ -53,3 +57,9 @@ async def live(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> As
                 market.cancel()
     finally:
         await platform.close()
+
+
+@pytest.fixture(scope="module")
+async def live(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
+    async with live_platform(servers, tmp_path_factory.mktemp("e2e")) as started:
+        yield started

@@ -1,13 +1,16 @@
 """May this customer redeem this amount from this wallet now? (saga step 1)
 
 The checks run in a fixed order and the first failing one is the answer:
-customer verified, not frozen, not sanctioned; wallet theirs (with proof of control) and
-not frozen; due diligence sufficient for the amount; per-transaction limit; rolling
-24-hour limit (live reservations of the last 24 hours plus this amount).
+the wallet registered to the customer, and the request signed by the wallet's key before its
+deadline (whoever relays a request learns nothing about a customer it cannot sign for);
+customer verified, not frozen, not sanctioned; wallet's proof of control verified and wallet
+not frozen; due diligence sufficient for the amount; per-transaction limit; rolling 24-hour
+limit (live reservations of the last 24 hours plus this amount).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +18,7 @@ from decimal import Decimal
 
 from schemas.kyc import IneligibleReason
 from schemas.money import TOKEN, exponent, minor_to_decimal
+from schemas.signing import expired
 from services.kyc.domain.onboarding import DueDiligence, Status, Tier
 
 TOKEN_MINOR = 10 ** exponent(TOKEN)
@@ -53,8 +57,18 @@ class CustomerView:
 @dataclass(frozen=True)
 class WalletView:
     customer_id: uuid.UUID
+    address: str
     proof_verified: bool
     frozen: bool
+
+
+@dataclass(frozen=True)
+class Signed:
+    """What the request's signature says: who signed its terms (None: nobody recoverable)
+    and until when."""
+
+    signer: str | None
+    deadline: int
 
 
 @dataclass(frozen=True)
@@ -70,9 +84,19 @@ def check(
     wallet: WalletView | None,
     amount_minor: int,
     reserved_last_24h_minor: int,
+    signed: Signed,
+    now: dt.datetime,
 ) -> Refusal | None:
     """None when eligible; otherwise the first rule that refuses. Details carry amounts
     and tiers, never personal data."""
+    if wallet is None or wallet.customer_id != customer_id:
+        return Refusal("wallet_not_theirs", "the wallet is not registered to this customer")
+    if expired(signed.deadline, now):
+        return Refusal("signature_expired", "the request's signed deadline has passed")
+    if signed.signer != wallet.address:
+        return Refusal(
+            "signature_invalid", "the request is not signed by the wallet's key as it stands"
+        )
     if customer is None or customer.status == "referred":
         return Refusal("not_verified", "the customer is not verified")
     if customer.status == "rejected":
@@ -81,8 +105,6 @@ def check(
         return Refusal("customer_frozen", "the customer is frozen")
     if customer.sanctioned:
         return Refusal("sanctioned", "the customer matches a sanctions list")
-    if wallet is None or wallet.customer_id != customer_id:
-        return Refusal("wallet_not_theirs", "the wallet is not registered to this customer")
     if not wallet.proof_verified:
         return Refusal("wallet_not_theirs", "the wallet's proof of control is pending")
     if wallet.frozen:

@@ -133,6 +133,10 @@ SAGA: tuple[Step, ...] = (
             wallet_id=s.request.wallet_id,
             amount=s.request.amount,
             payout_currency=s.request.payout_currency,
+            beneficiary_account_id=s.request.beneficiary_account_id,
+            quote_id=s.request.quote_id,
+            deadline=s.request.deadline,
+            signature=s.request.signature,  # the holder's approval of all of the above
         ),
         succeeded=Eligible,
         record=_reservation,

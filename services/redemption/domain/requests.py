@@ -8,6 +8,7 @@ from typing import Protocol
 
 from schemas.money import par_cnh
 from schemas.redemption import RedemptionFailed
+from schemas.signing import expired
 from services.redemption.domain.decide import Decision, Entry
 from services.redemption.domain.state import Failure, Request, Saga, Status
 
@@ -39,7 +40,22 @@ def claims(request: Request, quote: QuoteSeen | None) -> bool:
     return (quote.customer_id, quote.wallet_id) == (request.customer_id, request.wallet_id)
 
 
-def validate(request: Request, quote: QuoteSeen | None) -> Failure | None:
+def replayed(request: Request, signed_for: uuid.UUID | None) -> Failure | None:
+    """A signature already carried by another redemption's request is refused: it approves
+    that redemption alone (its id is a signed term), so a copy under a new id is someone
+    else's attempt, refused here before it costs any service a step. `signed_for`: the
+    redemption whose request carried this signature first, if any."""
+    if signed_for is None or signed_for == request.redemption_id:
+        return None
+    return Failure(
+        reason="signature_replayed",
+        detail="this signature approved another redemption",
+    )
+
+
+def validate(request: Request, quote: QuoteSeen | None, now: dt.datetime) -> Failure | None:
+    if expired(request.deadline, now):
+        return Failure(reason="signature_expired", detail="the request's signed deadline passed")
     if request.amount.amount_minor == 0:
         return Failure(reason="invalid_amount", detail="nothing to redeem")
     try:

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.kyc import EvmSignature
 from schemas.money import Money, par_cnh
 from schemas.settlement import BankAccount
 
@@ -46,6 +47,11 @@ class Request(_Model):
     payout_currency: str
     quote_id: uuid.UUID | None
     beneficiary: BankAccount
+    beneficiary_account_id: uuid.UUID
+    deadline: int
+    """Unix seconds: the holder's approval (the signature) is good until then."""
+    signature: EvmSignature
+    """The holder's EIP-712 signature of the terms above; KYC checks it (step 1)."""
 
     @property
     def par_value(self) -> Money:

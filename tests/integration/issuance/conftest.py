@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from eth_utils.address import to_checksum_address
 
 from schemas import Codec, Envelope, Message, Rejected, envelope
 from schemas.issuance import (
@@ -53,7 +54,7 @@ def cnh(fen: int) -> Money:
 
 
 def address(wallet_id: uuid.UUID) -> str:
-    return "0x" + wallet_id.hex + "ab"
+    return to_checksum_address("0x" + wallet_id.hex + wallet_id.hex[:8])
 
 
 @dataclass

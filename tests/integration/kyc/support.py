@@ -11,8 +11,8 @@ import uuid
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from clients.wallet import Wallet, deadline_in
 from schemas import Codec, DeadLetter, Envelope, Money, Rejected, envelope
 from schemas.kyc import (
     CheckEligibility,
@@ -36,7 +36,6 @@ from schemas.kyc import (
 from schemas.message import Message
 from schemas.money import TOKEN
 from schemas.runtime import DEAD_LETTER_MAX_BYTES
-from services.kyc.domain.wallets import challenge
 from tests.support.environment import Environment, database_name
 
 EVENTS = Codec(
@@ -92,18 +91,18 @@ def company(name: str, *, registration: str = "HK-778899") -> CorporateApplicati
     )
 
 
+KEYS: dict[uuid.UUID, Wallet] = {}
+"""The holders' wallet keys by wallet id (generated per run): `check` signs with them."""
+
+
 def wallet(customer_id: uuid.UUID, *, signed: bool = True) -> RegisterWallet:
-    wallet_id = uuid.uuid4()
-    address = "0x" + uuid.uuid4().hex + uuid.uuid4().hex[:8]
-    if not signed:
-        return RegisterWallet(customer_id=customer_id, wallet_id=wallet_id, address=address)
-    key = Ed25519PrivateKey.generate()
+    wallet_id, key = uuid.uuid4(), Wallet()
+    KEYS[wallet_id] = key
     return RegisterWallet(
         customer_id=customer_id,
         wallet_id=wallet_id,
-        address=address,
-        public_key=key.public_key().public_bytes_raw().hex(),
-        signature=key.sign(challenge(customer_id, wallet_id, address)).hex(),
+        address=key.address,
+        signature=key.prove_control(customer_id, wallet_id) if signed else None,
     )
 
 
@@ -137,13 +136,34 @@ def check(
     wallet_id: uuid.UUID,
     whole_tokens: int,
     redemption_id: uuid.UUID | None = None,
+    *,
+    signer: Wallet | None = None,
+    deadline: int | None = None,
 ) -> CheckEligibility:
+    """The saga's check of a request signed by `signer` (default: the wallet's own key;
+    a fresh one for a wallet this module did not register)."""
+    rid, amount, until = redemption_id or uuid.uuid4(), tokens(whole_tokens), deadline
+    beneficiary, quote = uuid.uuid4(), uuid.uuid4()
+    if until is None:
+        until = deadline_in()
+    key = signer or KEYS.get(wallet_id) or Wallet()
     return CheckEligibility(
-        redemption_id=redemption_id or uuid.uuid4(),
+        redemption_id=rid,
         customer_id=customer_id,
         wallet_id=wallet_id,
-        amount=tokens(whole_tokens),
+        amount=amount,
         payout_currency="USD",
+        beneficiary_account_id=beneficiary,
+        quote_id=quote,
+        deadline=until,
+        signature=key.approve(
+            redemption_id=rid,
+            amount=amount.amount_minor,
+            payout_currency="USD",
+            beneficiary_account_id=beneficiary,
+            quote_id=quote,
+            deadline=until,
+        ),
     )
 
 

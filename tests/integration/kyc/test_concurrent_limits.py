@@ -10,6 +10,7 @@ import uuid
 import asyncpg
 import pytest
 
+from clients.wallet import Wallet
 from schemas import envelope
 from schemas.kyc import CheckEligibility
 from services.kyc.handlers import check_eligibility
@@ -18,7 +19,16 @@ from services.kyc.wiring import Kyc
 from services.runtime.db import create_pool
 from services.runtime.handlers import HandlerContext
 from services.runtime.unit_of_work import UnitOfWork
-from tests.integration.kyc.support import REPLIES, apply, check, events, person, wallet, wrap
+from tests.integration.kyc.support import (
+    KEYS,
+    REPLIES,
+    apply,
+    check,
+    events,
+    person,
+    wallet,
+    wrap,
+)
 from tests.support.environment import Environment
 from tests.support.process import ServiceProcess
 
@@ -27,6 +37,7 @@ pytestmark = pytest.mark.integration
 
 async def _seed_basic_customer(dsn: str) -> tuple[uuid.UUID, uuid.UUID]:
     customer_id, wallet_id = uuid.uuid4(), uuid.uuid4()
+    KEYS[wallet_id] = key = Wallet()
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(
@@ -45,7 +56,7 @@ async def _seed_basic_customer(dsn: str) -> tuple[uuid.UUID, uuid.UUID]:
             """,
             wallet_id,
             customer_id,
-            "0x" + "ab" * 20,
+            key.address,
         )
     finally:
         await conn.close()

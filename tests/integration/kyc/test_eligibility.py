@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from clients.wallet import Wallet
 from schemas.kyc import ReleaseReservation
 from tests.integration.kyc.support import (
     REPLIES,
@@ -19,6 +20,7 @@ from tests.integration.kyc.support import (
     events,
     outcome,
     person,
+    tokens,
     wallet,
     wrap,
 )
@@ -43,9 +45,11 @@ async def test_every_rejection_reason_reservations_release_and_redelivery(
     )
     w_pending = wallet(standard.customer_id, signed=False)
     w_to_freeze = wallet(standard.customer_id)
+    w_rejected, w_referred = wallet(rejected.customer_id), wallet(referred.customer_id)
     await apply(platform, standard, basic, frozen, rejected, referred)
     await apply(platform, w_standard, w_basic, w_frozen_customer, w_pending, w_to_freeze)
-    await events(platform, 10)
+    await apply(platform, w_rejected, w_referred)
+    await events(platform, 12)
 
     code, out = await cli(
         platform, "freeze-customer", str(frozen.customer_id), "--reason", "court_order"
@@ -55,15 +59,21 @@ async def test_every_rejection_reason_reservations_release_and_redelivery(
         platform, "freeze-wallet", str(w_to_freeze.wallet_id), "--reason", "lost_keys"
     )
     assert code == 0, out
-    frozen_events = await events(platform, 12)
+    frozen_events = await events(platform, 14)
     assert {"kyc.customer_frozen", "kyc.wallet_frozen"} <= {e.type for e in frozen_events}
 
     S, B = standard.customer_id, basic.customer_id
+    signed = check(S, w_standard.wallet_id, 10)  # then changed on the way: never sent as is
+    passed = int(dt.datetime.now(dt.UTC).timestamp()) - 1
     cases = {
-        "not_verified": check(uuid.uuid4(), w_standard.wallet_id, 10),
-        "not_verified/referred": check(referred.customer_id, w_standard.wallet_id, 10),
-        "customer_rejected": check(rejected.customer_id, w_standard.wallet_id, 10),
+        # an unknown customer has no wallet: whoever names it has nobody's key to sign with
+        "wallet_not_theirs/unknown_customer": check(uuid.uuid4(), w_standard.wallet_id, 10),
+        "not_verified/referred": check(referred.customer_id, w_referred.wallet_id, 10),
+        "customer_rejected": check(rejected.customer_id, w_rejected.wallet_id, 10),
         "customer_frozen": check(frozen.customer_id, w_frozen_customer.wallet_id, 10),
+        "signature_invalid/another_key": check(S, w_standard.wallet_id, 10, signer=Wallet()),
+        "signature_invalid/changed_amount": signed.model_copy(update={"amount": tokens(11)}),
+        "signature_expired": check(S, w_standard.wallet_id, 10, deadline=passed),
         "wallet_not_theirs": check(S, w_basic.wallet_id, 10),
         "wallet_not_theirs/pending": check(S, w_pending.wallet_id, 10),
         "wallet_frozen": check(S, w_to_freeze.wallet_id, 10),

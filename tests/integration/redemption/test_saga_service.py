@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from clients.scenarios import Holder
 from schemas import Codec, Message, derive_id, envelope
 from schemas.fx import ConversionExecuted, ExecuteConversion, QuoteIssued, RequestQuote
 from schemas.issuance import (
@@ -39,7 +40,6 @@ from schemas.redemption import (
     RedemptionQuoted,
 )
 from schemas.settlement import (
-    BankAccount,
     PayoutOutcomeUnknown,
     PayoutSent,
     PayoutState,
@@ -128,20 +128,14 @@ def redeem(
     redemption_id: uuid.UUID | None = None,
     customer_id: uuid.UUID | None = None,
     wallet_id: uuid.UUID | None = None,
+    deadline: int | None = None,
 ) -> Redeem:
-    return Redeem(
-        redemption_id=redemption_id or uuid.uuid4(),
-        customer_id=customer_id or uuid.uuid4(),
-        wallet_id=wallet_id or uuid.uuid4(),
-        amount=TOKENS,
-        payout_currency=currency,
-        quote_id=quote_id,
-        beneficiary=BankAccount(
-            holder_name="Chan Tai Man",
-            account_number="012-345678-001",
-            bank_code="004",
-            country="HK",
-        ),
+    """A request signed by the holder's wallet (KYC, played here, would check it)."""
+    holder = Holder(
+        "Chan Tai Man", customer_id=customer_id or uuid.uuid4(), wallet_id=wallet_id or uuid.uuid4()
+    )
+    return holder.redeem_request(
+        redemption_id or uuid.uuid4(), TOKENS, currency, quote_id, deadline=deadline
     )
 
 
@@ -275,6 +269,45 @@ async def test_an_invalid_request_is_refused_with_a_reason(platform: Environment
     await request(platform, command, command.redemption_id)
     failed = await outcome(platform, command.redemption_id, RedemptionFailed)
     assert failed.payload.reason == "quote_required"
+
+
+async def test_a_request_past_its_signed_deadline_is_refused_before_any_step(
+    platform: Environment,
+) -> None:
+    await platform.start("redemption", **QUICK)
+    passed = int(dt.datetime.now(dt.UTC).timestamp()) - 1
+    command = redeem("CNH", deadline=passed)
+    async with World(platform, cooperative_world()) as world:
+        await request(platform, command, command.redemption_id)
+        failed = await outcome(platform, command.redemption_id, RedemptionFailed)
+    assert failed.payload.reason == "signature_expired"
+    assert world.received == [], "nothing was asked of any service"
+
+
+async def test_a_signature_replayed_under_another_redemption_id_is_refused(
+    platform: Environment,
+) -> None:
+    await platform.start("redemption", **QUICK)
+    original = redeem("CNH")
+    # the same approval relayed again under a new id (and a new beneficiary, while at it)
+    replay = original.model_copy(
+        update={"redemption_id": uuid.uuid4(), "beneficiary_account_id": uuid.uuid4()}
+    )
+    async with World(platform, cooperative_world()) as world:
+        await request(platform, original, original.redemption_id)
+        await outcome(platform, original.redemption_id, RedemptionCompleted)
+        await request(platform, replay, replay.redemption_id)
+        failed = await outcome(platform, replay.redemption_id, RedemptionFailed)
+    assert failed.payload.reason == "signature_replayed"
+    checked = {c.redemption_id for c in world.commands(CheckEligibility)}
+    assert checked == {original.redemption_id}, "the replay never reached a service"
+    rows = await platform.query(
+        "redemption",
+        "SELECT redemption_id, signature FROM redemptions WHERE redemption_id = ANY($1)",
+        [original.redemption_id, replay.redemption_id],
+    )
+    claimed = {r["redemption_id"]: r["signature"] for r in rows}
+    assert claimed == {original.redemption_id: original.signature, replay.redemption_id: None}
 
 
 # --- ids nobody else can take -------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord
+from eth_utils.address import to_checksum_address
 
 from schemas import Codec, Envelope, Message, Money, Rejected, envelope
 from schemas.issuance import Burned, Minted, MintForDeposit, MintRejected
@@ -117,7 +118,7 @@ class Settlement:
         event = WalletRegistered(
             customer_id=customer_id,
             wallet_id=wallet_id,
-            address="0x" + secrets.token_hex(20),
+            address=to_checksum_address("0x" + secrets.token_hex(20)),
             deposit_reference=reference,
             proof_of_control="verified",
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from decimal import Decimal
 
@@ -13,6 +14,8 @@ from services.kyc.domain.eligibility import (
     TOKEN_MINOR,
     CustomerView,
     Policy,
+    Refusal,
+    Signed,
     TierLimits,
     WalletView,
     check,
@@ -30,7 +33,21 @@ POLICY = Policy(
 ME = uuid.uuid4()
 GOOD = CustomerView("verified", "standard", "standard", frozen=False, sanctioned=False)
 BASIC = CustomerView("verified", "basic", "simplified", frozen=False, sanctioned=False)
-MINE = WalletView(ME, proof_verified=True, frozen=False)
+ADDRESS = "0x52908400098527886E0F7030069857D2E4169EE7"
+MINE = WalletView(ME, ADDRESS, proof_verified=True, frozen=False)
+NOW = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
+SIGNED = Signed(signer=ADDRESS, deadline=int(NOW.timestamp()) + 60)
+"""Signed by the wallet's key, in time (tests/unit/kyc/test_signed_requests.py: the rest)."""
+
+
+def refused(
+    customer: CustomerView | None,
+    wallet: WalletView | None,
+    amount_minor: int,
+    reserved_minor: int,
+    signed: Signed = SIGNED,
+) -> Refusal | None:
+    return check(POLICY, ME, customer, wallet, amount_minor, reserved_minor, signed, NOW)
 
 
 def reason(
@@ -39,7 +56,7 @@ def reason(
     tokens: int = 10,
     reserved: int = 0,
 ) -> str | None:
-    refusal = check(POLICY, ME, customer, wallet, tokens * TOKEN_MINOR, reserved * TOKEN_MINOR)
+    refusal = refused(customer, wallet, tokens * TOKEN_MINOR, reserved * TOKEN_MINOR)
     return refusal.reason if refusal else None
 
 
@@ -50,16 +67,17 @@ def test_an_eligible_redemption() -> None:
 @pytest.mark.parametrize(
     ("customer", "wallet", "expected"),
     [
+        # the wallet and the signature first: nobody learns about a customer it cannot sign for
+        (CustomerView("rejected", "basic", "standard", True, True), None, "wallet_not_theirs"),
+        (GOOD, WalletView(uuid.uuid4(), ADDRESS, True, True), "wallet_not_theirs"),
         (None, MINE, "not_verified"),
         (CustomerView("referred", "basic", "standard", False, False), MINE, "not_verified"),
         # a rejected, frozen, sanctioned customer: the first rule answers
         (CustomerView("rejected", "basic", "standard", True, True), MINE, "customer_rejected"),
-        (CustomerView("verified", "basic", "standard", True, True), None, "customer_frozen"),
-        (CustomerView("verified", "basic", "standard", False, True), None, "sanctioned"),
-        (GOOD, None, "wallet_not_theirs"),
-        (GOOD, WalletView(uuid.uuid4(), True, True), "wallet_not_theirs"),
-        (GOOD, WalletView(ME, False, True), "wallet_not_theirs"),  # proof pending
-        (GOOD, WalletView(ME, True, True), "wallet_frozen"),
+        (CustomerView("verified", "basic", "standard", True, True), MINE, "customer_frozen"),
+        (CustomerView("verified", "basic", "standard", False, True), MINE, "sanctioned"),
+        (GOOD, WalletView(ME, ADDRESS, False, True), "wallet_not_theirs"),  # proof pending
+        (GOOD, WalletView(ME, ADDRESS, True, True), "wallet_frozen"),
     ],
 )
 def test_rules_apply_in_order(
@@ -95,7 +113,7 @@ def test_the_threshold_boundary() -> None:
 )
 def test_a_passing_check_never_exceeds_either_limit(tier: str, amount: int, reserved: int) -> None:
     customer = CustomerView("verified", tier, "enhanced", False, False)  # type: ignore[arg-type]
-    refusal = check(POLICY, ME, customer, MINE, amount, reserved)
+    refusal = refused(customer, MINE, amount, reserved)
     limits = POLICY.limits[customer.tier]
     if refusal is None:
         assert amount <= limits.per_transaction
@@ -108,7 +126,7 @@ def test_a_passing_check_never_exceeds_either_limit(tier: str, amount: int, rese
 
 
 def test_details_carry_amounts_not_people() -> None:
-    refusal = check(POLICY, ME, BASIC, MINE, 4_000 * TOKEN_MINOR, 8_000 * TOKEN_MINOR)
+    refusal = refused(BASIC, MINE, 4_000 * TOKEN_MINOR, 8_000 * TOKEN_MINOR)
     assert refusal is not None
     assert refusal.reason == "over_daily_limit"
     assert "4000.000000 XCNH" in refusal.detail

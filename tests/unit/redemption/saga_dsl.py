@@ -38,6 +38,9 @@ def redemption(payout_currency: str = "USD") -> Request:
         beneficiary=BankAccount(
             holder_name="Chan Tai Man", account_number="12345678", bank_code="004", country="HK"
         ),
+        beneficiary_account_id=uuid.uuid4(),
+        deadline=int(T0.timestamp()) + 300,
+        signature="0x" + "5a" * 65,  # the saga carries it; KYC checks it (tests/unit/kyc)
     )
 
 

@@ -1,12 +1,16 @@
 """Who may take a redemption id: once a quote was asked under it, only its customer and
-wallet (the id is public from then on, on redemption.events)."""
+wallet (the id is public from then on, on redemption.events). And what intake refuses of a
+signed request before any service is asked: a passed deadline, a replayed signature."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from services.redemption.domain.requests import claims
+from schemas.redemption import RedemptionFailed
+from services.redemption.domain.requests import claims, refuse, replayed, validate
+from services.redemption.domain.state import Request
 from tests.unit.redemption.saga_dsl import redemption
 
 
@@ -30,3 +34,43 @@ def test_only_the_quotes_holder_takes_a_quoted_redemption_id() -> None:
     assert claims(request, quoted)
     assert not claims(request, Quote(uuid.uuid4(), request.wallet_id, 1, "USD", None, "quoted"))
     assert not claims(request, Quote(request.customer_id, uuid.uuid4(), 1, "USD", None, "quoted"))
+
+
+# --- the holder's signature at intake -------------------------------------------------
+
+NOW = dt.datetime.fromtimestamp(redemption().deadline - 300, dt.UTC)
+
+
+def intake(request: Request, now: dt.datetime, signed_for: uuid.UUID | None = None) -> str | None:
+    """The refusal reason at intake, or None when the saga may start."""
+    failure = replayed(request, signed_for) or validate(request, None, now)
+    return failure.reason if failure else None
+
+
+def test_a_signed_request_within_its_deadline_is_taken() -> None:
+    request = redemption("CNH")
+    assert intake(request, NOW) is None
+    assert intake(request, dt.datetime.fromtimestamp(request.deadline, dt.UTC)) is None
+
+
+def test_a_request_past_its_signed_deadline_is_refused() -> None:
+    request = redemption("CNH")
+    after = dt.datetime.fromtimestamp(request.deadline + 1, dt.UTC)
+    assert intake(request, after) == "signature_expired"
+
+
+def test_a_signature_another_redemption_carried_is_refused_as_replayed() -> None:
+    request = redemption("CNH")
+    assert intake(request, NOW, signed_for=uuid.uuid4()) == "signature_replayed"
+    # its own redemption id again: a repeated request, answered as the first one was
+    assert intake(request, NOW, signed_for=request.redemption_id) is None
+
+
+def test_a_refused_request_ends_before_it_starts_with_its_reason() -> None:
+    request = redemption("CNH")
+    failure = replayed(request, uuid.uuid4())
+    assert failure is not None
+    decision = refuse(request, failure, NOW)
+    assert isinstance(decision.outcome, RedemptionFailed)
+    assert decision.outcome.reason == "signature_replayed"
+    assert decision.sends == ()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from schemas import Rejected, derive_id
 from schemas.fx import (
     ConversionRejected,
@@ -168,6 +170,31 @@ def test_a_kyc_rejection_fails_without_anything_to_undo() -> None:
     )
     s.expect_outcome(RedemptionFailed, Status.FAILED, reason="customer_frozen")
     s.expect_nothing_sent()
+
+
+def test_the_eligibility_check_carries_the_holders_signed_terms() -> None:
+    s = Scenario(redemption())
+    check = s.expect_command(CheckEligibility, topic="kyc.commands").payload
+    assert isinstance(check, CheckEligibility)
+    request = s.request
+    signed = (
+        request.redemption_id, request.wallet_id, request.amount, request.payout_currency,
+        request.beneficiary_account_id, request.quote_id, request.deadline, request.signature,
+    )  # fmt: skip
+    assert (
+        check.redemption_id, check.wallet_id, check.amount, check.payout_currency,
+        check.beneficiary_account_id, check.quote_id, check.deadline, check.signature,
+    ) == signed  # fmt: skip
+
+
+@pytest.mark.parametrize("reason", ["signature_invalid", "signature_expired"])
+def test_a_request_kyc_finds_unsigned_fails_before_anything_is_held(reason: str) -> None:
+    s = Scenario(redemption())
+    s.expect_command(CheckEligibility)
+    s.reply(Ineligible(redemption_id=s.request.redemption_id, reason=reason, detail="x"))  # type: ignore[arg-type]
+    s.expect_outcome(RedemptionFailed, Status.FAILED, reason=reason)
+    s.expect_nothing_sent()
+    assert not any(isinstance(sent.payload, PlaceHold) for sent in s.sent)
 
 
 def test_insufficient_balance_releases_the_limit_reservation() -> None:
