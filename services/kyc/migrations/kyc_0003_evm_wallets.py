@@ -5,7 +5,7 @@ proof never bound its key to the address, so it proves nobody controls the addre
 change is in each wallet's history.
 
 Revision ID: kyc_0003
-Revises: kyc_0001
+Revises: kyc_0002
 Create Date: 2026-12-02
 """
 
