@@ -27,7 +27,7 @@ JARS_STAMP := $(RUN_DIR)/kafka/libs/.resolved
 SERVICES   := kyc issuance fx settlement redemption
 
 .PHONY: help install kafka-jars infra-up infra-down infra-status topics topics-check acls migrate \
-        sanctions-load supply attest fx-review fx-release fx-reject up down status saga sagas \
+        sanctions-load kyc-reencrypt supply attest fx-review fx-release fx-reject up down status saga sagas \
         dlq dlq-replay parked parked-requeue \
         test test-unit test-integration lint format snapshots demo bench bench-relay clean
 
@@ -132,6 +132,9 @@ clean: infra-down ## Stop servers and delete the run folder (all local data)
 sanctions-load: install ## Load a sanctions list (OFAC SDN CSV or UN XML) into KYC: FILE=path
 	@test -n "$(FILE)" || { echo "usage: make sanctions-load FILE=path/to/list" >&2; exit 2; }
 	@$(PY) -m services.kyc.cli sanctions-load "$(FILE)"
+
+kyc-reencrypt: install ## After rotate-records: encrypt every KYC record again under the active key
+	@$(PY) -m services.kyc.cli reencrypt
 
 supply: install ## Token supply check: minted - burned == balances + holds (issuance)
 	@$(AS_OPERATOR) $(PY) -m services.issuance.cli supply

@@ -23,9 +23,10 @@ from schemas.kyc import (
     CustomerVerified,
     DueDiligence,
     IdentityDocument,
-    IndividualApplication,
+    IndividualParticulars,
     PostalAddress,
     WalletRegistered,
+    sealed_application,
 )
 from schemas.money import TOKEN, Money, par_cnh
 from schemas.redemption import (
@@ -70,6 +71,8 @@ class Person:
     nationality: str
     document_number: str
     due_diligence: DueDiligence = "standard"
+    aliases: tuple[str, ...] = ()
+    street: str = "1 Harbour Road"
 
 
 async def onboard(
@@ -79,16 +82,22 @@ async def onboard(
     decision (and, when verified, the deposit reference that funds the wallet)."""
     holder = Holder(person.name)
     await outside.apply(
-        IndividualApplication(
-            customer_id=holder.customer_id,
-            full_name=person.name,
-            date_of_birth=person.date_of_birth,
-            nationality=person.nationality,
-            id_document=IdentityDocument(
-                kind="passport", number=person.document_number, issuing_country=person.nationality
+        sealed_application(
+            outside.sealing_key("kyc"),
+            holder.customer_id,
+            person.due_diligence,
+            IndividualParticulars(
+                full_name=person.name,
+                aliases=person.aliases,
+                date_of_birth=person.date_of_birth,
+                nationality=person.nationality,
+                id_document=IdentityDocument(
+                    kind="passport",
+                    number=person.document_number,
+                    issuing_country=person.nationality,
+                ),
+                address=PostalAddress(lines=(person.street,), city="Hong Kong", country="HK"),
             ),
-            address=PostalAddress(lines=("1 Harbour Road",), city="Hong Kong", country="HK"),
-            due_diligence=person.due_diligence,
         )
     )
     await outside.register_wallet(holder.customer_id, holder.wallet_id, holder.key)

@@ -8,6 +8,7 @@ the same CNH_* environment as the service, and publish through its outbox.
     python -m services.kyc.cli unfreeze-wallet ID --reason REASON
     python -m services.kyc.cli approve-customer ID --reason REASON   # after manual review
     python -m services.kyc.cli reject-customer ID --reason REASON    # after manual review
+    python -m services.kyc.cli reencrypt     # after rotate-records: rows under the active key
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ import uuid
 from pathlib import Path
 
 from services.kyc.__main__ import MIGRATIONS
+from services.kyc.crypto import KeyRingError
 from services.kyc.domain.lists import ListFormatError
 from services.kyc.operations import (
     NotFound,
     decide_review,
     load_list,
     read_list,
+    reencrypt,
     set_customer_frozen,
     set_wallet_frozen,
 )
@@ -47,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     load = commands.add_parser("sanctions-load", help="load a list version and re-screen")
     load.add_argument("file", type=Path)
+    commands.add_parser("reencrypt", help="encrypt every customer's particulars again")
     for name in (
         "freeze-customer",
         "unfreeze-customer",
@@ -77,6 +81,12 @@ async def run(args: argparse.Namespace) -> str:
                 f"{report.screened} customers re-screened, {report.frozen} frozen, "
                 f"{report.rejected} rejected"
             )
+        if args.command == "reencrypt":
+            changed = await reencrypt(kyc, pool)
+            return (
+                f"{changed} customer record(s) encrypted again under key "
+                f"{kyc.keyring.active_key_id}; every record now uses it"
+            )
         if not _REASON.match(args.reason):
             raise ValueError("--reason must be a snake_case code (a-z, 0-9, _; <= 64)")
         actor = f"cli:{args.actor}"
@@ -95,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         print(asyncio.run(run(args)))
-    except (NotFound, ListFormatError, ValueError, OSError) as error:
+    except (NotFound, ListFormatError, KeyRingError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
