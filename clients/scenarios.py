@@ -134,14 +134,21 @@ async def fund(
     cnh: Money,
     timeout_s: float = 60.0,
     suspense_grace_s: float = 15.0,
+    *,
+    payer: BankAccount | None = None,
+    remittance: str = "",
 ) -> Minted | DepositSuspended:
     """The holder wires CNH to the reserve account; settlement asks issuance to mint.
 
     A suspension may be temporary (the deposit overtook its wallet's registration, or
     issuance had not caught up with KYC: settlement retries by itself), so a suspended
-    deposit gets `suspense_grace_s` to be confirmed before it counts as suspended."""
+    deposit gets `suspense_grace_s` to be confirmed before it counts as suspended.
+    `payer` (default: the holder's own account) and `remittance` (words the payer adds to
+    the reference) travel sealed to settlement."""
     bank_reference = await outside.deposit(
-        f"Top-up {holder.deposit_reference}", cnh, holder.bank_account
+        f"Top-up {holder.deposit_reference} {remittance}".rstrip(),
+        cnh,
+        payer or holder.bank_account,
     )
     await outside.flush()
     outcome = await watcher.wait_any(

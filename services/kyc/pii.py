@@ -52,7 +52,7 @@ def unseal(
     for name in _APPLICATION_FIELDS:
         document.pop(name, None)
     model = IndividualParticulars if kind == "individual" else CorporateParticulars
-    return model.model_validate(document)
+    return model.model_validate_json(json.dumps(document))
 
 
 def subject_of(particulars: Particulars) -> Subject:

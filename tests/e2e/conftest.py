@@ -4,8 +4,10 @@ through the ingress topics like the outside world would (clients/)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -37,10 +39,18 @@ class Live:
     watcher: Watcher
 
 
-@pytest.fixture(scope="module")
-async def live(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
-    platform = await Environment.create(servers, tmp_path_factory.mktemp("e2e"))
+@contextlib.asynccontextmanager
+async def running(
+    servers: Servers,
+    log_dir: Path,
+    prepare: Callable[[Environment], Awaitable[None]] | None = None,
+) -> AsyncIterator[Live]:
+    """Every service started in a new environment (after `prepare`, if given), the outside
+    world's producers and a watcher of the events, and a market feed of rates."""
+    platform = await Environment.create(servers, log_dir)
     try:
+        if prepare is not None:
+            await prepare(platform)
         await platform.start_many(SERVICES, **E2E_SETTINGS)
         async with (
             Outside(servers.kafka, platform.namespace) as outside,
@@ -53,3 +63,9 @@ async def live(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> As
                 market.cancel()
     finally:
         await platform.close()
+
+
+@pytest.fixture(scope="module")
+async def live(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
+    async with running(servers, tmp_path_factory.mktemp("e2e")) as started:
+        yield started

@@ -27,49 +27,52 @@ _DIGEST = "'sha256:' || encode(sha256(convert_to({column}::text, 'UTF8')), 'hex'
 
 
 def upgrade() -> None:
-    op.execute(
+    for statement in (
         """
         ALTER TABLE deposits
             ADD COLUMN deposit_reference text
                 CHECK (deposit_reference ~ '^CNH-[A-Z0-9]{10}$'),
-            ADD COLUMN particulars jsonb;
-        UPDATE deposits
-           SET deposit_reference = (regexp_match(upper(remittance), 'CNH-[A-Z0-9]{10}'))[1];
-        ALTER TABLE deposits DROP COLUMN remittance, DROP COLUMN payer;
-        CREATE INDEX deposits_suspended_reference ON deposits (deposit_reference)
-            WHERE state = 'suspended';
+            ADD COLUMN particulars jsonb
+        """,
         """
-    )
+        UPDATE deposits
+           SET deposit_reference = (regexp_match(upper(remittance), 'CNH-[A-Z0-9]{10}'))[1]
+        """,
+        "ALTER TABLE deposits DROP COLUMN remittance, DROP COLUMN payer",
+        """
+        CREATE INDEX deposits_suspended_reference ON deposits (deposit_reference)
+         WHERE state = 'suspended'
+        """,
+    ):
+        op.execute(statement)
     for table in ("payouts", "bank_sim.payments"):
+        op.execute(f"ALTER TABLE {table} ADD COLUMN beneficiary_digest text")
         op.execute(
-            f"""
-            ALTER TABLE {table} ADD COLUMN beneficiary_digest text;
-            UPDATE {table} SET beneficiary_digest = {_DIGEST.format(column="beneficiary")};
-            ALTER TABLE {table} ALTER COLUMN beneficiary_digest SET NOT NULL,
-                DROP COLUMN beneficiary;
-            """
+            f"UPDATE {table} SET beneficiary_digest = {_DIGEST.format(column='beneficiary')}"
+        )
+        op.execute(
+            f"ALTER TABLE {table} ALTER COLUMN beneficiary_digest SET NOT NULL,"
+            " DROP COLUMN beneficiary"
         )
 
 
 def downgrade() -> None:
     for table in ("payouts", "bank_sim.payments"):
         op.execute(
-            f"""
-            ALTER TABLE {table} ADD COLUMN beneficiary jsonb NOT NULL DEFAULT '{{}}',
-                DROP COLUMN beneficiary_digest;
-            ALTER TABLE {table} ALTER COLUMN beneficiary DROP DEFAULT;
-            """
+            f"ALTER TABLE {table} ADD COLUMN beneficiary jsonb NOT NULL DEFAULT '{{}}',"
+            " DROP COLUMN beneficiary_digest"
         )
+        op.execute(f"ALTER TABLE {table} ALTER COLUMN beneficiary DROP DEFAULT")
+    op.execute("DROP INDEX deposits_suspended_reference")
     op.execute(
         """
-        DROP INDEX deposits_suspended_reference;
         ALTER TABLE deposits
             ADD COLUMN remittance text NOT NULL DEFAULT '',
             ADD COLUMN payer jsonb NOT NULL DEFAULT '{}',
             DROP COLUMN deposit_reference,
-            DROP COLUMN particulars;
-        UPDATE deposits SET remittance = '';
-        ALTER TABLE deposits ALTER COLUMN remittance DROP DEFAULT,
-            ALTER COLUMN payer DROP DEFAULT;
+            DROP COLUMN particulars
         """
+    )
+    op.execute(
+        "ALTER TABLE deposits ALTER COLUMN remittance DROP DEFAULT, ALTER COLUMN payer DROP DEFAULT"
     )
