@@ -183,9 +183,11 @@ def by_cause(envelopes: list[Envelope[Any]]) -> dict[uuid.UUID, Envelope[Any]]:
     return {e.causation_id: e for e in envelopes if e.causation_id is not None}
 
 
-async def cli(platform: Environment, *args: str) -> tuple[int, str]:
-    """`python -m services.kyc.cli ...` with the service's own environment."""
-    env = await platform.service_env("kyc")
+async def cli(
+    platform: Environment, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """`python -m services.kyc.cli ...` with the service's own environment (and `env`)."""
+    env = {**await platform.service_env("kyc"), **(env or {})}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
