@@ -27,8 +27,8 @@ JARS_STAMP := $(RUN_DIR)/kafka/libs/.resolved
 SERVICES   := kyc issuance fx settlement redemption
 
 .PHONY: help install kafka-jars infra-up infra-down infra-status topics topics-check acls migrate \
-        sanctions-load sanctions-sources sanctions-activate supply attest fx-review fx-release \
-        fx-reject up down status saga sagas dlq dlq-replay parked parked-requeue \
+        sanctions-load sanctions-sources sanctions-activate kyc-reencrypt supply attest fx-review \
+        fx-release fx-reject up down status saga sagas dlq dlq-replay parked parked-requeue \
         test test-unit test-integration lint format snapshots demo bench bench-relay clean
 
 help: ## List the targets
@@ -140,6 +140,9 @@ sanctions-sources: install ## Sanctions list versions per source: published, dig
 sanctions-activate: install ## Make a known list version its source's active one again and re-screen: VERSION=id
 	@test -n "$(VERSION)" || { echo "usage: make sanctions-activate VERSION=<version>  (known: make sanctions-sources)" >&2; exit 2; }
 	@$(PY) -m services.kyc.cli sanctions-activate "$(VERSION)"
+
+kyc-reencrypt: install ## After rotate-records: encrypt every KYC record again under the active key
+	@$(PY) -m services.kyc.cli reencrypt
 
 supply: install ## Token supply check: minted - burned == balances + holds (issuance)
 	@$(AS_OPERATOR) $(PY) -m services.issuance.cli supply

@@ -20,7 +20,8 @@ from schemas.kyc import RegisterWallet
 from schemas.money import Money
 from schemas.principals import PRODUCERS
 from schemas.redemption import QuoteRedemption, Redeem
-from schemas.settlement import BankAccount, DepositReceived
+from schemas.sealed import SealingKey
+from schemas.settlement import BankAccount, DepositParticulars, deposit_received
 from schemas.topics import topic as registered
 from services.runtime.access import KafkaLogins
 
@@ -33,6 +34,14 @@ class Outside:
         self._namespace = namespace
         self._producers: dict[str, AIOKafkaProducer] = {}
         self._starting = asyncio.Lock()
+        self._keys: dict[str, SealingKey] = {}
+
+    def sealing_key(self, recipient: str) -> SealingKey:
+        """The public key personal data for `recipient` is sealed with (read once from the
+        run folder's public keys, as any producer may)."""
+        if recipient not in self._keys:
+            self._keys[recipient] = SealingKey.load(self._logins.secrets_root, recipient)
+        return self._keys[recipient]
 
     def topic(self, name: str) -> str:
         return f"{self._namespace}.{name}" if self._namespace else name
@@ -76,6 +85,8 @@ class Outside:
     # --- onboarding ------------------------------------------------------------------
 
     async def apply(self, application: Message) -> None:
+        """Send an application (its particulars already sealed to KYC: see
+        schemas.kyc.individual_application) or a wallet registration."""
         customer_id: uuid.UUID = getattr(application, "customer_id")  # noqa: B009
         await self.send(
             "kyc.applications",
@@ -105,15 +116,16 @@ class Outside:
 
     # --- the bank ----------------------------------------------------------------------
 
-    async def deposit(self, reference: str, amount: Money, payer: BankAccount) -> str:
-        """The bank credits the reserve account; returns the bank's reference."""
+    async def deposit(self, remittance: str, amount: Money, payer: BankAccount) -> str:
+        """The bank credits the reserve account; returns the bank's reference. The payer and
+        the remittance text travel sealed to settlement."""
         bank_reference = f"DEP{uuid.uuid4().hex[:16].upper()}"
-        notice = DepositReceived(
-            bank_reference=bank_reference,
-            amount=amount,
-            deposit_reference=reference,
-            payer=payer,
-            value_date=dt.datetime.now(dt.UTC).date(),
+        notice = deposit_received(
+            self.sealing_key("settlement"),
+            bank_reference,
+            amount,
+            dt.datetime.now(dt.UTC).date(),
+            DepositParticulars(payer=payer, remittance=remittance),
         )
         await self.send(
             "settlement.bank-notifications",

@@ -22,9 +22,10 @@ from schemas.kyc import (
     CustomerVerified,
     DueDiligence,
     IdentityDocument,
-    IndividualApplication,
+    IndividualParticulars,
     PostalAddress,
     WalletRegistered,
+    sealed_application,
 )
 from schemas.money import TOKEN, Money, par_cnh
 from schemas.redemption import (
@@ -105,6 +106,8 @@ class Person:
     nationality: str
     document_number: str
     due_diligence: DueDiligence = "standard"
+    aliases: tuple[str, ...] = ()
+    street: str = "1 Harbour Road"
 
 
 async def onboard(
@@ -114,16 +117,22 @@ async def onboard(
     decision (and, when verified, the deposit reference that funds the wallet)."""
     holder = Holder(person.name)
     await outside.apply(
-        IndividualApplication(
-            customer_id=holder.customer_id,
-            full_name=person.name,
-            date_of_birth=person.date_of_birth,
-            nationality=person.nationality,
-            id_document=IdentityDocument(
-                kind="passport", number=person.document_number, issuing_country=person.nationality
+        sealed_application(
+            outside.sealing_key("kyc"),
+            holder.customer_id,
+            person.due_diligence,
+            IndividualParticulars(
+                full_name=person.name,
+                aliases=person.aliases,
+                date_of_birth=person.date_of_birth,
+                nationality=person.nationality,
+                id_document=IdentityDocument(
+                    kind="passport",
+                    number=person.document_number,
+                    issuing_country=person.nationality,
+                ),
+                address=PostalAddress(lines=(person.street,), city="Hong Kong", country="HK"),
             ),
-            address=PostalAddress(lines=("1 Harbour Road",), city="Hong Kong", country="HK"),
-            due_diligence=person.due_diligence,
         )
     )
     await outside.register_wallet(holder.customer_id, holder.wallet_id, holder.wallet)
@@ -160,14 +169,21 @@ async def fund(
     cnh: Money,
     timeout_s: float = 60.0,
     suspense_grace_s: float = 15.0,
+    *,
+    payer: BankAccount | None = None,
+    remittance: str = "",
 ) -> Minted | DepositSuspended:
     """The holder wires CNH to the reserve account; settlement asks issuance to mint.
 
     A suspension may be temporary (the deposit overtook its wallet's registration, or
     issuance had not caught up with KYC: settlement retries by itself), so a suspended
-    deposit gets `suspense_grace_s` to be confirmed before it counts as suspended."""
+    deposit gets `suspense_grace_s` to be confirmed before it counts as suspended.
+    `payer` (default: the holder's own account) and `remittance` (words the payer adds to
+    the reference) travel sealed to settlement."""
     bank_reference = await outside.deposit(
-        f"Top-up {holder.deposit_reference}", cnh, holder.bank_account
+        f"Top-up {holder.deposit_reference} {remittance}".rstrip(),
+        cnh,
+        payer or holder.bank_account,
     )
     await outside.flush()
     outcome = await watcher.wait_any(

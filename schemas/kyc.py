@@ -13,6 +13,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 from schemas.ids import ReasonCode, Text
 from schemas.message import Message, Struct
 from schemas.money import CurrencyCode, TokenAmount
+from schemas.sealed import Sealed, SealingKey
 
 Tier = Literal["basic", "standard", "enhanced"]
 """Customer tier: sets per-transaction and rolling 24-hour redemption limits."""
@@ -168,8 +169,8 @@ class WalletUnfrozen(Message):
 
 
 # --- ingress (kyc.applications): from onboarding producers ----------------------------
-# Personal data travels only on this ingress topic; KYC stores it encrypted and never
-# repeats it in an event or a log line.
+# Personal data travels only on this ingress topic, sealed to KYC (schemas/sealed.py); KYC
+# stores it encrypted and never repeats it in an event or a log line.
 
 PersonalText = Annotated[
     str,
@@ -203,35 +204,90 @@ class PostalAddress(Struct):
     country: CountryCode
 
 
-class IndividualApplication(Message):
-    """A natural person asks to become a customer. `customer_id` is chosen by the
-    onboarding producer (the record key); a re-sent application for a known customer id
-    is recorded but decided only once."""
+class IndividualParticulars(Struct):
+    """What an onboarding producer collected about a natural person: sealed to KYC on the
+    wire (IndividualApplication.particulars), opened only in KYC's memory."""
 
-    TYPE = "kyc.individual_application"
-    customer_id: uuid.UUID
     full_name: PersonalText
     aliases: Aliases = ()
     date_of_birth: dt.date
     nationality: CountryCode
     id_document: IdentityDocument
     address: PostalAddress
-    due_diligence: DueDiligence
-    """The evidence level the onboarding producer collected (sets the tier)."""
 
 
-class CorporateApplication(Message):
-    """A company asks to become a customer (names are the legal and trading names)."""
+class CorporateParticulars(Struct):
+    """A company's names, registration and address (the legal and trading names)."""
 
-    TYPE = "kyc.corporate_application"
-    customer_id: uuid.UUID
     legal_name: PersonalText
     trading_names: Aliases = ()
     registration_number: DocumentNumber
     date_of_incorporation: dt.date
     country_of_incorporation: CountryCode
     registered_address: PostalAddress
+
+
+Particulars = IndividualParticulars | CorporateParticulars
+
+
+class IndividualApplication(Message):
+    """A natural person asks to become a customer. `customer_id` is chosen by the
+    onboarding producer (the record key); a re-sent application for a known customer id
+    is recorded but decided only once.
+
+    Version 2: the personal fields moved into `particulars`, sealed to KYC's public key
+    (schemas/sealed.py) with the context `sealing_context(IndividualApplication, id)`;
+    version 1 carried them in clear and is no longer accepted."""
+
+    TYPE = "kyc.individual_application"
+    VERSION = 2
+    customer_id: uuid.UUID
     due_diligence: DueDiligence
+    """The evidence level the onboarding producer collected (sets the tier)."""
+    particulars: Sealed
+    """IndividualParticulars, sealed to "kyc"."""
+
+
+class CorporateApplication(Message):
+    """A company asks to become a customer. Version 2: `particulars` (CorporateParticulars)
+    sealed to KYC, as for IndividualApplication."""
+
+    TYPE = "kyc.corporate_application"
+    VERSION = 2
+    customer_id: uuid.UUID
+    due_diligence: DueDiligence
+    particulars: Sealed
+    """CorporateParticulars, sealed to "kyc"."""
+
+
+Application = IndividualApplication | CorporateApplication
+
+PARTICULARS_OF: dict[type[Message], type[Particulars]] = {
+    IndividualApplication: IndividualParticulars,
+    CorporateApplication: CorporateParticulars,
+}
+
+
+def sealing_context(application: type[Application], customer_id: uuid.UUID) -> str:
+    """What an application's particulars are bound to: its type and customer, so a sealed
+    value copied into another application does not open."""
+    return f"{application.TYPE}:{customer_id}"
+
+
+def sealed_application(
+    key: SealingKey, customer_id: uuid.UUID, due_diligence: DueDiligence, particulars: Particulars
+) -> Application:
+    """An application as a producer sends it: the particulars sealed to `key` (KYC's)."""
+    kind = (
+        IndividualApplication
+        if isinstance(particulars, IndividualParticulars)
+        else CorporateApplication
+    )
+    return kind(
+        customer_id=customer_id,
+        due_diligence=due_diligence,
+        particulars=key.seal(particulars, sealing_context(kind, customer_id)),
+    )
 
 
 AddressText = Annotated[

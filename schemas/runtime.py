@@ -47,6 +47,11 @@ class DeadLetter(Message):
     value_b64: Base64Value | None
     value_size: int = Field(ge=0, le=2**31 - 1)
     """Bytes in the original value (0 for a null value)."""
+    value_digest: Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")] | None = None
+    """For a topic that carries personal data (schemas/topics.py `personal`): the record's
+    digest stands in for it (value_b64 and the headers are None/empty), so the letter
+    identifies the record without copying it. Replay then reads the original from its
+    source offset (while the topic still retains it)."""
     truncated: bool = False
     """True when key, value or a header was cut to fit; the original stays at its offset."""
     headers: tuple[RecordHeader, ...] = Field(default=(), max_length=64)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,11 +201,13 @@ class OpeningKeys:
                 "tampered", "does not open: altered, or sealed for another record"
             ) from None
         try:
-            return model.model_validate(json.loads(plaintext))
+            # from JSON, as a message is decoded: strict types read their JSON forms (a
+            # date's string, a tuple's array), which a decoded Python object would not pass
+            return model.model_validate_json(plaintext)
         except ValidationError as exc:
+            if any(e["type"] == "json_invalid" for e in exc.errors(include_input=False)):
+                raise SealError("invalid_content", "not a JSON document") from None
             raise SealError("invalid_content", _fields(exc)) from None
-        except ValueError:
-            raise SealError("invalid_content", "not a JSON document") from None
 
 
 def generate(recipient: str) -> OpeningKeys:

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from schemas.ids import NulFree, Text
 from schemas.message import Message, Struct
 from schemas.money import CnhAmount, Money, TokenAmount
+from schemas.sealed import Sealed, SealingKey
 
 BankReference = Annotated[
     str, StringConstraints(min_length=1, max_length=35, pattern=r"^[A-Za-z0-9/\-?:().,'+ ]+$")
@@ -30,16 +31,50 @@ class BankAccount(Struct):
 # --- ingress: settlement.bank-notifications -------------------------------------------
 
 
+class DepositParticulars(Struct):
+    """Who paid and what they wrote: sealed to settlement on the wire
+    (DepositReceived.particulars), opened only in settlement's memory."""
+
+    payer: BankAccount
+    remittance: Annotated[str, StringConstraints(max_length=140), NulFree]
+    """The payer's remittance text: should carry the customer's deposit reference."""
+
+
 class DepositReceived(Message):
-    """The bank credited the issuer's CNH reserve account."""
+    """The bank credited the issuer's CNH reserve account.
+
+    Version 2: the payer and the remittance text moved into `particulars`, sealed to
+    settlement's public key with the context `deposit_context(bank_reference)`; version 1
+    carried them in clear and is no longer accepted."""
 
     TYPE = "settlement.deposit_received"
+    VERSION = 2
     bank_reference: BankReference
     amount: CnhAmount
-    deposit_reference: Annotated[str, StringConstraints(max_length=140), NulFree]
-    """The payer's remittance text: should carry the customer's deposit reference."""
-    payer: BankAccount
     value_date: dt.date
+    particulars: Sealed
+    """DepositParticulars, sealed to "settlement"."""
+
+
+def deposit_context(bank_reference: str) -> str:
+    """What a deposit's particulars are bound to: the bank credit they came with."""
+    return f"{DepositReceived.TYPE}:{bank_reference}"
+
+
+def deposit_received(
+    key: SealingKey,
+    bank_reference: str,
+    amount: Money,
+    value_date: dt.date,
+    particulars: DepositParticulars,
+) -> DepositReceived:
+    """A deposit notice as a bank integration sends it: particulars sealed to `key`."""
+    return DepositReceived(
+        bank_reference=bank_reference,
+        amount=amount,
+        value_date=value_date,
+        particulars=key.seal(particulars, deposit_context(bank_reference)),
+    )
 
 
 # --- saga step 4: the payout (the pivot) ----------------------------------------------

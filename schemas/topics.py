@@ -36,6 +36,11 @@ class Topic:
     retention_ms: int = 7 * DAY_MS
     cleanup_policy: Cleanup = "delete"
     max_message_bytes: int = 1024 * 1024
+    personal: bool = False
+    """Its messages carry personal data (sealed to the owner, or still in clear where a
+    contract has not moved it yet): a dead letter of one keeps a digest of the record, never
+    the record, so personal data is not copied to a topic the operator reads
+    (services/runtime/consumer.py)."""
 
     def configs(self) -> dict[str, str]:
         return {
@@ -76,6 +81,7 @@ TOPICS: tuple[Topic, ...] = (
         "customer id",
         writers=("onboarding", *_REPLAY),
         readers=("kyc",),
+        personal=True,
     ),
     Topic(
         "kyc.commands",
@@ -143,6 +149,7 @@ TOPICS: tuple[Topic, ...] = (
         "bank reference",
         writers=("bank", *_REPLAY),
         readers=("settlement",),
+        personal=True,
     ),
     Topic(
         "settlement.commands",
@@ -151,6 +158,7 @@ TOPICS: tuple[Topic, ...] = (
         "redemption id",
         writers=("redemption", *_REPLAY),
         readers=("settlement",),
+        personal=True,
     ),
     Topic(
         "settlement.replies",
@@ -175,6 +183,7 @@ TOPICS: tuple[Topic, ...] = (
         "redemption id",
         writers=("gateway", *_REPLAY),
         readers=("redemption",),
+        personal=True,
     ),
     Topic(
         "redemption.replies",

@@ -38,6 +38,7 @@ if [ "$(id -u)" = 0 ]; then
   fi
 fi
 log=$(dirname "$data")/postgres.log
+mkdir -p "$RUN_DIR/pg" && echo "$log" > "$RUN_DIR/pg/log-location"  # the privacy scan reads it
 (cd "$here/../.." && "$PY" -m infra.secrets init --run-dir "$RUN_DIR")
 cd / # the postgres user may not be allowed into the caller's folder; every path above is absolute
 
@@ -108,6 +109,17 @@ provision() {
       '$role', '$(password_of "$role")') \\gexec
 "
   done
+  # The server's own log never quotes a row (design section 8: personal data): terse drops
+  # DETAIL ("Failing row contains (...)", "Key (x)=(...)"), HINT, QUERY and CONTEXT; no
+  # statement is logged with its error, and no bind parameter ever. ALTER SYSTEM, so a
+  # cluster made before this gets it too.
+  sql+="ALTER SYSTEM SET log_error_verbosity = 'terse';
+ALTER SYSTEM SET log_min_error_statement = 'panic';
+ALTER SYSTEM SET log_parameter_max_length = 0;
+ALTER SYSTEM SET log_parameter_max_length_on_error = 0;
+ALTER SYSTEM SET log_statement = 'none';
+SELECT pg_reload_conf();
+"
   # tools read every table of every database, write none (PostgreSQL 14+)
   sql+="GRANT pg_read_all_data TO $READER;
 "

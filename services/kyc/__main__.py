@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from services.kyc.crypto import KeyRingError
 from services.kyc.handlers import build_subscriptions
 from services.kyc.operations import ensure_lists
 from services.kyc.settings import KycSettings
@@ -25,7 +26,7 @@ async def prepare(kyc: Kyc) -> None:
     if kyc.development_key_in_use:
         log.warning(
             "the DEVELOPMENT encryption key is in use: personal data is NOT protected; "
-            "set CNH_KYC_ENCRYPTION_KEYS and CNH_KYC_ACTIVE_KEY_ID in production",
+            "give KYC a key ring (<secrets>/kyc/records.keys: python -m infra.secrets init)",
             active_key_id=kyc.keyring.active_key_id,
         )
     await upgrade_async(settings.database_url, MIGRATIONS)
@@ -40,7 +41,11 @@ async def prepare(kyc: Kyc) -> None:
 async def main() -> None:
     settings = KycSettings(service="kyc")
     configure_logging(settings.service, settings.log_level, settings.log_format)
-    kyc = Kyc.from_settings(settings)
+    try:
+        kyc = Kyc.from_settings(settings)
+    except (KeyRingError, FileNotFoundError) as refused:
+        log.error("kyc refuses to start", reason=str(refused))
+        raise SystemExit(2) from None
     await prepare(kyc)
     await Service(settings, build_subscriptions(kyc), MIGRATIONS).run()
 

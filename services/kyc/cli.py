@@ -12,6 +12,7 @@ the same CNH_* environment as the service, and publish through its outbox.
     python -m services.kyc.cli unfreeze-wallet ID --reason REASON
     python -m services.kyc.cli approve-customer ID --reason REASON   # after manual review
     python -m services.kyc.cli reject-customer ID --reason REASON    # after manual review
+    python -m services.kyc.cli reencrypt     # after rotate-records: rows under the active key
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import asyncpg
 
 from services.kyc import repository
 from services.kyc.__main__ import MIGRATIONS
+from services.kyc.crypto import KeyRingError
 from services.kyc.domain.lists import SOURCES, ListFormatError, UnknownVersion
 from services.kyc.operations import (
     NotFound,
@@ -35,6 +37,7 @@ from services.kyc.operations import (
     decide_review,
     load_list,
     read_list,
+    reencrypt,
     set_customer_frozen,
     set_wallet_frozen,
 )
@@ -66,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     activate.add_argument("version")
     commands.add_parser("sanctions-sources", help="list versions per source, which are active")
+    commands.add_parser("reencrypt", help="encrypt every customer's particulars again")
     for name in (
         "freeze-customer",
         "unfreeze-customer",
@@ -95,6 +99,12 @@ async def run(args: argparse.Namespace) -> str:
             return _loaded(await load_list(kyc, pool, parsed, actor, _progress))
         if args.command == "sanctions-activate":
             return _loaded(await activate_list(kyc, pool, args.version, actor, _progress))
+        if args.command == "reencrypt":
+            changed = await reencrypt(kyc, pool)
+            return (
+                f"{changed} customer record(s) encrypted again under key "
+                f"{kyc.keyring.active_key_id}; every record now uses it"
+            )
         if not _REASON.match(args.reason):
             raise ValueError("--reason must be a snake_case code (a-z, 0-9, _; <= 64)")
         actor = f"cli:{args.actor}"
@@ -164,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         print(asyncio.run(run(args)))
-    except (NotFound, UnknownVersion, ListFormatError, ValueError, OSError) as error:
+    except (NotFound, UnknownVersion, ListFormatError, KeyRingError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

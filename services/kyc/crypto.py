@@ -52,6 +52,15 @@ class KeyRing:
                 raise KeyRingError(f"key {kid!r} is not valid base64") from None
         return cls(keys, active_key_id)
 
+    @classmethod
+    def from_lines(cls, text: str) -> KeyRing:
+        """From a key ring file: one "kid:base64key" per line, the first one active (as
+        `python -m infra.secrets rotate-records` writes it: the new key first)."""
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if not lines:
+            raise KeyRingError("the key ring file holds no key")
+        return cls.parse(",".join(lines), lines[0].partition(":")[0])
+
     @property
     def key_ids(self) -> frozenset[str]:
         return frozenset(self._ciphers)

@@ -14,6 +14,7 @@ import asyncpg
 from schemas import Envelope
 from schemas.ids import derive_id
 from schemas.kyc import (
+    Application,
     CheckEligibility,
     CorporateApplication,
     CustomerReferred,
@@ -21,6 +22,7 @@ from schemas.kyc import (
     CustomerVerified,
     Eligible,
     IndividualApplication,
+    IndividualParticulars,
     Ineligible,
     RegisterWallet,
     ReleaseReservation,
@@ -51,7 +53,7 @@ EVENTS = "kyc.events"
 
 
 def build_subscriptions(kyc: Kyc) -> list[Subscription]:
-    applications = Subscription("kyc.applications", sensitive=True)  # personal data
+    applications = Subscription("kyc.applications")
     commands = Subscription("kyc.commands")
 
     @applications.handles(IndividualApplication)
@@ -110,7 +112,7 @@ def build_subscriptions(kyc: Kyc) -> list[Subscription]:
 # --- onboarding ----------------------------------------------------------------------------
 
 
-async def onboard(kyc: Kyc, ctx: HandlerContext[Any], app: pii.Application) -> None:
+async def onboard(kyc: Kyc, ctx: HandlerContext[Any], app: Application) -> None:
     conn, customer_id = ctx.connection, app.customer_id
     if await repository.customer(conn, customer_id, lock=True) is not None:
         # decided once: a second application for the id changes nothing (and says so)
@@ -124,24 +126,27 @@ async def onboard(kyc: Kyc, ctx: HandlerContext[Any], app: pii.Application) -> N
         )
         log.info("application for a known customer ignored", customer_id=str(customer_id))
         return
+    # in memory only: a value that does not open is dead-lettered with the SealError's
+    # reason by the runtime (services/runtime/errors.py), never echoed
+    particulars = pii.open_particulars(kyc.opening, app)
     screener = await active_screener(kyc, conn)
-    match = screener.screen(pii.subject_of(app))
+    match = screener.screen(pii.subject_of(particulars))
     outcome = kyc.thresholds.outcome(match.score)
     refusal = (
-        birth_date_refusal(app.date_of_birth, dt.datetime.now(dt.UTC))
-        if isinstance(app, IndividualApplication)
+        birth_date_refusal(particulars.date_of_birth, dt.datetime.now(dt.UTC))
+        if isinstance(particulars, IndividualParticulars)
         else None
     )
     decision = decide_application(outcome, app.due_diligence, refusal)
     inserted = await repository.insert_customer(
         conn,
         customer_id,
-        pii.kind_of(app),
+        pii.kind_of(particulars),
         decision.status,
         decision.tier,
         app.due_diligence,
         decision.sanctioned,
-        pii.seal(kyc.keyring, app),
+        pii.seal(kyc.keyring, customer_id, particulars),
         ctx.message.message_id,
     )
     if not inserted:

@@ -18,7 +18,7 @@ from schemas.kyc import (
     WalletUnfrozen,
 )
 from schemas.message import Message
-from services.kyc import repository
+from services.kyc import pii, repository
 from services.kyc.domain.lists import (
     OFAC_SDN,
     ListFormatError,
@@ -199,6 +199,31 @@ async def ensure_lists(kyc: Kyc, pool: Pool) -> list[str]:
         await uow.commit()
     async with pool.acquire() as conn:
         return [r["version"] for r in await repository.active_lists(conn)]
+
+
+async def reencrypt(kyc: Kyc, pool: Pool, batch: int = 500) -> int:
+    """After a rotation of the key ring: every customer's particulars encrypted again under
+    the active key, in batches of one transaction each (opened in memory only). Returns how
+    many rows changed; run it again until it says 0, then retire the old keys."""
+    active = kyc.keyring.active_key_id
+    changed = 0
+    while True:
+        async with UnitOfWork(pool) as uow:
+            rows = await repository.sealed_under_other_keys(uow.connection, active, batch)
+            for row in rows:
+                particulars = pii.unseal(
+                    kyc.keyring,
+                    row["customer_id"],
+                    row["kind"],
+                    row["pii_key_id"],
+                    row["pii_ciphertext"],
+                )
+                sealed = pii.seal(kyc.keyring, row["customer_id"], particulars)
+                await repository.reseal_customer(uow.connection, row["customer_id"], sealed)
+            await uow.commit()
+        changed += len(rows)
+        if len(rows) < batch:
+            return changed
 
 
 def _state(frozen: bool) -> str:

@@ -1,46 +1,70 @@
-"""Personal data: sealed at rest (services.kyc.crypto), opened only in memory to screen.
+"""Personal data: opened from the application in memory only, to screen and decide; kept
+at rest encrypted under KYC's key ring (services.kyc.crypto).
 
-What is sealed is the application as received; the customer id is the associated data,
-so a ciphertext only opens on its own row.
+An application's particulars arrive sealed to KYC's public key (schemas/sealed.py); a
+value that does not open raises SealError, which the runtime dead-letters with its reason
+(never the value). At rest the particulars are encrypted with the ring's active key; the
+customer id is the associated data, so a ciphertext only opens on its own row.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 
-from schemas.kyc import CorporateApplication, IndividualApplication
+from schemas.kyc import (
+    PARTICULARS_OF,
+    Application,
+    CorporateParticulars,
+    IndividualParticulars,
+    Particulars,
+    sealing_context,
+)
+from schemas.sealed import OpeningKeys
 from services.kyc.crypto import KeyRing, Sealed
 from services.kyc.domain.screening import Subject
 
-Application = IndividualApplication | CorporateApplication
+# Rows written before the particulars were sealed on the wire hold the whole application
+# (version 1): these fields are not particulars, and are dropped when such a row is read.
+_APPLICATION_FIELDS = ("customer_id", "due_diligence")
 
 
-def kind_of(application: Application) -> str:
-    return "individual" if isinstance(application, IndividualApplication) else "corporate"
+def open_particulars(keys: OpeningKeys, application: Application) -> Particulars:
+    """The application's particulars, in memory (SealError if they do not open)."""
+    model = PARTICULARS_OF[type(application)]
+    context = sealing_context(type(application), application.customer_id)
+    return keys.open(application.particulars, model, context)
 
 
-def seal(keyring: KeyRing, application: Application) -> Sealed:
-    return keyring.seal(application.model_dump_json().encode(), application.customer_id.bytes)
+def kind_of(particulars: Particulars) -> str:
+    return "individual" if isinstance(particulars, IndividualParticulars) else "corporate"
+
+
+def seal(keyring: KeyRing, customer_id: uuid.UUID, particulars: Particulars) -> Sealed:
+    return keyring.seal(particulars.model_dump_json().encode(), customer_id.bytes)
 
 
 def unseal(
     keyring: KeyRing, customer_id: uuid.UUID, kind: str, key_id: str, blob: bytes
-) -> Application:
+) -> Particulars:
     plaintext = keyring.open(Sealed(key_id, blob), customer_id.bytes)
-    model = IndividualApplication if kind == "individual" else CorporateApplication
-    return model.model_validate_json(plaintext)
+    document = json.loads(plaintext)
+    for name in _APPLICATION_FIELDS:
+        document.pop(name, None)
+    model = IndividualParticulars if kind == "individual" else CorporateParticulars
+    return model.model_validate_json(json.dumps(document))
 
 
-def subject_of(application: Application) -> Subject:
-    if isinstance(application, IndividualApplication):
+def subject_of(particulars: Particulars) -> Subject:
+    if isinstance(particulars, IndividualParticulars):
         return Subject(
             kind="individual",
-            names=(application.full_name, *application.aliases),
-            birth_date=application.date_of_birth,
-            nationality=application.nationality,
+            names=(particulars.full_name, *particulars.aliases),
+            birth_date=particulars.date_of_birth,
+            nationality=particulars.nationality,
         )
     return Subject(
         kind="entity",
-        names=(application.legal_name, *application.trading_names),
-        nationality=application.country_of_incorporation,
+        names=(particulars.legal_name, *particulars.trading_names),
+        nationality=particulars.country_of_incorporation,
     )

@@ -83,6 +83,29 @@ async def update_customer(
     )
 
 
+async def sealed_under_other_keys(
+    conn: Connection, active_key_id: str, limit: int
+) -> list[asyncpg.Record]:
+    """Customers whose particulars another key than the active one encrypted, locked."""
+    return await conn.fetch(
+        """
+        SELECT customer_id, kind, pii_key_id, pii_ciphertext FROM customers
+         WHERE pii_key_id <> $1 ORDER BY customer_id LIMIT $2 FOR UPDATE SKIP LOCKED
+        """,
+        active_key_id,
+        limit,
+    )
+
+
+async def reseal_customer(conn: Connection, customer_id: uuid.UUID, sealed: Sealed) -> None:
+    await conn.execute(
+        "UPDATE customers SET pii_key_id = $2, pii_ciphertext = $3 WHERE customer_id = $1",
+        customer_id,
+        sealed.key_id,
+        sealed.blob,
+    )
+
+
 async def customers_to_rescreen(
     conn: Connection, *, unless_screened_with: str | None = None
 ) -> list[asyncpg.Record]:

@@ -10,17 +10,28 @@ from services.runtime.settings import ServiceSettings
 
 DEVELOPMENT_KEY_ID = "dev-insecure-0"
 DEVELOPMENT_KEYS = f"{DEVELOPMENT_KEY_ID}:Y25oLWt5Yy1kZXZlbG9wbWVudC1rZXktMzItYnl0ZXM="
-"""A key published in the source code, so `make demo` runs without configuration. The
-service logs a warning at startup while it is in use; production sets its own key ring."""
+"""A key published in the source code: used only where no key ring is configured, and
+only in development (the service logs a warning); production refuses to start with it
+anywhere in its ring (services/kyc/wiring.py)."""
+RECORDS_KEYS_FILE = "records.keys"
+"""KYC's at-rest key ring in its secrets folder (infra/secrets.py creates it per run
+folder): one "kid:base64(32 bytes)" per line, the first one active."""
 
 BUNDLED_LIST = Path(__file__).parent / "fixtures" / "un_consolidated_sample.xml"
 
 
 class KycSettings(ServiceSettings):
-    kyc_encryption_keys: str = DEVELOPMENT_KEYS
-    """Key ring "kid:base64(32 bytes),kid2:...": every key that may have encrypted a record."""
-    kyc_active_key_id: str = DEVELOPMENT_KEY_ID
-    """The key new records are encrypted with; older keys stay readable (rotation)."""
+    kyc_encryption_keys: str = ""
+    """Key ring "kid:base64(32 bytes),kid2:...": every key that may have encrypted a record.
+    Empty: the ring is read from `<secrets_dir>/records.keys`; without that file, the
+    published development key (development only)."""
+    kyc_active_key_id: str = ""
+    """With `kyc_encryption_keys`: the key new records are encrypted with (default: the
+    first); older keys stay readable (rotation)."""
+
+    @property
+    def records_keys_file(self) -> Path:
+        return Path(self.secrets_dir) / RECORDS_KEYS_FILE
 
     kyc_screening_review_score: int = Field(default=80, ge=0, le=100)
     """A sanctions match scoring at least this goes to manual review."""

@@ -5,16 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from services.kyc.crypto import KeyRing
+from schemas.sealed import OpeningKeys
+from services.kyc.crypto import KeyRing, KeyRingError
 from services.kyc.domain.eligibility import TOKEN_MINOR, Policy, TierLimits
 from services.kyc.domain.screening import Screener, Thresholds
-from services.kyc.settings import DEVELOPMENT_KEY_ID, KycSettings
+from services.kyc.settings import DEVELOPMENT_KEY_ID, DEVELOPMENT_KEYS, KycSettings
 
 
 @dataclass
 class Kyc:
     settings: KycSettings
     keyring: KeyRing
+    opening: OpeningKeys
+    """KYC's private keys: what opens the particulars sealed to it on kyc.applications."""
     thresholds: Thresholds
     policy: Policy
     screener: Screener | None = field(default=None)
@@ -26,7 +29,8 @@ class Kyc:
         s = settings
         return cls(
             settings=s,
-            keyring=KeyRing.parse(s.kyc_encryption_keys, s.kyc_active_key_id),
+            keyring=records_keyring(s),
+            opening=s.opening_keys(),
             thresholds=Thresholds(s.kyc_screening_review_score, s.kyc_screening_reject_score),
             policy=Policy(
                 limits={
@@ -46,6 +50,27 @@ class Kyc:
     @property
     def development_key_in_use(self) -> bool:
         return DEVELOPMENT_KEY_ID in self.keyring.key_ids
+
+
+def records_keyring(settings: KycSettings) -> KeyRing:
+    """The at-rest key ring: named in the settings, or read from KYC's secrets folder; the
+    published development key only when neither is there, and never in production."""
+    if settings.kyc_encryption_keys:
+        spec = settings.kyc_encryption_keys
+        active = settings.kyc_active_key_id or spec.split(",", 1)[0].partition(":")[0].strip()
+        ring = KeyRing.parse(spec, active)
+    elif settings.records_keys_file.is_file():
+        ring = KeyRing.from_lines(settings.records_keys_file.read_text())
+    else:
+        ring = KeyRing.parse(DEVELOPMENT_KEYS, DEVELOPMENT_KEY_ID)
+    if settings.environment == "production" and DEVELOPMENT_KEY_ID in ring.key_ids:
+        raise KeyRingError(
+            "production refuses the published development key "
+            f"{DEVELOPMENT_KEY_ID!r}: give KYC its own key ring ({settings.records_keys_file}, "
+            "python -m infra.secrets rotate-records, or CNH_KYC_ENCRYPTION_KEYS), re-encrypt "
+            "the records under it (make kyc-reencrypt) and take the development key out"
+        )
+    return ring
 
 
 def _limits(per_transaction_tokens: int, daily_tokens: int) -> TierLimits:

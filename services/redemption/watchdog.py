@@ -11,6 +11,7 @@ from services.redemption import repository
 from services.redemption.domain.decide import on_deadline
 from services.redemption.saga_runner import carry_out
 from services.redemption.settings import RedemptionSettings
+from services.runtime.errors import describe
 from services.runtime.logging import get_logger, message_context
 from services.runtime.publisher import Publisher
 from services.runtime.retry import Backoff
@@ -34,7 +35,7 @@ async def watchdog(service: Service) -> None:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning("watchdog sweep failed; retrying", error=repr(exc))
+            log.warning("watchdog sweep failed; retrying", error=describe(exc))
             await backoff.wait()
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import time
 import uuid
 from collections.abc import Sequence
@@ -39,9 +38,11 @@ from schemas.runtime import (
     RecordHeader,
     utc_now,
 )
+from schemas.sealed import digest
 from schemas.topics import reply_topics
 from services.runtime import inbox
 from services.runtime.db import Pool
+from services.runtime.errors import describe, permanent
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.logging import get_logger, message_context
 from services.runtime.records import Record
@@ -130,17 +131,25 @@ class BatchProcessor:
                 raise
             except Exception as exc:
                 if is_unavailable(exc):
-                    log.warning("database unavailable; retrying", error=repr(exc))
+                    log.warning("database unavailable; retrying", error=describe(exc))
                     await backoff.wait()
                     continue
                 failures += 1
-                if failures < self._settings.retry_max_attempts:
+                doomed = permanent(exc)
+                if doomed is not None and len(items) == 1:
+                    # no retry can open a sealed value that does not open
+                    log.error("record cannot be applied; dead-lettering it", error=doomed.reason)
+                    await self._dead_letter_alone(
+                        items[0], _Failure(doomed.reason, doomed.detail, failures)
+                    )
+                    return
+                if failures < self._settings.retry_max_attempts and doomed is None:
                     log.warning(
                         "batch failed; retrying",
                         subscription=self._subscription.name,
                         attempt=failures,
                         records=len(items),
-                        error=repr(exc),
+                        error=describe(exc),
                     )
                     await backoff.wait()
                     continue
@@ -149,13 +158,13 @@ class BatchProcessor:
                         "batch keeps failing; applying its records one by one",
                         subscription=self._subscription.name,
                         records=len(items),
-                        error=repr(exc),
+                        error=describe(exc),
                     )
                     for item in items:
                         await self._apply_with_retries([item])
                     return
-                detail = f"{type(exc).__name__}: {exc}"[:1_000]
-                log.error("record keeps failing; dead-lettering it", error=repr(exc))
+                detail = describe(exc)
+                log.error("record keeps failing; dead-lettering it", error=describe(exc))
                 await self._dead_letter_alone(
                     items[0], _Failure("retries_exhausted", detail, failures)
                 )
@@ -173,7 +182,7 @@ class BatchProcessor:
                 raise
             except Exception as exc:
                 # Writing a dead letter only fails when the database does: wait for it.
-                log.warning("could not write the dead letter; retrying", error=repr(exc))
+                log.warning("could not write the dead letter; retrying", error=describe(exc))
                 await backoff.wait()
 
     async def _apply_once(self, items: list[_Item], failure: _Failure | None) -> None:
@@ -377,20 +386,21 @@ def _dead_letter_of(
     sensitive: bool = False,
 ) -> DeadLetter:
     key, key_cut = _b64_within(record.key, DEAD_LETTER_KEY_CHARS)
+    headers: list[RecordHeader] = []
+    headers_cut = False
+    value_digest = None
     if sensitive:
-        # personal data must not be copied to another topic: a digest identifies the
-        # record, which stays at its source offset for a replay
-        digest = hashlib.sha256(record.value or b"").hexdigest()
-        value, value_cut = None, record.value is not None
-        detail = f"{detail} [value withheld: sha256 {digest}]"
+        # personal data must not be copied to another topic, in any encoding: a digest
+        # identifies the record, which stays at its source offset for a replay
+        value, value_cut = None, False
+        value_digest = digest(record.value or b"")
     else:
         value, value_cut = _b64_within(record.value, DEAD_LETTER_VALUE_CHARS)
-    headers = []
-    headers_cut = len(record.headers) > _MAX_HEADERS
-    for name, raw in record.headers[:_MAX_HEADERS]:
-        encoded, cut = _b64_within(raw, DEAD_LETTER_HEADER_CHARS)
-        headers.append(RecordHeader(key=without_nul(name[:256]), value_b64=encoded or ""))
-        headers_cut = headers_cut or cut or len(name) > 256
+        headers_cut = len(record.headers) > _MAX_HEADERS
+        for name, raw in record.headers[:_MAX_HEADERS]:
+            encoded, cut = _b64_within(raw, DEAD_LETTER_HEADER_CHARS)
+            headers.append(RecordHeader(key=without_nul(name[:256]), value_b64=encoded or ""))
+            headers_cut = headers_cut or cut or len(name) > 256
     return DeadLetter(
         service=service,
         consumer_group=consumer_group,
@@ -400,6 +410,7 @@ def _dead_letter_of(
         key_b64=key,
         value_b64=value,
         value_size=len(record.value or b""),
+        value_digest=value_digest,
         truncated=key_cut or value_cut or headers_cut,
         headers=tuple(headers),
         reason=reason,

@@ -5,6 +5,8 @@
 
 Replay publishes the original record (key, value, headers) to its source topic again. It
 is safe to repeat: a record that was applied once is recognised by the consumer's inbox.
+A letter of a topic that carries personal data holds only the record's digest: it is
+skipped, and names the source offset to replay the original from.
 """
 
 from __future__ import annotations
@@ -85,8 +87,10 @@ async def replay(kafka: KafkaAccess, letters: list[Letter]) -> int:
         for item in letters:
             letter = item.letter
             if letter.truncated or letter.value_b64 is None:
+                # a personal-data topic's letter keeps a digest only (schemas/topics.py)
+                why = "withheld (personal data)" if letter.value_digest else "cut"
                 print(
-                    f"  skip {item.envelope.message_id}: the stored copy is cut; replay the "
+                    f"  skip {item.envelope.message_id}: the stored copy is {why}; replay the "
                     f"original from {letter.source_topic}@{letter.source_partition}:"
                     f"{letter.source_offset}"
                 )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from schemas import Envelope, Message, derive_id
+from schemas.topics import BY_NAME
 from services.runtime.db import Connection
 from services.runtime.outbox import OutboxWriter
 from services.runtime.publisher import Publisher
@@ -101,11 +102,14 @@ class Subscription:
     """The inbox's consumer name; defaults to the topic."""
     handlers: dict[type[Message], Handler] = field(default_factory=dict)
     sensitive: bool = False
-    """The topic carries personal data: its dead letters keep a digest, not the record."""
+    """The topic carries personal data: its dead letters keep a digest, not the record.
+    Set from the topic registry's `personal` flag; True here makes any topic so."""
     prepare: Prepare | None = None
 
     def __post_init__(self) -> None:
         self.name = self.name or self.topic
+        registered = BY_NAME.get(self.topic)
+        self.sensitive = self.sensitive or (registered is not None and registered.personal)
 
     def handles(self, message_type: type[M]) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:

@@ -23,6 +23,7 @@ from aiokafka.errors import CommitFailedError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, Topic
 
+from services.runtime.errors import describe
 from services.runtime.logging import get_logger
 from services.runtime.records import Record
 from services.runtime.retry import Backoff
@@ -123,12 +124,12 @@ class Positions:
                 await consumer.commit(offsets)
                 self._backoff.reset()
             except CommitFailedError as exc:
-                log.info("positions not committed: the group rebalanced", error=repr(exc))
+                log.info("positions not committed: the group rebalanced", error=describe(exc))
             except Exception as exc:
                 log.warning(
                     "could not commit positions; retrying",
                     subscription=self._subscription,
-                    error=repr(exc),
+                    error=describe(exc),
                 )
                 for partition, offset in offsets.items():
                     self._pending[partition] = max(self._pending.get(partition, 0), offset)

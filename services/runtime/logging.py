@@ -8,11 +8,28 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
 import structlog
+
+from services.runtime.errors import describe, scrub
+
+
+def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
+    """The net under every log line: an exception passed as a value is described without
+    its data, and text in the shapes PostgreSQL quotes rows in is withheld (a traceback
+    rendered from exc_info, a library's message). services/runtime/errors.py."""
+    for key, value in event.items():
+        if isinstance(value, BaseException):
+            event[key] = describe(value)
+        elif isinstance(value, str) and key != "event":
+            event[key] = scrub(value)
+    if isinstance(event.get("event"), str):
+        event["event"] = scrub(event["event"])
+    return event
+
 
 _shared_processors: list[Any] = [
     structlog.contextvars.merge_contextvars,
@@ -21,6 +38,7 @@ _shared_processors: list[Any] = [
     structlog.processors.TimeStamper(fmt="iso", utc=True),
     structlog.processors.StackInfoRenderer(),
     structlog.processors.format_exc_info,
+    redact,
 ]
 
 

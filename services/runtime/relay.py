@@ -35,6 +35,7 @@ from aiokafka.protocol.metadata import MetadataRequest
 
 from schemas.runtime import DEAD_LETTER_MAX_BYTES
 from services.runtime.db import Connection
+from services.runtime.errors import describe
 from services.runtime.logging import get_logger
 from services.runtime.outbox import OUTBOX_CHANNEL, key_digest
 from services.runtime.refusals import Refusal, asks_about_topic, permanent_refusal, topic_refusal
@@ -82,7 +83,7 @@ class Relay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("relay interrupted; restarting", error=repr(exc))
+                log.warning("relay interrupted; restarting", error=describe(exc))
                 await backoff.wait()
 
     async def _run_as_leader(self) -> None:
@@ -236,7 +237,7 @@ class Relay:
         if refusal is None and asks_about_topic(error):
             refusal = await self._ask_about(topic)
         if refusal is None:
-            log.warning("publish failed; will publish again", error=repr(error), topic=topic)
+            log.warning("publish failed; will publish again", error=describe(error), topic=topic)
         return refusal
 
     async def _ask_about(self, topic: str) -> Refusal | None:

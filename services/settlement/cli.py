@@ -86,7 +86,9 @@ async def _refund(settings: SettlementSettings, deposit_id: uuid.UUID) -> int:
         async with UnitOfWork(pool) as uow:
             work = from_outbox(uow, settings, f"operator:{getpass.getuser()}:refund")
             try:
-                payout = await refund_deposit(work, deposit_id, bank, dt.datetime.now(dt.UTC))
+                payout = await refund_deposit(
+                    work, deposit_id, bank, dt.datetime.now(dt.UTC), settings.opening_keys()
+                )
             except RefundRefused as refused:
                 print(f"refund refused: {refused}", file=sys.stderr)
                 return 2

@@ -26,6 +26,7 @@ from schemas.kyc import (
     WalletRegistered,
     WalletUnfrozen,
 )
+from schemas.sealed import OpeningKeys
 from schemas.settlement import (
     BankStatement,
     DepositReceived,
@@ -41,7 +42,6 @@ from schemas.settlement import (
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.unit_of_work import UnitOfWork
 from services.settlement.bank.port import AnsweredAhead, BankAnswers, BankRail
-from services.settlement.domain.deposits import deposit_reference_in
 from services.settlement.flows import deposits, notices, payouts, reserve
 from services.settlement.outbound import from_context
 from services.settlement.repository import business as repo
@@ -51,15 +51,16 @@ Ctx = HandlerContext[Any]
 NOTICES = (PayoutSettledNotice, PayoutRejectedNotice, PayoutReturnedNotice)
 
 
-def build_subscriptions(bank: BankRail) -> list[Subscription]:
-    return [_bank_notifications(), _commands(bank), _replies(), _kyc_events(), _supply()]
+def build_subscriptions(bank: BankRail, keys: OpeningKeys) -> list[Subscription]:
+    """`keys`: settlement's own, which open what the bank seals to it (a deposit's payer)."""
+    return [_bank_notifications(keys), _commands(bank), _replies(), _kyc_events(), _supply()]
 
 
 def _actor(ctx: Ctx) -> str:
     return f"{ctx.message.producer}:{ctx.message.type}"
 
 
-def _bank_notifications() -> Subscription:
+def _bank_notifications(keys: OpeningKeys) -> Subscription:
     bank = Subscription("settlement.bank-notifications")
 
     async def lock_in_order(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
@@ -68,7 +69,7 @@ def _bank_notifications() -> Subscription:
             reference
             for m in batch
             if isinstance(m.payload, DepositReceived)
-            and (reference := deposit_reference_in(m.payload.deposit_reference))
+            and (reference := deposits.reference_of(keys, m.payload))
         ]
         if references:
             await uow.staged(repo.References).read_owners(references)
@@ -79,7 +80,8 @@ def _bank_notifications() -> Subscription:
 
     @bank.handles(DepositReceived)
     async def deposit_received(ctx: Ctx, notice: DepositReceived) -> None:
-        await deposits.receive(from_context(ctx, _actor(ctx)), notice)
+        particulars = deposits.open_particulars(keys, notice)
+        await deposits.receive(from_context(ctx, _actor(ctx)), notice, particulars)
 
     async def payout_notice(
         ctx: Ctx, notice: PayoutSettledNotice | PayoutRejectedNotice | PayoutReturnedNotice

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,11 +40,18 @@ class Live:
 
 
 @contextlib.asynccontextmanager
-async def live_platform(servers: Servers, folder: Path) -> AsyncIterator[Live]:
-    """Every service started in a new environment, the outside world's producers (each
-    role as its own principal), a watcher of the facts, and the market feed running."""
+async def live_platform(
+    servers: Servers,
+    folder: Path,
+    prepare: Callable[[Environment], Awaitable[None]] | None = None,
+) -> AsyncIterator[Live]:
+    """Every service started in a new environment (after `prepare`, if given), the outside
+    world's producers (each role as its own principal), a watcher of the facts, and the
+    market feed running."""
     platform = await Environment.create(servers, folder)
     try:
+        if prepare is not None:
+            await prepare(platform)
         await platform.start_many(SERVICES, **E2E_SETTINGS)
         async with (
             Outside(servers.kafka, platform.namespace) as outside,

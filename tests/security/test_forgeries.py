@@ -22,9 +22,16 @@ from schemas.fx import ReferenceRate
 from schemas.issuance import MintForDeposit
 from schemas.money import Money
 from schemas.rates import CurrencyPair
-from schemas.settlement import BankAccount, DepositReceived, ReleaseReserve, SendPayout
+from schemas.settlement import (
+    BankAccount,
+    DepositParticulars,
+    ReleaseReserve,
+    SendPayout,
+    deposit_received,
+)
 from tests.e2e.invariants import check_invariants
 from tests.support.environment import Environment
+from tests.support.sealing import sealing_key
 
 pytestmark = pytest.mark.integration
 
@@ -79,12 +86,12 @@ def forgeries() -> list[tuple[str, str, Message]]:
         (
             "settlement.bank-notifications",
             "DEPFORGED",
-            DepositReceived(
-                bank_reference="DEPFORGED",
-                amount=Money(amount_minor=100_000_000, currency="CNH"),
-                deposit_reference="CNH-FORGED00001",
-                payer=STRANGER,
-                value_date=now.date(),
+            deposit_received(
+                sealing_key("settlement"),
+                "DEPFORGED",
+                Money(amount_minor=100_000_000, currency="CNH"),
+                now.date(),
+                DepositParticulars(payer=STRANGER, remittance="CNH-FORGED00001"),
             ),
         ),
         *(("fx.rates", "CNH/EUR", rate) for rate in walk),

@@ -38,6 +38,7 @@ from schemas.settlement import (
     StatementLine,
 )
 from services.runtime.db import Connection, Pool, columns, create_pool
+from services.runtime.errors import describe
 from services.runtime.logging import get_logger
 from services.settlement.bank.behaviours import Behaviour, behaviour_of
 from services.settlement.bank.port import (
@@ -47,6 +48,7 @@ from services.settlement.bank.port import (
     Refused,
     SubmitResult,
 )
+from services.settlement.domain.payouts import account_digest
 from services.settlement.settings import SettlementSettings
 
 if TYPE_CHECKING:
@@ -100,7 +102,7 @@ class SimulatedBank:
             payments.append((
                 order.instruction_id, reference, behaviour, order.rail,
                 order.amount.amount_minor, order.amount.currency,
-                order.beneficiary.model_dump_json(), _outcome(behaviour),
+                account_digest(order.beneficiary), _outcome(behaviour),
             ))  # fmt: skip
             booked, said = self._consequences(order, reference, behaviour, now)
             bookings += [
@@ -203,7 +205,7 @@ class SimulatedBank:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # the bank keeps running; the next tick retries
-                    log.warning("bank simulator tick failed", error=repr(exc))
+                    log.warning("bank simulator tick failed", error=describe(exc))
                 await asyncio.sleep(self._settings.settlement_bank_poll_interval_s)
         finally:
             await producer.stop()
@@ -379,9 +381,9 @@ def _notice_key(notice: Notice) -> str:
 _SUBMIT = """
 WITH ordered AS (
     INSERT INTO bank_sim.payments (instruction_id, bank_reference, behaviour, rail,
-                                   amount_minor, currency, beneficiary, outcome)
+                                   amount_minor, currency, beneficiary_digest, outcome)
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[],
-                         $6::text[], $7::jsonb[], $8::text[])
+                         $6::text[], $7::text[], $8::text[])
     ON CONFLICT (instruction_id) DO NOTHING
     RETURNING instruction_id, outcome
 ), booked AS (

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from schemas.settlement import PayoutState
+from schemas.sealed import digest
+from schemas.settlement import BankAccount, PayoutState
 
 State = Literal["sent", "unknown", "settled", "failed", "rejected", "returned"]
 Event = Literal["settle", "fail", "return"]
@@ -47,3 +48,9 @@ def public_state(state: State) -> PayoutState:
     """What QueryPayout answers: a payout failed after acceptance is, for the saga, a
     rejection (no money left)."""
     return "rejected" if state == "failed" else state
+
+
+def account_digest(account: BankAccount | None) -> str:
+    """What stands for a beneficiary's account where it is not kept (the payouts table, the
+    simulated bank's payments): the order carries the account in memory only."""
+    return digest(account.model_dump_json().encode() if account else b"")

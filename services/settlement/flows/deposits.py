@@ -17,11 +17,14 @@ import uuid
 from schemas import Money, derive_id, new_id
 from schemas.issuance import Minted, MintForDeposit
 from schemas.money import par_tokens
+from schemas.sealed import OpeningKeys, SealError
 from schemas.settlement import (
     DepositConfirmed,
     DepositMatched,
+    DepositParticulars,
     DepositReceived,
     DepositSuspended,
+    deposit_context,
 )
 from services.runtime.logging import get_logger
 from services.settlement.domain import ledger
@@ -37,17 +40,34 @@ RESERVE = ledger.account_code("reserve_bank", "CNH")
 EVENTS = "settlement.events"
 
 
-async def receive(work: Work, notice: DepositReceived) -> None:
+def open_particulars(keys: OpeningKeys, notice: DepositReceived) -> DepositParticulars:
+    """Who paid and what they wrote, in memory only (SealError if it does not open: the
+    runtime dead-letters the notice with the reason, never the value)."""
+    return keys.open(notice.particulars, DepositParticulars, deposit_context(notice.bank_reference))
+
+
+def reference_of(keys: OpeningKeys, notice: DepositReceived) -> str | None:
+    """The deposit reference the payer wrote, or None (also when the notice does not open:
+    its handler says why)."""
+    try:
+        return deposit_reference_in(open_particulars(keys, notice).remittance)
+    except SealError:
+        return None
+
+
+async def receive(work: Work, notice: DepositReceived, particulars: DepositParticulars) -> None:
+    """Kept: the extracted reference (an id) in clear, the payer and the text only as the
+    notice's sealed value, which settlement opens again to refund the payer."""
     deposit_id = deposit_id_of(notice.bank_reference)
+    reference = deposit_reference_in(particulars.remittance)
     refused = refusal(notice.amount, await work.journal.balance(RESERVE))
     if refused is not None:
-        await _refuse(work, deposit_id, notice, refused)
+        await _refuse(work, deposit_id, notice, reference, refused)
         return
-    reference = deposit_reference_in(notice.deposit_reference)
     owner = await work.staged(repo.References).owner(reference) if reference else None
     state, reason = ("minting", None) if owner else ("suspended", "unmatched_reference")
     mint_id = _mint_command_id() if owner else None
-    if not await _recorded(work, deposit_id, notice, owner, state, reason, mint_id):
+    if not await _recorded(work, deposit_id, notice, reference, owner, state, reason, mint_id):
         return
     links = Links(work.actor, work.cause, deposit_id=deposit_id, memo=notice.bank_reference)
     if owner is None or mint_id is None:
@@ -67,10 +87,14 @@ async def receive(work: Work, notice: DepositReceived) -> None:
 
 
 async def _refuse(
-    work: Work, deposit_id: uuid.UUID, notice: DepositReceived, reason: Refusal
+    work: Work,
+    deposit_id: uuid.UUID,
+    notice: DepositReceived,
+    reference: str | None,
+    reason: Refusal,
 ) -> None:
     """Recorded with its reason (so a repeated notice is recognised), never booked."""
-    if not await _recorded(work, deposit_id, notice, None, "refused", reason):
+    if not await _recorded(work, deposit_id, notice, reference, None, "refused", reason):
         return
     log.warning("deposit refused", deposit_id=str(deposit_id), reason=reason)
     await repo.record_anomaly(
@@ -82,6 +106,7 @@ async def _recorded(
     work: Work,
     deposit_id: uuid.UUID,
     notice: DepositReceived,
+    reference: str | None,
     owner: tuple[uuid.UUID, uuid.UUID] | None,
     state: str,
     reason: str | None,
@@ -94,8 +119,8 @@ async def _recorded(
         deposit_id,
         notice.bank_reference,
         notice.amount,
-        notice.deposit_reference,
-        notice.payer,
+        reference,
+        notice.particulars,
         notice.value_date,
         owner,
         state,
@@ -121,7 +146,7 @@ async def retry(work: Work, deposit: repo.Deposit) -> bool:
     """Out of suspense and minted after all, when what suspended it has passed: the wallet
     became known to settlement, or issuance caught up with KYC. A new mint command id: the
     refusal of the previous one stays what it was."""
-    reference = deposit_reference_in(deposit.remittance)
+    reference = deposit.deposit_reference
     owner = await repo.wallet_for(work.connection, reference) if reference else None
     if owner is None or deposit.state != "suspended":
         return False

@@ -114,6 +114,7 @@ def _remittance(command: SendPayout) -> str:
 
 def _payment_order(payout: Payout, remittance: str) -> PaymentOrder:
     assert payout.rail is not None
+    assert payout.beneficiary is not None  # a new payout: the command's account, in memory
     return PaymentOrder(
         payout.payout_id, payout.amount, payout.beneficiary, payout.rail, remittance
     )

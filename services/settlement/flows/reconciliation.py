@@ -18,6 +18,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from services.runtime.db import Pool
+from services.runtime.errors import describe
 from services.runtime.logging import get_logger
 from services.runtime.unit_of_work import UnitOfWork
 from services.settlement.flows import deposits, notices, payouts
@@ -50,7 +51,7 @@ async def run(service: Service) -> None:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # survive: the next round retries
-            log.warning("reconciliation round failed", error=repr(exc))
+            log.warning("reconciliation round failed", error=describe(exc))
         await asyncio.sleep(settings.settlement_reconcile_interval_s)
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from schemas.sealed import OpeningKeys, SealError
+from schemas.settlement import DepositParticulars, deposit_context
 from services.settlement.bank.port import BankRail
 from services.settlement.flows import payouts
 from services.settlement.outbound import Work
@@ -15,12 +17,14 @@ from services.settlement.repository.business import Payout
 
 
 class RefundRefused(Exception):
-    """The deposit cannot be refunded (unknown, or not in suspense)."""
+    """The deposit cannot be refunded (unknown, not in suspense, or its payer unknown)."""
 
 
 async def refund_deposit(
-    work: Work, deposit_id: uuid.UUID, bank: BankRail, now: dt.datetime
+    work: Work, deposit_id: uuid.UUID, bank: BankRail, now: dt.datetime, keys: OpeningKeys
 ) -> Payout:
+    """`keys`: settlement's own; the payer is opened from the deposit's sealed particulars
+    in memory, for the order, and is not kept anywhere else."""
     deposit = await repo.deposit_for_update(work.connection, deposit_id)
     if deposit is None:
         raise RefundRefused(f"no deposit {deposit_id}")
@@ -28,7 +32,20 @@ async def refund_deposit(
         raise RefundRefused(f"deposit {deposit_id} is {deposit.state}, not suspended")
     if await work.connection.fetchval("SELECT 1 FROM payouts WHERE deposit_id = $1", deposit_id):
         raise RefundRefused(f"deposit {deposit_id} was refunded once already: see its history")
-    payout = await payouts.refund(work, deposit_id, deposit.payer, deposit.amount, bank, now)
+    if deposit.particulars is None:
+        raise RefundRefused(
+            f"deposit {deposit_id} was received before its payer was kept sealed "
+            "(settlement_0009): refund it with the payer's account from the bank"
+        )
+    try:
+        payer = keys.open(
+            deposit.particulars, DepositParticulars, deposit_context(deposit.bank_reference)
+        ).payer
+    except SealError as error:
+        raise RefundRefused(
+            f"deposit {deposit_id}: its payer does not open ({error.reason})"
+        ) from None
+    payout = await payouts.refund(work, deposit_id, payer, deposit.amount, bank, now)
     if payout.state == "rejected":
         work.history.record(
             "deposit",

@@ -19,6 +19,7 @@ from schemas import Money, derive_id
 from schemas.money import PAR_CURRENCY, TOKEN
 from schemas.settlement import ReserveAlert, ReserveException
 from services.runtime.db import Pool
+from services.runtime.errors import describe
 from services.runtime.logging import get_logger
 from services.runtime.unit_of_work import UnitOfWork
 from services.settlement.domain.backing import (
@@ -54,7 +55,7 @@ async def run(service: Service) -> None:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # survive: the next round checks again
-            log.warning("reserve watch round failed", error=repr(exc))
+            log.warning("reserve watch round failed", error=describe(exc))
         await asyncio.sleep(settings.settlement_attest_interval_s)
 
 

@@ -12,11 +12,12 @@ from typing import Any, cast
 import asyncpg
 
 from schemas import Money
+from schemas.sealed import Sealed
 from schemas.settlement import BankAccount
 from services.runtime.db import BulkStatement, Connection
 from services.runtime.rows import KeyedRows
 from services.runtime.unit_of_work import AtCommit
-from services.settlement.domain.payouts import State
+from services.settlement.domain.payouts import State, account_digest
 from services.settlement.domain.rails import Rail
 
 # --- rows ----------------------------------------------------------------------------------
@@ -27,12 +28,16 @@ class Deposit:
     deposit_id: uuid.UUID
     bank_reference: str
     amount: Money
-    payer: BankAccount
+    particulars: Sealed | None
+    """The payer and remittance text as the bank sent them, sealed to settlement
+    (DepositParticulars, context deposit_context(bank_reference)); None for a row from
+    before settlement_0009."""
     customer_id: uuid.UUID | None
     wallet_id: uuid.UUID | None
     state: str
     reason: str | None
-    remittance: str = ""
+    deposit_reference: str | None = None
+    """The customer's deposit reference found in the remittance text (an id, not personal)."""
     mint_attempts: int = 0
 
     @classmethod
@@ -41,12 +46,14 @@ class Deposit:
             deposit_id=row["deposit_id"],
             bank_reference=row["bank_reference"],
             amount=Money(amount_minor=row["amount_minor"], currency=row["currency"]),
-            payer=BankAccount.model_validate_json(row["payer"]),
+            particulars=(
+                Sealed.model_validate_json(row["particulars"]) if row["particulars"] else None
+            ),
             customer_id=row["customer_id"],
             wallet_id=row["wallet_id"],
             state=row["state"],
             reason=row["reason"],
-            remittance=row["remittance"],
+            deposit_reference=row["deposit_reference"],
             mint_attempts=row["mint_attempts"],
         )
 
@@ -59,7 +66,8 @@ class Payout:
     deposit_id: uuid.UUID | None
     amount: Money
     par: Money
-    beneficiary: BankAccount
+    beneficiary: BankAccount | None
+    """In memory only, for the order: the row keeps its digest (beneficiary_digest)."""
     rail: Rail | None
     bank_reference: str | None
     state: State
@@ -76,7 +84,7 @@ class Payout:
             deposit_id=row["deposit_id"],
             amount=Money(amount_minor=row["amount_minor"], currency=row["currency"]),
             par=Money(amount_minor=row["par_minor"], currency="CNH"),
-            beneficiary=BankAccount.model_validate_json(row["beneficiary"]),
+            beneficiary=None,
             rail=cast("Rail | None", row["rail"]),  # a string: no Union built per row
             bank_reference=row["bank_reference"],
             state=cast(State, row["state"]),
@@ -224,8 +232,8 @@ async def insert_deposit(
     deposit_id: uuid.UUID,
     bank_reference: str,
     amount: Money,
-    remittance: str,
-    payer: BankAccount,
+    deposit_reference: str | None,
+    particulars: Sealed,
     value_date: dt.date,
     owner: tuple[uuid.UUID, uuid.UUID] | None,
     state: str,
@@ -236,8 +244,9 @@ async def insert_deposit(
     `mint_command_id`, the deposit is recorded as its first mint asked for."""
     inserted = await connection.fetchval(
         """
-        INSERT INTO deposits (deposit_id, bank_reference, amount_minor, currency, remittance,
-                              payer, value_date, customer_id, wallet_id, state, reason,
+        INSERT INTO deposits (deposit_id, bank_reference, amount_minor, currency,
+                              deposit_reference, particulars, value_date, customer_id,
+                              wallet_id, state, reason,
                               mint_command_id, mint_attempts)
         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11,
                 $12, CASE WHEN $12::uuid IS NULL THEN 0 ELSE 1 END)
@@ -247,8 +256,8 @@ async def insert_deposit(
         bank_reference,
         amount.amount_minor,
         amount.currency,
-        remittance,
-        payer.model_dump_json(),
+        deposit_reference,
+        particulars.model_dump_json(),
         value_date,
         owner[0] if owner else None,
         owner[1] if owner else None,
@@ -354,13 +363,13 @@ async def mint_requested(
 
 
 async def suspended_unmatched(connection: Connection, reference: str) -> list[Deposit]:
-    """Suspended deposits whose remittance text names `reference` (a wallet KYC has just
+    """Suspended deposits whose remittance text named `reference` (a wallet KYC has just
     registered): they arrived before settlement knew the reference."""
     rows = await connection.fetch(
         """
         SELECT * FROM deposits
          WHERE state = 'suspended' AND reason = 'unmatched_reference'
-           AND strpos(upper(remittance), $1) > 0
+           AND deposit_reference = $1
            FOR UPDATE
         """,
         reference,
@@ -400,7 +409,7 @@ class PayoutBook:
 
     _INSERT = BulkStatement.insert_into(
         "payouts", payout_id="uuid", kind="text", redemption_id="uuid", deposit_id="uuid",
-        amount_minor="int8", currency="text", par_minor="int8", beneficiary="jsonb",
+        amount_minor="int8", currency="text", par_minor="int8", beneficiary_digest="text",
         rail="text", bank_reference="text", state="text", detail="text",
         requested_at="timestamptz",
     )  # fmt: skip
@@ -493,7 +502,7 @@ class PayoutBook:
             [
                 (
                     p.payout_id, p.kind, p.redemption_id, p.deposit_id, p.amount.amount_minor,
-                    p.amount.currency, p.par.amount_minor, p.beneficiary.model_dump_json(),
+                    p.amount.currency, p.par.amount_minor, account_digest(p.beneficiary),
                     p.rail, p.bank_reference, p.state, p.detail, p.requested_at,
                 )
                 for p in new

@@ -17,6 +17,7 @@ from schemas import Codec, DeadLetter, Envelope, Money, Rejected, envelope
 from schemas.kyc import (
     CheckEligibility,
     CorporateApplication,
+    CorporateParticulars,
     CustomerFrozen,
     CustomerReferred,
     CustomerRejected,
@@ -25,6 +26,7 @@ from schemas.kyc import (
     Eligible,
     IdentityDocument,
     IndividualApplication,
+    IndividualParticulars,
     Ineligible,
     PostalAddress,
     RegisterWallet,
@@ -32,11 +34,13 @@ from schemas.kyc import (
     WalletFrozen,
     WalletRegistered,
     WalletUnfrozen,
+    sealed_application,
 )
 from schemas.message import Message
 from schemas.money import TOKEN
 from schemas.runtime import DEAD_LETTER_MAX_BYTES
 from tests.support.environment import Environment, database_name
+from tests.support.sealing import sealing_key
 
 EVENTS = Codec(
     [
@@ -64,31 +68,44 @@ def person(
     document: str = "K1234567",
     street: str = "18 Harbour Road",
 ) -> IndividualApplication:
-    return IndividualApplication(
-        customer_id=uuid.uuid4(),
-        full_name=name,
-        aliases=aliases,
-        date_of_birth=born,
-        nationality=nationality,
-        id_document=IdentityDocument(kind="passport", number=document, issuing_country=nationality),
-        address=PostalAddress(lines=(street,), city="Hong Kong", country="HK"),
-        due_diligence=due_diligence,  # type: ignore[arg-type]
+    """An application as an onboarding producer sends it: sealed to KYC's public key."""
+    application = sealed_application(
+        sealing_key("kyc"),
+        uuid.uuid4(),
+        due_diligence,  # type: ignore[arg-type]
+        IndividualParticulars(
+            full_name=name,
+            aliases=aliases,
+            date_of_birth=born,
+            nationality=nationality,
+            id_document=IdentityDocument(
+                kind="passport", number=document, issuing_country=nationality
+            ),
+            address=PostalAddress(lines=(street,), city="Hong Kong", country="HK"),
+        ),
     )
+    assert isinstance(application, IndividualApplication)
+    return application
 
 
 def company(name: str, *, registration: str = "HK-778899") -> CorporateApplication:
-    return CorporateApplication(
-        customer_id=uuid.uuid4(),
-        legal_name=name,
-        trading_names=(),
-        registration_number=registration,
-        date_of_incorporation=dt.date(2011, 3, 1),
-        country_of_incorporation="HK",
-        registered_address=PostalAddress(
-            lines=("1 Connaught Place",), city="Hong Kong", country="HK"
+    application = sealed_application(
+        sealing_key("kyc"),
+        uuid.uuid4(),
+        "enhanced",
+        CorporateParticulars(
+            legal_name=name,
+            trading_names=(),
+            registration_number=registration,
+            date_of_incorporation=dt.date(2011, 3, 1),
+            country_of_incorporation="HK",
+            registered_address=PostalAddress(
+                lines=("1 Connaught Place",), city="Hong Kong", country="HK"
+            ),
         ),
-        due_diligence="enhanced",
     )
+    assert isinstance(application, CorporateApplication)
+    return application
 
 
 KEYS: dict[uuid.UUID, Wallet] = {}
@@ -186,10 +203,12 @@ def by_cause(envelopes: list[Envelope[Any]]) -> dict[uuid.UUID, Envelope[Any]]:
     return {e.causation_id: e for e in envelopes if e.causation_id is not None}
 
 
-async def cli(platform: Environment, *args: str, operator: bool = False) -> tuple[int, str]:
-    """`python -m services.kyc.cli ...` with the service's own environment, or as the
-    read-only operator (`make` runs the reading commands so)."""
-    env = await platform.service_env("kyc")
+async def cli(
+    platform: Environment, *args: str, operator: bool = False, env: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """`python -m services.kyc.cli ...` with the service's own environment (and `env`), or
+    as the read-only operator (`make` runs the reading commands so)."""
+    env = {**await platform.service_env("kyc"), **(env or {})}
     if operator:
         database = database_name(env["CNH_DATABASE_URL"])
         env["CNH_PRINCIPAL"] = "operator"

@@ -3,12 +3,16 @@ data encrypted at rest and absent from every published message and every log lin
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 
 import pytest
 
-from tests.integration.kyc.support import apply, company, events, person, wallet
+from schemas.kyc import IndividualParticulars
+from services.kyc import pii
+from services.kyc.crypto import KeyRing
+from tests.integration.kyc.support import apply, cli, company, events, person, wallet
 from tests.support.environment import Environment
 
 pytestmark = pytest.mark.integration
@@ -89,7 +93,41 @@ async def test_applications_are_decided_and_no_personal_data_leaves_the_service(
         assert secret not in dump, secret
     # the log does say what was decided, by id
     assert str(listed.customer_id) in logs
-    assert "DEVELOPMENT encryption key" in logs
+    assert "DEVELOPMENT encryption key" not in logs  # the run folder gives KYC its own ring
     assert "sanctions lists active" in logs
     stored = await platform.query("kyc", "SELECT pii_key_id, status FROM customers")
-    assert {r["pii_key_id"] for r in stored} == {"dev-insecure-0"}
+    ring = (platform.servers.secrets_root / "kyc" / "records.keys").read_text()
+    assert {r["pii_key_id"] for r in stored} == {ring.split(":", 1)[0]}
+
+
+OLD = base64.b64encode(b"o" * 32).decode()
+NEW = base64.b64encode(b"n" * 32).decode()
+
+
+async def test_after_a_rotation_the_records_are_encrypted_again_under_the_active_key(
+    platform: Environment,
+) -> None:
+    # the ring named in the settings: the run folder's own file is every test's
+    await platform.start("kyc", CNH_KYC_ENCRYPTION_KEYS=f"k1:{OLD}")
+    applicants = [person(f"Rotating Customer {n}", document=f"R00{n}44") for n in range(3)]
+    await apply(platform, *applicants)
+    await events(platform, 3)
+
+    rotated = {"CNH_KYC_ENCRYPTION_KEYS": f"k2:{NEW},k1:{OLD}"}
+    code, out = await cli(platform, "reencrypt", env=rotated)
+    assert code == 0, out
+    assert out.startswith("3 customer record(s) encrypted again under key k2")
+    code, out = await cli(platform, "reencrypt", env=rotated)
+    assert out.startswith("0 customer record(s)"), out
+
+    rows = await platform.query(
+        "kyc", "SELECT customer_id, kind, pii_key_id, pii_ciphertext FROM customers"
+    )
+    retired = KeyRing.parse(f"k2:{NEW}", "k2")  # k1 can go now
+    opened = [
+        pii.unseal(retired, r["customer_id"], r["kind"], r["pii_key_id"], r["pii_ciphertext"])
+        for r in rows
+    ]
+    assert {p.full_name for p in opened if isinstance(p, IndividualParticulars)} == {
+        f"Rotating Customer {n}" for n in range(3)
+    }

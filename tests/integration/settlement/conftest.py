@@ -25,6 +25,7 @@ from schemas.settlement import (
     BankAccount,
     DepositConfirmed,
     DepositMatched,
+    DepositParticulars,
     DepositReceived,
     DepositRefunded,
     DepositSuspended,
@@ -40,8 +41,10 @@ from schemas.settlement import (
     ReserveMoved,
     ReserveReleased,
     SendPayout,
+    deposit_received,
 )
 from tests.support.environment import Environment
+from tests.support.sealing import sealing_key
 
 FAST_BANK = {
     "CNH_SETTLEMENT_RECONCILE_INTERVAL_S": "0.3",
@@ -143,12 +146,12 @@ class Settlement:
         reference: str | None = None,
         account: str = "012-345678-001",
     ) -> DepositReceived:
-        return DepositReceived(
-            bank_reference=reference or bank_reference(),
-            amount=cnh(amount_minor),
-            deposit_reference=remittance,
-            payer=payer(account),
-            value_date=dt.date.today(),
+        return deposit_received(
+            sealing_key("settlement"),
+            reference or bank_reference(),
+            cnh(amount_minor),
+            dt.date.today(),
+            DepositParticulars(payer=payer(account), remittance=remittance),
         )
 
     async def bank_sends(self, *notices: Message) -> None:

@@ -12,9 +12,22 @@ from aiokafka import ConsumerRecord
 from schemas import Codec, DeadLetter, envelope
 from schemas.money import MAX_MINOR_UNITS
 from schemas.runtime import DEAD_LETTER_MAX_BYTES
-from schemas.settlement import DepositConfirmed, DepositReceived, DepositSuspended
+from schemas.settlement import (
+    DepositConfirmed,
+    DepositParticulars,
+    DepositReceived,
+    DepositSuspended,
+    deposit_received,
+)
 from services.settlement.domain.deposits import deposit_id as deposit_id_of
-from tests.integration.settlement.conftest import Settlement, cnh, deposit_reference, of_type
+from tests.integration.settlement.conftest import (
+    Settlement,
+    cnh,
+    deposit_reference,
+    of_type,
+    payer,
+)
+from tests.support.sealing import sealing_key
 
 pytestmark = pytest.mark.integration
 
@@ -36,6 +49,17 @@ async def test_a_nul_or_a_duplicate_key_is_dead_lettered_with_its_reason_and_not
     await settlement.register_wallet(reference)
     await settlement.wait_wallets(1)
     nul, twice, later = (settlement.deposit(amount, reference) for amount in (1, 1, 30_00))
+    # the payer's name travels sealed: a NUL in it is sealed too (the bank's own encoding)
+    nul = deposit_received(
+        sealing_key("settlement"),
+        nul.bank_reference,
+        nul.amount,
+        nul.value_date,
+        DepositParticulars.model_construct(
+            payer=payer().model_copy(update={"holder_name": "Chan\x00Tai Man"}),
+            remittance=reference,
+        ),
+    )
 
     def raw(notice: DepositReceived, old: bytes, new: bytes) -> tuple[bytes, bytes]:
         value = envelope(notice, producer="bank-simulator", correlation_id=uuid.uuid4()).to_bytes()
@@ -45,8 +69,8 @@ async def test_a_nul_or_a_duplicate_key_is_dead_lettered_with_its_reason_and_not
     await settlement.platform.send_raw(
         "settlement.bank-notifications",
         [
-            # PostgreSQL text cannot store U+0000: today the INSERT fails in the handler
-            raw(nul, b'"holder_name":"Chan Tai Man"', b'"holder_name":"Chan\\u0000Tai Man"'),
+            # PostgreSQL text cannot store U+0000: refused when the particulars are opened
+            raw(nul, b'"bank_reference"', b'"bank_reference"'),
             # today the last value wins: 777.00 booked for a notice that also says 0.01
             raw(twice, b'"amount_minor":1', b'"amount_minor":1,"amount_minor":77700'),
         ],
@@ -59,10 +83,12 @@ async def test_a_nul_or_a_duplicate_key_is_dead_lettered_with_its_reason_and_not
     letters = sorted(
         (DEAD_LETTERS.decode(r.value).payload for r in records), key=lambda d: d.reason
     )
-    assert [d.reason for d in letters] == ["duplicate_key", "invalid_payload"]
+    assert [d.reason for d in letters] == ["duplicate_key", "sealed_invalid_content"]
     assert letters[0].detail.startswith("the key 'amount_minor' appears twice")
-    assert letters[1].detail.startswith("payload.payer.holder_name: NUL characters")
-    assert all(d.attempts == 1 for d in letters)  # refused at decode: no handler ran
+    assert letters[1].detail == "invalid_content: payer.holder_name: nul_character"
+    assert all(d.attempts == 1 for d in letters)  # refused at once: no retry can mend it
+    # the notification topic carries personal data: its dead letters keep a digest only
+    assert all(d.value_b64 is None and d.value_digest for d in letters)
     rows = await settlement.platform.query("settlement", "SELECT bank_reference FROM deposits")
     assert [r["bank_reference"] for r in rows] == [later.bank_reference]
 

@@ -13,6 +13,8 @@ import pytest
 
 from schemas import MAX_MESSAGE_BYTES, Envelope, Rejected, envelope
 from schemas.runtime import DEAD_LETTER_VALUE_CHARS
+from schemas.sealed import digest
+from schemas.topics import BY_NAME
 from services.runtime.access import MissingSecret
 from services.runtime.consumer import _dead_letter_of
 from services.runtime.handlers import HandlerContext, Subscription
@@ -203,7 +205,8 @@ def test_emitted_messages_have_ids_derived_from_their_cause() -> None:
 
 
 def test_a_dead_letter_of_a_sensitive_topic_withholds_the_record() -> None:
-    record = Record("kyc.applications", 0, 7, b"key", b'{"full_name": "Alice Wong"}')
+    value = b'{"full_name": "Alice Wong"}'
+    record = Record("kyc.applications", 0, 7, b"key", value, headers=(("x-name", b"Alice Wong"),))
     letter = _dead_letter_of(
         record,
         service="kyc",
@@ -214,6 +217,26 @@ def test_a_dead_letter_of_a_sensitive_topic_withholds_the_record() -> None:
         sensitive=True,
     )
     assert letter.value_b64 is None
-    assert letter.truncated
-    assert "sha256" in letter.detail
+    assert letter.headers == ()
+    assert letter.value_digest == digest(value)
+    assert letter.value_size == len(value)
     assert "Alice" not in letter.model_dump_json()
+    assert base64.b64encode(b"Alice").decode()[:6] not in letter.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    ("topic", "personal"),
+    [
+        ("kyc.applications", True),
+        ("settlement.bank-notifications", True),
+        ("redemption.requests", True),
+        ("settlement.commands", True),
+        ("kyc.commands", False),
+        ("issuance.commands", False),
+    ],
+)
+def test_a_subscription_to_a_personal_topic_dead_letters_digests(
+    topic: str, personal: bool
+) -> None:
+    assert Subscription(topic).sensitive is personal
+    assert BY_NAME[topic].personal is personal

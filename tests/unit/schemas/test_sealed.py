@@ -83,3 +83,31 @@ def test_keys_survive_their_text_form(kyc: OpeningKeys) -> None:
     assert reread.open(kyc.current.seal(ACCOUNT, CONTEXT), BankAccount, CONTEXT) == ACCOUNT
     public = SealingKey.from_text("kyc", reread.current.to_text())
     assert public.key_id == reread.current.key_id
+
+
+def test_particulars_with_dates_and_tuples_open_under_strict_validation() -> None:
+    import uuid
+
+    from schemas.kyc import (
+        IndividualApplication,
+        IndividualParticulars,
+        sealed_application,
+        sealing_context,
+    )
+
+    keys = sealed.generate("kyc")
+    particulars = IndividualParticulars.model_validate_json(
+        '{"full_name": "Chan Tai Man", "aliases": ["Ah Man"], "date_of_birth": "1980-01-02",'
+        ' "nationality": "HK", "id_document": {"kind": "passport", "number": "K123",'
+        ' "issuing_country": "HK"}, "address": {"lines": ["1 Road"], "city": "Hong Kong",'
+        ' "country": "HK"}}'
+    )
+    customer = uuid.uuid4()
+    application = sealed_application(keys.current, customer, "standard", particulars)
+    assert isinstance(application, IndividualApplication)
+    assert "Chan" not in application.model_dump_json()
+    context = sealing_context(IndividualApplication, customer)
+    assert keys.open(application.particulars, IndividualParticulars, context) == particulars
+    with pytest.raises(SealError) as caught:  # copied onto another customer's application
+        keys.open(application.particulars, IndividualParticulars, context + "x")
+    assert caught.value.reason == "tampered"
