@@ -11,7 +11,6 @@ from schemas.ids import ReasonCode, Text
 from schemas.message import Message
 from schemas.money import CnhAmount, CurrencyCode, Money, TokenAmount
 from schemas.rates import RateStr
-from schemas.settlement import BankAccount
 
 
 class QuoteRedemption(Message):
@@ -41,16 +40,19 @@ class RedemptionQuoted(Message):
 class Redeem(Message):
     """Redeem `amount` tokens and pay the holder in `payout_currency`. The redemption id is
     the idempotency key: a repeated request gets the same outcome. `quote_id` (from
-    RedemptionQuoted) is required unless the payout currency is CNH."""
+    RedemptionQuoted) is required unless the payout currency is CNH. The money goes only to
+    `beneficiary_account_id`, an account KYC verified as the customer's own."""
 
     TYPE = "redemption.redeem"
+    VERSION = 2  # v2: the beneficiary is a registered account's id, not its details
     redemption_id: uuid.UUID
     customer_id: uuid.UUID
     wallet_id: uuid.UUID
     amount: TokenAmount
     payout_currency: CurrencyCode
     quote_id: uuid.UUID | None = None
-    beneficiary: BankAccount
+    beneficiary_account_id: uuid.UUID
+    """A bank account registered for the customer and verified (RegisterBankAccount)."""
 
 
 class RedemptionCompleted(Message):

@@ -93,6 +93,15 @@ TOPICS: tuple[Topic, ...] = (
         writers=("kyc",),
         readers=("issuance", "settlement", "onboarding"),
     ),
+    # the bank's answers to KYC's account checks (settlement asks the bank for it)
+    Topic(
+        "kyc.replies",
+        "kyc",
+        "replies",
+        "account id",
+        writers=("settlement", *_REPLAY),
+        readers=("kyc",),
+    ),
     Topic(
         "issuance.commands",
         "issuance",
@@ -150,6 +159,16 @@ TOPICS: tuple[Topic, ...] = (
         "commands",
         "redemption id",
         writers=("redemption", *_REPLAY),
+        readers=("settlement",),
+    ),
+    # KYC's first-party account checks: the account sealed to settlement, which asks the bank
+    # and keeps the account on file for payouts
+    Topic(
+        "settlement.account-checks",
+        "settlement",
+        "commands",
+        "account id",
+        writers=("kyc", *_REPLAY),
         readers=("settlement",),
     ),
     Topic(

@@ -77,7 +77,7 @@ def build(timing: Timing) -> list[Subscription]:
             amount=command.amount,
             payout_currency=command.payout_currency,
             quote_id=command.quote_id,
-            beneficiary=command.beneficiary,
+            beneficiary_account_id=command.beneficiary_account_id,
         )
         quote = await ctx.staged(repository.Quotes).get(command.redemption_id)
         if not claims(request, quote):

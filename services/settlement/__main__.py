@@ -20,7 +20,9 @@ def build() -> Service:
     # the rail port is wired to the simulated bank; a real adapter would replace it here
     # (and the bank's own task would go: a real bank delivers to the ingress topic itself)
     tasks: list[BackgroundTask] = [reconciliation.run, reserve_watch.run, bank.run]
-    return Service(settings, build_subscriptions(bank), MIGRATIONS, tasks=tasks)
+    return Service(
+        settings, build_subscriptions(bank, settings.opening_keys()), MIGRATIONS, tasks=tasks
+    )
 
 
 def main() -> None:

@@ -4,8 +4,10 @@
 |-------------------------------|---------------------------------------------------|
 | settlement.bank-notifications | DepositReceived, Payout*Notice, BankStatement     |
 | settlement.commands           | SendPayout, QueryPayout, ReleaseReserve           |
+| settlement.account-checks     | CheckBankAccount (KYC)                            |
 | settlement.replies            | Minted, MintRejected (issuance), runtime Rejected |
-| kyc.events                    | WalletRegistered (the rest: no-ops)               |
+| kyc.events                    | WalletRegistered, BankAccountVerified/Refused     |
+|                               | (the rest: no-ops)                                |
 | issuance.events               | Minted, Burned (supply); HoldPlaced/Released: no-ops |
 """
 
@@ -17,6 +19,8 @@ from typing import Any
 from schemas import Envelope, Message, Rejected
 from schemas.issuance import Burned, HoldPlaced, HoldReleased, Minted, MintRejected
 from schemas.kyc import (
+    BankAccountRefused,
+    BankAccountVerified,
     CustomerFrozen,
     CustomerReferred,
     CustomerRejected,
@@ -26,8 +30,11 @@ from schemas.kyc import (
     WalletRegistered,
     WalletUnfrozen,
 )
+from schemas.sealed import OpeningKeys
 from schemas.settlement import (
+    BankAccountChecked,
     BankStatement,
+    CheckBankAccount,
     DepositReceived,
     PayoutRejectedNotice,
     PayoutReturnedNotice,
@@ -42,17 +49,26 @@ from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.unit_of_work import UnitOfWork
 from services.settlement.bank.port import AnsweredAhead, BankAnswers, BankRail
 from services.settlement.domain.deposits import deposit_reference_in
-from services.settlement.flows import deposits, notices, payouts, reserve
+from services.settlement.flows import accounts, deposits, notices, payouts, reserve
 from services.settlement.outbound import from_context
 from services.settlement.repository import business as repo
+from services.settlement.repository.accounts import Accounts
 from services.settlement.repository.business import PayoutBook
 
 Ctx = HandlerContext[Any]
 NOTICES = (PayoutSettledNotice, PayoutRejectedNotice, PayoutReturnedNotice)
 
 
-def build_subscriptions(bank: BankRail) -> list[Subscription]:
-    return [_bank_notifications(), _commands(bank), _replies(), _kyc_events(), _supply()]
+def build_subscriptions(bank: BankRail, keys: OpeningKeys) -> list[Subscription]:
+    """`keys` open the bank accounts KYC seals to settlement (checked, then paid to)."""
+    return [
+        _bank_notifications(),
+        _commands(bank, keys),
+        _account_checks(bank, keys),
+        _replies(),
+        _kyc_events(),
+        _supply(),
+    ]
 
 
 def _actor(ctx: Ctx) -> str:
@@ -96,7 +112,7 @@ def _bank_notifications() -> Subscription:
     return bank
 
 
-def _commands(rail: BankRail) -> Subscription:
+def _commands(rail: BankRail, keys: OpeningKeys) -> Subscription:
     commands = Subscription("settlement.commands")
 
     async def prepare(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
@@ -104,7 +120,7 @@ def _commands(rail: BankRail) -> Subscription:
         # submission (releases and queries only read a payout: no lock)
         sends = [(m.payload, m.occurred_at) for m in batch if isinstance(m.payload, SendPayout)]
         book = uow.staged(PayoutBook)
-        answers = await payouts.submit_ahead(book, sends, rail)
+        answers = await payouts.submit_ahead(book, uow.staged(Accounts), sends, rail, keys)
         checked = [m.payload.redemption_id for m in batch if not isinstance(m.payload, SendPayout)]
         if checked:
             await book.read_all(checked)
@@ -119,7 +135,7 @@ def _commands(rail: BankRail) -> Subscription:
     async def send_payout(ctx: Ctx, command: SendPayout) -> payouts.PayoutReply:
         work = from_context(ctx, _actor(ctx))
         bank = AnsweredAhead(rail, ctx.staged(BankAnswers).answers)
-        return await payouts.send(work, command, bank, ctx.message.occurred_at)
+        return await payouts.send(work, command, bank, ctx.message.occurred_at, keys)
 
     @commands.handles(QueryPayout)
     async def query_payout(ctx: Ctx, query: QueryPayout) -> PayoutStatus:
@@ -131,6 +147,16 @@ def _commands(rail: BankRail) -> Subscription:
         return await reserve.release(from_context(ctx, _actor(ctx)), command)
 
     return commands
+
+
+def _account_checks(bank: BankRail, keys: OpeningKeys) -> Subscription:
+    checks = Subscription("settlement.account-checks")
+
+    @checks.handles(CheckBankAccount)
+    async def check(ctx: Ctx, command: CheckBankAccount) -> BankAccountChecked | Rejected:
+        return await accounts.check(from_context(ctx, _actor(ctx)), command, bank, keys)
+
+    return checks
 
 
 def _replies() -> Subscription:
@@ -199,6 +225,18 @@ def _kyc_events() -> Subscription:
         work = from_context(ctx, _actor(ctx))
         for deposit in await repo.suspended_unmatched(ctx.connection, event.deposit_reference):
             await deposits.retry(work, deposit)
+
+    @kyc.handles(BankAccountVerified)
+    async def account_verified(ctx: Ctx, event: BankAccountVerified) -> None:
+        work = from_context(ctx, _actor(ctx))
+        await accounts.kyc_decided(work, event.customer_id, event.account_id, "verified")
+
+    @kyc.handles(BankAccountRefused)
+    async def account_refused(ctx: Ctx, event: BankAccountRefused) -> None:
+        work = from_context(ctx, _actor(ctx))
+        await accounts.kyc_decided(
+            work, event.customer_id, event.account_id, "refused", event.reason
+        )
 
     for ignored in (
         CustomerVerified,

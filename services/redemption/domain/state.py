@@ -10,7 +10,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.money import Money, par_cnh
-from schemas.settlement import BankAccount
 
 
 class Status(StrEnum):
@@ -45,7 +44,9 @@ class Request(_Model):
     amount: Money
     payout_currency: str
     quote_id: uuid.UUID | None
-    beneficiary: BankAccount
+    beneficiary_account_id: uuid.UUID
+    """The customer's verified account (KYC checks it at step 1, settlement at the payout):
+    the saga never holds an account's details."""
 
     @property
     def par_value(self) -> Money:

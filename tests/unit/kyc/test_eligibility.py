@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from services.kyc.domain.eligibility import (
     TOKEN_MINOR,
+    BeneficiaryView,
     CustomerView,
     Policy,
     TierLimits,
@@ -31,6 +32,7 @@ ME = uuid.uuid4()
 GOOD = CustomerView("verified", "standard", "standard", frozen=False, sanctioned=False)
 BASIC = CustomerView("verified", "basic", "simplified", frozen=False, sanctioned=False)
 MINE = WalletView(ME, proof_verified=True, frozen=False)
+MY_ACCOUNT = BeneficiaryView(ME, "verified")
 
 
 def reason(
@@ -38,8 +40,11 @@ def reason(
     wallet: WalletView | None = MINE,
     tokens: int = 10,
     reserved: int = 0,
+    beneficiary: BeneficiaryView | None = MY_ACCOUNT,
 ) -> str | None:
-    refusal = check(POLICY, ME, customer, wallet, tokens * TOKEN_MINOR, reserved * TOKEN_MINOR)
+    refusal = check(
+        POLICY, ME, customer, wallet, beneficiary, tokens * TOKEN_MINOR, reserved * TOKEN_MINOR
+    )
     return refusal.reason if refusal else None
 
 
@@ -66,6 +71,26 @@ def test_rules_apply_in_order(
     customer: CustomerView | None, wallet: WalletView | None, expected: str
 ) -> None:
     assert reason(customer, wallet) == expected
+
+
+@pytest.mark.parametrize(
+    ("beneficiary", "expected"),
+    [
+        (None, "beneficiary_unknown"),
+        (BeneficiaryView(uuid.uuid4(), "verified"), "beneficiary_not_theirs"),
+        (BeneficiaryView(ME, "checking"), "beneficiary_not_verified"),
+        (BeneficiaryView(ME, "refused"), "beneficiary_not_verified"),
+    ],
+)
+def test_the_payout_goes_only_to_a_verified_account_of_theirs(
+    beneficiary: BeneficiaryView | None, expected: str
+) -> None:
+    assert reason(beneficiary=beneficiary) == expected
+
+
+def test_the_beneficiary_is_checked_after_the_wallet_and_before_the_limits() -> None:
+    assert reason(wallet=None, beneficiary=None) == "wallet_not_theirs"
+    assert reason(BASIC, tokens=9_000, beneficiary=None) == "beneficiary_unknown"
 
 
 def test_due_diligence_is_checked_before_the_limits() -> None:
@@ -95,7 +120,7 @@ def test_the_threshold_boundary() -> None:
 )
 def test_a_passing_check_never_exceeds_either_limit(tier: str, amount: int, reserved: int) -> None:
     customer = CustomerView("verified", tier, "enhanced", False, False)  # type: ignore[arg-type]
-    refusal = check(POLICY, ME, customer, MINE, amount, reserved)
+    refusal = check(POLICY, ME, customer, MINE, MY_ACCOUNT, amount, reserved)
     limits = POLICY.limits[customer.tier]
     if refusal is None:
         assert amount <= limits.per_transaction
@@ -108,7 +133,7 @@ def test_a_passing_check_never_exceeds_either_limit(tier: str, amount: int, rese
 
 
 def test_details_carry_amounts_not_people() -> None:
-    refusal = check(POLICY, ME, BASIC, MINE, 4_000 * TOKEN_MINOR, 8_000 * TOKEN_MINOR)
+    refusal = check(POLICY, ME, BASIC, MINE, MY_ACCOUNT, 4_000 * TOKEN_MINOR, 8_000 * TOKEN_MINOR)
     assert refusal is not None
     assert refusal.reason == "over_daily_limit"
     assert "4000.000000 XCNH" in refusal.detail
