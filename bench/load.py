@@ -134,7 +134,7 @@ async def redemption_step(
             Redeem(
                 redemption_id=rid, customer_id=holder.customer_id, wallet_id=holder.wallet_id,
                 amount=REDEEM_TOKENS, payout_currency=currency, quote_id=tracker.quotes.get(rid),
-                beneficiary=holder.bank_account,
+                beneficiary_account_id=holder.account_id,
             )
         )  # fmt: skip
         sent_at[rid] = time.monotonic()

@@ -17,6 +17,8 @@ from clients.watcher import Watcher
 from schemas import Message
 from schemas.issuance import Minted
 from schemas.kyc import (
+    BankAccountRefused,
+    BankAccountVerified,
     CustomerFrozen,
     CustomerReferred,
     CustomerRejected,
@@ -50,6 +52,10 @@ class Holder:
     decision: str = ""
     """verified / rejected / referred / frozen: what KYC decided."""
     deposit_reference: str = ""
+    account_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    """The holder's own bank account, registered at onboarding: where payouts go."""
+    account_decision: str = ""
+    """"verified", or why KYC refused the account (BankAccountRefused's reason)."""
 
     @property
     def bank_account(self) -> BankAccount:
@@ -75,8 +81,9 @@ class Person:
 async def onboard(
     outside: Outside, watcher: Watcher, person: Person, timeout_s: float = 60.0
 ) -> Holder:
-    """Apply, and register a wallet with proof of control; returns the holder with KYC's
-    decision (and, when verified, the deposit reference that funds the wallet)."""
+    """Apply, register a wallet with proof of control and a bank account in the holder's
+    own name; returns the holder with KYC's decisions (and, when verified, the deposit
+    reference that funds the wallet, and whether the account was verified)."""
     holder = Holder(person.name)
     await outside.apply(
         IndividualApplication(
@@ -92,6 +99,8 @@ async def onboard(
         )
     )
     await outside.register_wallet(holder.customer_id, holder.wallet_id, holder.key)
+    # after the application on the same key: KYC has decided the customer by then
+    await outside.register_bank_account(holder.customer_id, holder.account_id, holder.bank_account)
     await outside.flush()
     decisions: tuple[type[Message], ...] = (
         CustomerVerified,
@@ -115,7 +124,42 @@ async def onboard(
             timeout_s=timeout_s,
         )
         holder.deposit_reference = registered[0].deposit_reference
+    holder.account_decision = _account_decision(
+        await account_decided(watcher, holder.account_id, timeout_s)
+    )
     return holder
+
+
+async def register_account(
+    outside: Outside,
+    watcher: Watcher,
+    holder: Holder,
+    account: BankAccount,
+    account_id: uuid.UUID | None = None,
+    timeout_s: float = 60.0,
+) -> tuple[uuid.UUID, str]:
+    """Register another bank account for the holder; returns its id and KYC's decision
+    ("verified" or the refusal's reason)."""
+    account_id = account_id or uuid.uuid4()
+    await outside.register_bank_account(holder.customer_id, account_id, account)
+    await outside.flush()
+    return account_id, _account_decision(await account_decided(watcher, account_id, timeout_s))
+
+
+async def account_decided(
+    watcher: Watcher, account_id: uuid.UUID, timeout_s: float = 60.0
+) -> BankAccountVerified | BankAccountRefused:
+    decided = await watcher.wait_any(
+        (BankAccountVerified, BankAccountRefused),
+        lambda e: e.account_id == account_id,
+        timeout_s=timeout_s,
+    )
+    assert isinstance(decided, (BankAccountVerified, BankAccountRefused))
+    return decided
+
+
+def _account_decision(decided: BankAccountVerified | BankAccountRefused) -> str:
+    return "verified" if isinstance(decided, BankAccountVerified) else decided.reason
 
 
 async def fund(
@@ -176,14 +220,15 @@ async def redeem(
     tokens: Money,
     currency: str,
     *,
-    beneficiary: BankAccount | None = None,
+    beneficiary_account_id: uuid.UUID | None = None,
     redemption_id: uuid.UUID | None = None,
     timeout_s: float = 60.0,
     wait: bool = True,
     quote_delay_s: float = 0.0,
 ) -> Redemption:
-    """Quote (unless paid in CNH), then redeem; waits for the outcome when `wait`.
-    `quote_delay_s`: how long the customer ponders the quote before committing."""
+    """Quote (unless paid in CNH), then redeem to the holder's own account (or
+    `beneficiary_account_id`); waits for the outcome when `wait`. `quote_delay_s`: how long
+    the customer ponders the quote before committing."""
     redemption = Redemption(redemption_id or uuid.uuid4(), tokens, currency)
     rid = redemption.redemption_id
     quote_id = None
@@ -217,7 +262,7 @@ async def redeem(
             amount=tokens,
             payout_currency=currency,
             quote_id=quote_id,
-            beneficiary=beneficiary or holder.bank_account,
+            beneficiary_account_id=beneficiary_account_id or holder.account_id,
         )
     )
     await outside.flush()

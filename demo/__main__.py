@@ -1,7 +1,9 @@
 """The platform's main job, on an embedded default: start every service, onboard customers
-(one of them on a sanctions list), fund wallets with bank deposits (tokens minted), then run
-cross-currency redemptions (one of them compensated after the bank refuses the payout), and
-end with a readable summary. Stops the services it started, also on Ctrl-C or failure.
+(one of them on a sanctions list; each with a bank account in their own name, verified by
+KYC and the bank, and one account refused for another holder's name), fund wallets with bank
+deposits (tokens minted), then run cross-currency redemptions (one of them compensated after
+the bank refuses the payout), and end with a readable summary. Stops the services it
+started, also on Ctrl-C or failure.
 
     python -m demo            (make demo starts Kafka and PostgreSQL first)
 """
@@ -12,11 +14,22 @@ import asyncio
 import datetime as dt
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 
 from clients.market import feed
 from clients.outside import Outside
-from clients.scenarios import Holder, Person, Redemption, cnh, fund, onboard, redeem, tokens
+from clients.scenarios import (
+    Holder,
+    Person,
+    Redemption,
+    cnh,
+    fund,
+    onboard,
+    redeem,
+    register_account,
+    tokens,
+)
 from clients.watcher import Watcher
 from infra import platform
 from schemas import Message
@@ -87,7 +100,11 @@ async def run() -> int:
 
 
 async def _journeys(outside: Outside, watcher: Watcher, started: float) -> int:
-    step(2, "Onboarding customers (KYC, sanctions screening, wallets with proof of control)")
+    step(
+        2,
+        "Onboarding customers (KYC, sanctions screening, wallets with proof of control, "
+        "bank accounts in their own name)",
+    )
     holders: dict[str, Holder] = {}
     for person, holder in zip(
         PEOPLE,
@@ -96,7 +113,21 @@ async def _journeys(outside: Outside, watcher: Watcher, started: float) -> int:
     ):
         holders[person.name] = holder
         mark = "ok " if holder.decision == "verified" else "!! "
-        say(f"  {mark}{person.name:<28} {holder.decision}")
+        say(f"  {mark}{person.name:<28} {holder.decision}; bank account {holder.account_decision}")
+    # first party only: an account in somebody else's name is refused before the bank is asked
+    alice = holders["Alice Wong"]
+    other = alice.bank_account.model_copy(update={"holder_name": "Mallory Chan"})
+    _, decision = await register_account(outside, watcher, alice, other)
+    say(f"  !! Alice Wong registers an account held by Mallory Chan: {decision}")
+    accounts: dict[tuple[str, str], uuid.UUID] = {}
+    for plan in PLAN:
+        if plan.account_ending and (plan.who, plan.account_ending) not in accounts:
+            holder = holders[plan.who]
+            account_id, decision = await register_account(
+                outside, watcher, holder, _account(holder, plan.account_ending)
+            )
+            accounts[plan.who, plan.account_ending] = account_id
+            say(f"  ok {plan.who:<28} a second account (ending {plan.account_ending}): {decision}")
 
     step(3, "Bank deposits into the CNH reserve account; tokens minted at par")
     for name, amount in DEPOSITS.items():
@@ -111,7 +142,6 @@ async def _journeys(outside: Outside, watcher: Watcher, started: float) -> int:
     results: list[tuple[Plan, Redemption]] = []
     for plan in PLAN:
         holder = holders[plan.who]
-        beneficiary = _account(holder, plan.account_ending)
         say(f"  .. {plan.who:<16} {plan.tokens:>9} XCNH -> {plan.currency}  ({plan.note})")
         redemption = await redeem(
             outside,
@@ -119,7 +149,7 @@ async def _journeys(outside: Outside, watcher: Watcher, started: float) -> int:
             holder,
             tokens(plan.tokens),
             plan.currency,
-            beneficiary=beneficiary,
+            beneficiary_account_id=accounts.get((plan.who, plan.account_ending)),
         )
         results.append((plan, redemption))
         say(f"     {_describe(redemption)}")
