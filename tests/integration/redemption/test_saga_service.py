@@ -39,7 +39,6 @@ from schemas.redemption import (
     RedemptionQuoted,
 )
 from schemas.settlement import (
-    BankAccount,
     PayoutOutcomeUnknown,
     PayoutSent,
     PayoutState,
@@ -136,12 +135,7 @@ def redeem(
         amount=TOKENS,
         payout_currency=currency,
         quote_id=quote_id,
-        beneficiary=BankAccount(
-            holder_name="Chan Tai Man",
-            account_number="012-345678-001",
-            bank_code="004",
-            country="HK",
-        ),
+        beneficiary_account_id=uuid.uuid4(),
     )
 
 
@@ -172,6 +166,14 @@ async def test_a_cnh_redemption_completes_and_its_timeline_is_kept(platform: Env
         done = await outcome(platform, command.redemption_id, RedemptionCompleted)
 
     assert done.payload.paid == par_cnh(TOKENS)
+    # the beneficiary travels as the account id: KYC checks it is theirs, settlement pays it
+    [eligibility] = world.commands(CheckEligibility)
+    assert eligibility.beneficiary_account_id == command.beneficiary_account_id
+    [payout] = world.commands(SendPayout)
+    assert (payout.customer_id, payout.beneficiary_account_id) == (
+        command.customer_id,
+        command.beneficiary_account_id,
+    )
     assert [type(c.payload).__name__ for c in world.received] == [
         "CheckEligibility",
         "PlaceHold",
