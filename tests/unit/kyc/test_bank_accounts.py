@@ -1,10 +1,18 @@
 """Beneficiary accounts, first party only: the holder name against the KYC name, the
-registration decision, and what the bank's answer does to an account being checked."""
+registration decision, what the bank's answer does to an account being checked, and the
+details at rest."""
 
 from __future__ import annotations
 
-import pytest
+import base64
+import uuid
 
+import pytest
+from cryptography.exceptions import InvalidTag
+
+from schemas.settlement import BankAccount
+from services.kyc import pii
+from services.kyc.crypto import KeyRing
 from services.kyc.domain.accounts import (
     Registered,
     bank_answered,
@@ -90,3 +98,17 @@ def test_the_bank_s_answer_decides_an_account_being_checked(
 def test_an_answer_for_a_decided_account_changes_nothing(state: str) -> None:
     assert bank_answered(state, "closed") == "duplicate"  # type: ignore[arg-type]
     assert bank_answered(state, "match") == "duplicate"  # type: ignore[arg-type]
+
+
+def test_an_account_at_rest_opens_only_on_its_own_row() -> None:
+    ring = KeyRing.parse(f"k1:{base64.b64encode(b'k' * 32).decode()}", "k1")
+    account = BankAccount(
+        holder_name="Alice Wong", account_number="012-345678-001", bank_code="004", country="HK"
+    )
+    customer, account_id = uuid.uuid4(), uuid.uuid4()
+    sealed = pii.seal_account(ring, customer, account_id, account)
+    assert b"012-345678-001" not in sealed.blob
+    assert pii.open_account(ring, customer, account_id, sealed.key_id, sealed.blob) == account
+    for elsewhere in ((uuid.uuid4(), account_id), (customer, uuid.uuid4())):
+        with pytest.raises(InvalidTag):
+            pii.open_account(ring, *elsewhere, sealed.key_id, sealed.blob)
