@@ -68,6 +68,9 @@ class Plan:
     currency: str
     note: str
     account_ending: str = ""
+    """Paid to another account of the holder's, with this ending (the bank's behaviour)."""
+    to_account_of: str = ""
+    """Paid to this other customer's account: refused at the first step."""
 
 
 PLAN = [
@@ -77,6 +80,9 @@ PLAN = [
     Plan("Chen Mei Ling", "3000.00", "EUR", "paid in euros"),
     Plan("Alice Wong", "1500.00", "USD", "to a closed bank account: the bank refuses", "-0002"),
     Plan("Bob Lam", "50000.00", "CNH", "more than Bob holds"),
+    Plan(
+        "Bob Lam", "100.00", "CNH", "to Alice's bank account: not his", to_account_of="Alice Wong"
+    ),
 ]
 
 
@@ -149,7 +155,11 @@ async def _journeys(outside: Outside, watcher: Watcher, started: float) -> int:
             holder,
             tokens(plan.tokens),
             plan.currency,
-            beneficiary_account_id=accounts.get((plan.who, plan.account_ending)),
+            beneficiary_account_id=(
+                holders[plan.to_account_of].account_id
+                if plan.to_account_of
+                else accounts.get((plan.who, plan.account_ending))
+            ),
         )
         results.append((plan, redemption))
         say(f"     {_describe(redemption)}")

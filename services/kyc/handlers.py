@@ -284,7 +284,10 @@ async def register_bank_account(
     conn, customer_id, account_id = ctx.connection, command.customer_id, command.account_id
     cause = ctx.message.message_id
 
-    def refuse(reason: BankAccountRefusal) -> None:
+    async def refuse(reason: BankAccountRefusal, detail: str = "") -> None:
+        await _account_history(
+            conn, "bank_account_refused", customer_id, account_id, cause, detail or reason
+        )
         _account_decided(ctx, customer_id, account_id, reason)
 
     try:
@@ -292,10 +295,7 @@ async def register_bank_account(
             command.account, BankAccount, registered_context(customer_id, account_id)
         )
     except SealError as exc:
-        await _account_history(
-            conn, "bank_account_refused", customer_id, account_id, cause, f"unreadable_{exc.reason}"
-        )
-        return refuse("unreadable")
+        return await refuse("unreadable", f"unreadable_{exc.reason}")
     row = await repository.customer(conn, customer_id, lock=True)
     existing = await repository.bank_account(conn, account_id, lock=True)
     known = None if existing is None else _registered(kyc, existing, customer_id, account)
@@ -306,30 +306,16 @@ async def register_bank_account(
     if decision == "unchanged":
         log.info("bank account registration repeated", account_id=str(account_id))
         return None
-    if decision != "check":
-        await _account_history(
-            conn, "bank_account_refused", customer_id, account_id, cause, decision
+    sealed = pii.seal_account(kyc.keyring, customer_id, account_id, account)
+    if decision == "name_mismatch":
+        # kept, so the account id is never decided again with other details
+        await repository.insert_bank_account(
+            conn, account_id, customer_id, "refused", decision, sealed, cause
         )
-        if decision == "name_mismatch":
-            # kept, so the account id is never decided again with other details
-            await repository.insert_bank_account(
-                conn,
-                account_id,
-                customer_id,
-                "refused",
-                decision,
-                pii.seal_account(kyc.keyring, customer_id, account_id, account),
-                cause,
-            )
-        return refuse(decision)
+    if decision != "check":
+        return await refuse(decision)
     if not await repository.insert_bank_account(
-        conn,
-        account_id,
-        customer_id,
-        "checking",
-        None,
-        pii.seal_account(kyc.keyring, customer_id, account_id, account),
-        cause,
+        conn, account_id, customer_id, "checking", None, sealed, cause
     ):
         raise TransientError("a concurrent registration of this account id")
     await _account_history(
