@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaProducer
 
 from clients.wallet import Wallet
 from schemas import Envelope, Message, envelope
-from schemas.kyc import RegisterWallet
+from schemas.kyc import RegisterBankAccount, RegisterWallet, bank_account_context
 from schemas.money import Money
 from schemas.principals import PRODUCERS
 from schemas.redemption import QuoteRedemption, Redeem
@@ -113,6 +113,24 @@ class Outside:
             producer="onboarding",
         )
         return wallet.address
+
+    async def register_bank_account(
+        self, customer_id: uuid.UUID, account_id: uuid.UUID, account: BankAccount
+    ) -> None:
+        """Register a bank account to be paid out to, its details sealed to KYC (only KYC
+        reads them; everything after names `account_id`)."""
+        kyc = self.sealing_key("kyc")
+        await self.send(
+            "kyc.applications",
+            str(customer_id),
+            RegisterBankAccount(
+                customer_id=customer_id,
+                account_id=account_id,
+                account=kyc.seal(account, bank_account_context(customer_id, account_id)),
+            ),
+            correlation_id=customer_id,
+            producer="onboarding",
+        )
 
     # --- the bank ----------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ from clients.watcher import Watcher
 from schemas import Message
 from schemas.issuance import Minted
 from schemas.kyc import (
+    BankAccountRefused,
+    BankAccountVerified,
     CustomerFrozen,
     CustomerReferred,
     CustomerRejected,
@@ -48,12 +50,13 @@ class Holder:
     wallet_id: uuid.UUID = field(default_factory=uuid.uuid4)
     wallet: Wallet = field(default_factory=Wallet)
     """The holder's own key, generated for this run."""
-    beneficiary_account_id: uuid.UUID = field(default_factory=uuid.uuid4)
-    """Their bank account as the platform will know it (registered and verified: issue 15
-    part A); the payout still goes to `bank_account`, named on the request, until then."""
     decision: str = ""
     """verified / rejected / referred / frozen: what KYC decided."""
     deposit_reference: str = ""
+    account_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    """The holder's own bank account, registered at onboarding: where payouts go."""
+    account_decision: str = ""
+    """"verified", or why KYC refused the account (BankAccountRefused's reason)."""
 
     @property
     def bank_account(self) -> BankAccount:
@@ -71,11 +74,13 @@ class Holder:
         currency: str,
         quote_id: uuid.UUID | None,
         *,
-        beneficiary: BankAccount | None = None,
+        beneficiary_account_id: uuid.UUID | None = None,
         deadline: int | None = None,
     ) -> Redeem:
-        """A redemption request as the holder's wallet signs it (EIP-712)."""
+        """A redemption request as the holder's wallet signs it (EIP-712), paid to their own
+        account unless `beneficiary_account_id` names another."""
         deadline = deadline_in() if deadline is None else deadline
+        account_id = beneficiary_account_id or self.account_id
         return Redeem(
             redemption_id=redemption_id,
             customer_id=self.customer_id,
@@ -83,14 +88,13 @@ class Holder:
             amount=tokens,
             payout_currency=currency,
             quote_id=quote_id,
-            beneficiary=beneficiary or self.bank_account,
-            beneficiary_account_id=self.beneficiary_account_id,
+            beneficiary_account_id=account_id,
             deadline=deadline,
             signature=self.wallet.approve(
                 redemption_id=redemption_id,
                 amount=tokens.amount_minor,
                 payout_currency=currency,
-                beneficiary_account_id=self.beneficiary_account_id,
+                beneficiary_account_id=account_id,
                 quote_id=quote_id,
                 deadline=deadline,
             ),
@@ -113,8 +117,9 @@ class Person:
 async def onboard(
     outside: Outside, watcher: Watcher, person: Person, timeout_s: float = 60.0
 ) -> Holder:
-    """Apply, and register a wallet with proof of control; returns the holder with KYC's
-    decision (and, when verified, the deposit reference that funds the wallet)."""
+    """Apply, register a wallet with proof of control and a bank account in the holder's
+    own name; returns the holder with KYC's decisions (and, when verified, the deposit
+    reference that funds the wallet, and whether the account was verified)."""
     holder = Holder(person.name)
     await outside.apply(
         sealed_application(
@@ -136,6 +141,8 @@ async def onboard(
         )
     )
     await outside.register_wallet(holder.customer_id, holder.wallet_id, holder.wallet)
+    # after the application on the same key: KYC has decided the customer by then
+    await outside.register_bank_account(holder.customer_id, holder.account_id, holder.bank_account)
     await outside.flush()
     decisions: tuple[type[Message], ...] = (
         CustomerVerified,
@@ -159,7 +166,42 @@ async def onboard(
             timeout_s=timeout_s,
         )
         holder.deposit_reference = registered[0].deposit_reference
+    holder.account_decision = _account_decision(
+        await account_decided(watcher, holder.account_id, timeout_s)
+    )
     return holder
+
+
+async def register_account(
+    outside: Outside,
+    watcher: Watcher,
+    holder: Holder,
+    account: BankAccount,
+    account_id: uuid.UUID | None = None,
+    timeout_s: float = 60.0,
+) -> tuple[uuid.UUID, str]:
+    """Register another bank account for the holder; returns its id and KYC's decision
+    ("verified" or the refusal's reason)."""
+    account_id = account_id or uuid.uuid4()
+    await outside.register_bank_account(holder.customer_id, account_id, account)
+    await outside.flush()
+    return account_id, _account_decision(await account_decided(watcher, account_id, timeout_s))
+
+
+async def account_decided(
+    watcher: Watcher, account_id: uuid.UUID, timeout_s: float = 60.0
+) -> BankAccountVerified | BankAccountRefused:
+    decided = await watcher.wait_any(
+        (BankAccountVerified, BankAccountRefused),
+        lambda e: e.account_id == account_id,
+        timeout_s=timeout_s,
+    )
+    assert isinstance(decided, (BankAccountVerified, BankAccountRefused))
+    return decided
+
+
+def _account_decision(decided: BankAccountVerified | BankAccountRefused) -> str:
+    return "verified" if isinstance(decided, BankAccountVerified) else decided.reason
 
 
 async def fund(
@@ -227,14 +269,15 @@ async def redeem(
     tokens: Money,
     currency: str,
     *,
-    beneficiary: BankAccount | None = None,
+    beneficiary_account_id: uuid.UUID | None = None,
     redemption_id: uuid.UUID | None = None,
     timeout_s: float = 60.0,
     wait: bool = True,
     quote_delay_s: float = 0.0,
 ) -> Redemption:
-    """Quote (unless paid in CNH), then redeem; waits for the outcome when `wait`.
-    `quote_delay_s`: how long the customer ponders the quote before committing."""
+    """Quote (unless paid in CNH), then redeem to the holder's own account (or
+    `beneficiary_account_id`); waits for the outcome when `wait`. `quote_delay_s`: how long
+    the customer ponders the quote before committing."""
     redemption = Redemption(redemption_id or uuid.uuid4(), tokens, currency)
     rid = redemption.redemption_id
     quote_id = None
@@ -261,7 +304,9 @@ async def redeem(
         redemption.quote, quote_id = answer, answer.quote_id
         await asyncio.sleep(quote_delay_s)
     await outside.redeem(
-        holder.redeem_request(rid, tokens, currency, quote_id, beneficiary=beneficiary)
+        holder.redeem_request(
+            rid, tokens, currency, quote_id, beneficiary_account_id=beneficiary_account_id
+        )
     )
     await outside.flush()
     if wait:

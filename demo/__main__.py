@@ -1,9 +1,11 @@
 """The platform's main job, on an embedded default: start every service, onboard customers
-(one of them on a sanctions list) with EVM wallets whose keys are made for this run, fund
-the wallets with bank deposits (tokens minted), then run cross-currency redemptions, each
-signed by the holder's wallet (one compensated after the bank refuses the payout, one
-forged by whoever relays it and refused), and end with a readable summary. Stops the
-services it started, also on Ctrl-C or failure.
+(one of them on a sanctions list) with EVM wallets whose keys are made for this run and a
+bank account in their own name each, verified by KYC and the bank (one account refused for
+another holder's name), fund the wallets with bank deposits (tokens minted), then run
+cross-currency redemptions, each signed by the holder's wallet (one compensated after the
+bank refuses the payout, one to another customer's account and one forged by whoever relays
+it, both refused), and end with a readable summary. Stops the services it started, also on
+Ctrl-C or failure.
 
     python -m demo            (make demo starts Kafka and PostgreSQL first)
 """
@@ -14,11 +16,22 @@ import asyncio
 import datetime as dt
 import sys
 import time
+import uuid
 from dataclasses import dataclass, replace
 
 from clients.market import feed
 from clients.outside import Outside
-from clients.scenarios import Holder, Person, Redemption, cnh, fund, onboard, redeem, tokens
+from clients.scenarios import (
+    Holder,
+    Person,
+    Redemption,
+    cnh,
+    fund,
+    onboard,
+    redeem,
+    register_account,
+    tokens,
+)
 from clients.wallet import Wallet
 from clients.watcher import Watcher
 from infra import platform
@@ -58,6 +71,9 @@ class Plan:
     currency: str
     note: str
     account_ending: str = ""
+    """Paid to another account of the holder's, with this ending (the bank's behaviour)."""
+    to_account_of: str = ""
+    """Paid to this other customer's account: refused at the first step."""
     forged: bool = False
     """Sent in the holder's name but signed by another key (what a rogue gateway can do)."""
 
@@ -69,6 +85,9 @@ PLAN = [
     Plan("Chen Mei Ling", "3000.00", "EUR", "paid in euros"),
     Plan("Alice Wong", "1500.00", "USD", "to a closed bank account: the bank refuses", "-0002"),
     Plan("Bob Lam", "50000.00", "CNH", "more than Bob holds"),
+    Plan(
+        "Bob Lam", "100.00", "CNH", "to Alice's bank account: not his", to_account_of="Alice Wong"
+    ),
     Plan("Alice Wong", "900.00", "CNH", "in Alice's name, signed by another key", forged=True),
 ]
 
@@ -93,7 +112,11 @@ async def run() -> int:
 
 
 async def _journeys(outside: Outside, watcher: Watcher, started: float) -> int:
-    step(2, "Onboarding customers (KYC, sanctions screening, EVM wallets proven by signature)")
+    step(
+        2,
+        "Onboarding customers (KYC, sanctions screening, EVM wallets proven by signature, "
+        "bank accounts in their own name)",
+    )
     holders: dict[str, Holder] = {}
     for person, holder in zip(
         PEOPLE,
@@ -102,7 +125,24 @@ async def _journeys(outside: Outside, watcher: Watcher, started: float) -> int:
     ):
         holders[person.name] = holder
         mark = "ok " if holder.decision == "verified" else "!! "
-        say(f"  {mark}{person.name:<28} {holder.decision:<9} wallet {holder.wallet.address}")
+        say(
+            f"  {mark}{person.name:<28} {holder.decision:<9} wallet {holder.wallet.address}; "
+            f"bank account {holder.account_decision}"
+        )
+    # first party only: an account in somebody else's name is refused before the bank is asked
+    alice = holders["Alice Wong"]
+    other = alice.bank_account.model_copy(update={"holder_name": "Mallory Chan"})
+    _, decision = await register_account(outside, watcher, alice, other)
+    say(f"  !! Alice Wong registers an account held by Mallory Chan: {decision}")
+    accounts: dict[tuple[str, str], uuid.UUID] = {}
+    for plan in PLAN:
+        if plan.account_ending and (plan.who, plan.account_ending) not in accounts:
+            holder = holders[plan.who]
+            account_id, decision = await register_account(
+                outside, watcher, holder, _account(holder, plan.account_ending)
+            )
+            accounts[plan.who, plan.account_ending] = account_id
+            say(f"  ok {plan.who:<28} a second account (ending {plan.account_ending}): {decision}")
 
     step(3, "Bank deposits into the CNH reserve account; tokens minted at par")
     for name, amount in DEPOSITS.items():
@@ -119,7 +159,6 @@ async def _journeys(outside: Outside, watcher: Watcher, started: float) -> int:
         holder = holders[plan.who]
         if plan.forged:  # the holder's ids are public (kyc.events); their key is not
             holder = replace(holder, wallet=Wallet())
-        beneficiary = _account(holder, plan.account_ending)
         say(f"  .. {plan.who:<16} {plan.tokens:>9} XCNH -> {plan.currency}  ({plan.note})")
         redemption = await redeem(
             outside,
@@ -127,7 +166,11 @@ async def _journeys(outside: Outside, watcher: Watcher, started: float) -> int:
             holder,
             tokens(plan.tokens),
             plan.currency,
-            beneficiary=beneficiary,
+            beneficiary_account_id=(
+                holders[plan.to_account_of].account_id
+                if plan.to_account_of
+                else accounts.get((plan.who, plan.account_ending))
+            ),
         )
         results.append((plan, redemption))
         say(f"     {_describe(redemption)}")

@@ -50,7 +50,7 @@ class CheckEligibility(Message):
     customer's limits when yes (released by ReleaseReservation)."""
 
     TYPE = "kyc.check_eligibility"
-    VERSION = 2  # v2: the signed request's terms and signature
+    VERSION = 2  # v2: the signed request's terms and signature, the beneficiary account
     redemption_id: uuid.UUID
     customer_id: uuid.UUID
     wallet_id: uuid.UUID
@@ -82,6 +82,9 @@ IneligibleReason = Literal[
     "over_transaction_limit",
     "over_daily_limit",
     "due_diligence_required",
+    "beneficiary_unknown",  # no account registered under the id
+    "beneficiary_not_theirs",  # registered to another customer
+    "beneficiary_not_verified",  # theirs, but still being checked, or refused
     "cancelled",  # a release for this redemption arrived first
     "signature_invalid",  # not signed by the wallet's key, or a signed term was changed
     "signature_expired",  # the signed deadline passed
@@ -153,6 +156,37 @@ class WalletRegistered(Message):
     address: WalletAddress
     deposit_reference: DepositReference
     proof_of_control: Literal["verified", "pending"]
+
+
+class BankAccountVerified(Message):
+    """A beneficiary account passed the first-party check: its holder is the customer (by
+    the KYC name) and the bank confirmed the account and its holder. Payouts may go to it."""
+
+    TYPE = "kyc.bank_account_verified"
+    customer_id: uuid.UUID
+    account_id: uuid.UUID
+
+
+BankAccountRefusal = Literal[
+    "unknown_customer",  # no customer with this id
+    "customer_not_verified",  # referred or rejected: register again once verified
+    "name_mismatch",  # the holder name is not the customer's KYC name
+    "account_conflict",  # the account id is registered already, with other details
+    "unreadable",  # the sealed details do not open (another key, record or alteration)
+    "bank_name_mismatch",  # the bank holds the account under another name
+    "bank_account_not_found",
+    "bank_account_closed",
+    "check_failed",  # settlement could not read the check (a sealing fault)
+]
+
+
+class BankAccountRefused(Message):
+    """A beneficiary account that will never be paid to (ids and the reason only)."""
+
+    TYPE = "kyc.bank_account_refused"
+    customer_id: uuid.UUID
+    account_id: uuid.UUID
+    reason: BankAccountRefusal
 
 
 class WalletFrozen(Message):
@@ -310,3 +344,22 @@ class RegisterWallet(Message):
     wallet_id: uuid.UUID
     address: AddressText
     signature: EvmSignature | None = None
+
+
+class RegisterBankAccount(Message):
+    """A customer registers a bank account to be paid out to. `account` is a
+    schemas.settlement.BankAccount sealed to "kyc" under `bank_account_context`: only KYC
+    reads the details, and the saga and its topics only ever name `account_id`. The answer
+    is BankAccountVerified or BankAccountRefused on kyc.events."""
+
+    TYPE = "kyc.register_bank_account"
+    customer_id: uuid.UUID
+    account_id: uuid.UUID
+    """Chosen by the onboarding producer; what a redemption names as its beneficiary."""
+    account: Sealed
+
+
+def bank_account_context(customer_id: uuid.UUID, account_id: uuid.UUID) -> str:
+    """What a registered account is sealed to KYC under: it opens for this customer's
+    account id and no other."""
+    return f"{RegisterBankAccount.TYPE}:{customer_id}:{account_id}"

@@ -12,7 +12,6 @@ from schemas.kyc import EvmSignature
 from schemas.message import Message
 from schemas.money import CnhAmount, CurrencyCode, Money, TokenAmount
 from schemas.rates import RateStr
-from schemas.settlement import BankAccount
 
 
 class QuoteRedemption(Message):
@@ -42,7 +41,8 @@ class RedemptionQuoted(Message):
 class Redeem(Message):
     """Redeem `amount` tokens and pay the holder in `payout_currency`. The redemption id is
     the idempotency key: a repeated request gets the same outcome. `quote_id` (from
-    RedemptionQuoted) is required unless the payout currency is CNH.
+    RedemptionQuoted) is required unless the payout currency is CNH. The money goes only to
+    `beneficiary_account_id`, an account KYC verified as the customer's own.
 
     Only the wallet's key holder may ask: `signature` is their EIP-712 signature of
     schemas.signing.redemption_typed_data (redemption id, wallet address, amount, payout
@@ -51,15 +51,15 @@ class Redeem(Message):
     passed, and under any other redemption id ("signature_replayed")."""
 
     TYPE = "redemption.redeem"
-    VERSION = 2  # v2: signed by the wallet (EIP-712)
+    VERSION = 2  # v2: signed by the wallet (EIP-712); the beneficiary is an account id
     redemption_id: uuid.UUID
     customer_id: uuid.UUID
     wallet_id: uuid.UUID
     amount: TokenAmount
     payout_currency: CurrencyCode
     quote_id: uuid.UUID | None = None
-    beneficiary: BankAccount
     beneficiary_account_id: uuid.UUID
+    """A bank account registered for the customer and verified (RegisterBankAccount)."""
     deadline: int = Field(ge=0, le=2**40)
     signature: EvmSignature
 

@@ -77,6 +77,38 @@ def deposit_received(
     )
 
 
+# --- beneficiary accounts: KYC asks the bank, through settlement --------------------------
+# (settlement.account-checks, replies on kyc.replies; key: the account id)
+
+
+class CheckBankAccount(Message):
+    """KYC found the holder name to be the customer's: does the bank know the account, open,
+    under that holder? Settlement asks the bank and keeps the account on file (sealed) for
+    payouts; `account` is a BankAccount sealed to "settlement" under
+    `account_check_context`."""
+
+    TYPE = "settlement.check_bank_account"
+    account_id: uuid.UUID
+    customer_id: uuid.UUID
+    account: Sealed
+
+
+AccountCheckResult = Literal["match", "mismatch", "not_found", "closed"]
+"""The bank's answer (a confirmation-of-payee check): the account is open under that holder
+name; it is held under another name; no such account; closed."""
+
+
+class BankAccountChecked(Message):
+    TYPE = "settlement.bank_account_checked"
+    account_id: uuid.UUID
+    customer_id: uuid.UUID
+    result: AccountCheckResult
+
+
+def account_check_context(customer_id: uuid.UUID, account_id: uuid.UUID) -> str:
+    return f"{CheckBankAccount.TYPE}:{customer_id}:{account_id}"
+
+
 # --- saga step 4: the payout (the pivot) ----------------------------------------------
 
 
@@ -84,9 +116,12 @@ class SendPayout(Message):
     """Pay `amount` to the holder's bank account. At most one payout per redemption."""
 
     TYPE = "settlement.send_payout"
+    VERSION = 2  # v2: the beneficiary is an account id on file, never the details
     redemption_id: uuid.UUID
+    customer_id: uuid.UUID
     amount: Money
-    beneficiary: BankAccount
+    beneficiary_account_id: uuid.UUID
+    """A bank account KYC verified for `customer_id`: settlement pays only to it."""
     par_value: CnhAmount
     """The CNH par value of the redeemed tokens (what leaves the reserve at step 5)."""
     conversion_id: uuid.UUID | None
@@ -104,7 +139,13 @@ class PayoutSent(Message):
 
 
 PayoutRejectReason = Literal[
-    "invalid_account", "closed_account", "unsupported_currency", "insufficient_liquidity"
+    "invalid_account",
+    "closed_account",
+    "unsupported_currency",
+    "insufficient_liquidity",
+    "beneficiary_unknown",  # no account on file under the id
+    "beneficiary_not_theirs",  # on file for another customer
+    "beneficiary_not_verified",  # on file, not (or no longer) verified by KYC
 ]
 
 

@@ -37,10 +37,9 @@ class Topic:
     cleanup_policy: Cleanup = "delete"
     max_message_bytes: int = 1024 * 1024
     personal: bool = False
-    """Its messages carry personal data (sealed to the owner, or still in clear where a
-    contract has not moved it yet): a dead letter of one keeps a digest of the record, never
-    the record, so personal data is not copied to a topic the operator reads
-    (services/runtime/consumer.py)."""
+    """Its messages carry personal data (sealed to the owner): a dead letter of one keeps a
+    digest of the record, never the record, so personal data is not copied to a topic the
+    operator reads (services/runtime/consumer.py)."""
 
     def configs(self) -> dict[str, str]:
         return {
@@ -98,6 +97,15 @@ TOPICS: tuple[Topic, ...] = (
         "customer id",
         writers=("kyc",),
         readers=("issuance", "settlement", "onboarding"),
+    ),
+    # the bank's answers to KYC's account checks (settlement asks the bank for it)
+    Topic(
+        "kyc.replies",
+        "kyc",
+        "replies",
+        "account id",
+        writers=("settlement", *_REPLAY),
+        readers=("kyc",),
     ),
     Topic(
         "issuance.commands",
@@ -158,6 +166,16 @@ TOPICS: tuple[Topic, ...] = (
         "redemption id",
         writers=("redemption", *_REPLAY),
         readers=("settlement",),
+    ),
+    # KYC's first-party account checks: the account sealed to settlement, which asks the bank
+    # and keeps the account on file for payouts
+    Topic(
+        "settlement.account-checks",
+        "settlement",
+        "commands",
+        "account id",
+        writers=("kyc", *_REPLAY),
+        readers=("settlement",),
         personal=True,
     ),
     Topic(
@@ -183,7 +201,6 @@ TOPICS: tuple[Topic, ...] = (
         "redemption id",
         writers=("gateway", *_REPLAY),
         readers=("redemption",),
-        personal=True,
     ),
     Topic(
         "redemption.replies",

@@ -1,5 +1,6 @@
-"""KYC's entrypoints: applications and wallet registrations (kyc.applications), eligibility
-checks and reservation releases (kyc.commands). Thin: rules are in `domain`, SQL in
+"""KYC's entrypoints: applications, wallet and bank account registrations
+(kyc.applications), eligibility checks and reservation releases (kyc.commands), the bank's
+answers to account checks (kyc.replies). Thin: rules are in `domain`, SQL in
 `repository`. Log lines and events carry ids and decisions, never personal data."""
 
 from __future__ import annotations
@@ -7,14 +8,17 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import asyncpg
 
-from schemas import Envelope
+from schemas import Envelope, Rejected
 from schemas.ids import derive_id
 from schemas.kyc import (
     Application,
+    BankAccountRefusal,
+    BankAccountRefused,
+    BankAccountVerified,
     CheckEligibility,
     CorporateApplication,
     CustomerReferred,
@@ -24,15 +28,25 @@ from schemas.kyc import (
     IndividualApplication,
     IndividualParticulars,
     Ineligible,
+    RegisterBankAccount,
     RegisterWallet,
     ReleaseReservation,
     ReservationReleased,
     WalletRegistered,
 )
+from schemas.kyc import bank_account_context as registered_context
 from schemas.message import Message
+from schemas.sealed import SealError
+from schemas.settlement import (
+    AccountCheckResult,
+    BankAccount,
+    BankAccountChecked,
+    CheckBankAccount,
+    account_check_context,
+)
 from schemas.signing import redemption_typed_data
 from services.kyc import pii, repository
-from services.kyc.domain import eligibility
+from services.kyc.domain import accounts, eligibility
 from services.kyc.domain.onboarding import birth_date_refusal, decide_application
 from services.kyc.domain.wallets import (
     address_refusal,
@@ -50,11 +64,14 @@ from services.runtime.unit_of_work import UnitOfWork
 log = get_logger(__name__)
 
 EVENTS = "kyc.events"
+ACCOUNT_CHECKS = "settlement.account-checks"
+REPLIES = "kyc.replies"
 
 
 def build_subscriptions(kyc: Kyc) -> list[Subscription]:
     applications = Subscription("kyc.applications")
     commands = Subscription("kyc.commands")
+    replies = Subscription(REPLIES)
 
     @applications.handles(IndividualApplication)
     async def individual(
@@ -81,6 +98,23 @@ def build_subscriptions(kyc: Kyc) -> list[Subscription]:
 
     applications.prepare = screen_with_settled_lists
 
+    @applications.handles(RegisterBankAccount)
+    async def bank_account(
+        ctx: HandlerContext[RegisterBankAccount], command: RegisterBankAccount
+    ) -> None:
+        await register_bank_account(kyc, ctx, command)
+
+    @replies.handles(BankAccountChecked)
+    async def account_checked(
+        ctx: HandlerContext[BankAccountChecked], reply: BankAccountChecked
+    ) -> None:
+        await bank_account_checked(ctx, reply.account_id, reply.result)
+
+    @replies.handles(Rejected)
+    async def check_rejected(ctx: HandlerContext[Rejected], reply: Rejected) -> None:
+        # settlement could not read our CheckBankAccount: its correlation id is the account
+        await bank_account_checked(ctx, ctx.message.correlation_id, None)
+
     async def lock_in_order(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
         locked = uow.staged(repository.Eligibility)
         checks = [m.payload for m in batch if isinstance(m.payload, CheckEligibility)]
@@ -106,7 +140,7 @@ def build_subscriptions(kyc: Kyc) -> list[Subscription]:
     ) -> Message:
         return await release_reservation(ctx, command)
 
-    return [applications, commands]
+    return [applications, commands, replies]
 
 
 # --- onboarding ----------------------------------------------------------------------------
@@ -270,6 +304,168 @@ async def register_wallet(ctx: HandlerContext[RegisterWallet], command: Register
     return None
 
 
+# --- beneficiary bank accounts -------------------------------------------------------------
+
+
+async def register_bank_account(
+    kyc: Kyc, ctx: HandlerContext[RegisterBankAccount], command: RegisterBankAccount
+) -> None:
+    """First party only: the holder name must be the customer's KYC name; then the bank
+    is asked (through settlement) whether it holds the account, open, under that name."""
+    conn, customer_id, account_id = ctx.connection, command.customer_id, command.account_id
+    cause = ctx.message.message_id
+
+    async def refuse(reason: BankAccountRefusal, detail: str = "") -> None:
+        await _account_history(
+            conn, "bank_account_refused", customer_id, account_id, cause, detail or reason
+        )
+        _account_decided(ctx, customer_id, account_id, reason)
+
+    try:
+        account = kyc.opening_keys.open(
+            command.account, BankAccount, registered_context(customer_id, account_id)
+        )
+    except SealError as exc:
+        return await refuse("unreadable", f"unreadable_{exc.reason}")
+    row = await repository.customer(conn, customer_id, lock=True)
+    existing = await repository.bank_account(conn, account_id, lock=True)
+    known = None if existing is None else _registered(kyc, existing, customer_id, account)
+    names = _holder_names(kyc, row) if row is not None and known is None else ()
+    decision = accounts.decide_registration(
+        row["status"] if row else None, account.holder_name, names, known
+    )
+    if decision == "unchanged":
+        log.info("bank account registration repeated", account_id=str(account_id))
+        return None
+    sealed = pii.seal_account(kyc.keyring, customer_id, account_id, account)
+    if decision == "name_mismatch":
+        # kept, so the account id is never decided again with other details
+        await repository.insert_bank_account(
+            conn, account_id, customer_id, "refused", decision, sealed, cause
+        )
+    if decision != "check":
+        return await refuse(decision)
+    if not await repository.insert_bank_account(
+        conn, account_id, customer_id, "checking", None, sealed, cause
+    ):
+        raise TransientError("a concurrent registration of this account id")
+    await _account_history(
+        conn, "bank_account_checking", customer_id, account_id, cause, "holder_is_customer"
+    )
+    ctx.publish(
+        ACCOUNT_CHECKS,
+        str(account_id),
+        CheckBankAccount(
+            account_id=account_id,
+            customer_id=customer_id,
+            account=kyc.settlement_key.seal(
+                account, account_check_context(customer_id, account_id)
+            ),
+        ),
+        reply_to=REPLIES,
+        message_id=derive_id(account_id, "kyc", "check_bank_account"),
+        correlation_id=account_id,
+    )
+    log.info("bank account sent to the bank's check", account_id=str(account_id))
+    return None
+
+
+async def bank_account_checked(
+    ctx: HandlerContext[Any],
+    account_id: uuid.UUID,
+    result: AccountCheckResult | None,
+) -> None:
+    """The bank's answer (None: settlement could not read the check)."""
+    conn = ctx.connection
+    row = await repository.bank_account(conn, account_id, lock=True)
+    if row is None:
+        log.warning(
+            "a bank check answer for an account never registered", account_id=str(account_id)
+        )
+        return
+    outcome = accounts.bank_answered(row["state"], result)
+    if outcome == "duplicate":
+        return
+    customer_id = row["customer_id"]
+    refusal = None if outcome == "verified" else outcome
+    state = "refused" if refusal else "verified"
+    await repository.decide_bank_account(conn, account_id, state, refusal, result)
+    await _account_history(
+        conn,
+        f"bank_account_{state}",
+        customer_id,
+        account_id,
+        ctx.message.message_id,
+        f"bank_{result or 'unread'}",
+    )
+    _account_decided(ctx, customer_id, account_id, refusal)
+
+
+def _registered(
+    kyc: Kyc, existing: asyncpg.Record, customer_id: uuid.UUID, account: BankAccount
+) -> accounts.Registered:
+    owner = existing["customer_id"]
+    on_file = pii.open_account(
+        kyc.keyring,
+        owner,
+        existing["account_id"],
+        existing["pii_key_id"],
+        existing["pii_ciphertext"],
+    )
+    return accounts.Registered(owner == customer_id, on_file == account, existing["state"])
+
+
+def _holder_names(kyc: Kyc, customer: asyncpg.Record) -> tuple[str, ...]:
+    """The customer's KYC names, opened in memory from the sealed application."""
+    application = pii.unseal(
+        kyc.keyring,
+        customer["customer_id"],
+        customer["kind"],
+        customer["pii_key_id"],
+        customer["pii_ciphertext"],
+    )
+    return pii.account_holder_names(application)
+
+
+def _account_decided(
+    ctx: HandlerContext[Any],
+    customer_id: uuid.UUID,
+    account_id: uuid.UUID,
+    refusal: BankAccountRefusal | None,
+) -> None:
+    event: Message = (
+        BankAccountVerified(customer_id=customer_id, account_id=account_id)
+        if refusal is None
+        else BankAccountRefused(customer_id=customer_id, account_id=account_id, reason=refusal)
+    )
+    ctx.publish(EVENTS, str(customer_id), event)
+    log.info(
+        "bank account decided",
+        customer_id=str(customer_id),
+        account_id=str(account_id),
+        outcome=refusal or "verified",
+    )
+
+
+async def _account_history(
+    conn: Any,
+    action: str,
+    customer_id: uuid.UUID,
+    account_id: uuid.UUID,
+    cause: uuid.UUID,
+    reason: str,
+) -> None:
+    await repository.history(
+        conn,
+        action,
+        actor="onboarding",
+        customer_id=customer_id,
+        account_id=account_id,
+        reason=reason,
+        cause_id=cause,
+    )
+
+
 # --- eligibility (saga step 1) and its compensation ----------------------------------------
 
 
@@ -295,30 +491,39 @@ async def check_eligibility(
             sanctioned=row["sanctioned"],
         )
     )
-    wallet_row, reserved = await repository.wallet_and_reserved(
-        conn, command.wallet_id, command.customer_id
+    read = await repository.redeeming(
+        conn, command.wallet_id, command.customer_id, command.beneficiary_account_id
     )
     wallet = (
         None
-        if wallet_row is None
+        if read.wallet is None
         else eligibility.WalletView(
-            customer_id=wallet_row["customer_id"],
-            address=wallet_row["address"],
-            proof_verified=wallet_row["proof_of_control"] == "verified",
-            frozen=wallet_row["frozen"],
+            customer_id=read.wallet["customer_id"],
+            address=read.wallet["address"],
+            proof_verified=read.wallet["proof_of_control"] == "verified",
+            frozen=read.wallet["frozen"],
         )
     )
     signed = eligibility.Signed(
         signer=None if wallet is None else _signer(kyc, command, wallet.address),
         deadline=command.deadline,
     )
-    reserved = reserved if row else 0
+    beneficiary = (
+        None
+        if read.beneficiary_customer_id is None or read.beneficiary_state is None
+        else eligibility.BeneficiaryView(
+            customer_id=read.beneficiary_customer_id,
+            state=cast(accounts.State, read.beneficiary_state),
+        )
+    )
+    reserved = read.reserved_minor if row else 0
     amount = command.amount.amount_minor
     refusal = eligibility.check(
         kyc.policy,
         command.customer_id,
         customer,
         wallet,
+        beneficiary,
         amount,
         reserved,
         signed,
@@ -338,6 +543,7 @@ async def check_eligibility(
         tier=row["tier"] if row else None,
         reservation_id=reservation_id,
         signature=command.signature,
+        beneficiary_account_id=command.beneficiary_account_id,
     )
     reply: Message
     if refusal is None:

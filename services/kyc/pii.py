@@ -21,6 +21,7 @@ from schemas.kyc import (
     sealing_context,
 )
 from schemas.sealed import OpeningKeys
+from schemas.settlement import BankAccount
 from services.kyc.crypto import KeyRing, Sealed
 from services.kyc.domain.screening import Subject
 
@@ -68,3 +69,30 @@ def subject_of(particulars: Particulars) -> Subject:
         names=(particulars.legal_name, *particulars.trading_names),
         nationality=particulars.country_of_incorporation,
     )
+
+
+def account_holder_names(particulars: Particulars) -> tuple[str, ...]:
+    """The names a first-party account may be held under: a person's full name (not an
+    alias: a bank account is opened under the name on the identity document); a company's
+    legal name or one of its trading names."""
+    if isinstance(particulars, IndividualParticulars):
+        return (particulars.full_name,)
+    return (particulars.legal_name, *particulars.trading_names)
+
+
+def seal_account(
+    keyring: KeyRing, customer_id: uuid.UUID, account_id: uuid.UUID, account: BankAccount
+) -> Sealed:
+    return keyring.seal(account.model_dump_json().encode(), _account_row(customer_id, account_id))
+
+
+def open_account(
+    keyring: KeyRing, customer_id: uuid.UUID, account_id: uuid.UUID, key_id: str, blob: bytes
+) -> BankAccount:
+    plaintext = keyring.open(Sealed(key_id, blob), _account_row(customer_id, account_id))
+    return BankAccount.model_validate_json(plaintext)
+
+
+def _account_row(customer_id: uuid.UUID, account_id: uuid.UUID) -> bytes:
+    # bound to the account and its customer: a ciphertext moved to another row does not open
+    return b"bank_account:" + account_id.bytes + customer_id.bytes

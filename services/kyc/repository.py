@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -136,11 +137,13 @@ async def history(
     wallet_id: uuid.UUID | None = None,
     reason: str | None = None,
     cause_id: uuid.UUID | None = None,
+    account_id: uuid.UUID | None = None,
 ) -> None:
     await conn.execute(
         """
-        INSERT INTO kyc_history (customer_id, wallet_id, action, reason, actor, cause_id)
-        VALUES ($1, $2, $3, $4, $5, $6)
+        INSERT INTO kyc_history (customer_id, wallet_id, action, reason, actor, cause_id,
+                                 account_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
         """,
         customer_id,
         wallet_id,
@@ -148,6 +151,7 @@ async def history(
         reason,
         actor,
         cause_id,
+        account_id,
     )
 
 
@@ -213,6 +217,65 @@ async def set_wallet_frozen(
         wallet_id,
         frozen,
         reason,
+    )
+
+
+# --- beneficiary bank accounts --------------------------------------------------------------
+
+
+async def bank_account(
+    conn: Connection, account_id: uuid.UUID, *, lock: bool = False
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM bank_accounts WHERE account_id = $1" + (" FOR UPDATE" if lock else ""),
+        account_id,
+    )
+
+
+async def insert_bank_account(
+    conn: Connection,
+    account_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    state: str,
+    reason: str | None,
+    sealed: Sealed,
+    registration_id: uuid.UUID,
+) -> bool:
+    inserted = await conn.fetchval(
+        """
+        INSERT INTO bank_accounts (account_id, customer_id, state, reason, pii_key_id,
+                                   pii_ciphertext, registration_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (account_id) DO NOTHING
+        RETURNING true
+        """,
+        account_id,
+        customer_id,
+        state,
+        reason,
+        sealed.key_id,
+        sealed.blob,
+        registration_id,
+    )
+    return bool(inserted)
+
+
+async def decide_bank_account(
+    conn: Connection,
+    account_id: uuid.UUID,
+    state: str,
+    reason: str | None,
+    bank_result: str | None,
+) -> None:
+    await conn.execute(
+        """
+        UPDATE bank_accounts SET state = $2, reason = $3, bank_result = $4, updated_at = now()
+         WHERE account_id = $1
+        """,
+        account_id,
+        state,
+        reason,
+        bank_result,
     )
 
 
@@ -409,24 +472,44 @@ class Eligibility:
         self.checks.clear()
 
 
-async def wallet_and_reserved(
-    conn: Connection, wallet_id: uuid.UUID, customer_id: uuid.UUID
-) -> tuple[asyncpg.Record | None, int]:
-    """The wallet (or None) and the customer's live reservations of the rolling window, in
-    one round trip. Read after the customer's row lock: its snapshot then sees every
-    reservation committed before the lock was granted."""
+@dataclass(frozen=True, slots=True)
+class Redeeming:
+    """What an eligibility check reads besides the customer, in one round trip."""
+
+    wallet: asyncpg.Record | None
+    beneficiary_customer_id: uuid.UUID | None
+    """None: no account under the id."""
+    beneficiary_state: str | None
+    reserved_minor: int
+
+
+async def redeeming(
+    conn: Connection, wallet_id: uuid.UUID, customer_id: uuid.UUID, account_id: uuid.UUID
+) -> Redeeming:
+    """The wallet (or None), the beneficiary account's owner and state, and the customer's
+    live reservations of the rolling window. Read after the customer's row lock: its
+    snapshot then sees every reservation committed before the lock was granted."""
     row = await conn.fetchrow(
         """
         SELECT w.*, (SELECT coalesce(sum(amount_minor), 0) FROM eligibility_checks
                       WHERE customer_id = $2 AND outcome = 'reserved'
-                        AND checked_at > now() - interval '24 hours') AS reserved_minor
-          FROM (SELECT) AS one LEFT JOIN wallets w ON w.wallet_id = $1
+                        AND checked_at > now() - interval '24 hours') AS reserved_minor,
+               a.customer_id AS beneficiary_customer_id, a.state AS beneficiary_state
+          FROM (SELECT) AS one
+          LEFT JOIN wallets w ON w.wallet_id = $1
+          LEFT JOIN bank_accounts a ON a.account_id = $3
         """,
         wallet_id,
         customer_id,
+        account_id,
     )
     assert row is not None
-    return (row if row["wallet_id"] is not None else None), int(row["reserved_minor"])
+    return Redeeming(
+        wallet=row if row["wallet_id"] is not None else None,
+        beneficiary_customer_id=row["beneficiary_customer_id"],
+        beneficiary_state=row["beneficiary_state"],
+        reserved_minor=int(row["reserved_minor"]),
+    )
 
 
 async def insert_check(
@@ -442,14 +525,15 @@ async def insert_check(
     tier: str | None = None,
     reservation_id: uuid.UUID | None = None,
     signature: str | None = None,
+    beneficiary_account_id: uuid.UUID | None = None,
 ) -> bool:
     """False when a row for this redemption appeared meanwhile (a concurrent release)."""
     inserted = await conn.fetchval(
         """
         INSERT INTO eligibility_checks (redemption_id, customer_id, wallet_id, amount_minor,
                                         outcome, reason, detail, tier, reservation_id,
-                                        signature)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                                        signature, beneficiary_account_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         ON CONFLICT (redemption_id) DO NOTHING RETURNING true
         """,
         redemption_id,
@@ -462,6 +546,7 @@ async def insert_check(
         tier,
         reservation_id,
         signature,
+        beneficiary_account_id,
     )
     return bool(inserted)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
-from schemas.sealed import OpeningKeys
+from schemas.sealed import OpeningKeys, SealingKey
 from services.kyc.crypto import KeyRing, KeyRingError
 from services.kyc.domain.eligibility import TOKEN_MINOR, Policy, TierLimits
 from services.kyc.domain.screening import Screener, Thresholds
@@ -46,6 +47,16 @@ class Kyc:
                 cnh_hkd_rate=Decimal(s.kyc_cnh_hkd_rate),
             ),
         )
+
+    @cached_property
+    def opening_keys(self) -> OpeningKeys:
+        """What opens the bank accounts customers seal to KYC (read at first use)."""
+        return self.settings.opening_keys()
+
+    @cached_property
+    def settlement_key(self) -> SealingKey:
+        """What an account to check is sealed to settlement with."""
+        return self.settings.sealing_key("settlement")
 
     @property
     def development_key_in_use(self) -> bool:

@@ -78,7 +78,6 @@ def build(timing: Timing) -> list[Subscription]:
             amount=command.amount,
             payout_currency=command.payout_currency,
             quote_id=command.quote_id,
-            beneficiary=command.beneficiary,
             beneficiary_account_id=command.beneficiary_account_id,
             deadline=command.deadline,
             signature=command.signature,

@@ -4,8 +4,10 @@
 |-------------------------------|---------------------------------------------------|
 | settlement.bank-notifications | DepositReceived, Payout*Notice, BankStatement     |
 | settlement.commands           | SendPayout, QueryPayout, ReleaseReserve           |
+| settlement.account-checks     | CheckBankAccount (KYC)                            |
 | settlement.replies            | Minted, MintRejected (issuance), runtime Rejected |
-| kyc.events                    | WalletRegistered (the rest: no-ops)               |
+| kyc.events                    | WalletRegistered, BankAccountVerified/Refused     |
+|                               | (the rest: no-ops)                                |
 | issuance.events               | Minted, Burned (supply); HoldPlaced/Released: no-ops |
 """
 
@@ -17,6 +19,8 @@ from typing import Any
 from schemas import Envelope, Message, Rejected
 from schemas.issuance import Burned, HoldPlaced, HoldReleased, Minted, MintRejected
 from schemas.kyc import (
+    BankAccountRefused,
+    BankAccountVerified,
     CustomerFrozen,
     CustomerReferred,
     CustomerRejected,
@@ -28,7 +32,9 @@ from schemas.kyc import (
 )
 from schemas.sealed import OpeningKeys
 from schemas.settlement import (
+    BankAccountChecked,
     BankStatement,
+    CheckBankAccount,
     DepositReceived,
     PayoutRejectedNotice,
     PayoutReturnedNotice,
@@ -42,9 +48,10 @@ from schemas.settlement import (
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.unit_of_work import UnitOfWork
 from services.settlement.bank.port import AnsweredAhead, BankAnswers, BankRail
-from services.settlement.flows import deposits, notices, payouts, reserve
+from services.settlement.flows import accounts, deposits, notices, payouts, reserve
 from services.settlement.outbound import from_context
 from services.settlement.repository import business as repo
+from services.settlement.repository.accounts import Accounts
 from services.settlement.repository.business import PayoutBook
 
 Ctx = HandlerContext[Any]
@@ -52,8 +59,16 @@ NOTICES = (PayoutSettledNotice, PayoutRejectedNotice, PayoutReturnedNotice)
 
 
 def build_subscriptions(bank: BankRail, keys: OpeningKeys) -> list[Subscription]:
-    """`keys`: settlement's own, which open what the bank seals to it (a deposit's payer)."""
-    return [_bank_notifications(keys), _commands(bank), _replies(), _kyc_events(), _supply()]
+    """`keys`: settlement's own, which open what is sealed to it (a deposit's payer, the bank
+    accounts KYC has checked, then paid to)."""
+    return [
+        _bank_notifications(keys),
+        _commands(bank, keys),
+        _account_checks(bank, keys),
+        _replies(),
+        _kyc_events(),
+        _supply(),
+    ]
 
 
 def _actor(ctx: Ctx) -> str:
@@ -98,7 +113,7 @@ def _bank_notifications(keys: OpeningKeys) -> Subscription:
     return bank
 
 
-def _commands(rail: BankRail) -> Subscription:
+def _commands(rail: BankRail, keys: OpeningKeys) -> Subscription:
     commands = Subscription("settlement.commands")
 
     async def prepare(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
@@ -106,7 +121,7 @@ def _commands(rail: BankRail) -> Subscription:
         # submission (releases and queries only read a payout: no lock)
         sends = [(m.payload, m.occurred_at) for m in batch if isinstance(m.payload, SendPayout)]
         book = uow.staged(PayoutBook)
-        answers = await payouts.submit_ahead(book, sends, rail)
+        answers = await payouts.submit_ahead(book, uow.staged(Accounts), sends, rail, keys)
         checked = [m.payload.redemption_id for m in batch if not isinstance(m.payload, SendPayout)]
         if checked:
             await book.read_all(checked)
@@ -121,7 +136,7 @@ def _commands(rail: BankRail) -> Subscription:
     async def send_payout(ctx: Ctx, command: SendPayout) -> payouts.PayoutReply:
         work = from_context(ctx, _actor(ctx))
         bank = AnsweredAhead(rail, ctx.staged(BankAnswers).answers)
-        return await payouts.send(work, command, bank, ctx.message.occurred_at)
+        return await payouts.send(work, command, bank, ctx.message.occurred_at, keys)
 
     @commands.handles(QueryPayout)
     async def query_payout(ctx: Ctx, query: QueryPayout) -> PayoutStatus:
@@ -133,6 +148,16 @@ def _commands(rail: BankRail) -> Subscription:
         return await reserve.release(from_context(ctx, _actor(ctx)), command)
 
     return commands
+
+
+def _account_checks(bank: BankRail, keys: OpeningKeys) -> Subscription:
+    checks = Subscription("settlement.account-checks")
+
+    @checks.handles(CheckBankAccount)
+    async def check(ctx: Ctx, command: CheckBankAccount) -> BankAccountChecked | Rejected:
+        return await accounts.check(from_context(ctx, _actor(ctx)), command, bank, keys)
+
+    return checks
 
 
 def _replies() -> Subscription:
@@ -201,6 +226,18 @@ def _kyc_events() -> Subscription:
         work = from_context(ctx, _actor(ctx))
         for deposit in await repo.suspended_unmatched(ctx.connection, event.deposit_reference):
             await deposits.retry(work, deposit)
+
+    @kyc.handles(BankAccountVerified)
+    async def account_verified(ctx: Ctx, event: BankAccountVerified) -> None:
+        work = from_context(ctx, _actor(ctx))
+        await accounts.kyc_decided(work, event.customer_id, event.account_id, "verified")
+
+    @kyc.handles(BankAccountRefused)
+    async def account_refused(ctx: Ctx, event: BankAccountRefused) -> None:
+        work = from_context(ctx, _actor(ctx))
+        await accounts.kyc_decided(
+            work, event.customer_id, event.account_id, "refused", event.reason
+        )
 
     for ignored in (
         CustomerVerified,

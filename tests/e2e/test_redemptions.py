@@ -5,11 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 import pytest
 
-from clients.scenarios import Holder, Person, cnh, fund, onboard, outcome_of, redeem, tokens
+from clients.scenarios import (
+    Holder,
+    Person,
+    cnh,
+    fund,
+    onboard,
+    outcome_of,
+    redeem,
+    register_account,
+    tokens,
+)
 from schemas.issuance import Minted
 from schemas.redemption import RedemptionCompleted, RedemptionFailed
 from schemas.settlement import BankAccount
@@ -35,6 +46,7 @@ async def holders(live: Live) -> Holders:
         onboard(live.outside, live.watcher, ALICE), onboard(live.outside, live.watcher, BOB)
     )
     assert (alice.decision, bob.decision) == ("verified", "verified")
+    assert (alice.account_decision, bob.account_decision) == ("verified", "verified")
     for holder in (alice, bob):
         minted = await fund(live.outside, live.watcher, holder, cnh("20000.00"))
         assert isinstance(minted, Minted), minted
@@ -44,6 +56,16 @@ async def holders(live: Live) -> Holders:
 def account(holder: Holder, ending: str) -> BankAccount:
     """The simulated bank's behaviour is chosen by the account number's ending."""
     return holder.bank_account.model_copy(update={"account_number": f"HK-004-123456{ending}"})
+
+
+async def verified(live: Live, holder: Holder, ending: str) -> uuid.UUID:
+    """Another account of the holder's, registered and verified (the bank's check passes;
+    what the bank does with a payment to it is up to its ending)."""
+    account_id, decision = await register_account(
+        live.outside, live.watcher, holder, account(holder, ending)
+    )
+    assert decision == "verified"
+    return account_id
 
 
 async def balance(live: Live, holder: Holder) -> int:
@@ -139,7 +161,7 @@ async def test_a_rejected_payout_is_fully_compensated(live: Live, holders: Holde
         holders.alice,
         tokens("1000.00"),
         "USD",
-        beneficiary=account(holders.alice, "-0002"),
+        beneficiary_account_id=await verified(live, holders.alice, "-0002"),
     )
     failed = redemption.outcome
     assert isinstance(failed, RedemptionFailed), failed
@@ -170,7 +192,7 @@ async def test_an_unknown_payout_outcome_is_resolved_by_reconciliation(
         holders.bob,
         tokens("300.00"),
         "HKD",
-        beneficiary=account(holders.bob, "-0003"),
+        beneficiary_account_id=await verified(live, holders.bob, "-0003"),
     )
     assert isinstance(redemption.outcome, RedemptionCompleted), redemption.outcome
     queries = await live.platform.query(

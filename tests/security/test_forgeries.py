@@ -4,7 +4,9 @@ outside producers: the broker refuses every one, and the services' books do not 
 Before the trust boundary, a plain client on the broker's port could: pay 12,345.67 CNH to
 a stranger (SendPayout), take 300 CNH out of the reserve (ReleaseReserve), mint 1,000,000
 XCNH from nothing (MintForDeposit with a believed reserve figure), mint through a deposit
-notice of its own, and walk a rate away in forty small steps."""
+notice of its own, and walk a rate away in forty small steps. Nobody outside may put a
+stranger's account on file (CheckBankAccount) or answer for the bank (BankAccountChecked)
+either: only KYC asks, only settlement answers."""
 
 from __future__ import annotations
 
@@ -22,8 +24,11 @@ from schemas.fx import ReferenceRate
 from schemas.issuance import MintForDeposit
 from schemas.money import Money
 from schemas.rates import CurrencyPair
+from schemas.sealed import generate
 from schemas.settlement import (
     BankAccount,
+    BankAccountChecked,
+    CheckBankAccount,
     DepositParticulars,
     ReleaseReserve,
     SendPayout,
@@ -42,8 +47,12 @@ STRANGER = BankAccount(
 
 def forgeries() -> list[tuple[str, str, Message]]:
     """(topic, key, payload) of each forgery."""
-    redemption, deposit = uuid.uuid4(), uuid.uuid4()
+    redemption, deposit, customer, account = (uuid.uuid4() for _ in range(4))
     now = dt.datetime.now(dt.UTC)
+    # the forger's own key: settlement's real one would not make the write any more allowed
+    sealed = generate("settlement").current.seal(
+        STRANGER, f"settlement.check_bank_account:{customer}:{account}"
+    )
     walk = [
         ReferenceRate(
             pair=CurrencyPair(base="CNH", quote="EUR"),
@@ -59,8 +68,9 @@ def forgeries() -> list[tuple[str, str, Message]]:
             str(redemption),
             SendPayout(
                 redemption_id=redemption,
+                customer_id=customer,
                 amount=Money(amount_minor=1_234_567, currency="CNH"),
-                beneficiary=STRANGER,
+                beneficiary_account_id=account,
                 par_value=Money(amount_minor=1_234_567, currency="CNH"),
                 conversion_id=None,
             ),
@@ -94,6 +104,16 @@ def forgeries() -> list[tuple[str, str, Message]]:
                 DepositParticulars(payer=STRANGER, remittance="CNH-FORGED00001"),
             ),
         ),
+        (
+            "settlement.account-checks",
+            str(account),
+            CheckBankAccount(account_id=account, customer_id=customer, account=sealed),
+        ),
+        (
+            "kyc.replies",
+            str(account),
+            BankAccountChecked(account_id=account, customer_id=customer, result="match"),
+        ),
         *(("fx.rates", "CNH/EUR", rate) for rate in walk),
     ]
 
@@ -125,6 +145,7 @@ async def _books(platform: Environment) -> dict[str, Any]:
         "settlement",
         """
         SELECT (SELECT count(*) FROM payouts) AS payouts,
+               (SELECT count(*) FROM bank_accounts) AS accounts,
                (SELECT count(*) FROM journal_entries) AS entries,
                (SELECT count(*) FROM deposits) AS deposits
         """,
@@ -152,7 +173,15 @@ async def test_forgeries_by_an_outside_producer_move_no_money_and_make_no_token(
     own = {"bank": "settlement.bank-notifications", "market-data": "fx.rates"}.get(principal)
     accepted = {topic for topic, ok in outcomes if ok}
     assert accepted <= ({own} if own else set()), f"{principal} wrote {accepted}"
-    assert not {"settlement.commands", "issuance.mints"} & accepted
+    assert (
+        not {
+            "settlement.commands",
+            "issuance.mints",
+            "settlement.account-checks",
+            "kyc.replies",
+        }
+        & accepted
+    )
     await asyncio.sleep(2.0)  # time for anything that did get in to take effect
     after = await _books(platform)
     # what got in through the role's own topic is that role's to send, and still checked

@@ -9,8 +9,8 @@ the payer's account and a remittance text, minted; redemptions paid in CNH and U
 deposit with no reference suspended and refunded to its payer; and hostile records that end
 in dead letters (a sealed value for another customer, a version-1 application and deposit
 in clear, a payer's name with a NUL, a redemption request that cannot be read) and in a
-constraint violation whose row carries personal data (a probe constraint on the saga's
-table refuses one redemption: the "Failing row contains ..." path).
+constraint violation on a row about a person (a probe constraint on settlement's deposits
+refuses one deposit: the "Failing row contains ..." path).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from clients.outside import Outside
-from clients.scenarios import Person, cnh, fund, onboard, redeem, tokens
+from clients.scenarios import Person, cnh, fund, onboard, redeem, register_account, tokens
 from clients.watcher import Watcher
 from schemas import DeadLetter, envelope
 from schemas.issuance import Minted
@@ -91,9 +91,11 @@ STRANGER = BankAccount(
     holder_name="Pellam Oswin Varrick", account_number="HK-004-660912357", bank_code="004",
     country="HK",
 )  # fmt: skip
+BENEFICIARY_ACCOUNT = "HK-004-583920417"
+"""The account the redemptions pay out to: registered, verified, then named by its id only."""
 REMITTANCE_WORDS = "gift from aunt Mirelle Oakhaven"
-PROBE_TOKENS = "13.37"
-"""A redemption of this amount breaks the probe constraint on the saga's table."""
+PROBE_CNH = "13.37"
+"""A deposit of this amount breaks the probe constraint on settlement's deposits."""
 
 
 def needles() -> dict[str, str]:
@@ -108,6 +110,7 @@ def needles() -> dict[str, str]:
         "registration": COMPANY.registration_number,
         "company address": COMPANY.registered_address.lines[0],
         "payer account": PAYER_ACCOUNT,
+        "beneficiary account": BENEFICIARY_ACCOUNT,
         "stranger": STRANGER.holder_name,
         "stranger account": STRANGER.account_number,
         "remittance": REMITTANCE_WORDS,
@@ -117,26 +120,6 @@ def needles() -> dict[str, str]:
         for form in ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y%m%d", "%d %b %Y", "%d.%m.%Y"):
             values[f"{label} {form}"] = day.strftime(form)
     return values
-
-
-# --- what Part A removes ---------------------------------------------------------------------
-# The beneficiary's BankAccount still travels on Redeem (redemption.requests) and SendPayout
-# (settlement.commands), in the saga's row and in redemption's outbox (the SendPayout it
-# sends): Part A of issue 15 replaces it by the account id. Hits there, and only there, are
-# the known remaining leak (test_the_known_leaks_part_a_removes, strict xfail: once Part A
-# lands it passes, and the merger removes the mark).
-
-
-def known_leak(location: str) -> bool:
-    return bool(_PART_A.match(location))
-
-
-_PART_A = re.compile(
-    r"^(topic [^ ]+\.(redemption\.requests|settlement\.commands) \S+ "
-    r"(redemption\.redeem|settlement\.send_payout) payload\.beneficiary\.\w+"
-    r"|table redemption:public\.redemptions \S+ saga\.request\.beneficiary\.\w+"
-    r"|table redemption:public\.outbox \S+ value\.payload\.beneficiary\.\w+)$"
-)
 
 
 # --- the scan --------------------------------------------------------------------------------
@@ -345,14 +328,14 @@ async def scan(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> As
 
 
 async def probe_constraint(platform: Environment) -> None:
-    """A constraint on the saga's table that one redemption breaks: its row carries the
-    beneficiary, so the error's DETAIL ("Failing row contains ...") would repeat it."""
-    dsn = await platform.database("redemption")
+    """A constraint on settlement's deposits that one deposit breaks: the error's DETAIL
+    ("Failing row contains ...") repeats the row, the payer's deposit included."""
+    dsn = await platform.database("settlement")
     connection = await asyncpg.connect(platform.servers.dsn(database_name(dsn)))
     try:
-        probe = tokens(PROBE_TOKENS).amount_minor
+        probe = cnh(PROBE_CNH).amount_minor
         await connection.execute(
-            f"ALTER TABLE redemptions ADD CONSTRAINT privacy_probe CHECK (amount_minor <> {probe})"
+            f"ALTER TABLE deposits ADD CONSTRAINT privacy_probe CHECK (amount_minor <> {probe})"
         )
     finally:
         await connection.close()
@@ -375,8 +358,14 @@ async def flows(platform: Environment, outside: Outside, watcher: Watcher) -> No
     )
     assert isinstance(minted, Minted), minted
 
+    # paid out to an account of their own, registered and verified (the saga names its id)
+    own = holder.bank_account.model_copy(update={"account_number": BENEFICIARY_ACCOUNT})
+    account_id, decision = await register_account(outside, watcher, holder, own)
+    assert decision == "verified", decision
     for currency, amount in (("CNH", "500.00"), ("USD", "700.00")):
-        done = await redeem(outside, watcher, holder, tokens(amount), currency)
+        done = await redeem(
+            outside, watcher, holder, tokens(amount), currency, beneficiary_account_id=account_id
+        )
         assert isinstance(done.outcome, RedemptionCompleted), done.outcome
 
     # a deposit that names no wallet: suspended, then refunded to its payer by an operator
@@ -390,10 +379,10 @@ async def flows(platform: Environment, outside: Outside, watcher: Watcher) -> No
     assert code == 0, out
     await watcher.wait_for(DepositRefunded, lambda e: e.deposit_id == suspended, timeout_s=60)
 
-    # the probe: the saga's row is refused by the database, the request dead-lettered
-    probed = await redeem(outside, watcher, holder, tokens(PROBE_TOKENS), "CNH", wait=False)
-    await _letter_of(platform, "redemption", lambda d: d.reason == "retries_exhausted")
-    assert probed.outcome is None
+    # the probe: the deposit's row is refused by the database, the notice dead-lettered
+    await outside.deposit(f"Top-up {holder.deposit_reference}", cnh(PROBE_CNH), payer)
+    await outside.flush()
+    await _letter_of(platform, "settlement", lambda d: d.reason == "retries_exhausted")
 
 
 async def hostile(platform: Environment, outside: Outside, watcher: Watcher) -> None:
@@ -505,8 +494,7 @@ async def settlement_cli(platform: Environment, *args: str) -> tuple[int, str]:
 
 
 def test_no_personal_value_is_in_clear_anywhere_outside_kyc(scan: Scan) -> None:
-    unexpected = [hit for hit in scan.hits if not known_leak(hit.where)]
-    assert not unexpected, "personal data in clear:\n" + "\n".join(map(str, unexpected))
+    assert not scan.hits, "personal data in clear:\n" + "\n".join(map(str, scan.hits))
 
 
 def test_dead_letters_of_personal_topics_keep_a_digest_and_a_reason_only(scan: Scan) -> None:
@@ -522,13 +510,3 @@ def test_dead_letters_of_personal_topics_keep_a_digest_and_a_reason_only(scan: S
     probe = next(d for d in letters if d.reason == "retries_exhausted")
     assert "sqlstate 23514" in probe.detail
     assert "privacy_probe" in probe.detail
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15 Part A removes the beneficiary's BankAccount from Redeem, SendPayout "
-    "and the saga (the account id instead); the merger removes this mark once it lands",
-)
-def test_the_known_leaks_part_a_removes(scan: Scan) -> None:
-    known = [hit for hit in scan.hits if known_leak(hit.where)]
-    assert not known, "\n".join(map(str, known))

@@ -72,7 +72,7 @@ def in_the_victims_name(stage: Stage) -> Holder:
     return replace(
         stage.victim,
         wallet=stage.attacker.wallet,
-        beneficiary_account_id=stage.attacker.beneficiary_account_id,
+        account_id=stage.attacker.account_id,
     )
 
 
@@ -123,9 +123,7 @@ async def test_a_request_in_another_customers_name_signed_with_the_attackers_key
     stage: Stage,
 ) -> None:
     before = await balance(stage, stage.victim)
-    forged = in_the_victims_name(stage).redeem_request(
-        uuid.uuid4(), tokens("1000.00"), "CNH", None, beneficiary=stage.attacker.bank_account
-    )
+    forged = in_the_victims_name(stage).redeem_request(uuid.uuid4(), tokens("1000.00"), "CNH", None)
     failed = await relay(stage, forged)
 
     assert failed.reason == "signature_invalid"
@@ -139,8 +137,7 @@ async def test_the_victims_approval_with_a_term_changed_on_the_way(stage: Stage)
     changed = genuine.model_copy(
         update={
             "amount": tokens("4000.00"),
-            "beneficiary_account_id": stage.attacker.beneficiary_account_id,
-            "beneficiary": stage.attacker.bank_account,
+            "beneficiary_account_id": stage.attacker.account_id,
         }
     )
     failed = await relay(stage, changed)
@@ -158,7 +155,7 @@ async def test_the_victims_approval_replayed_under_another_redemption_id(stage: 
     assert isinstance(done, RedemptionCompleted), done
     before = await balance(stage, stage.victim)
     replay = genuine.model_copy(
-        update={"redemption_id": uuid.uuid4(), "beneficiary": stage.attacker.bank_account}
+        update={"redemption_id": uuid.uuid4(), "beneficiary_account_id": stage.attacker.account_id}
     )
     failed = await relay(stage, replay)
 

@@ -4,8 +4,9 @@ The checks run in a fixed order and the first failing one is the answer:
 the wallet registered to the customer, and the request signed by the wallet's key before its
 deadline (whoever relays a request learns nothing about a customer it cannot sign for);
 customer verified, not frozen, not sanctioned; wallet's proof of control verified and wallet
-not frozen; due diligence sufficient for the amount; per-transaction limit; rolling 24-hour
-limit (live reservations of the last 24 hours plus this amount).
+not frozen; beneficiary account theirs and verified (payouts go to the customer's own
+account only); due diligence sufficient for the amount; per-transaction limit; rolling
+24-hour limit (live reservations of the last 24 hours plus this amount).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from decimal import Decimal
 from schemas.kyc import IneligibleReason
 from schemas.money import TOKEN, exponent, minor_to_decimal
 from schemas.signing import expired
+from services.kyc.domain.accounts import State as AccountState
 from services.kyc.domain.onboarding import DueDiligence, Status, Tier
 
 TOKEN_MINOR = 10 ** exponent(TOKEN)
@@ -72,6 +74,12 @@ class Signed:
 
 
 @dataclass(frozen=True)
+class BeneficiaryView:
+    customer_id: uuid.UUID
+    state: AccountState
+
+
+@dataclass(frozen=True)
 class Refusal:
     reason: IneligibleReason
     detail: str
@@ -82,6 +90,7 @@ def check(
     customer_id: uuid.UUID,
     customer: CustomerView | None,
     wallet: WalletView | None,
+    beneficiary: BeneficiaryView | None,
     amount_minor: int,
     reserved_last_24h_minor: int,
     signed: Signed,
@@ -109,6 +118,19 @@ def check(
         return Refusal("wallet_not_theirs", "the wallet's proof of control is pending")
     if wallet.frozen:
         return Refusal("wallet_frozen", "the wallet is frozen")
+    if beneficiary is None:
+        return Refusal("beneficiary_unknown", "no bank account is registered under this id")
+    if beneficiary.customer_id != customer_id:
+        return Refusal(
+            "beneficiary_not_theirs", "the bank account is registered to another customer"
+        )
+    if beneficiary.state != "verified":
+        return Refusal(
+            "beneficiary_not_verified",
+            "the bank account is being checked"
+            if beneficiary.state == "checking"
+            else "the bank account was refused",
+        )
     if customer.due_diligence == "simplified" and policy.needs_due_diligence(amount_minor):
         return Refusal(
             "due_diligence_required",

@@ -114,8 +114,9 @@ def payout_amount(saga: Saga) -> Message:
     assert paid is not None, "a converted payout needs the conversion's result"
     return SendPayout(
         redemption_id=request.redemption_id,
+        customer_id=request.customer_id,
         amount=paid,
-        beneficiary=request.beneficiary,
+        beneficiary_account_id=request.beneficiary_account_id,
         par_value=request.par_value,
         conversion_id=saga.results.conversion_id,
     )

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.kyc import EvmSignature
 from schemas.money import Money, par_cnh
-from schemas.settlement import BankAccount
 
 
 class Status(StrEnum):
@@ -46,8 +45,9 @@ class Request(_Model):
     amount: Money
     payout_currency: str
     quote_id: uuid.UUID | None
-    beneficiary: BankAccount
     beneficiary_account_id: uuid.UUID
+    """The customer's verified account (KYC checks it at step 1, settlement at the payout):
+    the saga never holds an account's details."""
     deadline: int
     """Unix seconds: the holder's approval (the signature) is good until then."""
     signature: EvmSignature

@@ -14,11 +14,23 @@ bank sandboxes do. The magic endings:
 |              |                    | reconciliation fails it (not_executed)                     |
 | -0007        | beneficiary_rejects| accepted, then refused by the beneficiary's bank (notice)  |
 | anything else| settles            | accepted; settled after the rail's delay (FPS: at once)    |
+
+The bank's account check (confirmation of payee) is chosen the same way, by other endings,
+so that an account which passes the check can still show any payment behaviour above:
+
+| account ends | the check answers                                        |
+|--------------|----------------------------------------------------------|
+| -0091        | not_found: the bank has no such account                  |
+| -0092        | closed: the account exists and is closed                 |
+| -0093        | mismatch: the bank holds it under another holder name    |
+| anything else| match: open, under the holder name given                 |
 """
 
 from __future__ import annotations
 
 from typing import Literal
+
+from schemas.settlement import AccountCheckResult
 
 Behaviour = Literal[
     "invalid_account",
@@ -44,3 +56,14 @@ MAGIC: dict[str, Behaviour] = {
 
 def behaviour_of(account_number: str) -> Behaviour:
     return MAGIC.get(account_number[-5:], "settles")
+
+
+ACCOUNT_CHECKS: dict[str, AccountCheckResult] = {
+    "-0091": "not_found",
+    "-0092": "closed",
+    "-0093": "mismatch",
+}
+
+
+def account_check_of(account_number: str) -> AccountCheckResult:
+    return ACCOUNT_CHECKS.get(account_number[-5:], "match")

@@ -6,6 +6,10 @@ rejection: no money left), or no answer (the order may or may not be executed: o
 or the statement will tell). Orders are idempotent by `instruction_id` (the ISO 20022
 end-to-end id, carried by every rail): submitting the same order again never pays twice.
 What happens next arrives asynchronously on settlement.bank-notifications.
+
+`check_account` is the bank's account check (confirmation of payee): does it hold this
+account, open, under this holder name? Asked once per beneficiary account, before any
+payout may go to it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from schemas.money import Money
-from schemas.settlement import BankAccount, PayoutRejectReason
+from schemas.settlement import AccountCheckResult, BankAccount, PayoutRejectReason
 from services.runtime.unit_of_work import AtCommit
 from services.settlement.domain.rails import Rail
 
@@ -57,6 +61,11 @@ class BankRail(Protocol):
         carries many transactions): each gets the answer `submit` would give it."""
         ...
 
+    async def check_account(self, account: BankAccount) -> AccountCheckResult:
+        """The bank's record of `account`: open under its holder name ("match"), held under
+        another name ("mismatch"), unknown ("not_found") or "closed"."""
+        ...
+
 
 class AnsweredAhead:
     """A rail whose answers to some orders are already in, from a bulk submission made for
@@ -72,6 +81,9 @@ class AnsweredAhead:
 
     async def submit_all(self, orders: Sequence[PaymentOrder]) -> dict[uuid.UUID, SubmitResult]:
         return {order.instruction_id: await self.submit(order) for order in orders}
+
+    async def check_account(self, account: BankAccount) -> AccountCheckResult:
+        return await self._rail.check_account(account)
 
 
 class BankAnswers:

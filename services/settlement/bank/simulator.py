@@ -30,6 +30,8 @@ from aiokafka import AIOKafkaProducer
 from schemas import MESSAGE_TYPES, Message, Money, derive_id, envelope, record_headers
 from schemas.settlement import (
     MAX_STATEMENT_LINES,
+    AccountCheckResult,
+    BankAccount,
     BankStatement,
     PayoutRejectedNotice,
     PayoutRejectReason,
@@ -40,7 +42,7 @@ from schemas.settlement import (
 from services.runtime.db import Connection, Pool, columns, create_pool
 from services.runtime.errors import describe
 from services.runtime.logging import get_logger
-from services.settlement.bank.behaviours import Behaviour, behaviour_of
+from services.settlement.bank.behaviours import Behaviour, account_check_of, behaviour_of
 from services.settlement.bank.port import (
     Accepted,
     NoAnswer,
@@ -133,6 +135,11 @@ class SimulatedBank:
                 "SELECT outcome FROM bank_sim.payments WHERE instruction_id = $1", instruction_id
             )
         return {o.instruction_id: _answer(o, stored[o.instruction_id]) for o in unique}
+
+    async def check_account(self, account: BankAccount) -> AccountCheckResult:
+        """The bank looks the account up in its books (here: its number's ending decides,
+        see behaviours.py); nothing is booked or said later."""
+        return account_check_of(account.account_number)
 
     def _consequences(
         self, order: PaymentOrder, reference: str, behaviour: Behaviour, now: dt.datetime

@@ -2,10 +2,13 @@
 and what the bank says afterwards (notices, statements) applied once.
 
 - SendPayout: a payout already recorded for the redemption gets the answer of its current
-  state, whatever the command id (idempotent by redemption id). Otherwise the order goes to
-  the bank: refused -> PayoutRejected (the only outcome the saga may compensate); accepted
-  -> PayoutSent; no answer -> PayoutOutcomeUnknown (booked as ordered: the money may have
-  left; resolved by notices, QueryPayout and reconciliation, never compensated).
+  state, whatever the command id (idempotent by redemption id). A payout goes only to a
+  verified account on file of the redemption's customer (flows/accounts.py), opened in
+  memory for the order: any other is PayoutRejected(beneficiary_*), before the bank hears of
+  it. Otherwise the order goes to the bank: refused -> PayoutRejected (the only outcome the
+  saga may compensate); accepted -> PayoutSent; no answer -> PayoutOutcomeUnknown (booked as
+  ordered: the money may have left; resolved by notices, QueryPayout and reconciliation,
+  never compensated).
 - settle / fail / return: transitions of domain/payouts.py, each with its journal entry, its
   history row and its event; a duplicate has no effect, a conflict is an anomaly.
 """
@@ -18,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from schemas import Message, Money, derive_id
+from schemas.sealed import OpeningKeys
 from schemas.settlement import (
     BankAccount,
     DepositRefunded,
@@ -41,10 +45,13 @@ from services.settlement.bank.port import (
     SubmitResult,
 )
 from services.settlement.domain import ledger
+from services.settlement.domain.accounts import NotPayable
 from services.settlement.domain.payouts import Event, decide, public_state, target
 from services.settlement.domain.rails import choose_rail
+from services.settlement.flows.accounts import payee
 from services.settlement.outbound import Work
 from services.settlement.repository import business as repo
+from services.settlement.repository.accounts import Accounts
 from services.settlement.repository.business import Payout, PayoutBook
 from services.settlement.repository.ledger import Links
 
@@ -57,40 +64,63 @@ def payout_id_for(redemption_id: uuid.UUID) -> uuid.UUID:
 
 
 async def send(
-    work: Work, command: SendPayout, bank: BankRail, requested_at: dt.datetime
+    work: Work, command: SendPayout, bank: BankRail, requested_at: dt.datetime, keys: OpeningKeys
 ) -> PayoutReply:
     existing = await work.payouts.get(command.redemption_id)
     if existing is not None:
         return answer(existing)
-    payout = _new_payout(command, requested_at)
+    beneficiary = await payee(
+        work.staged(Accounts), keys, command.customer_id, command.beneficiary_account_id
+    )
+    if isinstance(beneficiary, NotPayable):
+        payout = _with(
+            _new_payout(command, requested_at, None),
+            state="rejected",
+            detail=f"{beneficiary.reason}: {beneficiary.detail}",
+        )
+        await _record_new(work, payout, "beneficiary_refused")
+        return answer(payout)
+    payout = _new_payout(command, requested_at, beneficiary)
     if payout.rail is None or command.amount.amount_minor == 0:
         why = "no bank rail pays it" if payout.rail is None else "a zero amount"
         payout = _with(payout, state="rejected", detail=f"unsupported_currency: {why}")
         await _record_new(work, payout, "no_rail")
         return answer(payout)
-    payout = await _order(work, payout, bank, _remittance(command))
+    payout = await _order(work, payout, beneficiary, bank, _remittance(command))
     return answer(payout)
 
 
 async def submit_ahead(
-    book: PayoutBook, commands: Sequence[tuple[SendPayout, dt.datetime]], bank: BankRail
+    book: PayoutBook,
+    accounts: Accounts,
+    commands: Sequence[tuple[SendPayout, dt.datetime]],
+    bank: BankRail,
+    keys: OpeningKeys,
 ) -> dict[uuid.UUID, SubmitResult]:
     """The batch's new payment orders in one bulk submission, before its handlers run: the
     bank's answers, by instruction id, for `send` to use (through AnsweredAhead)."""
     if not commands:
         return {}
     await book.lock_all(command.redemption_id for command, _ in commands)
+    await accounts.load(command.beneficiary_account_id for command, _ in commands)
     orders = []
     for command, requested_at in commands:
-        payout = _new_payout(command, requested_at)
-        if book.exists(command.redemption_id) or payout.rail is None:
+        if book.exists(command.redemption_id) or command.amount.amount_minor == 0:
             continue
-        if command.amount.amount_minor > 0:
-            orders.append(_payment_order(payout, _remittance(command)))
+        beneficiary = await payee(
+            accounts, keys, command.customer_id, command.beneficiary_account_id
+        )
+        if isinstance(beneficiary, NotPayable):
+            continue
+        payout = _new_payout(command, requested_at, beneficiary)
+        if payout.rail is not None:
+            orders.append(_payment_order(payout, beneficiary, _remittance(command)))
     return await bank.submit_all(orders) if orders else {}
 
 
-def _new_payout(command: SendPayout, requested_at: dt.datetime) -> Payout:
+def _new_payout(
+    command: SendPayout, requested_at: dt.datetime, beneficiary: BankAccount | None
+) -> Payout:
     return Payout(
         payout_id=payout_id_for(command.redemption_id),
         kind="redemption",
@@ -98,8 +128,9 @@ def _new_payout(command: SendPayout, requested_at: dt.datetime) -> Payout:
         deposit_id=None,
         amount=command.amount,
         par=command.par_value,
-        beneficiary=command.beneficiary,
-        rail=choose_rail(command.amount, command.beneficiary.country),
+        beneficiary=None,  # on file, sealed: never copied onto the payout
+        beneficiary_account_id=command.beneficiary_account_id,
+        rail=choose_rail(command.amount, beneficiary.country) if beneficiary else None,
         bank_reference=None,
         state="rejected",
         detail="",
@@ -112,12 +143,9 @@ def _remittance(command: SendPayout) -> str:
     return f"REDEMPTION {command.redemption_id}"
 
 
-def _payment_order(payout: Payout, remittance: str) -> PaymentOrder:
+def _payment_order(payout: Payout, beneficiary: BankAccount, remittance: str) -> PaymentOrder:
     assert payout.rail is not None
-    assert payout.beneficiary is not None  # a new payout: the command's account, in memory
-    return PaymentOrder(
-        payout.payout_id, payout.amount, payout.beneficiary, payout.rail, remittance
-    )
+    return PaymentOrder(payout.payout_id, payout.amount, beneficiary, payout.rail, remittance)
 
 
 async def refund(
@@ -137,6 +165,7 @@ async def refund(
         amount=amount,
         par=Money.zero("CNH"),
         beneficiary=payer,
+        beneficiary_account_id=None,
         rail=choose_rail(amount, payer.country) or "SWIFT",
         bank_reference=None,
         state="rejected",
@@ -144,11 +173,13 @@ async def refund(
         requested_at=now,
         submitted_at=now,
     )
-    return await _order(work, payout, bank, f"REFUND {deposit_id}")
+    return await _order(work, payout, payer, bank, f"REFUND {deposit_id}")
 
 
-async def _order(work: Work, payout: Payout, bank: BankRail, remittance: str) -> Payout:
-    result = await bank.submit(_payment_order(payout, remittance))
+async def _order(
+    work: Work, payout: Payout, beneficiary: BankAccount, bank: BankRail, remittance: str
+) -> Payout:
+    result = await bank.submit(_payment_order(payout, beneficiary, remittance))
     if isinstance(result, Refused):
         payout = _with(payout, state="rejected", detail=f"{result.reason}: {result.detail}")
         await _record_new(work, payout, "bank_refused")
@@ -199,6 +230,9 @@ _REJECT_REASONS: dict[str, PayoutRejectReason] = {
         "closed_account",
         "unsupported_currency",
         "insufficient_liquidity",
+        "beneficiary_unknown",
+        "beneficiary_not_theirs",
+        "beneficiary_not_verified",
     )
 }
 """A rejected payout's detail starts with its reason code ("closed_account: ...")."""

@@ -8,18 +8,20 @@
   account from the bank (docs/OPERATIONS.md).
 - payouts and the simulated bank's payments: the beneficiary's account was kept in clear;
   now only its digest (the order carried the account in memory, and nothing reads it back).
+  A redemption's payout has none: it names its account on file (settlement_0008), so a
+  payout names one or the other.
 
 The downgrade brings the columns back empty: what was dropped is not recoverable.
 
 Revision ID: settlement_0009
-Revises: settlement_0007
+Revises: settlement_0008
 Create Date: 2026-12-02
 """
 
 from alembic import op
 
 revision = "settlement_0009"
-down_revision = "settlement_0007"
+down_revision = "settlement_0008"
 branch_labels = None
 depends_on = None
 
@@ -49,20 +51,33 @@ def upgrade() -> None:
         op.execute(f"ALTER TABLE {table} ADD COLUMN beneficiary_digest text")
         op.execute(
             f"UPDATE {table} SET beneficiary_digest = {_DIGEST.format(column='beneficiary')}"
+            " WHERE beneficiary IS NOT NULL"
         )
-        op.execute(
-            f"ALTER TABLE {table} ALTER COLUMN beneficiary_digest SET NOT NULL,"
-            " DROP COLUMN beneficiary"
-        )
+    op.execute("ALTER TABLE payouts DROP CONSTRAINT payouts_beneficiary_named")
+    op.execute(
+        "ALTER TABLE payouts DROP COLUMN beneficiary, ADD CONSTRAINT payouts_beneficiary_named"
+        " CHECK (beneficiary_digest IS NOT NULL OR beneficiary_account_id IS NOT NULL)"
+    )
+    op.execute(
+        "ALTER TABLE bank_sim.payments ALTER COLUMN beneficiary_digest SET NOT NULL,"
+        " DROP COLUMN beneficiary"
+    )
 
 
 def downgrade() -> None:
-    for table in ("payouts", "bank_sim.payments"):
-        op.execute(
-            f"ALTER TABLE {table} ADD COLUMN beneficiary jsonb NOT NULL DEFAULT '{{}}',"
-            " DROP COLUMN beneficiary_digest"
-        )
-        op.execute(f"ALTER TABLE {table} ALTER COLUMN beneficiary DROP DEFAULT")
+    op.execute(
+        "ALTER TABLE bank_sim.payments ADD COLUMN beneficiary jsonb NOT NULL DEFAULT '{}',"
+        " DROP COLUMN beneficiary_digest"
+    )
+    op.execute("ALTER TABLE bank_sim.payments ALTER COLUMN beneficiary DROP DEFAULT")
+    op.execute("ALTER TABLE payouts DROP CONSTRAINT payouts_beneficiary_named")
+    op.execute("ALTER TABLE payouts ADD COLUMN beneficiary jsonb")
+    op.execute("UPDATE payouts SET beneficiary = '{}' WHERE beneficiary_account_id IS NULL")
+    op.execute(
+        "ALTER TABLE payouts DROP COLUMN beneficiary_digest, ADD CONSTRAINT"
+        " payouts_beneficiary_named"
+        " CHECK (beneficiary IS NOT NULL OR beneficiary_account_id IS NOT NULL)"
+    )
     op.execute("DROP INDEX deposits_suspended_reference")
     op.execute(
         """

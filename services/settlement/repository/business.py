@@ -67,7 +67,9 @@ class Payout:
     amount: Money
     par: Money
     beneficiary: BankAccount | None
-    """In memory only, for the order: the row keeps its digest (beneficiary_digest)."""
+    """In memory only: a refund's payer, for the order (the row keeps its digest,
+    beneficiary_digest); None for a redemption's payout, which names its account on file."""
+    beneficiary_account_id: uuid.UUID | None
     rail: Rail | None
     bank_reference: str | None
     state: State
@@ -85,6 +87,7 @@ class Payout:
             amount=Money(amount_minor=row["amount_minor"], currency=row["currency"]),
             par=Money(amount_minor=row["par_minor"], currency="CNH"),
             beneficiary=None,
+            beneficiary_account_id=row["beneficiary_account_id"],
             rail=cast("Rail | None", row["rail"]),  # a string: no Union built per row
             bank_reference=row["bank_reference"],
             state=cast(State, row["state"]),
@@ -410,8 +413,8 @@ class PayoutBook:
     _INSERT = BulkStatement.insert_into(
         "payouts", payout_id="uuid", kind="text", redemption_id="uuid", deposit_id="uuid",
         amount_minor="int8", currency="text", par_minor="int8", beneficiary_digest="text",
-        rail="text", bank_reference="text", state="text", detail="text",
-        requested_at="timestamptz",
+        beneficiary_account_id="uuid", rail="text", bank_reference="text", state="text",
+        detail="text", requested_at="timestamptz",
     )  # fmt: skip
 
     def __init__(self, connection: Connection) -> None:
@@ -502,8 +505,10 @@ class PayoutBook:
             [
                 (
                     p.payout_id, p.kind, p.redemption_id, p.deposit_id, p.amount.amount_minor,
-                    p.amount.currency, p.par.amount_minor, account_digest(p.beneficiary),
-                    p.rail, p.bank_reference, p.state, p.detail, p.requested_at,
+                    p.amount.currency, p.par.amount_minor,
+                    account_digest(p.beneficiary) if p.beneficiary else None,
+                    p.beneficiary_account_id, p.rail, p.bank_reference, p.state, p.detail,
+                    p.requested_at,
                 )
                 for p in new
             ],

@@ -1,5 +1,6 @@
-"""Playing KYC's neighbours: onboarding producers (applications, wallets), the saga
-(eligibility commands) and an operator (the CLI), against the real service process."""
+"""Playing KYC's neighbours: onboarding producers (applications, wallets, bank accounts),
+the saga (eligibility commands), settlement asking the bank about an account, and an
+operator (the CLI), against the real service process."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from aiokafka import ConsumerRecord
 from clients.wallet import Wallet, deadline_in
 from schemas import Codec, DeadLetter, Envelope, Money, Rejected, envelope
 from schemas.kyc import (
+    BankAccountRefused,
+    BankAccountVerified,
     CheckEligibility,
     CorporateApplication,
     CorporateParticulars,
@@ -29,16 +32,26 @@ from schemas.kyc import (
     IndividualParticulars,
     Ineligible,
     PostalAddress,
+    RegisterBankAccount,
     RegisterWallet,
     ReservationReleased,
     WalletFrozen,
     WalletRegistered,
     WalletUnfrozen,
+    bank_account_context,
     sealed_application,
 )
 from schemas.message import Message
 from schemas.money import TOKEN
 from schemas.runtime import DEAD_LETTER_MAX_BYTES
+from schemas.sealed import OpeningKeys, SealingKey
+from schemas.settlement import (
+    AccountCheckResult,
+    BankAccount,
+    BankAccountChecked,
+    CheckBankAccount,
+    account_check_context,
+)
 from tests.support.environment import Environment, database_name
 from tests.support.sealing import sealing_key
 
@@ -52,8 +65,11 @@ EVENTS = Codec(
         WalletRegistered,
         WalletFrozen,
         WalletUnfrozen,
+        BankAccountVerified,
+        BankAccountRefused,
     ]
 )
+ACCOUNT_CHECKS = Codec([CheckBankAccount])
 REPLIES = Codec([Eligible, Ineligible, ReservationReleased, Rejected])
 DEAD_LETTERS = Codec([DeadLetter], max_bytes=DEAD_LETTER_MAX_BYTES)
 
@@ -123,6 +139,93 @@ def wallet(customer_id: uuid.UUID, *, signed: bool = True) -> RegisterWallet:
     )
 
 
+def bank_account(
+    platform: Environment,
+    customer_id: uuid.UUID,
+    holder: str,
+    number: str = "012-345678-001",
+    account_id: uuid.UUID | None = None,
+) -> RegisterBankAccount:
+    """An onboarding producer registers a bank account, its details sealed to KYC."""
+    account_id = account_id or uuid.uuid4()
+    details = BankAccount(holder_name=holder, account_number=number, bank_code="004", country="HK")
+    kyc = SealingKey.load(platform.servers.secrets_root, "kyc")
+    return RegisterBankAccount(
+        customer_id=customer_id,
+        account_id=account_id,
+        account=kyc.seal(details, bank_account_context(customer_id, account_id)),
+    )
+
+
+async def account_checks(platform: Environment, count: int) -> list[Envelope[Any]]:
+    """What KYC asked settlement (and so the bank) to check."""
+    records = await platform.read("settlement.account-checks", lambda rs: len(rs) >= count)
+    return [ACCOUNT_CHECKS.decode(r.value) for r in records]
+
+
+def opened(platform: Environment, check: CheckBankAccount) -> BankAccount:
+    """Settlement's view of a check: the account, opened with settlement's key."""
+    keys = OpeningKeys.load(platform.servers.secrets_root / "settlement", "settlement")
+    context = account_check_context(check.customer_id, check.account_id)
+    return keys.open(check.account, BankAccount, context)
+
+
+async def bank_answers(
+    platform: Environment, command: Envelope[Any], result: AccountCheckResult
+) -> None:
+    """Settlement replies with the bank's answer, where the check asked it to."""
+    check: CheckBankAccount = command.payload
+    assert command.reply_to == platform.topic("kyc.replies")
+    reply = envelope(
+        BankAccountChecked(
+            account_id=check.account_id, customer_id=check.customer_id, result=result
+        ),
+        producer="settlement",
+        correlation_id=command.correlation_id,
+        causation_id=command.message_id,
+    )
+    await platform.send("kyc.replies", str(check.account_id), reply)
+
+
+async def account_decision(platform: Environment, account_id: uuid.UUID) -> Message:
+    """KYC's BankAccountVerified or BankAccountRefused for the account."""
+    [decided] = await _about(platform, "kyc.events", EVENTS, account_id)
+    payload: Message = decided.payload
+    return payload
+
+
+async def verified_account(platform: Environment, customer_id: uuid.UUID, holder: str) -> uuid.UUID:
+    """Register the customer's own account and play the bank's match: the account id a
+    redemption may name."""
+    registration = bank_account(platform, customer_id, holder)
+    await apply(platform, registration)
+    [command] = await _about(
+        platform, "settlement.account-checks", ACCOUNT_CHECKS, registration.account_id
+    )
+    await bank_answers(platform, command, "match")
+    decided = await account_decision(platform, registration.account_id)
+    assert isinstance(decided, BankAccountVerified), decided
+    return registration.account_id
+
+
+async def _about(
+    platform: Environment, topic: str, codec: Codec, account_id: uuid.UUID
+) -> list[Envelope[Any]]:
+    """The messages of `topic` about one account, once there is one."""
+    found: list[Envelope[Any]] = []
+
+    def done(records: list[ConsumerRecord]) -> bool:
+        found[:] = [
+            e
+            for r in records
+            if getattr((e := codec.decode(r.value)).payload, "account_id", None) == account_id
+        ]
+        return bool(found)
+
+    await platform.read(topic, done)
+    return found
+
+
 def tokens(whole: int) -> Money:
     return Money(amount_minor=whole * 10**6, currency=TOKEN)
 
@@ -137,9 +240,11 @@ def wrap(platform: Environment, payload: Message, *, command: bool = False) -> E
 
 
 async def apply(
-    platform: Environment, *payloads: IndividualApplication | CorporateApplication | RegisterWallet
+    platform: Environment,
+    *payloads: IndividualApplication | CorporateApplication | RegisterWallet | RegisterBankAccount,
 ) -> None:
-    """Onboarding producers: applications and wallet registrations, keyed by customer."""
+    """Onboarding producers: applications, wallet and bank account registrations, keyed by
+    customer."""
     for payload in payloads:
         await platform.send(
             "kyc.applications",
@@ -156,11 +261,13 @@ def check(
     *,
     signer: Wallet | None = None,
     deadline: int | None = None,
+    account: uuid.UUID | None = None,
 ) -> CheckEligibility:
     """The saga's check of a request signed by `signer` (default: the wallet's own key;
-    a fresh one for a wallet this module did not register)."""
+    a fresh one for a wallet this module did not register), paid to `account` (default: one
+    nobody registered)."""
     rid, amount, until = redemption_id or uuid.uuid4(), tokens(whole_tokens), deadline
-    beneficiary, quote = uuid.uuid4(), uuid.uuid4()
+    beneficiary, quote = account or uuid.uuid4(), uuid.uuid4()
     if until is None:
         until = deadline_in()
     key = signer or KEYS.get(wallet_id) or Wallet()

@@ -26,6 +26,7 @@ from tests.integration.kyc.support import (
     check,
     events,
     person,
+    verified_account,
     wallet,
     wrap,
 )
@@ -35,8 +36,8 @@ from tests.support.process import ServiceProcess
 pytestmark = pytest.mark.integration
 
 
-async def _seed_basic_customer(dsn: str) -> tuple[uuid.UUID, uuid.UUID]:
-    customer_id, wallet_id = uuid.uuid4(), uuid.uuid4()
+async def _seed_basic_customer(dsn: str) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    customer_id, wallet_id, account_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     KEYS[wallet_id] = key = Wallet()
     conn = await asyncpg.connect(dsn)
     try:
@@ -58,9 +59,18 @@ async def _seed_basic_customer(dsn: str) -> tuple[uuid.UUID, uuid.UUID]:
             customer_id,
             key.address,
         )
+        await conn.execute(
+            """
+            INSERT INTO bank_accounts (account_id, customer_id, state, pii_key_id,
+                                       pii_ciphertext, registration_id)
+            VALUES ($1, $2, 'verified', 'k', '\\x00', $1)
+            """,
+            account_id,
+            customer_id,
+        )
     finally:
         await conn.close()
-    return customer_id, wallet_id
+    return customer_id, wallet_id, account_id
 
 
 async def _check_in(uow: UnitOfWork, kyc: Kyc, command: CheckEligibility) -> str:
@@ -73,21 +83,23 @@ async def test_a_concurrent_check_waits_for_the_first_and_sees_its_reservation(
     platform: Environment,
 ) -> None:
     dsn = await platform.database("kyc")
-    customer_id, wallet_id = await _seed_basic_customer(dsn)
+    customer_id, wallet_id, account = await _seed_basic_customer(dsn)
     kyc = Kyc.from_settings(KycSettings(service="kyc"))  # basic: 10,000 tokens per 24 hours
     pool = await create_pool(dsn, min_size=2, max_size=2)
     try:
         async with UnitOfWork(pool) as first:
-            assert await _check_in(first, kyc, check(customer_id, wallet_id, 4_000)) == (
-                "kyc.eligible"
-            )
-            assert await _check_in(first, kyc, check(customer_id, wallet_id, 4_000)) == (
-                "kyc.eligible"
-            )
+            assert await _check_in(
+                first, kyc, check(customer_id, wallet_id, 4_000, account=account)
+            ) == ("kyc.eligible")
+            assert await _check_in(
+                first, kyc, check(customer_id, wallet_id, 4_000, account=account)
+            ) == ("kyc.eligible")
 
             async def second() -> str:
                 async with UnitOfWork(pool) as uow:
-                    outcome = await _check_in(uow, kyc, check(customer_id, wallet_id, 4_000))
+                    outcome = await _check_in(
+                        uow, kyc, check(customer_id, wallet_id, 4_000, account=account)
+                    )
                     await uow.commit()
                     return outcome
 
@@ -106,10 +118,13 @@ async def test_two_replicas_reserve_no_more_than_the_daily_limit(platform: Envir
     registered = wallet(customer.customer_id)
     await apply(platform, customer, registered)
     await events(platform, 2)
+    account = await verified_account(platform, customer.customer_id, "Tsang Wai Kit")
 
     await _until_both_consume(platform, replicas)
 
-    commands = [check(customer.customer_id, registered.wallet_id, 4_000) for _ in range(8)]
+    commands = [
+        check(customer.customer_id, registered.wallet_id, 4_000, account=account) for _ in range(8)
+    ]
     # keyed by redemption: the checks spread over both partitions, hence both replicas
     for command in commands:
         await platform.send(

@@ -14,13 +14,16 @@ from clients.wallet import Wallet
 from schemas.kyc import ReleaseReservation
 from tests.integration.kyc.support import (
     REPLIES,
+    account_checks,
     apply,
+    bank_account,
     check,
     cli,
     events,
     outcome,
     person,
     tokens,
+    verified_account,
     wallet,
     wrap,
 )
@@ -63,6 +66,12 @@ async def test_every_rejection_reason_reservations_release_and_redelivery(
     assert {"kyc.customer_frozen", "kyc.wallet_frozen"} <= {e.type for e in frozen_events}
 
     S, B = standard.customer_id, basic.customer_id
+    # each pays out to an account of their own, verified; one of S's is still being checked
+    a_standard = await verified_account(platform, S, "Chan Tai Man")
+    a_basic = await verified_account(platform, B, "Lee Siu Ming")
+    unchecked = bank_account(platform, S, "Chan Tai Man", number="012-345678-002")
+    await apply(platform, unchecked)
+    await account_checks(platform, 3)  # KYC asked the bank; nobody answers this one
     signed = check(S, w_standard.wallet_id, 10)  # then changed on the way: never sent as is
     passed = int(dt.datetime.now(dt.UTC).timestamp()) - 1
     cases = {
@@ -74,17 +83,24 @@ async def test_every_rejection_reason_reservations_release_and_redelivery(
         "signature_invalid/another_key": check(S, w_standard.wallet_id, 10, signer=Wallet()),
         "signature_invalid/changed_amount": signed.model_copy(update={"amount": tokens(11)}),
         "signature_expired": check(S, w_standard.wallet_id, 10, deadline=passed),
-        "wallet_not_theirs": check(S, w_basic.wallet_id, 10),
-        "wallet_not_theirs/pending": check(S, w_pending.wallet_id, 10),
-        "wallet_frozen": check(S, w_to_freeze.wallet_id, 10),
-        "eligible/standard": check(S, w_standard.wallet_id, 50_000),
+        "wallet_not_theirs": check(S, w_basic.wallet_id, 10, account=a_standard),
+        "wallet_not_theirs/pending": check(S, w_pending.wallet_id, 10, account=a_standard),
+        "wallet_frozen": check(S, w_to_freeze.wallet_id, 10, account=a_standard),
+        "beneficiary_unknown": check(S, w_standard.wallet_id, 10),
+        "beneficiary_not_theirs": check(S, w_standard.wallet_id, 10, account=a_basic),
+        "beneficiary_not_verified": check(
+            S, w_standard.wallet_id, 10, account=unchecked.account_id
+        ),
+        "eligible/standard": check(S, w_standard.wallet_id, 50_000, account=a_standard),
     }
     # Basic tier: 5,000 per transaction, 10,000 per 24 hours; HK$8,000 at 1.15 HKD/CNH.
-    b1, b2, b3 = (check(B, w_basic.wallet_id, 4_000) for _ in range(3))
-    b4 = check(B, w_basic.wallet_id, 4_000)
-    dd = check(B, w_basic.wallet_id, 7_000)  # HK$8,050 equivalent: more evidence needed
-    over_tx = check(B, w_basic.wallet_id, 6_000)  # HK$6,900: fine, but above 5,000
-    late = check(B, w_basic.wallet_id, 10)
+    b1, b2, b3 = (check(B, w_basic.wallet_id, 4_000, account=a_basic) for _ in range(3))
+    b4 = check(B, w_basic.wallet_id, 4_000, account=a_basic)
+    # HK$8,050 equivalent: more evidence needed
+    dd = check(B, w_basic.wallet_id, 7_000, account=a_basic)
+    # HK$6,900: fine, but above 5,000
+    over_tx = check(B, w_basic.wallet_id, 6_000, account=a_basic)
+    late = check(B, w_basic.wallet_id, 10, account=a_basic)
     early_release = ReleaseReservation(redemption_id=late.redemption_id)
 
     for case in cases.values():

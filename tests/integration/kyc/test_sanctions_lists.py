@@ -19,6 +19,7 @@ from tests.integration.kyc.support import (
     events,
     outcome,
     person,
+    verified_account,
     wallet,
     wrap,
 )
@@ -42,9 +43,10 @@ async def test_a_list_update_freezes_new_hits_and_they_stay_sanctioned(
         "kyc.customer_verified",
         "kyc.wallet_registered",
     }
+    account = await verified_account(platform, newly_listed.customer_id, "Oskar Lindqvist Haralde")
 
     async def eligibility() -> str:
-        command = check(newly_listed.customer_id, registered.wallet_id, 100)
+        command = check(newly_listed.customer_id, registered.wallet_id, 100, account=account)
         await platform.send(
             "kyc.commands", str(command.customer_id), wrap(platform, command, command=True)
         )
@@ -68,7 +70,7 @@ async def test_a_list_update_freezes_new_hits_and_they_stay_sanctioned(
     assert "un-consolidated:2026-02-01" in out
     assert "2 customers re-screened, 1 frozen" in out
 
-    published = await events(platform, 4)
+    published = await events(platform, 5)  # the account's verification among them
     frozen = [e for e in published if e.type == "kyc.customer_frozen"]
     assert [(e.payload.customer_id, e.payload.reason) for e in frozen] == [
         (newly_listed.customer_id, "sanctions_match")
@@ -79,7 +81,7 @@ async def test_a_list_update_freezes_new_hits_and_they_stay_sanctioned(
         platform, "unfreeze-customer", str(newly_listed.customer_id), "--reason", "reviewed"
     )
     assert code == 0, out
-    await events(platform, 5)
+    await events(platform, 6)
     assert await eligibility() == "sanctioned"  # unfrozen, but still a listed person
 
     code, out = await cli(platform, "sanctions-load", str(FIXTURES / "un_consolidated_update.xml"))

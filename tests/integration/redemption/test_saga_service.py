@@ -166,6 +166,14 @@ async def test_a_cnh_redemption_completes_and_its_timeline_is_kept(platform: Env
         done = await outcome(platform, command.redemption_id, RedemptionCompleted)
 
     assert done.payload.paid == par_cnh(TOKENS)
+    # the beneficiary travels as the account id: KYC checks it is theirs, settlement pays it
+    [eligibility] = world.commands(CheckEligibility)
+    assert eligibility.beneficiary_account_id == command.beneficiary_account_id
+    [payout] = world.commands(SendPayout)
+    assert (payout.customer_id, payout.beneficiary_account_id) == (
+        command.customer_id,
+        command.beneficiary_account_id,
+    )
     assert [type(c.payload).__name__ for c in world.received] == [
         "CheckEligibility",
         "PlaceHold",

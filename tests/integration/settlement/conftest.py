@@ -1,4 +1,5 @@
-"""Playing settlement's neighbours: KYC (wallet registrations), issuance (answers to mint
+"""Playing settlement's neighbours: KYC (wallet registrations, bank account checks and
+their decisions), issuance (answers to mint
 commands, supply events), the saga (payout commands) and the bank (deposit notifications).
 The settlement service itself runs as its own process, with the simulated bank inside."""
 
@@ -20,9 +21,12 @@ from eth_utils.address import to_checksum_address
 
 from schemas import Codec, Envelope, Message, Money, Rejected, envelope
 from schemas.issuance import Burned, Minted, MintForDeposit, MintRejected
-from schemas.kyc import WalletRegistered
+from schemas.kyc import BankAccountRefused, BankAccountVerified, WalletRegistered
+from schemas.sealed import SealingKey
 from schemas.settlement import (
     BankAccount,
+    BankAccountChecked,
+    CheckBankAccount,
     DepositConfirmed,
     DepositMatched,
     DepositParticulars,
@@ -41,6 +45,7 @@ from schemas.settlement import (
     ReserveMoved,
     ReserveReleased,
     SendPayout,
+    account_check_context,
     deposit_received,
 )
 from tests.support.environment import Environment
@@ -72,6 +77,7 @@ EVENTS = Codec(
 REPLIES = Codec(
     [PayoutSent, PayoutRejected, PayoutOutcomeUnknown, PayoutStatus, ReserveReleased, Rejected]
 )
+CHECKED = Codec([BankAccountChecked, Rejected])
 MINTS = Codec([MintForDeposit])
 
 
@@ -107,6 +113,8 @@ class Settlement:
     platform: Environment
     supply_minor: int = 0
     mints_seen: set[uuid.UUID] = field(default_factory=set)
+    accounts: dict[tuple[str, str], tuple[uuid.UUID, uuid.UUID]] = field(default_factory=dict)
+    """Verified accounts on file by (number, country): (customer id, account id)."""
 
     def producer(self, who: str) -> Callable[[Message, uuid.UUID], Envelope[Any]]:
         def wrap(payload: Message, correlation_id: uuid.UUID) -> Envelope[Any]:
@@ -131,6 +139,73 @@ class Settlement:
             envelope(event, producer="kyc", correlation_id=customer_id),
         )
         return customer_id, wallet_id
+
+    async def check_account(
+        self,
+        account: BankAccount,
+        customer_id: uuid.UUID | None = None,
+        account_id: uuid.UUID | None = None,
+    ) -> tuple[uuid.UUID, uuid.UUID, Envelope[Any]]:
+        """KYC asks settlement to check an account with the bank (sealed to settlement);
+        returns the ids and settlement's answer on kyc.replies."""
+        customer_id, account_id = customer_id or uuid.uuid4(), account_id or uuid.uuid4()
+        key = SealingKey.load(self.platform.servers.secrets_root, "settlement")
+        command = envelope(
+            CheckBankAccount(
+                account_id=account_id,
+                customer_id=customer_id,
+                account=key.seal(account, account_check_context(customer_id, account_id)),
+            ),
+            producer="kyc",
+            correlation_id=account_id,
+            reply_to=self.platform.topic("kyc.replies"),
+        )
+        await self.platform.send("settlement.account-checks", str(account_id), command)
+        return customer_id, account_id, await self.checked(account_id)
+
+    async def checked(self, account_id: uuid.UUID) -> Envelope[Any]:
+        found: list[Envelope[Any]] = []
+
+        def done(records: list[ConsumerRecord]) -> bool:
+            found[:] = [
+                e for r in records if (e := CHECKED.decode(r.value)).correlation_id == account_id
+            ]
+            return bool(found)
+
+        await self.platform.read("kyc.replies", done)
+        return found[0]
+
+    async def kyc_decides(
+        self, customer_id: uuid.UUID, account_id: uuid.UUID, verified: bool = True
+    ) -> None:
+        """KYC's decision on kyc.events; returns once settlement applied it."""
+        event: Message = (
+            BankAccountVerified(customer_id=customer_id, account_id=account_id)
+            if verified
+            else BankAccountRefused(
+                customer_id=customer_id, account_id=account_id, reason="bank_name_mismatch"
+            )
+        )
+        await self.platform.send(
+            "kyc.events",
+            str(customer_id),
+            envelope(event, producer="kyc", correlation_id=account_id),
+        )
+        state = "verified" if verified else "refused"
+        await self.wait_rows(
+            f"SELECT 1 FROM bank_accounts WHERE account_id = '{account_id}' AND state = '{state}'",
+            bool,
+        )
+
+    async def verified_account(
+        self, account_number: str, country: str = "HK"
+    ) -> tuple[uuid.UUID, uuid.UUID]:
+        """An account on file that KYC verified, for a customer of its own (one per number)."""
+        if (account_number, country) not in self.accounts:
+            customer_id, account_id, _ = await self.check_account(payer(account_number, country))
+            await self.kyc_decides(customer_id, account_id)
+            self.accounts[account_number, country] = (customer_id, account_id)
+        return self.accounts[account_number, country]
 
     async def wait_wallets(self, count: int) -> None:
         await self.wait_rows(
@@ -241,12 +316,27 @@ class Settlement:
         country: str = "HK",
         at: dt.datetime | None = None,
     ) -> uuid.UUID:
-        """The saga's SendPayout; `at` backdates it (a redemption started back then)."""
+        """The saga's SendPayout to a verified account of the customer's (on file first);
+        `at` backdates it (a redemption started back then)."""
+        customer_id, account_id = await self.verified_account(account, country)
+        return await self.payout_to(redemption_id, amount, customer_id, account_id, par=par, at=at)
+
+    async def payout_to(
+        self,
+        redemption_id: uuid.UUID,
+        amount: Money,
+        customer_id: uuid.UUID,
+        account_id: uuid.UUID,
+        par: Money | None = None,
+        at: dt.datetime | None = None,
+    ) -> uuid.UUID:
+        """The saga's SendPayout naming `customer_id` and `account_id`, whatever is on file."""
         return await self.command(
             SendPayout(
                 redemption_id=redemption_id,
+                customer_id=customer_id,
                 amount=amount,
-                beneficiary=payer(account, country),
+                beneficiary_account_id=account_id,
                 par_value=par or cnh(amount.amount_minor),
                 conversion_id=None if amount.currency == "CNH" else uuid.uuid4(),
             ),

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from services.kyc.domain.eligibility import (
     TOKEN_MINOR,
+    BeneficiaryView,
     CustomerView,
     Policy,
     Refusal,
@@ -35,6 +36,7 @@ GOOD = CustomerView("verified", "standard", "standard", frozen=False, sanctioned
 BASIC = CustomerView("verified", "basic", "simplified", frozen=False, sanctioned=False)
 ADDRESS = "0x52908400098527886E0F7030069857D2E4169EE7"
 MINE = WalletView(ME, ADDRESS, proof_verified=True, frozen=False)
+MY_ACCOUNT = BeneficiaryView(ME, "verified")
 NOW = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
 SIGNED = Signed(signer=ADDRESS, deadline=int(NOW.timestamp()) + 60)
 """Signed by the wallet's key, in time (tests/unit/kyc/test_signed_requests.py: the rest)."""
@@ -46,8 +48,11 @@ def refused(
     amount_minor: int,
     reserved_minor: int,
     signed: Signed = SIGNED,
+    beneficiary: BeneficiaryView | None = MY_ACCOUNT,
 ) -> Refusal | None:
-    return check(POLICY, ME, customer, wallet, amount_minor, reserved_minor, signed, NOW)
+    return check(
+        POLICY, ME, customer, wallet, beneficiary, amount_minor, reserved_minor, signed, NOW
+    )
 
 
 def reason(
@@ -55,8 +60,11 @@ def reason(
     wallet: WalletView | None = MINE,
     tokens: int = 10,
     reserved: int = 0,
+    beneficiary: BeneficiaryView | None = MY_ACCOUNT,
 ) -> str | None:
-    refusal = refused(customer, wallet, tokens * TOKEN_MINOR, reserved * TOKEN_MINOR)
+    refusal = refused(
+        customer, wallet, tokens * TOKEN_MINOR, reserved * TOKEN_MINOR, beneficiary=beneficiary
+    )
     return refusal.reason if refusal else None
 
 
@@ -84,6 +92,26 @@ def test_rules_apply_in_order(
     customer: CustomerView | None, wallet: WalletView | None, expected: str
 ) -> None:
     assert reason(customer, wallet) == expected
+
+
+@pytest.mark.parametrize(
+    ("beneficiary", "expected"),
+    [
+        (None, "beneficiary_unknown"),
+        (BeneficiaryView(uuid.uuid4(), "verified"), "beneficiary_not_theirs"),
+        (BeneficiaryView(ME, "checking"), "beneficiary_not_verified"),
+        (BeneficiaryView(ME, "refused"), "beneficiary_not_verified"),
+    ],
+)
+def test_the_payout_goes_only_to_a_verified_account_of_theirs(
+    beneficiary: BeneficiaryView | None, expected: str
+) -> None:
+    assert reason(beneficiary=beneficiary) == expected
+
+
+def test_the_beneficiary_is_checked_after_the_wallet_and_before_the_limits() -> None:
+    assert reason(wallet=None, beneficiary=None) == "wallet_not_theirs"
+    assert reason(BASIC, tokens=9_000, beneficiary=None) == "beneficiary_unknown"
 
 
 def test_due_diligence_is_checked_before_the_limits() -> None:

@@ -13,7 +13,14 @@ import pytest
 
 from clients.wallet import Wallet
 from schemas.signing import redemption_typed_data
-from services.kyc.domain.eligibility import TOKEN_MINOR, CustomerView, Signed, WalletView, check
+from services.kyc.domain.eligibility import (
+    TOKEN_MINOR,
+    BeneficiaryView,
+    CustomerView,
+    Signed,
+    WalletView,
+    check,
+)
 from services.kyc.domain.wallets import redemption_signer
 from tests.unit.kyc.test_eligibility import POLICY
 
@@ -22,6 +29,7 @@ HOLDER, ATTACKER = Wallet(), Wallet()  # keys of this run only
 CUSTOMER = uuid.uuid4()
 GOOD = CustomerView("verified", "standard", "standard", frozen=False, sanctioned=False)
 WALLET = WalletView(CUSTOMER, HOLDER.address, proof_verified=True, frozen=False)
+ACCOUNT = BeneficiaryView(CUSTOMER, "verified")
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,7 @@ def decide(
     """KYC's answer (a refusal reason, None: eligible) to a request with `terms` arriving
     with `signature`."""
     signed = Signed(signer=terms.signer(signature, chain_id), deadline=terms.deadline)
-    refusal = check(POLICY, CUSTOMER, customer, WALLET, terms.amount, 0, signed, now)
+    refusal = check(POLICY, CUSTOMER, customer, WALLET, ACCOUNT, terms.amount, 0, signed, now)
     return refusal.reason if refusal else None
 
 

@@ -10,7 +10,7 @@ from schemas.fx import ConversionExecuted
 from schemas.issuance import Burned, HoldPlaced
 from schemas.kyc import Eligible
 from schemas.money import Money, par_cnh
-from schemas.settlement import BankAccount, PayoutSent, PayoutState, PayoutStatus, ReserveReleased
+from schemas.settlement import PayoutSent, PayoutState, PayoutStatus, ReserveReleased
 from services.redemption.domain.decide import Decision, Send, Timing, on_deadline, on_reply, start
 from services.redemption.domain.state import Request, Saga, Status
 
@@ -35,9 +35,6 @@ def redemption(payout_currency: str = "USD") -> Request:
         amount=TOKENS,
         payout_currency=payout_currency,
         quote_id=None if payout_currency == "CNH" else uuid.uuid4(),
-        beneficiary=BankAccount(
-            holder_name="Chan Tai Man", account_number="12345678", bank_code="004", country="HK"
-        ),
         beneficiary_account_id=uuid.uuid4(),
         deadline=int(T0.timestamp()) + 300,
         signature="0x" + "5a" * 65,  # the saga carries it; KYC checks it (tests/unit/kyc)

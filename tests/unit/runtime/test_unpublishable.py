@@ -47,8 +47,12 @@ from tests.support.counter.contracts import Add
 
 
 def test_the_reply_topics_are_the_registry_s_replies_role_in_the_namespace() -> None:
-    assert reply_topics() == {"redemption.replies", "settlement.replies"}
-    assert reply_topics("t1") == {"t1.redemption.replies", "t1.settlement.replies"}
+    assert reply_topics() == {"redemption.replies", "settlement.replies", "kyc.replies"}
+    assert reply_topics("t1") == {
+        "t1.redemption.replies",
+        "t1.settlement.replies",
+        "t1.kyc.replies",
+    }
     assert is_reply_topic("settlement.replies")
     assert not is_reply_topic("settlement.events")
     assert not is_reply_topic("no.such.topic")
