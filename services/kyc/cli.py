@@ -100,10 +100,10 @@ async def run(args: argparse.Namespace) -> str:
         if args.command == "sanctions-activate":
             return _loaded(await activate_list(kyc, pool, args.version, actor, _progress))
         if args.command == "reencrypt":
-            changed = await reencrypt(kyc, pool)
+            done = await reencrypt(kyc, pool)
             return (
-                f"{changed} customer record(s) encrypted again under key "
-                f"{kyc.keyring.active_key_id}; every record now uses it"
+                f"{done.customers} customer record(s) and {done.accounts} bank account(s) "
+                f"encrypted again under key {kyc.keyring.active_key_id}; every record now uses it"
             )
         if not _REASON.match(args.reason):
             raise ValueError("--reason must be a snake_case code (a-z, 0-9, _; <= 64)")

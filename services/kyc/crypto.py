@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import os
 from dataclasses import dataclass
 
@@ -36,6 +37,8 @@ class KeyRing:
             if len(key) != 32:
                 raise KeyRingError(f"key {kid!r} is not 32 bytes (AES-256)")
         self._ciphers = {kid: AESGCM(key) for kid, key in keys.items()}
+        # what a key is, whatever it is called: a published key under another id is refused
+        self._digests = frozenset(hashlib.sha256(key).digest() for key in keys.values())
         self.active_key_id = active_key_id
 
     @classmethod
@@ -64,6 +67,10 @@ class KeyRing:
     @property
     def key_ids(self) -> frozenset[str]:
         return frozenset(self._ciphers)
+
+    def holds(self, key: bytes) -> bool:
+        """Whether `key` is in the ring under any id."""
+        return hashlib.sha256(key).digest() in self._digests
 
     def seal(self, plaintext: bytes, associated: bytes) -> Sealed:
         nonce = os.urandom(NONCE_BYTES)

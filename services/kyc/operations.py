@@ -201,12 +201,13 @@ async def ensure_lists(kyc: Kyc, pool: Pool) -> list[str]:
         return [r["version"] for r in await repository.active_lists(conn)]
 
 
-async def reencrypt(kyc: Kyc, pool: Pool, batch: int = 500) -> int:
-    """After a rotation of the key ring: every customer's particulars encrypted again under
-    the active key, in batches of one transaction each (opened in memory only). Returns how
-    many rows changed; run it again until it says 0, then retire the old keys."""
+async def reencrypt(kyc: Kyc, pool: Pool, batch: int = 500) -> Reencrypted:
+    """After a rotation of the key ring: every customer's particulars and every bank
+    account's details encrypted again under the active key, in batches of one transaction
+    each (opened in memory only). Run it again until it changes nothing, then retire the old
+    keys."""
     active = kyc.keyring.active_key_id
-    changed = 0
+    customers = accounts = 0
     while True:
         async with UnitOfWork(pool) as uow:
             rows = await repository.sealed_under_other_keys(uow.connection, active, batch)
@@ -221,9 +222,29 @@ async def reencrypt(kyc: Kyc, pool: Pool, batch: int = 500) -> int:
                 sealed = pii.seal(kyc.keyring, row["customer_id"], particulars)
                 await repository.reseal_customer(uow.connection, row["customer_id"], sealed)
             await uow.commit()
-        changed += len(rows)
+        customers += len(rows)
         if len(rows) < batch:
-            return changed
+            break
+    while True:
+        async with UnitOfWork(pool) as uow:
+            rows = await repository.accounts_under_other_keys(uow.connection, active, batch)
+            for row in rows:
+                customer_id, account_id = row["customer_id"], row["account_id"]
+                account = pii.open_account(
+                    kyc.keyring, customer_id, account_id, row["pii_key_id"], row["pii_ciphertext"]
+                )
+                sealed = pii.seal_account(kyc.keyring, customer_id, account_id, account)
+                await repository.reseal_account(uow.connection, account_id, sealed)
+            await uow.commit()
+        accounts += len(rows)
+        if len(rows) < batch:
+            return Reencrypted(customers, accounts)
+
+
+@dataclass(frozen=True)
+class Reencrypted:
+    customers: int
+    accounts: int
 
 
 def _state(frozen: bool) -> str:

@@ -98,6 +98,29 @@ async def sealed_under_other_keys(
     )
 
 
+async def accounts_under_other_keys(
+    conn: Connection, active_key_id: str, limit: int
+) -> list[asyncpg.Record]:
+    """Bank accounts whose details another key than the active one encrypted, locked."""
+    return await conn.fetch(
+        """
+        SELECT account_id, customer_id, pii_key_id, pii_ciphertext FROM bank_accounts
+         WHERE pii_key_id <> $1 ORDER BY account_id LIMIT $2 FOR UPDATE SKIP LOCKED
+        """,
+        active_key_id,
+        limit,
+    )
+
+
+async def reseal_account(conn: Connection, account_id: uuid.UUID, sealed: Sealed) -> None:
+    await conn.execute(
+        "UPDATE bank_accounts SET pii_key_id = $2, pii_ciphertext = $3 WHERE account_id = $1",
+        account_id,
+        sealed.key_id,
+        sealed.blob,
+    )
+
+
 async def reseal_customer(conn: Connection, customer_id: uuid.UUID, sealed: Sealed) -> None:
     await conn.execute(
         "UPDATE customers SET pii_key_id = $2, pii_ciphertext = $3 WHERE customer_id = $1",

@@ -273,7 +273,8 @@ class BatchProcessor:
             reason=reason,
             detail=detail,
             attempts=failure.attempts if failure else 1,
-            sensitive=self._subscription.sensitive,
+            sensitive=self._subscription.sensitive
+            or (item.error is not None and self._subscription.from_outside),
         )
         sender = item.sender
         correlation_id = sender.correlation_id if sender else record.position_id

@@ -105,11 +105,18 @@ class Subscription:
     """The topic carries personal data: its dead letters keep a digest, not the record.
     Set from the topic registry's `personal` flag; True here makes any topic so."""
     prepare: Prepare | None = None
+    from_outside: bool = False
+    """An ingress topic: outside producers write it, so a record that does not decode may
+    carry anything, personal data included; its dead letter keeps a digest, not the record.
+    Set from the topic registry's role."""
 
     def __post_init__(self) -> None:
         self.name = self.name or self.topic
         registered = BY_NAME.get(self.topic)
         self.sensitive = self.sensitive or (registered is not None and registered.personal)
+        self.from_outside = self.from_outside or (
+            registered is not None and registered.role == "ingress"
+        )
 
     def handles(self, message_type: type[M]) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:

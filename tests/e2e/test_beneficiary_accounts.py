@@ -20,6 +20,7 @@ import pytest
 from clients.scenarios import Holder, Person, cnh, fund, onboard, redeem, register_account, tokens
 from schemas.issuance import Minted
 from schemas.redemption import RedemptionCompleted, RedemptionFailed
+from services.settlement.domain.payouts import account_digest
 from services.settlement.flows.payouts import payout_id_for
 from tests.e2e.conftest import Live
 
@@ -81,42 +82,46 @@ async def test_the_payout_goes_to_the_account_on_file(live: Live, holders: Holde
     carol = holders.carol
     redemption = await redeem(live.outside, live.watcher, carol, tokens("100.00"), "CNH")
     assert isinstance(redemption.outcome, RedemptionCompleted), redemption.outcome
+    # the bank was paid to the account on file (it keeps a digest of what it was given)
     [ordered] = await live.platform.query(
         "settlement",
-        "SELECT beneficiary->>'account_number' AS number, beneficiary->>'holder_name' AS holder"
-        " FROM bank_sim.payments WHERE instruction_id = $1",
+        "SELECT beneficiary_digest FROM bank_sim.payments WHERE instruction_id = $1",
         payout_id_for(redemption.redemption_id),
     )
-    assert (ordered["number"], ordered["holder"]) == (
-        carol.bank_account.account_number,
-        carol.bank_account.holder_name,
-    )
+    assert ordered["beneficiary_digest"] == account_digest(carol.bank_account)
     [payout] = await live.platform.query(
         "settlement",
-        "SELECT beneficiary, beneficiary_account_id FROM payouts WHERE redemption_id = $1",
+        "SELECT beneficiary_digest, beneficiary_account_id FROM payouts WHERE redemption_id = $1",
         redemption.redemption_id,
     )
-    assert (payout["beneficiary"], payout["beneficiary_account_id"]) == (None, carol.account_id)
+    assert (payout["beneficiary_digest"], payout["beneficiary_account_id"]) == (
+        None,
+        carol.account_id,
+    )
 
 
 async def test_a_redemption_to_another_customer_s_account_is_refused_before_anything_is_held(
     live: Live, holders: Holders
 ) -> None:
     carol, dave = holders.carol, holders.dave
-    # Dave redeems his own tokens to Carol's account; then Dave names Carol's customer and
-    # wallet (published ids) with his own account as the beneficiary
+    # Dave redeems his own tokens, signed by his own wallet, to Carol's account; then Dave
+    # names Carol's customer and wallet (published ids) with his own account as the
+    # beneficiary, signed with his key (he has no other)
     to_carol = await redeem(
         live.outside, live.watcher, dave, tokens("50.00"), "CNH",
         beneficiary_account_id=carol.account_id,
     )  # fmt: skip
     as_carol = Holder(
         "Carol Ng", customer_id=carol.customer_id, wallet_id=carol.wallet_id,
-        account_id=dave.account_id,
+        wallet=dave.wallet, account_id=dave.account_id,
     )  # fmt: skip
     from_carol = await redeem(live.outside, live.watcher, as_carol, tokens("50.00"), "CNH")
-    for attempt in (to_carol, from_carol):
+    for attempt, reason in (
+        (to_carol, "beneficiary_not_theirs"),
+        (from_carol, "signature_invalid"),
+    ):
         assert isinstance(attempt.outcome, RedemptionFailed), attempt.outcome
-        assert attempt.outcome.reason == "beneficiary_not_theirs"
+        assert attempt.outcome.reason == reason
         await _nothing_but_the_eligibility_check(live, attempt.redemption_id)
 
 

@@ -3,14 +3,14 @@ customers' are), the account an eligibility check was for, and history lines abo
 account.
 
 Revision ID: kyc_0004
-Revises: kyc_0001
+Revises: kyc_0003
 Create Date: 2026-12-02
 """
 
 from alembic import op
 
 revision = "kyc_0004"
-down_revision = "kyc_0001"
+down_revision = "kyc_0003"
 branch_labels = None
 depends_on = None
 

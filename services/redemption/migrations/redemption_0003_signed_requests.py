@@ -2,8 +2,10 @@
 the same signature under another redemption id is refused ("signature_replayed"), also
 between replicas. Sagas stored before signatures get the signed terms they never had,
 explicitly: no signature (65 zero bytes, which recovers nobody), deadline 0, the nil
-beneficiary account. One that must re-send its eligibility check is refused by KYC and
-compensates; the others go on as they were.
+beneficiary account, and the beneficiary's bank details they carried dropped (personal data
+in clear: the saga names an account id only). One that must re-send its eligibility check is
+refused by KYC, and a payout not sent yet by settlement (no such account), and compensates;
+the others go on as they were. The downgrade cannot bring the details back.
 
 Revision ID: redemption_0003
 Revises: redemption_0002
@@ -24,7 +26,9 @@ def upgrade() -> None:
     op.execute(
         """
         UPDATE redemptions
-           SET saga = jsonb_set(saga, '{request}', (saga -> 'request') || jsonb_build_object(
+           SET saga = jsonb_set(
+                   saga, '{request}',
+                   ((saga -> 'request') - 'beneficiary') || jsonb_build_object(
                    'beneficiary_account_id', '00000000-0000-0000-0000-000000000000',
                    'deadline', 0,
                    'signature', '0x' || repeat('00', 65)))

@@ -12,7 +12,16 @@ import pytest
 from schemas.kyc import IndividualParticulars
 from services.kyc import pii
 from services.kyc.crypto import KeyRing
-from tests.integration.kyc.support import apply, cli, company, events, person, wallet
+from tests.integration.kyc.support import (
+    account_checks,
+    apply,
+    bank_account,
+    cli,
+    company,
+    events,
+    person,
+    wallet,
+)
 from tests.support.environment import Environment
 
 pytestmark = pytest.mark.integration
@@ -112,13 +121,16 @@ async def test_after_a_rotation_the_records_are_encrypted_again_under_the_active
     applicants = [person(f"Rotating Customer {n}", document=f"R00{n}44") for n in range(3)]
     await apply(platform, *applicants)
     await events(platform, 3)
+    account = bank_account(platform, applicants[0].customer_id, "Rotating Customer 0")
+    await apply(platform, account)
+    await account_checks(platform, 1)  # stored under k1, then sent to the bank's check
 
     rotated = {"CNH_KYC_ENCRYPTION_KEYS": f"k2:{NEW},k1:{OLD}"}
     code, out = await cli(platform, "reencrypt", env=rotated)
     assert code == 0, out
-    assert out.startswith("3 customer record(s) encrypted again under key k2")
+    assert out.startswith("3 customer record(s) and 1 bank account(s) encrypted again under key k2")
     code, out = await cli(platform, "reencrypt", env=rotated)
-    assert out.startswith("0 customer record(s)"), out
+    assert out.startswith("0 customer record(s) and 0 bank account(s)"), out
 
     rows = await platform.query(
         "kyc", "SELECT customer_id, kind, pii_key_id, pii_ciphertext FROM customers"
@@ -131,3 +143,8 @@ async def test_after_a_rotation_the_records_are_encrypted_again_under_the_active
     assert {p.full_name for p in opened if isinstance(p, IndividualParticulars)} == {
         f"Rotating Customer {n}" for n in range(3)
     }
+    [stored] = await platform.query(
+        "kyc", "SELECT customer_id, account_id, pii_key_id, pii_ciphertext FROM bank_accounts"
+    )
+    details = pii.open_account(retired, *stored.values())
+    assert details.holder_name == "Rotating Customer 0"

@@ -13,7 +13,7 @@ import pytest
 
 from schemas.sealed import OPENING_KEYS_FILE, generate
 from services.kyc.crypto import KeyRingError
-from services.kyc.settings import DEVELOPMENT_KEY_ID, KycSettings
+from services.kyc.settings import DEVELOPMENT_KEY_ID, DEVELOPMENT_KEYS, KycSettings
 from services.kyc.wiring import Kyc, records_keyring
 
 NEW = base64.b64encode(b"n" * 32).decode()
@@ -38,13 +38,13 @@ def test_without_a_ring_development_uses_the_published_key(tmp_path: Path) -> No
     assert kyc.keyring.active_key_id == DEVELOPMENT_KEY_ID
 
 
-@pytest.mark.parametrize("configured", ["none", "in the ring"])
+@pytest.mark.parametrize("configured", ["none", "in the ring", "renamed"])
 def test_production_refuses_the_published_key(tmp_path: Path, configured: str) -> None:
     more = {"environment": "production"}
     if configured == "in the ring":  # even as an old key kept to read old rows
-        from services.kyc.settings import DEVELOPMENT_KEYS
-
         more["kyc_encryption_keys"] = f"k1:{NEW},{DEVELOPMENT_KEYS}"
+    if configured == "renamed":  # the published key is its bytes, whatever its id
+        more["kyc_encryption_keys"] = "k1:" + DEVELOPMENT_KEYS.split(":", 1)[1]
     with pytest.raises(KeyRingError, match="production refuses the published development key"):
         records_keyring(settings(tmp_path, **more))
 

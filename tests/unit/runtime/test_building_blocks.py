@@ -241,3 +241,19 @@ def test_a_subscription_to_a_personal_topic_dead_letters_digests(
 ) -> None:
     assert Subscription(topic).sensitive is personal
     assert BY_NAME[topic].personal is personal
+
+
+@pytest.mark.parametrize(
+    ("topic", "from_outside"),
+    [
+        ("redemption.requests", True),  # the gateway may send anything, personal data too
+        ("fx.rates", True),
+        ("kyc.applications", True),
+        ("settlement.commands", False),
+        ("redemption.replies", False),
+    ],
+)
+def test_a_record_from_outside_that_does_not_decode_is_dead_lettered_as_a_digest(
+    topic: str, from_outside: bool
+) -> None:
+    assert Subscription(topic).from_outside is from_outside
