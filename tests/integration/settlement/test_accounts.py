@@ -18,6 +18,7 @@ from schemas.settlement import (
     PayoutRejected,
     PayoutSent,
 )
+from services.settlement.domain.payouts import account_digest
 from services.settlement.flows.payouts import payout_id_for
 from tests.integration.settlement.conftest import Settlement, of_type, payer
 
@@ -126,19 +127,19 @@ async def test_a_payout_goes_only_to_a_verified_account_of_the_same_customer(
 
     # the bank was asked to pay Alice's account on file, and only that one
     ordered = await settlement.platform.query(
-        "settlement", "SELECT instruction_id, beneficiary::text AS b FROM bank_sim.payments"
+        "settlement", "SELECT instruction_id, beneficiary_digest FROM bank_sim.payments"
     )
     assert [r["instruction_id"] for r in ordered] == [payout_id_for(ids["to_alice"])]
-    assert "012-777777-0000" in ordered[0]["b"]
+    assert ordered[0]["beneficiary_digest"] == account_digest(payer("012-777777-0000"))
     # settlement's own payout names the account, never its details; refusals booked nothing
     payouts = await settlement.platform.query(
         "settlement",
-        "SELECT redemption_id, beneficiary, beneficiary_account_id, state FROM payouts",
+        "SELECT redemption_id, beneficiary_digest, beneficiary_account_id, state FROM payouts",
     )
     state = {r["redemption_id"]: r["state"] for r in payouts}
     assert state.pop(ids["to_alice"]) in ("sent", "settled")  # FPS settles at once
     assert state == {ids[name]: "rejected" for name in rejected}
-    assert all(r["beneficiary"] is None for r in payouts)
+    assert all(r["beneficiary_digest"] is None for r in payouts)
     entries = await settlement.platform.query(
         "settlement",
         "SELECT DISTINCT redemption_id FROM journal_entries WHERE redemption_id IS NOT NULL",
