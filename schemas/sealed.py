@@ -103,9 +103,9 @@ class SealingKey:
     @classmethod
     def from_text(cls, recipient: str, text: str) -> SealingKey:
         try:
-            kid, encoded = text.split()
-            public = X25519PublicKey.from_public_bytes(base64.b64decode(encoded, validate=True))
-        except (ValueError, binascii.Error):
+            kid, raw = _key_line(text)
+            public = X25519PublicKey.from_public_bytes(raw)
+        except ValueError:
             raise ValueError(
                 f"{recipient}'s public sealing key is not '<key id> <base64>'"
             ) from None
@@ -159,9 +159,9 @@ class OpeningKeys:
         keys: list[X25519PrivateKey] = []
         for number, line in enumerate(filter(None, map(str.strip, text.splitlines())), 1):
             try:
-                kid, encoded = line.split()
-                key = X25519PrivateKey.from_private_bytes(base64.b64decode(encoded, validate=True))
-            except (ValueError, binascii.Error):
+                kid, raw = _key_line(line)
+                key = X25519PrivateKey.from_private_bytes(raw)
+            except ValueError:
                 raise ValueError(
                     f"line {number} of {recipient}'s opening keys is malformed"
                 ) from None
@@ -241,6 +241,15 @@ def _fields(exc: ValidationError) -> str:
         f"{'.'.join(str(p) for p in error['loc']) or 'value'}: {error['type']}"
         for error in exc.errors(include_input=False, include_url=False)
     )[:500]
+
+
+def _key_line(line: str) -> tuple[str, bytes]:
+    """ "<key id> <base64>": the one format of both key files (ValueError otherwise)."""
+    kid, encoded = line.split()
+    try:
+        return kid, base64.b64decode(encoded, validate=True)
+    except binascii.Error:
+        raise ValueError("not base64") from None
 
 
 def _b64(data: bytes) -> str:

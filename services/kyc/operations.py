@@ -5,9 +5,11 @@ history row and its event (through the outbox) commit together."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import asyncpg
 
 from schemas.kyc import (
     CustomerFrozen,
@@ -35,7 +37,7 @@ from services.kyc.sanctions import (
     rescreen_stale,
 )
 from services.kyc.wiring import Kyc
-from services.runtime.db import Pool
+from services.runtime.db import Connection, Pool
 from services.runtime.unit_of_work import UnitOfWork
 
 
@@ -206,39 +208,48 @@ async def reencrypt(kyc: Kyc, pool: Pool, batch: int = 500) -> Reencrypted:
     account's details encrypted again under the active key, in batches of one transaction
     each (opened in memory only). Run it again until it changes nothing, then retire the old
     keys."""
-    active = kyc.keyring.active_key_id
-    customers = accounts = 0
+    ring, active = kyc.keyring, kyc.keyring.active_key_id
+
+    async def customer(conn: Connection, row: asyncpg.Record) -> None:
+        customer_id = row["customer_id"]
+        particulars = pii.unseal(
+            ring, customer_id, row["kind"], row["pii_key_id"], row["pii_ciphertext"]
+        )
+        await repository.reseal_customer(
+            conn, customer_id, pii.seal(ring, customer_id, particulars)
+        )
+
+    async def account(conn: Connection, row: asyncpg.Record) -> None:
+        customer_id, account_id = row["customer_id"], row["account_id"]
+        details = pii.open_account(
+            ring, customer_id, account_id, row["pii_key_id"], row["pii_ciphertext"]
+        )
+        sealed = pii.seal_account(ring, customer_id, account_id, details)
+        await repository.reseal_account(conn, account_id, sealed)
+
+    customers = await _in_batches(pool, repository.sealed_under_other_keys, customer, active, batch)
+    accounts = await _in_batches(pool, repository.accounts_under_other_keys, account, active, batch)
+    return Reencrypted(customers, accounts)
+
+
+async def _in_batches(
+    pool: Pool,
+    under_other_keys: Callable[[Connection, str, int], Awaitable[list[asyncpg.Record]]],
+    reseal: Callable[[Connection, asyncpg.Record], Awaitable[None]],
+    active: str,
+    batch: int,
+) -> int:
+    """Rows another key sealed, sealed again `batch` at a time; how many there were."""
+    changed = 0
     while True:
         async with UnitOfWork(pool) as uow:
-            rows = await repository.sealed_under_other_keys(uow.connection, active, batch)
+            rows = await under_other_keys(uow.connection, active, batch)
             for row in rows:
-                particulars = pii.unseal(
-                    kyc.keyring,
-                    row["customer_id"],
-                    row["kind"],
-                    row["pii_key_id"],
-                    row["pii_ciphertext"],
-                )
-                sealed = pii.seal(kyc.keyring, row["customer_id"], particulars)
-                await repository.reseal_customer(uow.connection, row["customer_id"], sealed)
+                await reseal(uow.connection, row)
             await uow.commit()
-        customers += len(rows)
+        changed += len(rows)
         if len(rows) < batch:
-            break
-    while True:
-        async with UnitOfWork(pool) as uow:
-            rows = await repository.accounts_under_other_keys(uow.connection, active, batch)
-            for row in rows:
-                customer_id, account_id = row["customer_id"], row["account_id"]
-                account = pii.open_account(
-                    kyc.keyring, customer_id, account_id, row["pii_key_id"], row["pii_ciphertext"]
-                )
-                sealed = pii.seal_account(kyc.keyring, customer_id, account_id, account)
-                await repository.reseal_account(uow.connection, account_id, sealed)
-            await uow.commit()
-        accounts += len(rows)
-        if len(rows) < batch:
-            return Reencrypted(customers, accounts)
+            return changed
 
 
 @dataclass(frozen=True)
