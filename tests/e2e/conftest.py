@@ -37,6 +37,8 @@ class Live:
     platform: Environment
     outside: Outside
     watcher: Watcher
+    market: asyncio.Task[None] | None = None
+    """The market feed (cancel it for the topics to stand still)."""
 
 
 @contextlib.asynccontextmanager
@@ -59,7 +61,7 @@ async def live_platform(
         ):
             market = asyncio.create_task(feed(outside, every_s=2.0))
             try:
-                yield Live(platform, outside, watcher)
+                yield Live(platform, outside, watcher, market)
             finally:
                 market.cancel()
     finally:
