@@ -29,7 +29,8 @@ SERVICES   := kyc issuance fx settlement redemption
 .PHONY: help install kafka-jars infra-up infra-down infra-status topics topics-check acls migrate \
         sanctions-load sanctions-sources sanctions-activate kyc-reencrypt supply attest fx-review \
         fx-release fx-reject up down status saga sagas dlq dlq-replay parked parked-requeue \
-        test test-unit test-integration lint format snapshots demo bench bench-relay clean
+        test test-unit test-integration lint format snapshots demo bench bench-relay soak \
+        soak-short clean
 
 help: ## List the targets
 	@echo "CNH stablecoin platform. Start with 'make demo' or 'make test'."
@@ -124,6 +125,16 @@ bench: $(BENCH_STAMP) kafka-jars ## End-to-end benchmark vs the machine's limits
 
 bench-relay: install kafka-jars ## Measure the outbox relay's throughput on the real broker
 	@infra/with-servers.sh $(PY) -m bench.relay
+
+# The soak restarts the run folder's servers itself (kafka.sh / pg.sh stop and start).
+SOAK = infra/with-servers.sh $(PY) -m bench.soak
+
+soak: install kafka-jars ## Load under faults (kill -9, broker and PostgreSQL restarts) + independent audit (SOAK_RATE=25 SOAK_MINUTES=10)
+	@$(SOAK)
+
+soak-short: install kafka-jars ## The soak in under 5 minutes (10/s for 2 min, one broker and one PostgreSQL restart)
+	@SOAK_RATE=$${SOAK_RATE:-10} SOAK_MINUTES=$${SOAK_MINUTES:-2} SOAK_HOLDERS=$${SOAK_HOLDERS:-40} \
+	  SOAK_RESULT=$${SOAK_RESULT:-soak-short-latest.json} $(SOAK)
 
 clean: infra-down ## Stop servers and delete the run folder (all local data)
 	@rm -rf $(RUN_DIR)

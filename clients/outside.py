@@ -134,10 +134,13 @@ class Outside:
 
     # --- the bank ----------------------------------------------------------------------
 
-    async def deposit(self, remittance: str, amount: Money, payer: BankAccount) -> str:
-        """The bank credits the reserve account; returns the bank's reference. The payer and
-        the remittance text travel sealed to settlement."""
-        bank_reference = f"DEP{uuid.uuid4().hex[:16].upper()}"
+    async def deposit(
+        self, remittance: str, amount: Money, payer: BankAccount, bank_reference: str = ""
+    ) -> str:
+        """The bank credits the reserve account; returns the bank's reference (a new one
+        unless `bank_reference` repeats a notice, as a bank that notifies twice does). The
+        payer and the remittance text travel sealed to settlement."""
+        bank_reference = bank_reference or f"DEP{uuid.uuid4().hex[:16].upper()}"
         notice = deposit_received(
             self.sealing_key("settlement"),
             bank_reference,

@@ -67,6 +67,18 @@ class Holder:
             country="HK",
         )
 
+    def quote_request(
+        self, redemption_id: uuid.UUID, tokens: Money, currency: str
+    ) -> QuoteRedemption:
+        """The firm quote a wallet asks for before the holder commits to a redemption."""
+        return QuoteRedemption(
+            redemption_id=redemption_id,
+            customer_id=self.customer_id,
+            wallet_id=self.wallet_id,
+            amount=tokens,
+            payout_currency=currency,
+        )
+
     def redeem_request(
         self,
         redemption_id: uuid.UUID,
@@ -282,15 +294,7 @@ async def redeem(
     rid = redemption.redemption_id
     quote_id = None
     if currency != par_cnh(tokens).currency:
-        await outside.quote(
-            QuoteRedemption(
-                redemption_id=rid,
-                customer_id=holder.customer_id,
-                wallet_id=holder.wallet_id,
-                amount=tokens,
-                payout_currency=currency,
-            )
-        )
+        await outside.quote(holder.quote_request(rid, tokens, currency))
         await outside.flush()
         answer = await watcher.wait_any(
             (RedemptionQuoted, RedemptionFailed),

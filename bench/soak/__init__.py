@@ -1,0 +1,1 @@
+"""The soak test of the platform under faults, and its independent audit."""
