@@ -29,9 +29,13 @@ from services.runtime.access import KafkaLogins
 class Outside:
     """Sends what the outside world sends, to the logical topics of one namespace."""
 
-    def __init__(self, logins: KafkaLogins, namespace: str = "") -> None:
+    def __init__(self, logins: KafkaLogins, namespace: str = "", *, confirm: bool = False) -> None:
+        """`confirm`: each send returns once the broker acknowledged the record (and raises
+        if it never does), as a gateway that must know its request arrived; by default a
+        send returns once the record is queued (flush() waits for the rest)."""
         self._logins = logins
         self._namespace = namespace
+        self._confirm = confirm
         self._producers: dict[str, AIOKafkaProducer] = {}
         self._starting = asyncio.Lock()
         self._keys: dict[str, SealingKey] = {}
@@ -75,7 +79,9 @@ class Outside:
     ) -> Envelope[Any]:
         env = envelope(payload, producer=producer, correlation_id=correlation_id)
         kafka = await self._producer_for(topic)
-        await kafka.send(self.topic(topic), env.to_bytes(), key=key.encode())
+        delivery = await kafka.send(self.topic(topic), env.to_bytes(), key=key.encode())
+        if self._confirm:
+            await delivery
         return env
 
     async def flush(self) -> None:

@@ -74,7 +74,7 @@ async def _soak(config: SoakConfig, stack: Stack, started: float) -> dict[str, o
     platform = Platform(databases, stack.kafka.of("operator").client_options(), stack.namespace)
     operator = stack.kafka.of("operator")
     async with (
-        Outside(stack.kafka, stack.namespace) as outside,
+        Outside(stack.kafka, stack.namespace, confirm=True) as outside,
         SoakTracker(operator, stack.namespace) as tracker,
     ):
         market = asyncio.create_task(_market(outside))

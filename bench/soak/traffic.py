@@ -5,7 +5,9 @@ notifications, each on its own schedule whatever the platform is doing, with dup
 quote expired on purpose ("late", which must be refused).
 
 Every redemption is its own task, so a send that waits for a broker coming back holds up
-nothing else; a send that fails is tried again (a gateway retries) until it is accepted."""
+nothing else. Each send waits for the broker's acknowledgement (the Outside is made with
+`confirm=True`): one the producer gave up on is sent again, as a gateway that must know
+its request arrived retries, until the broker has it."""
 
 from __future__ import annotations
 
@@ -35,9 +37,12 @@ LATE_NEEDS_S = 45.0
 """Late requests are begun only while this much of the load is left (a quote lives 30 s)."""
 SOON_S, MUCH_LATER_S = (0.05, 2.0), (20.0, 60.0)
 """When a duplicate follows its original: half soon, half much later."""
-QUOTE_WAIT_S = 120.0
-SEND_RETRY_S = (1.0, 180.0)
+QUOTE_WAIT_S = 90.0
+SEND_RETRY_S = (1.0, 120.0)
 """Backoff and give-up time of a send the producer refused."""
+SEND_TIMEOUT_S = 45.0
+"""An acknowledgement not come by then is given up and the request sent again (an idempotent
+producer's send never times out by itself)."""
 
 
 @dataclass
@@ -159,7 +164,7 @@ class Traffic:
         deadline = time.monotonic() + SEND_RETRY_S[1]
         while True:
             try:
-                await send()
+                await asyncio.wait_for(send(), SEND_TIMEOUT_S)
                 return
             except Exception as exc:  # whatever the client raises: a gateway tries again
                 if time.monotonic() > deadline:
