@@ -92,23 +92,27 @@ async def _soak(config: SoakConfig, stack: Stack, started: float) -> dict[str, o
             say(f"load and faults for {config.minutes} min")
             progress = asyncio.create_task(_progress(traffic, tracker, injector))
             faults = asyncio.create_task(injector.run())
+            sending = asyncio.create_task(traffic.run())
             try:
-                await traffic.run()
                 await faults
-                say("load and faults over; every service running again?")
+                say("faults over; every service running again?")
                 await supervisor.all_running()
-                progress.cancel()
-                say("waiting for the platform to heal")
+                say("waiting for the requests held up by the faults, and for the platform to heal")
                 last, healed_at = await wait_healed(
-                    platform, list(traffic.sent), config.heal_timeout_s
+                    platform,
+                    traffic.sent.keys(),
+                    config.heal_timeout_s,
+                    sending=lambda: not sending.done(),
                 )
+                await sending
+                progress.cancel()
                 say(f"{'healed' if healed_at else 'NOT HEALED'}: {last}")
                 await asyncio.sleep(2)  # the outcomes' last records reach the tracker
                 say("auditing every database and the broker")
                 facts = await gather(platform)
                 counts = await report.saga_counts(databases["redemption"])
             finally:
-                for task in (watch, progress, faults):
+                for task in (watch, progress, faults, sending):
                     task.cancel()
         finally:
             market.cancel()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import asyncpg
@@ -61,20 +61,25 @@ async def progress(platform: Platform, requested: Collection[uuid.UUID]) -> Prog
 
 
 async def wait_healed(
-    platform: Platform, requested: Collection[uuid.UUID], timeout_s: float, every_s: float = 1.0
+    platform: Platform,
+    requested: Collection[uuid.UUID],
+    timeout_s: float,
+    every_s: float = 1.0,
+    sending: Callable[[], bool] = lambda: False,
 ) -> tuple[Progress, float | None]:
     """Polls until healed; returns the last progress and when it healed (monotonic clock),
-    or None if it did not within `timeout_s`. A server still coming back counts as not
-    healed yet."""
+    or None if it did not within `timeout_s`. `requested` may still grow while `sending()`
+    says so (requests held up by the faults): not healed before it is done. A server still
+    coming back counts as not healed yet."""
     deadline = time.monotonic() + timeout_s
     last = Progress(len(requested), 0, 0, 0)
     while time.monotonic() < deadline:
         try:
-            last = await progress(platform, requested)
+            last = await progress(platform, list(requested))
         except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
             print(f"  (heal probe: {type(exc).__name__})", flush=True)
         else:
-            if last.healed:
+            if last.healed and not sending():
                 return last, time.monotonic()
         await asyncio.sleep(every_s)
     return last, None

@@ -66,25 +66,31 @@ async def _build(live: Live) -> tuple[Holder, dict[str, uuid.UUID]]:
             live.outside, live.watcher, Person("Bob Lam", dt.date(1979, 11, 2), "HK", "K7654321")
         ),
     )
-    for holder in (alice, bob):
-        assert isinstance(await fund(live.outside, live.watcher, holder, cnh("1000.00")), Minted)
+    funded = await asyncio.gather(
+        *(fund(live.outside, live.watcher, holder, cnh("1000.00")) for holder in (alice, bob))
+    )
+    assert all(isinstance(minted, Minted) for minted in funded), funded
     # a credit nobody can be matched to: in the reserve, never minted (the reserve's slack)
     await live.outside.deposit("no reference", cnh("5000.00"), bob.bank_account)
     closed = await _closed_account(live, bob)
     ten = tokens("10.00")
-    found: dict[str, uuid.UUID] = {}
-    for name, holder, currency, account in (
-        ("completed_usd", alice, "USD", None),
-        ("completed_cnh", alice, "CNH", None),
-        ("failed_converted", bob, "HKD", closed),
-        ("failed_cnh", bob, "CNH", closed),
-    ):
-        done = await redeem(
-            live.outside, live.watcher, holder, ten, currency, beneficiary_account_id=account
+    plan = {
+        "completed_usd": (alice, "USD", None),
+        "completed_cnh": (alice, "CNH", None),
+        "failed_converted": (bob, "HKD", closed),
+        "failed_cnh": (bob, "CNH", closed),
+    }
+    done = await asyncio.gather(
+        *(
+            redeem(live.outside, live.watcher, holder, ten, currency, beneficiary_account_id=to)
+            for holder, currency, to in plan.values()
         )
+    )
+    found: dict[str, uuid.UUID] = {}
+    for name, redemption in zip(plan, done, strict=True):
         expected = RedemptionCompleted if name.startswith("completed") else RedemptionFailed
-        assert isinstance(done.outcome, expected), (name, done.outcome)
-        found[name] = done.redemption_id
+        assert isinstance(redemption.outcome, expected), (name, redemption.outcome)
+        found[name] = redemption.redemption_id
     refused = uuid.uuid4()
     await live.outside.redeem(alice.redeem_request(refused, ten, "USD", None))
     await live.outside.flush()

@@ -50,11 +50,7 @@ def _mint_beyond_reserve(b: Built) -> dict[str, list[str]]:
             "INSERT INTO mints (mint_id, deposit_id, customer_id, wallet_id, amount, reserve_cnh,"
             f" supply_after, command_id) VALUES (gen_random_uuid(), '{deposit}', {who}, {tokens},"
             f" {tokens}, {tokens}, gen_random_uuid())",
-            "INSERT INTO movements (movement_id, kind, debit_account, credit_account, amount,"
-            " wallet_id, deposit_id, command_id, correlation_id) VALUES (gen_random_uuid(),"
-            f" 'mint', 'issuer:minted', '{_wallet(b)}', {tokens}, '{b.alice.wallet_id}',"
-            f" '{deposit}', gen_random_uuid(), '{deposit}')",
-            *_move(b, "issuer:minted", _wallet(b), tokens),
+            *_movement(b, "mint", "issuer:minted", _wallet(b), tokens, "deposit_id", deposit),
         ],
     }
 
@@ -71,7 +67,7 @@ def _double_mint(b: Built) -> dict[str, list[str]]:
             "INSERT INTO movements SELECT gen_random_uuid(), kind, debit_account, credit_account,"
             " amount, wallet_id, deposit_id, redemption_id, gen_random_uuid(), correlation_id,"
             f" recorded_at FROM movements WHERE kind = 'mint' AND {mine}",
-            *_move(b, "issuer:minted", _wallet(b), 10**9),
+            *_move("issuer:minted", _wallet(b), 10**9),
         ]
     }
 
@@ -83,11 +79,7 @@ def _burn_without_saga(b: Built) -> dict[str, list[str]]:
             "INSERT INTO burns (burn_id, redemption_id, wallet_id, amount, supply_after,"
             f" command_id) VALUES (gen_random_uuid(), '{ghost}', '{wallet}', 1000000, 0,"
             " gen_random_uuid())",
-            "INSERT INTO movements (movement_id, kind, debit_account, credit_account, amount,"
-            " wallet_id, redemption_id, command_id, correlation_id) VALUES (gen_random_uuid(),"
-            f" 'burn', '{_wallet(b)}', 'issuer:burned', 1000000, '{wallet}', '{ghost}',"
-            f" gen_random_uuid(), '{ghost}')",
-            *_move(b, _wallet(b), "issuer:burned", 1000000),
+            *_movement(b, "burn", _wallet(b), "issuer:burned", 1000000, "redemption_id", ghost),
         ]
     }
 
@@ -107,7 +99,20 @@ def _hold_not_released(b: Built) -> dict[str, list[str]]:
     }
 
 
-def _move(b: Built, source: str, destination: str, amount: int) -> list[str]:
+def _movement(
+    b: Built, kind: str, source: str, destination: str, amount: int, about: str, subject: uuid.UUID
+) -> list[str]:
+    """A token movement of Alice's wallet, recorded and applied to both accounts."""
+    return [
+        "INSERT INTO movements (movement_id, kind, debit_account, credit_account, amount,"
+        f" wallet_id, {about}, command_id, correlation_id) VALUES (gen_random_uuid(), '{kind}',"
+        f" '{source}', '{destination}', {amount}, '{b.alice.wallet_id}', '{subject}',"
+        f" gen_random_uuid(), '{subject}')",
+        *_move(source, destination, amount),
+    ]
+
+
+def _move(source: str, destination: str, amount: int) -> list[str]:
     return [
         f"UPDATE accounts SET balance = balance - {amount} WHERE account = '{source}'",
         f"UPDATE accounts SET balance = balance + {amount} WHERE account = '{destination}'",
