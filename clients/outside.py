@@ -7,6 +7,7 @@ else."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import uuid
 from types import TracebackType
@@ -83,6 +84,15 @@ class Outside:
         if self._confirm:
             await delivery
         return env
+
+    async def reconnect(self) -> None:
+        """Drop every producer; the next send starts a new one. A producer that was talking
+        to a broker that restarted can hold its queued batches for minutes (its idempotent
+        sends wait for the old in-flight batch): a new producer starts clean."""
+        producers, self._producers = self._producers, {}
+        for producer in producers.values():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), 5.0)
 
     async def flush(self) -> None:
         for producer in self._producers.values():

@@ -40,9 +40,10 @@ SOON_S, MUCH_LATER_S = (0.05, 2.0), (20.0, 60.0)
 QUOTE_WAIT_S = 90.0
 SEND_RETRY_S = (1.0, 120.0)
 """Backoff and give-up time of a send the producer refused."""
-SEND_TIMEOUT_S = 45.0
-"""An acknowledgement not come by then is given up and the request sent again (an idempotent
-producer's send never times out by itself)."""
+SEND_TIMEOUT_S = 20.0
+"""An acknowledgement not come by then is given up, the gateway's producers are made anew
+and the request is sent again (an idempotent producer's send never times out by itself,
+and one that talked to a broker that restarted can hold its batches for minutes)."""
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Traffic:
     """quotes refused, quotes lost, duplicates, send retries and failures."""
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _started: float = 0.0
+    _reconnected: float = 0.0
 
     def since_start(self) -> float:
         return time.monotonic() - self._started
@@ -159,6 +161,15 @@ class Traffic:
             self.counts["deposit duplicates"] += 1
             await self._send(notify)
 
+    async def _reconnect(self) -> None:
+        """New producers for the gateway, at most once per SEND_TIMEOUT_S (every request
+        waiting on the old ones times out at about the same moment)."""
+        if time.monotonic() - self._reconnected < SEND_TIMEOUT_S:
+            return
+        self._reconnected = time.monotonic()
+        self.counts["gateway reconnects"] += 1
+        await self.outside.reconnect()
+
     async def _send(self, send: Callable[[], Awaitable[None]]) -> None:
         """Hand a request to the producer, again while it refuses (broker away)."""
         deadline = time.monotonic() + SEND_RETRY_S[1]
@@ -167,6 +178,8 @@ class Traffic:
                 await asyncio.wait_for(send(), SEND_TIMEOUT_S)
                 return
             except Exception as exc:  # whatever the client raises: a gateway tries again
+                if isinstance(exc, TimeoutError):
+                    await self._reconnect()
                 if time.monotonic() > deadline:
                     self.counts[f"send failed: {type(exc).__name__}"] += 1
                     return
