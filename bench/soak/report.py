@@ -188,6 +188,15 @@ def _reason(sagas: dict[uuid.UUID, Any], rid: uuid.UUID) -> str:
     return (saga.reason or "") if saga else ""
 
 
+def _grouped(violations: list[str]) -> dict[str, list[str]]:
+    """By check: every violation reads "<check>: ..." (the audit's and the soak's own)."""
+    groups: dict[str, list[str]] = {}
+    for v in violations:
+        check, _, rest = v.partition(": ")
+        groups.setdefault(check, []).append(rest)
+    return groups
+
+
 def write(report: dict[str, Any], name: str) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / name
@@ -227,7 +236,9 @@ def show(report: dict[str, Any]) -> str:
     lines.append(f"heal: healed {heal['after_last_fault_s']} s after the last fault ended")
     lines.append(f"dead letters: {len(report['dead_letters'])}; unfinished: {report['unfinished']}")
     lines.append(f"violations: {len(report['violations'])}")
-    lines += [f"  - {v}" for v in report["violations"][:40]]
-    if len(report["violations"]) > 40:
-        lines.append(f"  ... and {len(report['violations']) - 40} more (in the JSON)")
+    for kind, found in _grouped(report["violations"]).items():
+        lines.append(f"  {kind}: {len(found)}")
+        lines += [f"    - {v}" for v in found[:3]]
+        if len(found) > 3:
+            lines.append(f"    ... and {len(found) - 3} more (in the JSON)")
     return "\n".join(lines)
