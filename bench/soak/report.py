@@ -233,7 +233,12 @@ def show(report: dict[str, Any]) -> str:
             f"heal: {r['server']} restart at {r['at_s']} s (down {r['down_s']} s): outcomes again"
             f" {r['outcomes_again_after_s']} s after it was ready"
         )
-    lines.append(f"heal: healed {heal['after_last_fault_s']} s after the last fault ended")
+    healed = heal["after_last_fault_s"]
+    lines.append(
+        "heal: NOT healed within the timeout"
+        if healed is None
+        else f"heal: healed {healed} s after the last fault ended"
+    )
     lines.append(f"dead letters: {len(report['dead_letters'])}; unfinished: {report['unfinished']}")
     lines.append(f"violations: {len(report['violations'])}")
     for kind, found in _grouped(report["violations"]).items():
