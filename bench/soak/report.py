@@ -76,6 +76,8 @@ def build(run: Run) -> dict[str, Any]:
         by_kind.setdefault(s.kind, Counter())[label] += 1
     ordinary = [rid for rid, s in sent.items() if s.kind == "ordinary"]
     expired = [rid for rid in ordinary if _reason(sagas, rid).startswith(QUOTE_EXPIRED)]
+    tight = [rid for rid, s in sent.items() if s.kind == "tight"]
+    tight_expired = [rid for rid in tight if _reason(sagas, rid).startswith(QUOTE_EXPIRED)]
     late_completed = [
         rid for rid, s in sent.items() if s.kind == "late" and _status(sagas, rid) == "COMPLETED"
     ]
@@ -121,6 +123,7 @@ def build(run: Run) -> dict[str, Any]:
         "quote_expired_ordinary_fraction": round(len(expired) / len(ordinary), 4)
         if ordinary
         else 0,
+        "quote_expired_tight": len(tight_expired),
         "late_refused": by_kind.get("late", Counter()).total() - len(late_completed),
         "late_completed": len(late_completed),
         "heal_s": _heal(run),
@@ -220,7 +223,8 @@ def show(report: dict[str, Any]) -> str:
     lines += [
         f"deposits minted: {report['outcomes']['deposits_minted']} of {report['sent']['deposits']}",
         f"ordinary redemptions failed for quote expiry: {report['quote_expired_ordinary']}"
-        f" ({report['quote_expired_ordinary_fraction']:.2%});"
+        f" ({report['quote_expired_ordinary_fraction']:.2%}); tight (sent before expiry, with"
+        f" under 10 s left): {report['quote_expired_tight']};"
         f" late requests refused {report['late_refused']}, completed {report['late_completed']}",
         f"saga latency under faults (Redeem sent -> outcome): p50 {report['saga_p50_s']} s,"
         f" p95 {report['saga_p95_s']} s, p99 {report['saga_p99_s']} s,"
