@@ -61,6 +61,10 @@ class ServiceProcess:
             await asyncio.sleep(0.05)
         return code
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def kill(self) -> None:
         """SIGKILL: no shutdown hook runs, as in a crash."""
         if self.process and self.process.poll() is None:

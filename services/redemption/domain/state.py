@@ -52,6 +52,10 @@ class Request(_Model):
     """Unix seconds: the holder's approval (the signature) is good until then."""
     signature: EvmSignature
     """The holder's EIP-712 signature of the terms above; KYC checks it (step 1)."""
+    accepted_at: dt.datetime | None = None
+    """When the request arrived (the broker's stamp): its quote and signed deadline are
+    judged then, at intake and by every step after, however long the saga takes. None for
+    sagas accepted before acceptance times (each step then judges by its own clock)."""
 
     @property
     def par_value(self) -> Money:

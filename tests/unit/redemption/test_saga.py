@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -42,6 +43,8 @@ from services.redemption.domain.decide import command_id
 from services.redemption.domain.state import Status
 from tests.unit.redemption.saga_dsl import (
     PAR,
+    T0,
+    TIMING,
     TOKENS,
     USD,
     Scenario,
@@ -210,6 +213,24 @@ def test_insufficient_balance_releases_the_limit_reservation() -> None:
     )
     expect_compensations(s, ReleaseReservation)
     s.expect_outcome(RedemptionFailed, Status.FAILED, reason="insufficient_balance")
+
+
+def test_the_acceptance_time_travels_with_every_step_however_long_the_saga_takes() -> None:
+    accepted = T0 - dt.timedelta(seconds=1)
+    s = Scenario(redemption().model_copy(update={"accepted_at": accepted}))
+    check = s.expect_command(CheckEligibility).payload
+    assert isinstance(check, CheckEligibility)
+    assert check.accepted_at == accepted
+    s.time_passes(TIMING.step_timeout_s)  # kyc slow: the check is re-sent, same terms
+    resent = s.expect_command(CheckEligibility).payload
+    assert isinstance(resent, CheckEligibility)
+    assert resent.accepted_at == accepted
+    s.reply(eligible(s))
+    s.reply(hold_placed(s))
+    execute = s.expect_command(ExecuteConversion).payload
+    # FX judges the quote at the acceptance, not at this send (the quote is firm)
+    assert isinstance(execute, ExecuteConversion)
+    assert execute.accepted_at == accepted
 
 
 def test_an_expired_quote_releases_the_hold_then_the_reservation() -> None:
