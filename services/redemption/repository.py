@@ -79,6 +79,21 @@ async def lock_due(connection: Connection, now: dt.datetime, limit: int) -> list
     return [Saga.model_validate_json(row["saga"]) for row in rows]
 
 
+async def publications(
+    connection: Connection, message_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dt.datetime | None]:
+    """When each command was first published; None while every copy of it is still in the
+    outbox. An id absent was published long ago (its rows were pruned)."""
+    rows = await connection.fetch(
+        """
+        SELECT message_id, min(published_at) AS published_at FROM outbox
+         WHERE message_id = ANY($1::uuid[]) GROUP BY message_id
+        """,
+        list(message_ids),
+    )
+    return {row["message_id"]: row["published_at"] for row in rows}
+
+
 async def outcome_of(connection: Connection, redemption_id: uuid.UUID) -> bytes | None:
     value: bytes | None = await connection.fetchval(
         "SELECT outcome FROM redemptions WHERE redemption_id = $1", redemption_id

@@ -94,7 +94,7 @@ class Service:
         if self.relay_enabled:
             await producer.start()
             running.append(asyncio.create_task(Relay(settings, producer).run(), name="relay"))
-        running += [asyncio.create_task(task(self), name=task.__name__) for task in self.tasks]
+        running += [asyncio.create_task(task(self), name=_name(task)) for task in self.tasks]
         log.info("service started", topics=[s.topic for s in self.subscriptions])
         try:
             yield
@@ -113,6 +113,10 @@ class Service:
 
     async def run(self) -> None:
         await self.app.run()
+
+
+def _name(task: BackgroundTask) -> str:
+    return getattr(task, "__name__", type(task).__name__)
 
 
 def run(main: Coroutine[Any, Any, None]) -> None:

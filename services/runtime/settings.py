@@ -100,15 +100,17 @@ class ServiceSettings(BaseSettings):
             object.__setattr__(self, "dead_letter_topic", f"{self.service}.dlq")
         if not self.consumer_group:
             # namespaces share a broker: their groups must not rebalance each other
-            group = (
-                f"{self.topic_namespace}.{self.service}" if self.topic_namespace else self.service
-            )
-            object.__setattr__(self, "consumer_group", group)
+            object.__setattr__(self, "consumer_group", self.topic(self.service))
         return self
 
     def topic(self, name: str) -> str:
         """The broker's name for the logical topic `name` (a schemas/topics.py name)."""
         return f"{self.topic_namespace}.{name}" if self.topic_namespace else name
+
+    def group_of(self, service: str, topic: str) -> str:
+        """The consumer group `service` consumes the logical `topic` with, by default: one
+        group per subscription, "<namespace>.<service>.<topic>" (runtime/kafka.py)."""
+        return f"{self.topic(service)}.{topic}"
 
     def database_url_for(self, service: str) -> str:
         """`service`'s database as this process's own login (a tool reading several)."""

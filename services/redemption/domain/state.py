@@ -93,6 +93,12 @@ class Saga(_Model):
     pending: uuid.UUID | None
     """The id of the command whose reply is awaited: other replies are stale."""
     deadline: dt.datetime | None
+    since: dt.datetime | None = None
+    """When the pending command was first sent (its re-sends keep it): how long the step
+    has waited for delivery is measured from here. None for sagas from before."""
+    waiting: bool = False
+    """The pending command has not reached its receiver yet: its deadline is held back
+    (decide.on_deadline), and its attempt's time starts once it has."""
     started: tuple[int, ...] = ()
     """Steps whose forward command was sent (in flight or done): what compensation undoes."""
     to_undo: tuple[int, ...] = ()

@@ -4,8 +4,8 @@ however long the saga then takes (the acceptance time travels with the saga's co
 Quotes stored before keep no expiry: FX still judges them by its own clock.
 
 The watchdog asks, for each saga it finds due, whether the command it awaits is still in
-the outbox (not yet on the broker): an index of the unpublished rows by message id answers
-that without reading the whole backlog.
+the outbox (not on the broker yet) and when it was published: the outbox is indexed by
+message id for that.
 
 Revision ID: redemption_0004
 Revises: redemption_0003
@@ -17,19 +17,18 @@ from alembic import op
 revision = "redemption_0004"
 down_revision = "redemption_0003"
 branch_labels = None
-depends_on = "runtime_0002"  # the outbox's parked rows
+depends_on = None
 
 
 def upgrade() -> None:
     op.execute("ALTER TABLE quotes ADD COLUMN expires_at timestamptz")
-    op.execute(
-        "CREATE INDEX outbox_unpublished_messages ON outbox (message_id) "
-        "WHERE published_at IS NULL AND parked_at IS NULL"
-    )
+    op.execute("CREATE INDEX outbox_message_id ON outbox (message_id)")
 
 
 def downgrade() -> None:
-    op.execute("DROP INDEX outbox_unpublished_messages")
-    # a saga's request then refuses the field it no longer knows (extra="forbid")
-    op.execute("UPDATE redemptions SET saga = saga #- '{request,accepted_at}'")
+    op.execute("DROP INDEX outbox_message_id")
+    # the release before refuses the fields it does not know (extra="forbid")
+    op.execute(
+        "UPDATE redemptions SET saga = (saga #- '{request,accepted_at}') - 'since' - 'waiting'"
+    )
     op.execute("ALTER TABLE quotes DROP COLUMN expires_at")
