@@ -7,7 +7,8 @@ jittered backoff, as long as it takes: a service started during an outage waits 
 not-ready (readiness.py), it does not exit. It logs one line when a wait begins and one
 when it ends ("postgresql answered after 12.3 s, 9 attempts"), the attempts between only at
 DEBUG. A fault that waiting cannot mend (a refused password, a missing database) ends the
-start with `DependencyRefused`.
+start with `DependencyRefused`. Once started, `Waiter.watch` keeps probing them so that the
+readiness report follows them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TypeVar
@@ -157,6 +158,34 @@ class Waiter:
                     error=describe(exc),
                 )
                 self._readiness.waiting(dependency.name, describe(exc))
+
+    async def watch(self, dependencies: Sequence[Dependency], interval_s: float) -> None:
+        """After the start, until cancelled: probe every dependency every `interval_s`, so
+        that readiness follows them (a broker restarting makes the process not ready). The
+        clients reconnect by themselves; this only reports, one line each way."""
+        while True:
+            await asyncio.sleep(interval_s)
+            await asyncio.gather(*(self._check(d) for d in dependencies))
+
+    async def _check(self, dependency: Dependency) -> None:
+        try:
+            await asyncio.wait_for(dependency.probe(), self._settings.dependency_probe_timeout_s)
+        except Exception as exc:
+            state = self._readiness.waiting(dependency.name, describe(exc))
+            if state.attempts == 1:
+                log.warning(
+                    f"lost {dependency.name}", dependency=dependency.name, error=describe(exc)
+                )
+            return
+        previous = self._readiness.state_of(dependency.name)
+        if previous is not None and previous.state == "waiting":
+            elapsed = time.monotonic() - previous.since_monotonic
+            log.info(
+                f"{dependency.name} answered again after {elapsed:.1f} s",
+                dependency=dependency.name,
+                waited_s=round(elapsed, 1),
+            )
+        self._readiness.answered(dependency.name)
 
     async def _wait_for(self, dependency: Dependency) -> None:
         settings = self._settings

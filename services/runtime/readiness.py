@@ -1,8 +1,8 @@
 """What a process knows of its own readiness: its phase and each dependency's last state.
 
 The waiting code (dependencies.py) writes it, the health endpoint (health.py) reads it. A
-process is ready once it started and every dependency answered; before that the report
-says what it waits for, since when, after how many attempts and why.
+process is ready once it started and every dependency answered its last probe; otherwise
+the report says what it waits for, since when, after how many attempts and why.
 """
 
 from __future__ import annotations
@@ -86,11 +86,13 @@ class Readiness:
     def report(self) -> dict[str, Any]:
         """The body of /health/ready."""
         now = time.monotonic()
-        status: str = "ready" if self.is_ready else self.phase
-        if self.phase == "starting" and any(
-            s.state == "waiting" for s in self._dependencies.values()
+        status: str = self.phase
+        if self.phase != "stopping" and any(
+            s.state in ("waiting", "refused") for s in self._dependencies.values()
         ):
-            status = "waiting"
+            status = "waiting"  # at start, or a started process that lost one
+        elif self.phase == "ready" and not self.is_ready:
+            status = "starting"
         return {
             "service": self.service,
             "status": status,

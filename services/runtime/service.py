@@ -156,6 +156,9 @@ class Service:
         running += [asyncio.create_task(task(self), name=task.__name__) for task in self.tasks]
         await waiter.use(self.kafka, "starting the subscribers", self._start_consuming)
         stack.push_async_callback(self.app.stop)  # flushes the positions, stops the consumers
+        if settings.health_port and settings.health_probe_interval_s:
+            watch = waiter.watch(self.dependencies, settings.health_probe_interval_s)
+            running.append(asyncio.create_task(watch, name="dependency-watch"))
 
     async def _started_producer(self) -> AIOKafkaProducer:
         producer = create_producer(self.settings)

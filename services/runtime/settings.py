@@ -91,6 +91,9 @@ class ServiceSettings(BaseSettings):
     health_port: int = Field(default=0, ge=0, le=65_535)
     """The HTTP port of /health/live and /health/ready (services/runtime/health.py); 0: no
     health endpoint."""
+    health_probe_interval_s: float = Field(default=10.0, ge=0)
+    """With the endpoint on, how often a started process probes its dependencies again, so
+    that its readiness follows them; 0: never."""
     health_host: str = "127.0.0.1"
     """Loopback by default: the endpoint names the dependencies and their errors."""
 

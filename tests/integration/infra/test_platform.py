@@ -8,30 +8,20 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support.gate import Gate, free_port
+from tests.support.process import run_module
 from tests.support.servers import Servers
 
 pytestmark = pytest.mark.integration
 
 
 async def platform(env: dict[str, str], *args: str) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "infra.platform",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), 120)
-    assert process.returncode is not None
-    return process.returncode, output.decode()
+    code, out, err = await run_module("infra.platform", *args, env=env, timeout_s=120)
+    return code, out + err
 
 
 async def test_up_during_an_outage_starts_services_that_wait(

@@ -4,6 +4,7 @@ dependencies are stand-ins whose probes fail as told)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -32,6 +33,14 @@ class Flaky:
         self.probes += 1
         if self.probes <= self.failures:
             raise self.error
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    for _ in range(10_000):
+        if condition():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("never")
 
 
 def test_a_new_process_is_not_ready_and_says_what_it_has_not_checked() -> None:
@@ -141,3 +150,21 @@ def test_the_backoff_stays_capped_however_long_the_outage() -> None:
     backoff = Backoff(initial_s=0.5, max_s=5.0)
     backoff.attempt = 5_000  # some 7 hours of 5 s waits
     assert 2.5 <= backoff.next_delay() <= 5.0
+
+
+async def test_once_started_the_watch_makes_a_lost_dependency_unready_until_it_answers() -> None:
+    readiness = Readiness("unit-0")
+    broker = Flaky("kafka", 0)
+    await Waiter(SETTINGS, readiness).wait(broker.dependency)
+    readiness.phase = "ready"
+    assert readiness.is_ready
+    watch = asyncio.create_task(Waiter(SETTINGS, readiness).watch([broker.dependency], 0.001))
+    try:
+        broker.failures = broker.probes + 1_000_000  # the broker goes away
+        await until(lambda: not readiness.is_ready)
+        assert readiness.report()["status"] == "waiting"
+        broker.failures = 0  # and comes back
+        await until(lambda: readiness.is_ready)
+        assert readiness.report()["status"] == "ready"
+    finally:
+        watch.cancel()
