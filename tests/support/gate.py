@@ -29,13 +29,18 @@ class Gate:
         self.port = free_port()
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
+        self._admit: int | None = None
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    async def open(self) -> None:
-        self._server = await asyncio.start_server(self._forward, "127.0.0.1", self.port)
+    async def open(self, admit: int | None = None) -> None:
+        """Forward connections from now on: every one, or only the next `admit` (later ones
+        are cut at once, as by a server going down again); opened again, every one."""
+        self._admit = admit
+        if self._server is None:
+            self._server = await asyncio.start_server(self._forward, "127.0.0.1", self.port)
 
     async def __aenter__(self) -> Gate:
         return self
@@ -53,6 +58,11 @@ class Gate:
         await asyncio.gather(*self._pipes, return_exceptions=True)
 
     async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._admit is not None:
+            if self._admit <= 0:
+                writer.close()
+                return
+            self._admit -= 1
         try:
             up_reader, up_writer = await asyncio.open_connection(*self._target)
         except OSError:

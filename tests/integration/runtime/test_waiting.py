@@ -122,6 +122,31 @@ async def test_started_while_kafka_is_down_it_waits_then_consumes(
         process.stop()
 
 
+@pytest.mark.parametrize(
+    ("admitted", "step"),
+    [(1, "starting the relay"), (2, "starting the subscribers")],  # each bootstraps once
+)
+async def test_a_start_step_that_loses_kafka_waits_for_it_again(
+    counter: CounterHarness, admitted: int, step: str
+) -> None:
+    """The probe answers, then the broker goes away before the relay's producer or the
+    subscribers (FastStream's broker start) started: the step fails, the process waits
+    again, and starts once it is back."""
+    port = free_port()
+    async with Gate(counter.servers.kafka_bootstrap) as kafka:
+        await kafka.open(admit=admitted)  # the probe's bootstrap, then the relay's
+        process = counter.process().start(
+            CNH_KAFKA_BOOTSTRAP=kafka.address, CNH_HEALTH_PORT=str(port), **QUICK_WAITS
+        )
+        await reported(process, port, waiting_for("kafka"))
+        assert f'"lost kafka during {step}"' in process.log_path.read_text()
+
+        await kafka.open()
+        await process.wait_started(timeout_s=120)
+        await add_and_read_reply(counter)
+        process.stop()
+
+
 async def test_sigterm_while_waiting_stops_the_process_cleanly(counter: CounterHarness) -> None:
     port = free_port()
     async with Gate(counter.servers.postgres_address) as postgres:
