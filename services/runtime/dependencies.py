@@ -6,9 +6,9 @@ the `Waiter` probes them all at once and keeps probing those that do not answer 
 jittered backoff, as long as it takes: a service started during an outage waits and reports
 not-ready (readiness.py), it does not exit. It logs one line when a wait begins and one
 when it ends ("postgresql answered after 12.3 s, 9 attempts"), the attempts between only at
-DEBUG. A fault that waiting cannot mend (a refused password, a missing database) ends the
-start with `DependencyRefused`. Once started, `Waiter.watch` keeps probing them so that the
-readiness report follows them.
+DEBUG. A fault that waiting cannot mend ends the start: `DependencyRefused` (a refused
+password, a missing database) or `StepFailed` (a migration's SQL error). Once started,
+`Waiter.watch` keeps probing them so that the readiness report follows them.
 """
 
 from __future__ import annotations
@@ -50,10 +50,26 @@ class Dependency:
     there yet: then the process waits. Otherwise the process cannot start."""
 
 
-class DependencyRefused(Exception):
+class StartFailed(Exception):
+    """A start failed for a reason that waiting cannot mend; the message says which."""
+
+
+class DependencyRefused(StartFailed):
     def __init__(self, name: str, error: BaseException) -> None:
         super().__init__(f"{name} refused: {describe(error)}")
         self.name = name
+
+
+class StepFailed(StartFailed):
+    def __init__(self, step: str, error: BaseException) -> None:
+        # the driver's error names the fault (SQLSTATE, table); SQLAlchemy's wrapper quotes SQL
+        root = next((e for e in causes(error) if isinstance(e, asyncpg.PostgresError)), error)
+        super().__init__(f"{step} failed: {describe(root)}")
+
+
+def reason_of(exc: BaseException) -> str:
+    """One line for an operator on why a start failed."""
+    return str(exc) if isinstance(exc, StartFailed) else describe(exc)
 
 
 def causes(exc: BaseException) -> Iterator[BaseException]:
@@ -151,7 +167,7 @@ class Waiter:
                 return await action()
             except Exception as exc:
                 if not dependency.unreachable(exc):
-                    raise
+                    raise StepFailed(step, exc) from exc
                 log.warning(
                     f"lost {dependency.name} during {step}",
                     dependency=dependency.name,
@@ -169,7 +185,7 @@ class Waiter:
 
     async def _check(self, dependency: Dependency) -> None:
         try:
-            await asyncio.wait_for(dependency.probe(), self._settings.dependency_probe_timeout_s)
+            await self._probe(dependency)
         except Exception as exc:
             state = self._readiness.waiting(dependency.name, describe(exc))
             if state.attempts == 1:
@@ -187,6 +203,12 @@ class Waiter:
             )
         self._readiness.answered(dependency.name)
 
+    async def _probe(self, dependency: Dependency) -> None:
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for loses a cancellation that
+        # arrives as the probe ends, and a SIGTERM must stop a wait
+        async with asyncio.timeout(self._settings.dependency_probe_timeout_s):
+            await dependency.probe()
+
     async def _wait_for(self, dependency: Dependency) -> None:
         settings = self._settings
         backoff = Backoff(settings.dependency_wait_initial_s, settings.dependency_wait_max_s)
@@ -195,7 +217,7 @@ class Waiter:
         while True:
             attempts += 1
             try:
-                await asyncio.wait_for(dependency.probe(), settings.dependency_probe_timeout_s)
+                await self._probe(dependency)
             except Exception as exc:
                 if not dependency.unreachable(exc):
                     self._readiness.refused(dependency.name, describe(exc))

@@ -15,8 +15,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from services.runtime.dependencies import DependencyRefused, Waiter, postgresql
-from services.runtime.errors import describe
+from services.runtime.dependencies import Waiter, postgresql, reason_of
 from services.runtime.logging import configure_logging
 from services.runtime.readiness import Readiness
 from services.runtime.settings import ServiceSettings
@@ -82,8 +81,7 @@ def main() -> None:
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     except Exception as exc:
-        reason = str(exc) if isinstance(exc, DependencyRefused) else describe(exc)
-        print(f"{args.service}: migration failed: {reason}", file=sys.stderr)
+        print(f"{args.service}: {reason_of(exc)}", file=sys.stderr)
         raise SystemExit(1) from None
     print(f"{args.service}: migrated")
 

@@ -36,8 +36,7 @@ from faststream import FastStream
 
 from services.runtime.consumer import BatchProcessor
 from services.runtime.db import Pool, create_pool
-from services.runtime.dependencies import Dependency, DependencyRefused, Waiter, kafka, postgresql
-from services.runtime.errors import describe
+from services.runtime.dependencies import Dependency, Waiter, kafka, postgresql, reason_of
 from services.runtime.handlers import Subscription
 from services.runtime.health import serving
 from services.runtime.kafka import create_broker, subscribe_batches
@@ -113,8 +112,7 @@ class Service:
             try:
                 started = await _unless(stopping, self._start(stack))
             except Exception as exc:
-                reason = str(exc) if isinstance(exc, DependencyRefused) else describe(exc)
-                log.error("service cannot start", reason=reason)
+                log.error("service cannot start", reason=reason_of(exc))
                 raise SystemExit(1) from None
             if not started:
                 log.info(
@@ -211,9 +209,11 @@ async def _unless(stopping: asyncio.Event, work: Coroutine[Any, Any, None]) -> b
     if task.done():
         task.result()
         return True
-    task.cancel()
+    while not task.done():  # a library may swallow one cancellation; not every one
+        task.cancel()
+        await asyncio.wait({task}, timeout=1.0)
     with contextlib.suppress(asyncio.CancelledError):
-        await task
+        task.result()
     return False
 
 

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -168,6 +169,26 @@ async def test_a_fault_waiting_cannot_mend_still_ends_the_start(counter: Counter
     log = process.log_path.read_text()
     assert "service cannot start" in log
     assert "postgresql refused: InvalidCatalogNameError" in log
+
+
+async def test_a_migration_failing_for_an_sql_error_ends_the_start(
+    counter: CounterHarness,
+) -> None:
+    servers = counter.servers
+    clashing = await copy_database(servers, "template0", "counter")
+    try:
+        connection = await asyncpg.connect(clashing)
+        try:  # a table of the runtime's first migration, but not made by it
+            await connection.execute("CREATE TABLE outbox (id int)")
+        finally:
+            await connection.close()
+        process = counter.process().start(CNH_DATABASE_URL=clashing, **QUICK_WAITS)
+        assert await process.wait_exit(timeout_s=60) == 1
+        log = process.log_path.read_text()
+        assert "migrations failed: DuplicateTableError: sqlstate 42P07" in log
+        assert "service cannot start" in log
+    finally:
+        await drop_database(servers, clashing)
 
 
 async def test_a_refused_password_is_not_waited_for(counter: CounterHarness) -> None:
