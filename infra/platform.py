@@ -34,6 +34,7 @@ from schemas.principals import SERVICES
 RUN_DIR = Path(os.environ.get("RUN_DIR", Path(__file__).resolve().parent.parent / ".run"))
 HEALTH_PORT_BASE = int(os.environ.get("HEALTH_PORT_BASE", "18100"))
 STARTED = "service started"
+WAITING = '"event": "waiting for '  # services/runtime/dependencies.py, in its JSON line
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,15 @@ class Process:
         except ValueError:
             return None
         return report
+
+    def waits_for(self) -> str:
+        """What the process says it waits for at start ('' if nothing): its endpoint's
+        report, or without one, its log."""
+        if not self.portfile.exists():
+            waiting = WAITING in self.log.read_text(errors="replace")
+            return "a dependency (see its log)" if waiting else ""
+        report = self.readiness()
+        return waiting_for(report) if report and report.get("status") == "waiting" else ""
 
     def forget(self) -> None:
         self.pidfile.unlink(missing_ok=True)
@@ -168,10 +178,10 @@ def up(services: list[str], replicas: int, timeout_s: float = 90.0) -> int:
                 print(f"  {process.name:<14} EXITED at start; last lines of {process.log}:")
                 print("\n".join(process.last_lines(15)))
                 return 1
-            elif (report := process.readiness()) and report.get("status") == "waiting":
+            elif what := process.waits_for():
                 print(
-                    f"  {process.name:<14} started, WAITING for {waiting_for(report)}; it "
-                    f"starts working when that returns (pid {process.pid()}, log {process.log})"
+                    f"  {process.name:<14} started, WAITING for {what}; it starts working "
+                    f"when that returns (pid {process.pid()}, log {process.log})"
                 )
                 pending.remove(process)
         time.sleep(0.2)

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from services.runtime.dependencies import StartFailed
 from services.runtime.readiness import Readiness
 from services.runtime.settings import ServiceSettings
 
@@ -55,13 +56,23 @@ async def serving(settings: ServiceSettings, readiness: Readiness) -> AsyncItera
         log_config=None,  # through the root handler: JSON like every other line
     )
     server = _Server(config)
-    task = asyncio.create_task(server.serve(), name="health")
+    task = asyncio.create_task(_serve(server), name="health")
     while not server.started and not task.done():  # noqa: ASYNC110 (uvicorn sets a flag)
         await asyncio.sleep(0.01)
     if task.done():
-        task.result()  # a port that cannot be bound ends the start with uvicorn's reason
+        task.result()  # a port that cannot be bound ends the start
     try:
         yield
     finally:
         server.should_exit = True
         await task
+
+
+async def _serve(server: uvicorn.Server) -> None:
+    try:
+        await server.serve()
+    except SystemExit:  # uvicorn's answer to a port it cannot bind, after logging why
+        config = server.config
+        raise StartFailed(
+            f"health endpoint: cannot listen on {config.host}:{config.port}"
+        ) from None

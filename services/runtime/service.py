@@ -107,9 +107,9 @@ class Service:
         settings = self.settings
         configure_logging(settings.service, settings.log_level, settings.log_format)
         async with contextlib.AsyncExitStack() as stack:
-            await stack.enter_async_context(serving(settings, self.readiness))
             stopping = _stop_on_signals(stack)
             try:
+                await stack.enter_async_context(serving(settings, self.readiness))
                 started = await _unless(stopping, self._start(stack))
             except Exception as exc:
                 log.error("service cannot start", reason=reason_of(exc))

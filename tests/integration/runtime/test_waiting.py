@@ -197,3 +197,14 @@ async def test_a_refused_password_is_not_waited_for(counter: CounterHarness) -> 
     process = counter.process().start(CNH_DATABASE_URL=wrong, **QUICK_WAITS)
     assert await process.wait_exit(timeout_s=60) == 1
     assert "postgresql refused: InvalidPasswordError" in process.log_path.read_text()
+
+
+async def test_a_health_port_in_use_ends_the_start(counter: CounterHarness) -> None:
+    taken = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0)
+    try:
+        port = taken.sockets[0].getsockname()[1]
+        process = counter.process().start(CNH_HEALTH_PORT=str(port))
+        assert await process.wait_exit(timeout_s=60) == 1
+        assert f"health endpoint: cannot listen on 127.0.0.1:{port}" in process.log_tail()
+    finally:
+        taken.close()
