@@ -32,11 +32,21 @@ def test_this_process_is_alive_and_an_unused_pid_is_not() -> None:
     assert not alive(2**22 + 1)  # above Linux's pid_max
 
 
+ALIVE_SH = Path(__file__).resolve().parents[3] / "infra" / "alive.sh"
+
+
+def alive_in_shell(pid: int) -> bool:
+    """infra/alive.sh's `alive`, as kafka.sh and pg.sh call it."""
+    command = f'. "{ALIVE_SH}"; alive {pid}'
+    return subprocess.run(["bash", "-c", command], check=False).returncode == 0
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
 def test_a_killed_unreaped_child_is_dead_though_kill_0_still_answers() -> None:
     child = subprocess.Popen(["sleep", "30"])
     try:
         assert alive(child.pid)
+        assert alive_in_shell(child.pid)
         os.kill(child.pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
         while state_of(Path(f"/proc/{child.pid}/stat").read_text()) != "Z":
@@ -44,6 +54,8 @@ def test_a_killed_unreaped_child_is_dead_though_kill_0_still_answers() -> None:
             time.sleep(0.01)
         os.kill(child.pid, 0)  # what the tools used to trust: no error for a zombie
         assert not alive(child.pid)
+        assert not alive_in_shell(child.pid)
     finally:
         child.kill()
         child.wait()
+    assert not alive_in_shell(child.pid)  # reaped: gone
