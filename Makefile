@@ -10,11 +10,13 @@ KAFKA_PORT  ?= 19092
 KAFKA_CONTROLLER_PORT ?= 19093
 KAFKA_HEAP  ?= 512m
 PG_PORT     ?= 55432
+# each service process serves /health/ready on BASE + 100 x its place + its instance (0: none)
+HEALTH_PORT_BASE ?= 18100
 PYTEST_ARGS ?=
 
 PY         := $(CURDIR)/$(VENV)/bin/python
 
-export RUN_DIR KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_HEAP PG_PORT PY
+export RUN_DIR KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_HEAP PG_PORT HEALTH_PORT_BASE PY
 export CNH_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(KAFKA_PORT)
 # {user}: the process's own login (its principal); the password comes from its passfile
 export CNH_DATABASE_URL_TEMPLATE ?= postgresql://{user}@127.0.0.1:$(PG_PORT)/{service}
@@ -37,7 +39,7 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
 	@echo
-	@echo "Ports: Kafka 127.0.0.1:$(KAFKA_PORT), PostgreSQL 127.0.0.1:$(PG_PORT); state in $(RUN_DIR)"
+	@echo "Ports: Kafka 127.0.0.1:$(KAFKA_PORT), PostgreSQL 127.0.0.1:$(PG_PORT), health from $(HEALTH_PORT_BASE); state in $(RUN_DIR)"
 
 install: $(VENV_STAMP) ## Create the virtualenv and install the project with its dev tools
 
@@ -169,7 +171,7 @@ up: infra-up ## Start every service in the background (REPLICAS=n per service); 
 down: ## Stop the services started by 'make up' (servers stay up: make infra-down)
 	@$(PY) -m infra.platform down
 
-status: ## Show servers, services and their last log lines
+status: ## Servers, and each service: ready, waiting (for what, since when) or dead; exits 1 unless all ready
 	@infra/kafka/kafka.sh status
 	@infra/postgres/pg.sh status
 	@$(PY) -m infra.platform status

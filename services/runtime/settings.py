@@ -80,6 +80,23 @@ class ServiceSettings(BaseSettings):
     retry_max_attempts: int = Field(default=6, ge=1)
     """Attempts for one batch (and then for each message alone) before a dead letter."""
 
+    dependency_wait_initial_s: float = Field(default=0.5, gt=0)
+    dependency_wait_max_s: float = Field(default=5.0, gt=0)
+    """A dependency that does not answer at start (PostgreSQL, Kafka, ...) is probed again
+    after a jittered delay doubling from the first setting up to the second, for as long
+    as it takes: a service started during an outage waits, it does not exit."""
+    dependency_probe_timeout_s: float = Field(default=5.0, gt=0)
+    """One probe's limit: a server that accepts and never answers counts as not there."""
+
+    health_port: int = Field(default=0, ge=0, le=65_535)
+    """The HTTP port of /health/live and /health/ready (services/runtime/health.py); 0: no
+    health endpoint."""
+    health_probe_interval_s: float = Field(default=10.0, ge=0)
+    """With the endpoint on, how often a started process probes its dependencies again, so
+    that its readiness follows them; 0: never."""
+    health_host: str = "127.0.0.1"
+    """Loopback by default: the endpoint names the dependencies and their errors."""
+
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern=r"^(json|console)$")
 
