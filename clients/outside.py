@@ -52,14 +52,7 @@ class Outside:
         async with self._starting:  # concurrent first sends of one role share one producer
             if role not in self._producers:
                 producer = AIOKafkaProducer(
-                    **self._logins.of(role).client_options(),
-                    enable_idempotence=True,
-                    linger_ms=5,
-                    # a batch waiting longer than this for its partition's leader is failed
-                    # after it was numbered: the hole in the idempotent sequence makes the
-                    # broker refuse every later batch to that partition (a broker restart
-                    # takes 30-50 s on the bench machine; aiokafka's default is 40 s)
-                    request_timeout_ms=120_000,
+                    **self._logins.of(role).producer_options(), enable_idempotence=True, linger_ms=5
                 )
                 await producer.start()
                 self._producers[role] = producer
