@@ -27,8 +27,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaClient
-
 from bench.figures import Figures, figures
 from bench.load import mint_step, onboard_holders, redemption_step
 from bench.report import write_json
@@ -37,54 +35,15 @@ from bench.system import git_sha, machine
 from bench.tracker import Tracker
 from clients.market import feed
 from clients.outside import Outside
-from services.runtime.access import KafkaAccess
+from tests.support.broker import restart_broker
 from tests.support.servers import find_servers
 
-KAFKA_SH = Path(__file__).resolve().parent.parent / "infra" / "kafka" / "kafka.sh"
 GIVE_UP_S = 90.0
 """After ready, how long a restart may take to recover before the tool moves on."""
 
 
 def say(text: str) -> None:
     print(f"[recovery {time.strftime('%H:%M:%S')}] {text}", flush=True)
-
-
-async def _kafka(action: str) -> None:
-    process = await asyncio.create_subprocess_exec(
-        str(KAFKA_SH), action, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-    )
-    output, _ = await process.communicate()
-    if process.returncode:
-        raise RuntimeError(f"kafka.sh {action} failed: {output.decode(errors='replace')}")
-
-
-async def _answers(access: KafkaAccess) -> bool:
-    client = AIOKafkaClient(**access.client_options(), request_timeout_ms=2_000)
-    try:
-        await asyncio.wait_for(client.bootstrap(), 3.0)
-        return bool(client.cluster.brokers())
-    except Exception:
-        return False
-    finally:
-        await client.close()
-
-
-async def _wait_ready(access: KafkaAccess) -> float:
-    while not await _answers(access):  # noqa: ASYNC110  (polled: no event to wait on)
-        await asyncio.sleep(0.2)
-    return time.monotonic()
-
-
-async def restart_broker(access: KafkaAccess) -> tuple[float, float, float]:
-    """Stop and start the broker; returns when the stop was issued, when the broker was
-    stopped and when it was ready, on the monotonic clock."""
-    down_at = time.monotonic()
-    await _kafka("stop")
-    stopped_at = time.monotonic()
-    starting = asyncio.create_task(_kafka("start"))
-    ready_at = await _wait_ready(access)
-    await starting
-    return down_at, stopped_at, ready_at
 
 
 def _arrivals(tracker: Tracker) -> list[float]:
