@@ -35,9 +35,9 @@ class Timings:
 
     retry_backoff_ms: int = 250
     """Between attempts at a failed request (a heartbeat, a coordinator lookup, a fetch, a
-    produce, a metadata refresh). It bounds how late a client notices the broker is back;
-    aiokafka's 100 ms had every service process try about 200 connections a second while
-    the broker was down (measured), on the cores the restarting broker needs."""
+    produce, a metadata refresh). It bounds how late a client notices the broker is back,
+    while not hammering one that is away on the cores it needs to start: aiokafka's 100 ms
+    had settlement try 224 connections a second during an outage, 250 ms 69 (measured)."""
     request_timeout_ms: int = 40_000
     """A request the broker leaves unanswered (aiokafka's default). A broker that stops or
     restarts closes its connections, so a restart never waits on this; only a host that
