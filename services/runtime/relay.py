@@ -228,17 +228,23 @@ class Relay:
         deliveries: dict[int, asyncio.Future[Any]],
         outcomes: list[RowOutcome],
     ) -> None:
-        """Wait for the sent rows' acks and record each row's outcome."""
-        try:
-            results = await asyncio.wait_for(
-                asyncio.gather(*deliveries.values(), return_exceptions=True),
-                self._settings.relay_send_timeout_s,
-            )
-        except TimeoutError:
-            log.warning(
-                "broker did not acknowledge in time; will publish again", rows=len(deliveries)
-            )
-            return
+        """Wait for the sent rows' acks, however long the broker is away, and record each
+        row's outcome.
+
+        Sent again, rows not acknowledged yet would only queue behind themselves in the same
+        producer, which sends them as soon as the broker is back (and fails a batch that
+        found no leader for `kafka_delivery_timeout_ms`, so nothing waits forever): copies,
+        nothing sooner. Re-sending after 30 s put about a thousand copies on the topics per
+        three measured restarts."""
+        acks = asyncio.gather(*deliveries.values(), return_exceptions=True)
+        while True:
+            try:
+                results = await asyncio.wait_for(
+                    asyncio.shield(acks), self._settings.relay_send_timeout_s
+                )
+                break
+            except TimeoutError:
+                log.warning("broker has not acknowledged yet; waiting", rows=len(deliveries))
         for index, result in zip(deliveries, results, strict=True):
             if not isinstance(result, BaseException):
                 outcomes[index] = PUBLISHED

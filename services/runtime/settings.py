@@ -88,6 +88,8 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(default=2_000, ge=1)
     relay_poll_interval_s: float = Field(default=0.2, gt=0)
     relay_send_timeout_s: float = Field(default=30.0, gt=0)
+    """How often the relay logs that it still waits for the broker's acks (it waits as
+    long as the broker is away), and how long stopping a refused producer may take."""
     relay_metadata_timeout_s: float = Field(default=5.0, gt=0)
     """How long handing a row to the producer may wait for its topic's metadata (aiokafka
     waits its request timeout, 40 s, for a missing topic); then the relay asks the broker

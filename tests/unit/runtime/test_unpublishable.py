@@ -378,3 +378,20 @@ async def test_a_producer_whose_state_the_broker_refuses_is_replaced(
 )
 def test_which_failures_are_the_producer_s_own(error: Exception, breaks: bool) -> None:
     assert breaks_producer(error) is breaks
+
+
+async def test_rows_the_broker_has_not_acknowledged_yet_are_waited_for_not_sent_again() -> None:
+    sends: list[str] = []
+
+    class _Slow(_Producer):
+        async def send(self, topic: str, value: bytes, **_: Any) -> asyncio.Future[Any]:
+            sends.append(topic)
+            acked: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().call_later(0.3, acked.set_result, None)  # broker back
+            return acked
+
+    settings = ServiceSettings(service="kyc", relay_send_timeout_s=0.05)
+    relay = Relay(settings, cast(Any, _Slow(_Client({"t"}, 0), {})))
+    outcome = await relay._publish(cast(Any, _outbox_rows("t", "t")))
+    assert outcome.published == [1, 2]
+    assert sends == ["t", "t"], "each row sent once"
