@@ -31,7 +31,8 @@ SERVICES   := kyc issuance fx settlement redemption
 .PHONY: help install kafka-jars infra-up infra-down infra-status topics topics-check acls migrate \
         sanctions-load sanctions-sources sanctions-activate kyc-reencrypt supply attest fx-review \
         fx-release fx-reject up down status saga sagas dlq dlq-replay parked parked-requeue \
-        test test-unit test-integration lint format snapshots demo bench bench-relay clean
+        test test-unit test-integration lint format snapshots demo bench bench-relay \
+        bench-recovery clean
 
 help: ## List the targets
 	@echo "CNH stablecoin platform. Start with 'make demo' or 'make test'."
@@ -126,6 +127,9 @@ bench: $(BENCH_STAMP) kafka-jars ## End-to-end benchmark vs the machine's limits
 
 bench-relay: install kafka-jars ## Measure the outbox relay's throughput on the real broker
 	@infra/with-servers.sh $(PY) -m bench.relay
+
+bench-recovery: $(BENCH_STAMP) kafka-jars ## Restart the broker under load: time to the first outcome after ready (RECOVERY_RESTARTS=3)
+	@infra/with-servers.sh bash -c '$(MAKE) --no-print-directory topics migrate >/dev/null && $(PY) -m bench.recovery'
 
 clean: infra-down ## Stop servers and delete the run folder (all local data)
 	@rm -rf $(RUN_DIR)

@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from schemas.principals import BY_NAME as PRINCIPALS
 from schemas.sealed import OpeningKeys, SealingKey
 from schemas.signing import DEFAULT_CHAIN_ID
-from services.runtime.access import KafkaAccess, KafkaLogins, Protocol
+from services.runtime.access import KafkaAccess, KafkaLogins, Protocol, Timings
 
 
 class ServiceSettings(BaseSettings):
@@ -44,6 +44,26 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_security: Protocol = "SASL_SSL"
     """PLAINTEXT only for debugging a broker started without security; never a default."""
+    # How the clients ride out a broker restart: the reasons are in access.Timings and
+    # docs/OPERATIONS.md ("Recovery after a broker restart").
+    kafka_retry_backoff_ms: int = Field(default=Timings.retry_backoff_ms, ge=10)
+    kafka_request_timeout_ms: int = Field(default=Timings.request_timeout_ms, ge=1_000)
+    kafka_metadata_max_age_ms: int = Field(default=Timings.metadata_max_age_ms, ge=1_000)
+    kafka_delivery_timeout_ms: int = Field(default=Timings.delivery_timeout_ms, ge=1_000)
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=6_000)
+    """A consumer not heard of for this long leaves its group (aiokafka's default; the
+    broker's minimum is 6 s). After a broker restart the coordinator reloads every group
+    with its members and gives each a fresh session, so members that heartbeat again keep
+    their partitions: no rebalance, whatever this is. Shorter would only notice a dead
+    replica sooner, at the price of rebalances when a busy process heartbeats late."""
+    kafka_heartbeat_interval_ms: int = Field(default=1_000, ge=100)
+    """How often a consumer heartbeats (aiokafka: 3 s). A member learns of a rebalance only
+    from a heartbeat's answer, so each rebalance (a replica that comes or goes, a group the
+    restarted coordinator could not keep) waits up to this long for every member."""
+    kafka_retry_max_backoff_s: float = Field(default=1.0, gt=0)
+    """The longest our own loops wait between attempts to reach the broker (committing
+    positions, replacing the relay's producer): once it answers again, they try within a
+    second, however long it was away."""
     database_url_template: str = "postgresql://{user}@127.0.0.1:55432/{service}"
     database_url: str = ""
     """Defaults to `database_url_template` filled with the principal's login and the
@@ -68,6 +88,8 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(default=2_000, ge=1)
     relay_poll_interval_s: float = Field(default=0.2, gt=0)
     relay_send_timeout_s: float = Field(default=30.0, gt=0)
+    """How often the relay logs that it still waits for the broker's acks (it waits as
+    long as the broker is away), and how long stopping a refused producer may take."""
     relay_metadata_timeout_s: float = Field(default=5.0, gt=0)
     """How long handing a row to the producer may wait for its topic's metadata (aiokafka
     waits its request timeout, 40 s, for a missing topic); then the relay asks the broker
@@ -141,10 +163,23 @@ class ServiceSettings(BaseSettings):
         return f"{self.service}-{self.instance}"
 
     @property
+    def kafka_timings(self) -> Timings:
+        return Timings(
+            retry_backoff_ms=self.kafka_retry_backoff_ms,
+            request_timeout_ms=self.kafka_request_timeout_ms,
+            metadata_max_age_ms=self.kafka_metadata_max_age_ms,
+            delivery_timeout_ms=self.kafka_delivery_timeout_ms,
+        )
+
+    @property
     def kafka(self) -> KafkaAccess:
         """How this process reaches Kafka, as its principal."""
         return KafkaAccess.from_folder(
-            self.kafka_bootstrap, self.principal, Path(self.secrets_dir), self.kafka_security
+            self.kafka_bootstrap,
+            self.principal,
+            Path(self.secrets_dir),
+            self.kafka_security,
+            self.kafka_timings,
         )
 
     def opening_keys(self) -> OpeningKeys:
@@ -158,7 +193,9 @@ class ServiceSettings(BaseSettings):
     @property
     def kafka_logins(self) -> KafkaLogins:
         """Every principal's access to the same broker (tools that act as several)."""
-        return KafkaLogins(self.kafka_bootstrap, Path(self.secrets_root), self.kafka_security)
+        return KafkaLogins(
+            self.kafka_bootstrap, Path(self.secrets_root), self.kafka_security, self.kafka_timings
+        )
 
 
 def _postgres_login(principal: str) -> str:
