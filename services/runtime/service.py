@@ -26,7 +26,7 @@ import contextlib
 import functools
 import logging
 import signal
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from faststream import FastStream
 from services.runtime.consumer import BatchProcessor
 from services.runtime.db import Pool, create_pool
 from services.runtime.dependencies import Dependency, Waiter, kafka, postgresql, reason_of
+from services.runtime.errors import describe
 from services.runtime.handlers import Subscription
 from services.runtime.health import serving
 from services.runtime.kafka import create_broker, subscribe_batches
@@ -149,11 +150,12 @@ class Service:
         stack.push_async_callback(_cancel, running)
         if self.relay_enabled:
             producer = await waiter.use(self.kafka, "starting the relay", self._started_producer)
-            stack.push_async_callback(producer.stop)
+            stack.push_async_callback(_bounded, producer.stop, "the relay's producer")
             running.append(asyncio.create_task(Relay(settings, producer).run(), name="relay"))
         running += [asyncio.create_task(task(self), name=_name(task)) for task in self.tasks]
         await waiter.use(self.kafka, "starting the subscribers", self._start_consuming)
-        stack.push_async_callback(self.app.stop)  # flushes the positions, stops the consumers
+        # flushes the positions, stops the consumers
+        stack.push_async_callback(_bounded, self.app.stop, "the subscribers")
         if settings.health_port and settings.health_probe_interval_s:
             watch = waiter.watch(self.dependencies, settings.health_probe_interval_s)
             running.append(asyncio.create_task(watch, name="dependency-watch"))
@@ -179,7 +181,9 @@ class Service:
 
     async def _flush_positions(self) -> None:
         # before the consumers stop: a position not committed is only offered again
-        await asyncio.gather(*(positions.flush() for positions in self._positions))
+        flushes = asyncio.gather(*(positions.flush() for positions in self._positions))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(flushes, _STOP_TIMEOUT_S / 2)
 
 
 def _name(task: BackgroundTask) -> str:
@@ -219,6 +223,21 @@ async def _unless(stopping: asyncio.Event, work: Coroutine[Any, Any, None]) -> b
     with contextlib.suppress(asyncio.CancelledError):
         task.result()
     return False
+
+
+_STOP_TIMEOUT_S = 10.0
+
+
+async def _bounded(stop: Callable[[], Awaitable[None]], what: str) -> None:
+    """A stop that needs the broker must not hang a shutdown while the broker is away: what
+    it could not finish (a position not committed, a record not acknowledged) is offered or
+    published again after the restart, and the inboxes recognise it."""
+    try:
+        await asyncio.wait_for(stop(), _STOP_TIMEOUT_S)
+    except TimeoutError:
+        log.warning("did not stop in time; going on", what=what, timeout_s=_STOP_TIMEOUT_S)
+    except Exception as exc:
+        log.warning("failed to stop; going on", what=what, error=describe(exc))
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
