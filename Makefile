@@ -10,11 +10,13 @@ KAFKA_PORT  ?= 19092
 KAFKA_CONTROLLER_PORT ?= 19093
 KAFKA_HEAP  ?= 512m
 PG_PORT     ?= 55432
+# each service process serves /health/ready on BASE + 100 x its place + its instance (0: none)
+HEALTH_PORT_BASE ?= 18100
 PYTEST_ARGS ?=
 
 PY         := $(CURDIR)/$(VENV)/bin/python
 
-export RUN_DIR KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_HEAP PG_PORT PY
+export RUN_DIR KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_HEAP PG_PORT HEALTH_PORT_BASE PY
 export CNH_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(KAFKA_PORT)
 # {user}: the process's own login (its principal); the password comes from its passfile
 export CNH_DATABASE_URL_TEMPLATE ?= postgresql://{user}@127.0.0.1:$(PG_PORT)/{service}
@@ -29,8 +31,8 @@ SERVICES   := kyc issuance fx settlement redemption
 .PHONY: help install kafka-jars infra-up infra-down infra-status topics topics-check acls migrate \
         sanctions-load sanctions-sources sanctions-activate kyc-reencrypt supply attest fx-review \
         fx-release fx-reject up down status saga sagas dlq dlq-replay parked parked-requeue \
-        test test-unit test-integration lint format snapshots demo bench bench-relay soak \
-        soak-short clean
+        test test-unit test-integration lint format snapshots demo bench bench-relay \
+        bench-recovery soak soak-short clean
 
 help: ## List the targets
 	@echo "CNH stablecoin platform. Start with 'make demo' or 'make test'."
@@ -38,7 +40,7 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
 	@echo
-	@echo "Ports: Kafka 127.0.0.1:$(KAFKA_PORT), PostgreSQL 127.0.0.1:$(PG_PORT); state in $(RUN_DIR)"
+	@echo "Ports: Kafka 127.0.0.1:$(KAFKA_PORT), PostgreSQL 127.0.0.1:$(PG_PORT), health from $(HEALTH_PORT_BASE); state in $(RUN_DIR)"
 
 install: $(VENV_STAMP) ## Create the virtualenv and install the project with its dev tools
 
@@ -126,6 +128,9 @@ bench: $(BENCH_STAMP) kafka-jars ## End-to-end benchmark vs the machine's limits
 bench-relay: install kafka-jars ## Measure the outbox relay's throughput on the real broker
 	@infra/with-servers.sh $(PY) -m bench.relay
 
+bench-recovery: $(BENCH_STAMP) kafka-jars ## Restart the broker under load: time to the first outcome after ready (RECOVERY_RESTARTS=3)
+	@infra/with-servers.sh bash -c '$(MAKE) --no-print-directory topics migrate >/dev/null && $(PY) -m bench.recovery'
+
 # The soak restarts the run folder's servers itself (kafka.sh / pg.sh stop and start).
 SOAK = infra/with-servers.sh $(PY) -m bench.soak
 
@@ -180,7 +185,7 @@ up: infra-up ## Start every service in the background (REPLICAS=n per service); 
 down: ## Stop the services started by 'make up' (servers stay up: make infra-down)
 	@$(PY) -m infra.platform down
 
-status: ## Show servers, services and their last log lines
+status: ## Servers, and each service: ready, waiting (for what, since when) or dead; exits 1 unless all ready
 	@infra/kafka/kafka.sh status
 	@infra/postgres/pg.sh status
 	@$(PY) -m infra.platform status

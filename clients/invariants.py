@@ -9,13 +9,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import asyncpg
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.consumer import AIOKafkaConsumer
 
 from schemas.money import par_tokens
 from schemas.principals import SERVICES
 from services.issuance.cli import read_supply
 from services.runtime.access import KafkaAccess
+from services.runtime.lag import GroupPositions
 from services.settlement.invariants import reserve_and_ledger_violations, reserve_balance
 
 TERMINAL = ("COMPLETED", "FAILED", "NEEDS_REVIEW")
@@ -97,28 +96,21 @@ async def _parked(platform: Deployment) -> list[str]:
 
 
 async def _consumer_lag(platform: Deployment) -> dict[str, int]:
-    admin = AIOKafkaAdminClient(**platform.kafka.client_options())
-    consumer = AIOKafkaConsumer(**platform.kafka.client_options(), group_id=None)
-    await admin.start()
-    await consumer.start()
-    try:
+    async with GroupPositions(platform.kafka, "invariants") as broker:
         lag: dict[str, int] = {}
         ours = f"{platform.namespace}." if platform.namespace else ""
         groups = [
-            g[0]
-            for g in await admin.list_consumer_groups()
-            if g[0].startswith(ours) and (ours or g[0].split(".")[0] in SERVICES)
+            g
+            for g in await broker.groups()
+            if g.startswith(ours) and (ours or g.split(".")[0] in SERVICES)
         ]
         for group in groups:
-            committed = await admin.list_consumer_group_offsets(group)
+            committed = await broker.committed(group)
             if not committed:
                 continue
-            ends = await consumer.end_offsets(list(committed))
-            lag[group] = sum(ends[tp] - committed[tp].offset for tp in committed)
+            ends = await broker.ends_of(list(committed))
+            lag[group] = sum(ends[tp] - offset for tp, offset in committed.items())
         return lag
-    finally:
-        await consumer.stop()
-        await admin.close()
 
 
 async def _once_per_redemption(platform: Deployment) -> list[str]:

@@ -57,7 +57,7 @@ class Outside:
         async with self._starting:  # concurrent first sends of one role share one producer
             if role not in self._producers:
                 producer = AIOKafkaProducer(
-                    **self._logins.of(role).client_options(), enable_idempotence=True, linger_ms=5
+                    **self._logins.of(role).producer_options(), enable_idempotence=True, linger_ms=5
                 )
                 await producer.start()
                 self._producers[role] = producer

@@ -96,9 +96,15 @@ class QuoteRejected(Message):
 
 
 class ExecuteConversion(Message):
+    """Convert at the quote. A quote is firm: `accepted_at`, when the platform accepted the
+    redeem request that carries it, is what FX compares with the quote's expiry, however
+    long the saga took since (the issuer carries the market's move in the meantime). Absent
+    (a sender from before), FX compares its own clock."""
+
     TYPE = "fx.execute_conversion"
     redemption_id: uuid.UUID
     quote_id: uuid.UUID
+    accepted_at: AwareDatetime | None = None
 
 
 class ConversionExecuted(Message):

@@ -8,7 +8,7 @@ import uuid
 from typing import Annotated, Literal
 
 from eth_utils.address import is_checksum_address
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 from schemas.ids import ReasonCode, Text
 from schemas.message import Message, Struct
@@ -63,6 +63,9 @@ class CheckEligibility(Message):
     """The holder's EIP-712 signature of the request (schemas.signing.redemption_typed_data
     over the fields above): KYC recovers its signer and compares it with the wallet's
     registered address before it reserves anything."""
+    accepted_at: AwareDatetime | None = None
+    """When the platform accepted the request: the signed deadline is checked against it,
+    not against the time the check runs (absent, a sender from before: KYC's clock)."""
 
 
 class Eligible(Message):

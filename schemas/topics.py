@@ -36,6 +36,11 @@ class Topic:
     retention_ms: int = 7 * DAY_MS
     cleanup_policy: Cleanup = "delete"
     max_message_bytes: int = 1024 * 1024
+    stamped_on_arrival: bool = False
+    """The broker stamps each record with the time it appended it (LogAppendTime), replacing
+    the producer's clock: the platform's own, trustworthy record of when a request arrived
+    (a redeem request accepted before its quote expired is honoured however long the
+    platform then takes)."""
     personal: bool = False
     """Its messages carry personal data (sealed to the owner): a dead letter of one keeps a
     digest of the record, never the record, so personal data is not copied to a topic the
@@ -46,6 +51,7 @@ class Topic:
             "retention.ms": str(self.retention_ms),
             "cleanup.policy": self.cleanup_policy,
             "max.message.bytes": str(self.max_message_bytes),
+            "message.timestamp.type": "LogAppendTime" if self.stamped_on_arrival else "CreateTime",
         }
 
 
@@ -201,6 +207,7 @@ TOPICS: tuple[Topic, ...] = (
         "redemption id",
         writers=("gateway", *_REPLAY),
         readers=("redemption",),
+        stamped_on_arrival=True,
     ),
     Topic(
         "redemption.replies",

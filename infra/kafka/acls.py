@@ -86,7 +86,22 @@ def grants(
         prefix = group_prefix(namespace, service)
         wanted.add(Grant(service, "READ", "group", prefix, "prefixed"))
         wanted.add(Grant(OPERATOR, "DESCRIBE", "group", prefix, "prefixed"))
+    for topic, sender in _command_senders(topics, services):
+        group = group_prefix(namespace, topic.owner) + topic.name
+        wanted.add(Grant(sender, "DESCRIBE", "group", group))
     return wanted
+
+
+def _command_senders(topics: Sequence[Topic], services: Sequence[str]) -> list[tuple[Topic, str]]:
+    """A service that commands another may see how far the receiver has read its commands
+    (the saga waits for a command to arrive rather than re-send it: redemption/receivers.py)."""
+    return [
+        (topic, writer)
+        for topic in topics
+        if topic.role == "commands"
+        for writer in topic.writers
+        if writer in services and writer != topic.owner
+    ]
 
 
 def markdown_table(topics: Sequence[Topic] = TOPICS, services: Sequence[str] = SERVICES) -> str:
@@ -98,6 +113,11 @@ def markdown_table(topics: Sequence[Topic] = TOPICS, services: Sequence[str] = S
     for service in services:
         prefix = group_prefix("", service)
         lines.append(f"| group `{prefix}*` | - | {service} (joins); {OPERATOR} (describes) |")
+    senders: dict[str, list[str]] = {}
+    for topic, sender in _command_senders(topics, services):
+        senders.setdefault(group_prefix("", topic.owner) + topic.name, []).append(sender)
+    for group, who in senders.items():
+        lines.append(f"| group `{group}` | - | {', '.join(sorted(who))} (describes) |")
     return "\n".join(lines) + "\n"
 
 

@@ -17,7 +17,9 @@ libs=$home/libs
 pidfile=$home/kafka.pid
 log=$home/logs/console.log
 
-running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+# shellcheck source=../alive.sh
+. "$here/../alive.sh"
+running() { [ -f "$pidfile" ] && alive "$(cat "$pidfile")"; }
 
 start() {
   if running; then echo "kafka: already running (pid $(cat "$pidfile")) on 127.0.0.1:$KAFKA_PORT"; return 0; fi
@@ -77,7 +79,7 @@ stop() {
   if ! running; then echo "kafka: not running"; rm -f "$pidfile"; return 0; fi
   local pid; pid=$(cat "$pidfile")
   kill "$pid"
-  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; echo "kafka: stopped"; return 0; }; sleep 0.5; done
+  for _ in $(seq 1 60); do alive "$pid" || { rm -f "$pidfile"; echo "kafka: stopped"; return 0; }; sleep 0.5; done
   kill -9 "$pid" 2>/dev/null || true; rm -f "$pidfile"; echo "kafka: killed after 30 s"
 }
 

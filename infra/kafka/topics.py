@@ -5,7 +5,8 @@
 Creates missing topics, raises partition counts that are too low (Kafka cannot lower them),
 and sets retention and cleanup policy; then reconciles the principals and ACLs the registry
 grants (infra/kafka/acls.py). `--check` changes nothing and exits 1 on drift. Runs as the
-admin principal (its secrets folder under CNH_SECRETS_ROOT).
+admin principal (its secrets folder under CNH_SECRETS_ROOT); waits for the broker while it
+does not answer.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from aiokafka.admin.new_partitions import NewPartitions
 from infra.kafka import acls
 from schemas.topics import Topic, namespaced
 from services.runtime.access import KafkaAccess
+from services.runtime.dependencies import Waiter, kafka
+from services.runtime.logging import configure_logging
+from services.runtime.readiness import Readiness
+from services.runtime.settings import ServiceSettings
 
 
 async def apply(
@@ -148,6 +153,12 @@ def main() -> None:
 
 
 async def _topics_and_acls(bootstrap: str, secrets: Path, check_only: bool, namespace: str) -> int:
+    # a broker still starting (or restarting) is waited for, as a service's start does
+    configure_logging("topics", "WARNING", "console")
+    as_admin = ServiceSettings(
+        service="topics", principal="admin", kafka_bootstrap=bootstrap, secrets_root=str(secrets)
+    )
+    await Waiter(as_admin, Readiness("topics")).wait(kafka(as_admin))
     admin = acls.admin_access(bootstrap, secrets)
     topics_drift = await apply(admin, check_only, namespace=namespace)
     acls_drift = await acls.apply(admin, secrets, check_only, namespace=namespace)

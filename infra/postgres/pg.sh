@@ -49,7 +49,13 @@ psql_admin() {
   PGPASSFILE="$secrets/admin/pgpass" "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 \
     -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"
 }
-running() { [ -f "$data/postmaster.pid" ] && pgctl status >/dev/null 2>&1; }
+# shellcheck source=../alive.sh
+. "$here/../alive.sh"
+# pg_ctl status tests the postmaster with kill(pid, 0): a zombie postmaster passes it
+running() {
+  [ -f "$data/postmaster.pid" ] && pgctl status >/dev/null 2>&1 \
+    && alive "$(head -n 1 "$data/postmaster.pid")"
+}
 
 init() {
   mkdir -p "$(dirname "$data")"

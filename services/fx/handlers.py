@@ -13,14 +13,18 @@ first held rate announced as RateHeld), or accepted into the book.
 
 Execute checks, in order: cancelled (a reversal came first) -> quote_unknown -> quote_foreign
 (bound to another redemption) -> quote_used (this quote executed, or the redemption already
-converted with another quote: one conversion per redemption) -> quote_expired (server clock
-against the quote's `expires_at`) -> exposure_limit (atomic against the open position).
-Execution books the quote's stored amounts: nothing is re-priced between quote and trade.
+converted with another quote: one conversion per redemption) -> quote_expired (the time the
+platform accepted the redeem request, which the saga's command carries, against the quote's
+`expires_at`) -> exposure_limit (atomic against the open position). Execution books the
+quote's stored amounts: nothing is re-priced between quote and trade. A quote is firm: one
+accepted in time is honoured however long the saga took, and when that is past its expiry
+the market's move since the quote is the issuer's, booked beside the trade (market_move).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -45,8 +49,12 @@ from schemas.money import PAR_CURRENCY
 from schemas.rates import CurrencyPair
 from services.fx import repository
 from services.fx.domain import review
-from services.fx.domain.ledger import reversal_movements, trade_movements
-from services.fx.domain.pricing import expiry, price, reprice
+from services.fx.domain.ledger import (
+    market_move_movements,
+    reversal_movements,
+    trade_movements,
+)
+from services.fx.domain.pricing import expiry, honour, price, reprice
 from services.fx.domain.rates import (
     BookRate,
     Refused,
@@ -56,6 +64,7 @@ from services.fx.domain.rates import (
 )
 from services.fx.domain.review import Held, anchors
 from services.fx.settings import FxSettings
+from services.runtime.clock import accepted_at
 from services.runtime.db import Connection
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.logging import get_logger
@@ -255,15 +264,27 @@ def build_subscriptions(settings: FxSettings) -> list[Subscription]:
                 "quote_used",
                 f"the redemption was already converted with quote {execution.converted_with}",
             )
-        if now >= quote.expires_at:
-            return refuse("quote_expired", f"the quote expired at {quote.expires_at.isoformat()}")
+        if accepted_at(command.accepted_at, now) >= quote.expires_at:
+            return refuse(
+                "quote_expired",
+                f"the request was accepted after the quote expired at "
+                f"{quote.expires_at.isoformat()}",
+            )
         currency = quote.buy.currency
         limit = settings.exposure_limit(currency)
         if not await repository.grow_position(conn, currency, quote.buy.amount_minor, limit):
             return refuse("exposure_limit", f"{currency} position would exceed its limit")
         conversion_id = derive_id(command.redemption_id, "fx.conversion")
+        late = now >= quote.expires_at
+        market = await market_mid(conn, quote, now) if late else None
         await repository.insert_conversion(
-            conn, conversion_id, quote, at=now, command_id=ctx.message.message_id
+            conn,
+            conversion_id,
+            quote,
+            at=now,
+            command_id=ctx.message.message_id,
+            accepted_at=command.accepted_at,
+            market_mid=market,
         )
         await repository.post_entry(
             conn,
@@ -274,6 +295,8 @@ def build_subscriptions(settings: FxSettings) -> list[Subscription]:
             command_id=ctx.message.message_id,
             movements=trade_movements(quote.trade),
         )
+        if market is not None:
+            await book_market_move(ctx, conversion_id, quote, market, now)
         executed = ConversionExecuted(
             conversion_id=conversion_id,
             redemption_id=command.redemption_id,
@@ -285,6 +308,44 @@ def build_subscriptions(settings: FxSettings) -> list[Subscription]:
         )
         ctx.publish(EVENTS, str(command.redemption_id), executed)
         return executed
+
+    async def market_mid(conn: Connection, quote: repository.Quote, now: dt.datetime) -> Decimal:
+        """The mid a late quote is honoured against: the book's latest, even a stale one (a
+        firm quote never waits for the market), else the quote's own."""
+        entry = await repository.book_rate(conn, quote.buy.currency)
+        if entry is None:
+            return quote.mid
+        if is_stale(entry.rate, now, settings.fx_max_rate_age_s):
+            log.warning("late quote honoured at a stale mid", as_of=str(entry.rate.as_of))
+        return entry.rate.per_cnh
+
+    async def book_market_move(
+        ctx: HandlerContext[ExecuteConversion],
+        conversion_id: uuid.UUID,
+        quote: repository.Quote,
+        market: Decimal,
+        now: dt.datetime,
+    ) -> None:
+        result = honour(quote.sell - quote.fee, quote.mid, market, quote.buy.currency)
+        log.info(
+            "quote honoured after its expiry; the market's move is the issuer's",
+            late_by_s=round((now - quote.expires_at).total_seconds(), 3),
+            quoted_mid=plain(quote.mid),
+            market_mid=plain(market),
+            issuer_loss=str(result.loss),
+            issuer_gain=str(result.gain),
+        )
+        movements = market_move_movements(result)
+        if movements:  # an unmoved market moves nothing
+            await repository.post_entry(
+                ctx.connection,
+                entry_id=derive_id(conversion_id, "market_move"),
+                kind="market_move",
+                redemption_id=quote.redemption_id,
+                conversion_id=conversion_id,
+                command_id=ctx.message.message_id,
+                movements=movements,
+            )
 
     @commands.handles(ReverseConversion)
     async def reverse_conversion(

@@ -367,19 +367,25 @@ async def insert_conversion(
     *,
     at: dt.datetime,
     command_id: uuid.UUID,
+    accepted_at: dt.datetime | None = None,
+    market_mid: Decimal | None = None,
 ) -> None:
-    """The conversion, and its quote marked used, in one statement."""
+    """The conversion, and its quote marked used, in one statement. `market_mid`: the mid a
+    quote honoured after its expiry was honoured against."""
     await conn.execute(
         """
         WITH used AS (UPDATE quotes SET used_at = $4 WHERE quote_id = $3)
-        INSERT INTO conversions (conversion_id, redemption_id, quote_id, executed_at, command_id)
-        VALUES ($1, $2, $3, $4, $5)
+        INSERT INTO conversions (conversion_id, redemption_id, quote_id, executed_at,
+                                 command_id, accepted_at, market_mid)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
         """,
         conversion_id,
         quote.redemption_id,
         quote.quote_id,
         at,
         command_id,
+        accepted_at,
+        market_mid,
     )
 
 

@@ -56,6 +56,7 @@ from services.kyc.domain.wallets import (
 )
 from services.kyc.sanctions import active_screener
 from services.kyc.wiring import Kyc
+from services.runtime.clock import accepted_at
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.logging import get_logger
 from services.runtime.retry import TransientError
@@ -527,7 +528,7 @@ async def check_eligibility(
         amount,
         reserved,
         signed,
-        dt.datetime.now(dt.UTC),
+        accepted_at(command.accepted_at),
     )
     reservation_id = derive_id(redemption_id, "kyc", "reservation") if refusal is None else None
     locked.checks.forget(redemption_id)

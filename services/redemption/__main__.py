@@ -5,16 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.redemption.handlers import build
+from services.redemption.receivers import Receivers
 from services.redemption.settings import RedemptionSettings
-from services.redemption.watchdog import watchdog
-from services.runtime.service import Service, run
+from services.redemption.watchdog import Watchdog
+from services.runtime.service import BackgroundTask, Service, run
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def main() -> None:
     settings = RedemptionSettings(service="redemption")
-    service = Service(settings, build(settings.timing), MIGRATIONS, tasks=[watchdog])
+    receivers = Receivers(settings)
+    tasks: list[BackgroundTask] = [receivers.watch, Watchdog(receivers)]
+    service = Service(settings, build(settings.timing), MIGRATIONS, tasks=tasks)
     run(service.run())
 
 

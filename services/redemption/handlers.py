@@ -41,6 +41,7 @@ from services.redemption.domain.decide import Decision, Timing, on_reply, start
 from services.redemption.domain.requests import claims, refuse, replayed, validate
 from services.redemption.domain.state import Request
 from services.redemption.saga_runner import EVENTS, REPLIES, carry_out
+from services.runtime.clock import accepted_at
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.logging import get_logger
 from services.runtime.retry import TransientError
@@ -71,6 +72,9 @@ def build(timing: Timing) -> list[Subscription]:
     @requests.handles(Redeem)
     async def redeem(ctx: HandlerContext[Redeem], command: Redeem) -> None:
         now = _now()
+        # the broker stamps the topic on arrival: time spent waiting in the platform (a
+        # consumer catching up after a fault) is the platform's, never the customer's
+        arrived = accepted_at(ctx.appended_at, now)
         request = Request(
             redemption_id=command.redemption_id,
             customer_id=command.customer_id,
@@ -81,13 +85,14 @@ def build(timing: Timing) -> list[Subscription]:
             beneficiary_account_id=command.beneficiary_account_id,
             deadline=command.deadline,
             signature=command.signature,
+            accepted_at=arrived,
         )
         quote = await ctx.staged(repository.Quotes).get(command.redemption_id)
         if not claims(request, quote):
             log.warning("redeem request under a redemption id quoted to another holder; ignored")
             return
         replay = replayed(request, await repository.signed_for(ctx.connection, request.signature))
-        problem = replay or validate(request, quote, now)
+        problem = replay or validate(request, quote, arrived)
         decision = (
             refuse(request, problem, now)
             if problem
@@ -156,7 +161,7 @@ def build(timing: Timing) -> list[Subscription]:
                 fee=reply.fee,
                 expires_at=reply.expires_at,
             )
-            quote_id, status = reply.quote_id, "quoted"
+            quote_id, status, expires_at = reply.quote_id, "quoted", reply.expires_at
         else:
             reason = getattr(reply, "reason", "rejected")
             event = RedemptionFailed(
@@ -164,7 +169,7 @@ def build(timing: Timing) -> list[Subscription]:
                 reason=f"quote_{reason}",
                 detail=str(getattr(reply, "detail", "")),
             )
-            quote_id, status = None, "rejected"
+            quote_id, status, expires_at = None, "rejected", None
         env = ctx.publish(
             EVENTS,
             str(rid),
@@ -172,7 +177,7 @@ def build(timing: Timing) -> list[Subscription]:
             correlation_id=rid,
             message_id=derive_id(rid, "quote", "outcome"),
         )
-        await quotes.settle(known, quote_id, status, env.to_bytes())
+        await quotes.settle(known, quote_id, status, env.to_bytes(), expires_at)
 
     for quote_reply in QUOTE_REPLIES:
         replies.handles(quote_reply)(quoted)

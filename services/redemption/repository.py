@@ -79,6 +79,21 @@ async def lock_due(connection: Connection, now: dt.datetime, limit: int) -> list
     return [Saga.model_validate_json(row["saga"]) for row in rows]
 
 
+async def publications(
+    connection: Connection, message_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dt.datetime | None]:
+    """When each command was first published; None while every copy of it is still in the
+    outbox. An id absent was published long ago (its rows were pruned)."""
+    rows = await connection.fetch(
+        """
+        SELECT message_id, min(published_at) AS published_at FROM outbox
+         WHERE message_id = ANY($1::uuid[]) GROUP BY message_id
+        """,
+        list(message_ids),
+    )
+    return {row["message_id"]: row["published_at"] for row in rows}
+
+
 async def outcome_of(connection: Connection, redemption_id: uuid.UUID) -> bytes | None:
     value: bytes | None = await connection.fetchval(
         "SELECT outcome FROM redemptions WHERE redemption_id = $1", redemption_id
@@ -174,6 +189,8 @@ class QuoteRequest:
     quote_id: uuid.UUID | None
     status: str
     outcome: bytes | None
+    expires_at: dt.datetime | None = None
+    """The firm quote's expiry (FX's): a redeem request must arrive before it."""
 
 
 class Quotes:
@@ -219,19 +236,28 @@ class Quotes:
         return added
 
     async def settle(
-        self, request: QuoteRequest, quote_id: uuid.UUID | None, status: str, outcome: bytes
+        self,
+        request: QuoteRequest,
+        quote_id: uuid.UUID | None,
+        status: str,
+        outcome: bytes,
+        expires_at: dt.datetime | None = None,
     ) -> None:
         await self._connection.execute(
-            "UPDATE quotes SET quote_id = $2, status = $3, outcome = $4 WHERE redemption_id = $1",
+            """
+            UPDATE quotes SET quote_id = $2, status = $3, outcome = $4, expires_at = $5
+             WHERE redemption_id = $1
+            """,
             request.redemption_id,
             quote_id,
             status,
             outcome,
+            expires_at,
         )
-        self._known.put(
-            request.redemption_id,
-            replace(request, quote_id=quote_id, status=status, outcome=outcome),
+        settled = replace(
+            request, quote_id=quote_id, status=status, outcome=outcome, expires_at=expires_at
         )
+        self._known.put(request.redemption_id, settled)
 
     async def flush(self, commit: AtCommit) -> None:
         """Nothing staged (its writes go at once); what it read ends with the transaction."""
@@ -240,7 +266,7 @@ class Quotes:
 
 _QUOTE = """
 SELECT redemption_id, customer_id, wallet_id, amount_minor, payout_currency, quote_id,
-       status, outcome
+       status, outcome, expires_at
   FROM quotes"""
 
 

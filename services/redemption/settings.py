@@ -17,6 +17,11 @@ class RedemptionSettings(ServiceSettings):
     redemption_max_queries: int = Field(default=30, ge=1)
     redemption_retriable_attempts: int = Field(default=12, ge=1)
     redemption_watchdog_interval_s: float = Field(default=0.5, gt=0)
+    redemption_patience_s: float = Field(default=300.0, ge=0)
+    """How long a step waits for its command to reach its receiver before its deadlines
+    run regardless."""
+    redemption_receivers_interval_s: float = Field(default=1.0, gt=0)
+    """How often the receivers' positions in the command topics are read."""
 
     @property
     def timing(self) -> Timing:
@@ -27,4 +32,6 @@ class RedemptionSettings(ServiceSettings):
             query_interval_s=self.redemption_query_interval_s,
             max_queries=self.redemption_max_queries,
             retriable_attempts=self.redemption_retriable_attempts,
+            patience_s=self.redemption_patience_s,
+            recheck_s=self.redemption_receivers_interval_s,
         )

@@ -223,7 +223,13 @@ class BatchProcessor:
         env = item.env
         assert env is not None
         handler = self._subscription.handler_for(env.payload)
-        ctx = HandlerContext.within(uow, env, self._settings.service, self._settings.topic)
+        ctx = HandlerContext.within(
+            uow,
+            env,
+            self._settings.service,
+            self._settings.topic,
+            appended_at=item.record.appended_at,
+        )
         reply_payload = await handler(ctx, env.payload)
         if reply_payload is None:
             return inbox.InboxEntry(env.message_id, env.type, env.correlation_id, "applied")

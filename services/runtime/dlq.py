@@ -80,7 +80,7 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
 
 async def replay(kafka: KafkaAccess, letters: list[Letter]) -> int:
     producer = AIOKafkaProducer(
-        **kafka.client_options(), enable_idempotence=True, max_request_size=DEAD_LETTER_MAX_BYTES
+        **kafka.producer_options(), enable_idempotence=True, max_request_size=DEAD_LETTER_MAX_BYTES
     )
     await producer.start()
     try:

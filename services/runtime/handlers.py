@@ -7,6 +7,7 @@ reply to a command (its success or its typed rejection), or None for an event.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,9 +33,13 @@ class HandlerContext(Generic[M]):
         topic_name: Callable[[str], str] = str,
         *,
         uow: UnitOfWork | None = None,
+        appended_at: dt.datetime | None = None,
     ) -> None:
         self.connection = connection
         self.message = message
+        self.appended_at = appended_at
+        """When the broker appended the message, on a topic stamped on arrival
+        (schemas/topics.py); None elsewhere."""
         self._uow = uow
         self._publisher = Publisher(outbox, producer=producer, topic_name=topic_name)
         self._emitted = 0
@@ -46,8 +51,17 @@ class HandlerContext(Generic[M]):
         message: Envelope[M],
         producer: str,
         topic_name: Callable[[str], str] = str,
+        appended_at: dt.datetime | None = None,
     ) -> HandlerContext[M]:
-        return cls(uow.connection, uow.outbox, message, producer, topic_name, uow=uow)
+        return cls(
+            uow.connection,
+            uow.outbox,
+            message,
+            producer,
+            topic_name,
+            uow=uow,
+            appended_at=appended_at,
+        )
 
     def staged(self, kind: type[W]) -> W:
         """The transaction's writer of `kind`, flushed just before the batch commits."""

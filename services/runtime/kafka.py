@@ -40,6 +40,10 @@ def create_broker(settings: ServiceSettings) -> KafkaBroker:
         access.bootstrap,
         security=access.faststream_security(),
         client_id=settings.client_id,
+        # every consumer of the service is built with these (access.Timings: why)
+        retry_backoff_ms=access.timings.retry_backoff_ms,
+        metadata_max_age_ms=access.timings.metadata_max_age_ms,
+        request_timeout_ms=access.timings.request_timeout_ms,
         enable_idempotence=True,
         acks="all",
         # Through the root handler, so FastStream's lines are JSON like ours; its
@@ -147,7 +151,7 @@ def subscribe_batches(
     The returned `Positions` should be flushed at shutdown."""
     positions = Positions(
         settings.topic(topic),
-        Backoff(settings.retry_initial_backoff_s, settings.retry_max_backoff_s),
+        Backoff(settings.retry_initial_backoff_s, settings.kafka_retry_max_backoff_s),
     )
 
     subscriber = broker.subscriber(
@@ -161,6 +165,8 @@ def subscribe_batches(
         max_records=settings.batch_max_records,
         batch_timeout_ms=settings.batch_timeout_ms,
         auto_offset_reset="earliest",
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         ack_policy=AckPolicy.MANUAL,
         # replies are the runtime's (through the outbox, after the commit): FastStream's own
         # would publish the callback's None to every record's reply_to header

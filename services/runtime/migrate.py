@@ -1,16 +1,24 @@
 """Schema migrations through Alembic: `python -m services.runtime.migrate SERVICE [DSN]`.
 
 Every service database gets the runtime branch (outbox, inbox) and the service's own branch.
+Like a service's start, the command waits for PostgreSQL while it does not answer; a
+migration that fails for any other reason (an SQL error) exits 1 with one line.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+
+from services.runtime.dependencies import Waiter, postgresql, reason_of
+from services.runtime.logging import configure_logging
+from services.runtime.readiness import Readiness
+from services.runtime.settings import ServiceSettings
 
 RUNTIME_MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -47,16 +55,34 @@ def _sqlalchemy_url(dsn: str) -> str:
     return f"postgresql+asyncpg://{rest}"
 
 
-def main() -> None:
-    from services.runtime.settings import ServiceSettings
+async def upgrade_when_reachable(settings: ServiceSettings, *version_dirs: Path) -> None:
+    """`upgrade` once PostgreSQL answers, as a service's start waits for it."""
+    waiter = Waiter(settings, Readiness(settings.service))
+    await waiter.use(
+        postgresql(settings),
+        "migrations",
+        lambda: upgrade_async(settings.database_url, *version_dirs),
+    )
 
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("service")
     parser.add_argument("dsn", nargs="?", help="defaults to the service's CNH_ settings")
     args = parser.parse_args()
-    dsn = args.dsn or ServiceSettings(service=args.service).database_url
+    settings = ServiceSettings(
+        service=args.service, **({"database_url": args.dsn} if args.dsn else {})
+    )
+    # warnings only: "waiting for postgresql" while it is down, not Alembic's every step
+    configure_logging(args.service, "WARNING", "console")
     folder = service_migrations(args.service)
-    upgrade(dsn, *([folder] if folder.is_dir() else []))
+    try:
+        asyncio.run(upgrade_when_reachable(settings, *([folder] if folder.is_dir() else [])))
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as exc:
+        print(f"{args.service}: {reason_of(exc)}", file=sys.stderr)
+        raise SystemExit(1) from None
     print(f"{args.service}: migrated")
 
 

@@ -20,10 +20,15 @@ from dataclasses import dataclass
 
 from aiokafka.errors import (
     BrokerResponseError,
+    InvalidProducerEpoch,
+    InvalidProducerIdMapping,
     InvalidTopicError,
     KafkaTimeoutError,
     MessageSizeTooLargeError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
     TopicAuthorizationFailedError,
+    UnknownProducerId,
     UnknownTopicOrPartitionError,
     for_code,
 )
@@ -68,6 +73,28 @@ def permanent_refusal(error: BaseException) -> Refusal | None:
         if isinstance(error, kind):
             return Refusal(reason, _detail(error))
     return None
+
+
+# Refusals about the producer, not the row: its idempotent state (producer id, epoch,
+# sequence per partition) no longer matches the broker's, and aiokafka never resets it, so
+# the broker refuses every later batch of that producer to the partition. aiokafka leaves
+# such a hole itself when it fails a batch it already numbered (one that waited for a
+# leader past the producer's request timeout, as in a long broker restart); the broker
+# forgets a producer whose records were all deleted. A new producer (a new id) sends the
+# same rows again.
+_PRODUCER_STATE: tuple[type[BaseException], ...] = (
+    OutOfOrderSequenceNumber,
+    UnknownProducerId,
+    InvalidProducerEpoch,
+    InvalidProducerIdMapping,
+    ProducerFenced,
+)
+
+
+def breaks_producer(error: BaseException) -> bool:
+    """Whether `error` means the producer itself must be replaced before anything more of it
+    can be published."""
+    return isinstance(error, _PRODUCER_STATE)
 
 
 def asks_about_topic(error: BaseException) -> bool:

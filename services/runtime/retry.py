@@ -58,7 +58,8 @@ class Backoff:
         self.attempt = 0
 
     def next_delay(self) -> float:
-        ceiling = min(self.max_s, self.initial_s * (2**self.attempt))
+        # the exponent is capped: 2.0**1024 overflows, after an hour of 5 s waits
+        ceiling = min(self.max_s, self.initial_s * 2.0 ** min(self.attempt, 64))
         self.attempt += 1
         return random.uniform(ceiling / 2, ceiling)
 

@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from schemas.principals import BY_NAME as PRINCIPALS
 from schemas.sealed import OpeningKeys, SealingKey
 from schemas.signing import DEFAULT_CHAIN_ID
-from services.runtime.access import KafkaAccess, KafkaLogins, Protocol
+from services.runtime.access import KafkaAccess, KafkaLogins, Protocol, Timings
 
 
 class ServiceSettings(BaseSettings):
@@ -44,6 +44,26 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_security: Protocol = "SASL_SSL"
     """PLAINTEXT only for debugging a broker started without security; never a default."""
+    # How the clients ride out a broker restart: the reasons are in access.Timings and
+    # docs/OPERATIONS.md ("Recovery after a broker restart").
+    kafka_retry_backoff_ms: int = Field(default=Timings.retry_backoff_ms, ge=10)
+    kafka_request_timeout_ms: int = Field(default=Timings.request_timeout_ms, ge=1_000)
+    kafka_metadata_max_age_ms: int = Field(default=Timings.metadata_max_age_ms, ge=1_000)
+    kafka_delivery_timeout_ms: int = Field(default=Timings.delivery_timeout_ms, ge=1_000)
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=6_000)
+    """A consumer not heard of for this long leaves its group (aiokafka's default; the
+    broker's minimum is 6 s). After a broker restart the coordinator reloads every group
+    with its members and gives each a fresh session, so members that heartbeat again keep
+    their partitions: no rebalance, whatever this is. Shorter would only notice a dead
+    replica sooner, at the price of rebalances when a busy process heartbeats late."""
+    kafka_heartbeat_interval_ms: int = Field(default=1_000, ge=100)
+    """How often a consumer heartbeats (aiokafka: 3 s). A member learns of a rebalance only
+    from a heartbeat's answer, so each rebalance (a replica that comes or goes, a group the
+    restarted coordinator could not keep) waits up to this long for every member."""
+    kafka_retry_max_backoff_s: float = Field(default=1.0, gt=0)
+    """The longest our own loops wait between attempts to reach the broker (committing
+    positions, replacing the relay's producer): once it answers again, they try within a
+    second, however long it was away."""
     database_url_template: str = "postgresql://{user}@127.0.0.1:55432/{service}"
     database_url: str = ""
     """Defaults to `database_url_template` filled with the principal's login and the
@@ -68,6 +88,8 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(default=2_000, ge=1)
     relay_poll_interval_s: float = Field(default=0.2, gt=0)
     relay_send_timeout_s: float = Field(default=30.0, gt=0)
+    """How often the relay logs that it still waits for the broker's acks (it waits as
+    long as the broker is away), and how long stopping a refused producer may take."""
     relay_metadata_timeout_s: float = Field(default=5.0, gt=0)
     """How long handing a row to the producer may wait for its topic's metadata (aiokafka
     waits its request timeout, 40 s, for a missing topic); then the relay asks the broker
@@ -79,6 +101,23 @@ class ServiceSettings(BaseSettings):
     retry_max_backoff_s: float = Field(default=5.0, gt=0)
     retry_max_attempts: int = Field(default=6, ge=1)
     """Attempts for one batch (and then for each message alone) before a dead letter."""
+
+    dependency_wait_initial_s: float = Field(default=0.5, gt=0)
+    dependency_wait_max_s: float = Field(default=5.0, gt=0)
+    """A dependency that does not answer at start (PostgreSQL, Kafka, ...) is probed again
+    after a jittered delay doubling from the first setting up to the second, for as long
+    as it takes: a service started during an outage waits, it does not exit."""
+    dependency_probe_timeout_s: float = Field(default=5.0, gt=0)
+    """One probe's limit: a server that accepts and never answers counts as not there."""
+
+    health_port: int = Field(default=0, ge=0, le=65_535)
+    """The HTTP port of /health/live and /health/ready (services/runtime/health.py); 0: no
+    health endpoint."""
+    health_probe_interval_s: float = Field(default=10.0, ge=0)
+    """With the endpoint on, how often a started process probes its dependencies again, so
+    that its readiness follows them; 0: never."""
+    health_host: str = "127.0.0.1"
+    """Loopback by default: the endpoint names the dependencies and their errors."""
 
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern=r"^(json|console)$")
@@ -100,15 +139,17 @@ class ServiceSettings(BaseSettings):
             object.__setattr__(self, "dead_letter_topic", f"{self.service}.dlq")
         if not self.consumer_group:
             # namespaces share a broker: their groups must not rebalance each other
-            group = (
-                f"{self.topic_namespace}.{self.service}" if self.topic_namespace else self.service
-            )
-            object.__setattr__(self, "consumer_group", group)
+            object.__setattr__(self, "consumer_group", self.topic(self.service))
         return self
 
     def topic(self, name: str) -> str:
         """The broker's name for the logical topic `name` (a schemas/topics.py name)."""
         return f"{self.topic_namespace}.{name}" if self.topic_namespace else name
+
+    def group_of(self, service: str, topic: str) -> str:
+        """The consumer group `service` consumes the logical `topic` with, by default: one
+        group per subscription, "<namespace>.<service>.<topic>" (runtime/kafka.py)."""
+        return f"{self.topic(service)}.{topic}"
 
     def database_url_for(self, service: str) -> str:
         """`service`'s database as this process's own login (a tool reading several)."""
@@ -122,10 +163,23 @@ class ServiceSettings(BaseSettings):
         return f"{self.service}-{self.instance}"
 
     @property
+    def kafka_timings(self) -> Timings:
+        return Timings(
+            retry_backoff_ms=self.kafka_retry_backoff_ms,
+            request_timeout_ms=self.kafka_request_timeout_ms,
+            metadata_max_age_ms=self.kafka_metadata_max_age_ms,
+            delivery_timeout_ms=self.kafka_delivery_timeout_ms,
+        )
+
+    @property
     def kafka(self) -> KafkaAccess:
         """How this process reaches Kafka, as its principal."""
         return KafkaAccess.from_folder(
-            self.kafka_bootstrap, self.principal, Path(self.secrets_dir), self.kafka_security
+            self.kafka_bootstrap,
+            self.principal,
+            Path(self.secrets_dir),
+            self.kafka_security,
+            self.kafka_timings,
         )
 
     def opening_keys(self) -> OpeningKeys:
@@ -139,7 +193,9 @@ class ServiceSettings(BaseSettings):
     @property
     def kafka_logins(self) -> KafkaLogins:
         """Every principal's access to the same broker (tools that act as several)."""
-        return KafkaLogins(self.kafka_bootstrap, Path(self.secrets_root), self.kafka_security)
+        return KafkaLogins(
+            self.kafka_bootstrap, Path(self.secrets_root), self.kafka_security, self.kafka_timings
+        )
 
 
 def _postgres_login(principal: str) -> str:

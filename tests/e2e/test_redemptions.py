@@ -22,7 +22,7 @@ from clients.scenarios import (
     tokens,
 )
 from schemas.issuance import Minted
-from schemas.redemption import RedemptionCompleted, RedemptionFailed
+from schemas.redemption import RedemptionCompleted, RedemptionFailed, RedemptionQuoted
 from schemas.settlement import BankAccount
 from tests.e2e.conftest import E2E_SETTINGS, Live
 from tests.e2e.invariants import check_invariants
@@ -125,7 +125,7 @@ async def test_insufficient_balance_fails_and_releases_the_limit(
     ]
 
 
-async def test_an_expired_quote_is_refused_and_everything_undone(
+async def test_a_request_arriving_after_its_quote_expired_is_refused_at_intake(
     live: Live, holders: Holders
 ) -> None:
     before = await balance(live, holders.bob)
@@ -142,7 +142,40 @@ async def test_an_expired_quote_is_refused_and_everything_undone(
     failed = await outcome_of(live.watcher, redemption.redemption_id)
     assert isinstance(failed, RedemptionFailed)
     assert failed.reason == "quote_expired"
-    assert await balance(live, holders.bob) == before, "the held tokens went back"
+    timeline = await live.platform.query(
+        "redemption",
+        "SELECT event FROM saga_log WHERE redemption_id = $1 ORDER BY id",
+        redemption.redemption_id,
+    )
+    assert [r["event"] for r in timeline] == ["refused"], "no service was asked anything"
+    assert await balance(live, holders.bob) == before
+
+
+async def test_a_quote_accepted_in_time_is_honoured_however_long_the_saga_waits(
+    live: Live, holders: Holders
+) -> None:
+    fx = next(p for p in live.platform.processes if p.module == "services.fx" and p.running)
+    rid = uuid.uuid4()
+    ttl = float(E2E_SETTINGS["CNH_FX_QUOTE_TTL_S"])
+    redeeming = asyncio.create_task(
+        redeem(
+            live.outside, live.watcher, holders.alice, tokens("300.00"), "USD",
+            redemption_id=rid, wait=False, quote_delay_s=1.0,
+        )
+    )  # fmt: skip
+    await live.watcher.wait_any((RedemptionQuoted,), lambda e: e.redemption_id == rid)
+    fx.kill()  # the request arrives in time; its conversion waits for FX
+    redemption = await redeeming
+    await asyncio.sleep(ttl + 2)  # the quote expires meanwhile
+    await live.platform.start_many(["fx"], instance="1", **E2E_SETTINGS)
+    done = await outcome_of(live.watcher, rid, timeout_s=120)
+    assert isinstance(done, RedemptionCompleted), done
+    assert redemption.quote is not None
+    assert done.paid == redemption.quote.payout, "converted at the quote, as accepted"
+    late = await live.platform.query(
+        "fx", "SELECT market_mid FROM conversions WHERE redemption_id = $1", rid
+    )
+    assert late[0]["market_mid"] is not None, "FX honoured it after its expiry"
 
 
 async def test_an_unsupported_currency_is_refused_at_quote_time(

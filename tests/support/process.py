@@ -61,6 +61,10 @@ class ServiceProcess:
             await asyncio.sleep(0.05)
         return code
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def kill(self) -> None:
         """SIGKILL: no shutdown hook runs, as in a crash."""
         if self.process and self.process.poll() is None:
@@ -79,3 +83,22 @@ class ServiceProcess:
         if not self.log_path.exists():
             return "(no log)"
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+async def run_module(
+    module: str, *args: str, env: dict[str, str], timeout_s: float = 60.0
+) -> tuple[int, str, str]:
+    """`python -m module args...` to its end, as an operator runs a tool: (exit code, stdout,
+    stderr)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout_s)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()

@@ -5,6 +5,11 @@ real services would, so a service can be tested alone through its contracts.
     async with world:            # consumes the command topics until the block ends
         ...
     world.received               # every command seen, in order
+
+Each topic is read as its service reads it: as that service's principal, in its consumer
+group, committing what it read (the saga watches those positions to tell a command that
+arrived from one that did not). The topics of a service in `without` (down, or run for real
+by the test) are only watched: seen in `received`, never answered, nothing committed.
 """
 
 from __future__ import annotations
@@ -21,15 +26,21 @@ from schemas import MESSAGE_TYPES, Codec, DecodeError, Envelope, Message, derive
 from tests.support.environment import Environment
 
 Answer = Callable[[Any], Message | None]
-"""From a command payload to the reply (None: stay silent, as a service that is down)."""
+"""From a command payload to the reply (None: read it and stay silent)."""
 
 COMMAND_TOPICS = ("kyc.commands", "issuance.commands", "fx.commands", "settlement.commands")
 
 
 class World:
-    def __init__(self, platform: Environment, answers: dict[type[Message], Answer]) -> None:
+    def __init__(
+        self,
+        platform: Environment,
+        answers: dict[type[Message], Answer],
+        without: tuple[str, ...] = (),
+    ) -> None:
         self.platform = platform
         self.answers = answers
+        self.without = without
         self.received: list[Envelope[Any]] = []
         self._codec = Codec(
             [
@@ -38,26 +49,39 @@ class World:
                 if name.split(".")[0] in ("kyc", "issuance", "fx", "settlement")
             ]
         )
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._consumers: list[AIOKafkaConsumer] = []
 
     def commands(self, message_type: type[Message]) -> list[Any]:
         return [env.payload for env in self.received if isinstance(env.payload, message_type)]
 
     async def __aenter__(self) -> World:
         servers = self.platform.servers
-        self._consumer = AIOKafkaConsumer(
-            *(self.platform.topic(t) for t in COMMAND_TOPICS),
-            **servers.reader.client_options(),
-            auto_offset_reset="earliest",
-            group_id=None,
-        )
+        for topic in COMMAND_TOPICS:
+            owner = topic.split(".")[0]
+            played = owner not in self.without
+            self._consumers.append(
+                AIOKafkaConsumer(
+                    self.platform.topic(topic),
+                    **(servers.kafka_as(owner) if played else servers.reader).client_options(),
+                    auto_offset_reset="earliest",
+                    group_id=f"{self.platform.namespace}.{owner}.{topic}" if played else None,
+                    auto_commit_interval_ms=100,
+                )
+            )
         # the services it plays answer on the saga's reply topic, which each of them writes
         self._producer = AIOKafkaProducer(
             **servers.writer_of("redemption.replies").client_options()
         )
-        await self._consumer.start()
+        for consumer in self._consumers:
+            await consumer.start()
         await self._producer.start()
-        self._task = asyncio.create_task(self._run())
+        self._tasks = [
+            asyncio.create_task(
+                self._run(consumer, answering=topic.split(".")[0] not in self.without)
+            )
+            for topic, consumer in zip(COMMAND_TOPICS, self._consumers, strict=True)
+        ]
         return self
 
     async def __aexit__(
@@ -66,21 +90,23 @@ class World:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        await self._consumer.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for consumer in self._consumers:
+            await consumer.stop()
         await self._producer.stop()
 
-    async def _run(self) -> None:
-        async for record in self._consumer:
+    async def _run(self, consumer: AIOKafkaConsumer, *, answering: bool) -> None:
+        async for record in consumer:
             try:
                 command = self._codec.decode(record.value)
             except DecodeError:
                 continue
             self.received.append(command)
-            answer = self.answers.get(type(command.payload))
+            answer = self.answers.get(type(command.payload)) if answering else None
             reply = answer(command.payload) if answer else None
             if reply is None or command.reply_to is None:
                 continue

@@ -13,6 +13,12 @@ Execute (selling `sell` CNH, fee `fee`, `net = sell - fee`, for X at the quote):
     liquidity_provider -> fx_rounding         remainder  X    (below one minor unit)
     liquidity_provider -> fx_spread           spread     X
 
+A quote honoured after its expiry (its request arrived in time, the saga took longer) adds
+the market's move since the quote, the issuer's alone (pricing.honour):
+
+    issuer_pnl         -> liquidity_provider  loss       CNH  (the market fell)
+    liquidity_provider -> issuer_pnl          gain       X    (the market rose)
+
 Reverse (the exact reverse amounts; returned == sold):
 
     fx_fees            -> customer_clearing   fee        CNH
@@ -132,22 +138,46 @@ def reversal_movements(trade: Trade, market: MarketResult) -> list[Movement]:
     return _nonzero(
         [
             *reverse,
-            Movement(
-                Account.ISSUER_PNL,
-                Account.LIQUIDITY_PROVIDER,
-                PAR_CURRENCY,
-                market.loss.to_decimal(),
-                "issuer loss: buying the CNH back cost more at today's mid",
-            ),
-            Movement(
-                Account.LIQUIDITY_PROVIDER,
-                Account.ISSUER_PNL,
-                market.gain.currency,
-                market.gain.to_decimal(),
-                "issuer gain: buying the CNH back cost less at today's mid",
+            *_issuer_result(
+                market,
+                loss="issuer loss: buying the CNH back cost more at today's mid",
+                gain="issuer gain: buying the CNH back cost less at today's mid",
             ),
         ]
     )
+
+
+def market_move_movements(market: MarketResult) -> list[Movement]:
+    """A quote honoured after its expiry: the issuer pays the provider the CNH the market's
+    fall costs, or keeps what its rise left in the payout currency (pricing.honour)."""
+    return _nonzero(
+        _issuer_result(
+            market,
+            loss="issuer loss: the quote honoured after its expiry, the market had fallen",
+            gain="issuer gain: the quote honoured after its expiry, the market had risen",
+        )
+    )
+
+
+def _issuer_result(market: MarketResult, *, loss: str, gain: str) -> list[Movement]:
+    """The market's result between the issuer and the provider: a loss paid in CNH, a gain
+    kept in the currency it arose in."""
+    return [
+        Movement(
+            Account.ISSUER_PNL,
+            Account.LIQUIDITY_PROVIDER,
+            PAR_CURRENCY,
+            market.loss.to_decimal(),
+            loss,
+        ),
+        Movement(
+            Account.LIQUIDITY_PROVIDER,
+            Account.ISSUER_PNL,
+            market.gain.currency,
+            market.gain.to_decimal(),
+            gain,
+        ),
+    ]
 
 
 def balances(movements: Iterable[Movement]) -> dict[tuple[Account, str], Decimal]:

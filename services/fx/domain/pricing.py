@@ -129,10 +129,33 @@ def reprice(net: Money, executed_mid: Decimal, market_mid: Decimal, currency: st
 
     Neither ever touches the customer's side."""
     held = _EXACT.multiply(net.to_decimal(), executed_mid)
-    difference = _EXACT.subtract(_EXACT.multiply(net.to_decimal(), market_mid), held)
-    if difference > 0:
-        in_cnh = _DIVIDE.divide(difference, market_mid).quantize(_FEN, rounding=ROUND_CEILING)
+    short = _EXACT.subtract(_EXACT.multiply(net.to_decimal(), market_mid), held)
+    return _issuer_result(short, market_mid, currency)
+
+
+def honour(net: Money, quoted_mid: Decimal, market_mid: Decimal, currency: str) -> MarketResult:
+    """What honouring a quote after its expiry costs or leaves the issuer: the customer still
+    gets the quoted payout, but the liquidity provider now sells at `market_mid`, delivering
+    `net * market_mid` of `currency` where the quote booked `net * quoted_mid`.
+
+    - Short (the market fell): the issuer sells the provider the CNH that buys the shortfall
+      at the market, `net * (quoted - market) / market`, rounded up to the fen.
+    - Over (the market rose): the provider delivers more than the quote booked; the issuer
+      keeps the surplus in `currency`, rounded down.
+
+    The customer's side is never touched: the quote is firm."""
+    delivered = _EXACT.multiply(net.to_decimal(), market_mid)
+    short = _EXACT.subtract(_EXACT.multiply(net.to_decimal(), quoted_mid), delivered)
+    return _issuer_result(short, market_mid, currency)
+
+
+def _issuer_result(short: Decimal, market_mid: Decimal, currency: str) -> MarketResult:
+    """`short` of `currency` the issuer lacks (negative: holds over): a shortfall is bought
+    with the issuer's CNH at the market, rounded up to the fen; a surplus is kept as it is,
+    rounded down."""
+    if short > 0:
+        in_cnh = _DIVIDE.divide(short, market_mid).quantize(_FEN, rounding=ROUND_CEILING)
         loss, _ = Money.from_decimal(in_cnh, PAR_CURRENCY)
         return MarketResult(loss=loss, gain=Money.zero(currency))
-    gain, _ = Money.from_decimal(-difference, currency, rounding=ROUND_FLOOR)
+    gain, _ = Money.from_decimal(-short, currency, rounding=ROUND_FLOOR)
     return MarketResult(loss=Money.zero(PAR_CURRENCY), gain=gain)

@@ -94,13 +94,14 @@ def check(
     amount_minor: int,
     reserved_last_24h_minor: int,
     signed: Signed,
-    now: dt.datetime,
+    accepted_at: dt.datetime,
 ) -> Refusal | None:
     """None when eligible; otherwise the first rule that refuses. Details carry amounts
-    and tiers, never personal data."""
+    and tiers, never personal data. `accepted_at`: when the platform accepted the request
+    (its signed deadline is judged then, not when the check happens to run)."""
     if wallet is None or wallet.customer_id != customer_id:
         return Refusal("wallet_not_theirs", "the wallet is not registered to this customer")
-    if expired(signed.deadline, now):
+    if expired(signed.deadline, accepted_at):
         return Refusal("signature_expired", "the request's signed deadline has passed")
     if signed.signer != wallet.address:
         return Refusal(

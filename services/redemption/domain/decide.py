@@ -9,6 +9,10 @@ Rules (design section 5):
 - on a deadline the pending command is re-sent with backoff; after the last attempt a step
   before the pivot is compensated, the pivot's outcome is queried, and anything else is
   parked for review, so that every saga ends terminal;
+- but a deadline waits while the pending command has not reached its receiver (still in the
+  outbox, or ahead of the receiver's position after a fault): re-sending it would only queue
+  it again behind itself. The attempt's time starts once it arrives; a step waits so at
+  most `patience_s`, then its deadlines run as if it had arrived;
 - compensation undoes every step whose command was sent, newest first, except a step that
   was definitely refused (it did nothing); a compensation for a command that may still be
   in flight makes its receiver refuse the late command.
@@ -37,6 +41,11 @@ class Timing:
     max_queries: int = 30
     retriable_attempts: int = 12
     """Sends of a post-pivot command (burn, reserve release) before review."""
+    patience_s: float = 300.0
+    """How long a step waits for its command to reach the receiver before its deadlines
+    run regardless (a receiver down for good: the saga compensates, queries or parks)."""
+    recheck_s: float = 1.0
+    """How often a waiting step asks again whether its command arrived."""
 
 
 @dataclass(frozen=True)
@@ -109,10 +118,21 @@ def on_reply(
     return Decision(saga, log=(received,)).then(decision)
 
 
-def on_deadline(saga: Saga, now: dt.datetime, timing: Timing) -> Decision:
+def on_deadline(
+    saga: Saga, now: dt.datetime, timing: Timing, *, delivered: bool = True
+) -> Decision:
+    """`delivered`: whether the pending command has reached its receiver (the caller asks
+    the outbox and the broker; True when it cannot be told apart from delivered)."""
     if saga.terminal or saga.deadline is None or now < saga.deadline:
         return Decision(saga)
     step = SAGA[saga.step]
+    if not delivered and _patient(saga, now, timing):
+        return _wait_for_delivery(saga, step, now, timing)
+    if saga.waiting:  # arrived (or patience ran out): the receiver gets its whole attempt
+        arrived = saga.model_copy(
+            update={"waiting": False, "deadline": _after(now, _attempt_time(saga, timing))}
+        )
+        return Decision(arrived, log=(Entry("delivered", step.name, f"{saga.phase}"),))
     timed_out = Decision(
         saga, log=(Entry("timeout", step.name, f"{saga.phase} attempt {saga.attempt}"),)
     )
@@ -137,6 +157,22 @@ def on_deadline(saga: Saga, now: dt.datetime, timing: Timing) -> Decision:
     if step.kind == "pivot":
         return timed_out.then(_query(saga, 1, now, timing))
     return timed_out.then(_park(saga, "step_stuck", f"{step.name}: no answer", now))
+
+
+def _patient(saga: Saga, now: dt.datetime, timing: Timing) -> bool:
+    return saga.since is not None and (now - saga.since).total_seconds() < timing.patience_s
+
+
+def _wait_for_delivery(saga: Saga, step: Step, now: dt.datetime, timing: Timing) -> Decision:
+    held = saga.model_copy(update={"waiting": True, "deadline": _after(now, timing.recheck_s)})
+    if saga.waiting:
+        return Decision(held)
+    entry = Entry("waiting", step.name, f"{saga.phase}: the command has not reached its receiver")
+    return Decision(held, log=(entry,))
+
+
+def _attempt_time(saga: Saga, timing: Timing) -> float:
+    return timing.query_interval_s if saga.phase == "query" else _backoff(saga.attempt, timing)
 
 
 # --- forward ----------------------------------------------------------------------------
@@ -268,6 +304,8 @@ def _send(
             "attempt": attempt,
             "pending": message_id,
             "deadline": _after(now, _backoff(attempt, timing)),
+            "since": now if attempt == 1 else saga.since,
+            "waiting": False,
         }
     )
     send = Send(step.name, phase, step.topic, step.key(saga.request), message_id, build(saga))
@@ -287,6 +325,8 @@ def _query(saga: Saga, attempt: int, now: dt.datetime, timing: Timing) -> Decisi
             "attempt": attempt,
             "pending": message_id,
             "deadline": _after(now, timing.query_interval_s),
+            "since": now,  # each query is a new command, with a new id
+            "waiting": False,
         }
     )
     payload = QueryPayout(redemption_id=saga.request.redemption_id)

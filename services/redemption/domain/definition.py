@@ -138,6 +138,7 @@ SAGA: tuple[Step, ...] = (
             quote_id=s.request.quote_id,
             deadline=s.request.deadline,
             signature=s.request.signature,  # the holder's approval of all of the above
+            accepted_at=s.request.accepted_at,
         ),
         succeeded=Eligible,
         record=_reservation,
@@ -169,6 +170,7 @@ SAGA: tuple[Step, ...] = (
         do=lambda s: ExecuteConversion(
             redemption_id=s.request.redemption_id,
             quote_id=s.request.quote_id,  # type: ignore[arg-type]  # applies() ensures it
+            accepted_at=s.request.accepted_at,  # the quote is firm from then on
         ),
         succeeded=ConversionExecuted,
         record=_conversion,

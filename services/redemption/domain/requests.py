@@ -28,6 +28,8 @@ class QuoteSeen(Protocol):
     def quote_id(self) -> uuid.UUID | None: ...
     @property
     def status(self) -> str: ...
+    @property
+    def expires_at(self) -> dt.datetime | None: ...
 
 
 def claims(request: Request, quote: QuoteSeen | None) -> bool:
@@ -53,8 +55,10 @@ def replayed(request: Request, signed_for: uuid.UUID | None) -> Failure | None:
     )
 
 
-def validate(request: Request, quote: QuoteSeen | None, now: dt.datetime) -> Failure | None:
-    if expired(request.deadline, now):
+def validate(request: Request, quote: QuoteSeen | None, arrived: dt.datetime) -> Failure | None:
+    """`arrived`: when the request reached the platform. Its terms are judged then: what
+    arrived in time is honoured by every step after it, however long they take."""
+    if expired(request.deadline, arrived):
         return Failure(reason="signature_expired", detail="the request's signed deadline passed")
     if request.amount.amount_minor == 0:
         return Failure(reason="invalid_amount", detail="nothing to redeem")
@@ -82,6 +86,11 @@ def validate(request: Request, quote: QuoteSeen | None, now: dt.datetime) -> Fai
     )
     if asked != given:
         return Failure(reason="quote_mismatch", detail="the request differs from what was quoted")
+    if quote.expires_at is not None and arrived >= quote.expires_at:
+        return Failure(
+            reason="quote_expired",
+            detail=f"the request arrived after its quote expired at {quote.expires_at.isoformat()}",
+        )
     return None
 
 

@@ -52,6 +52,10 @@ class Request(_Model):
     """Unix seconds: the holder's approval (the signature) is good until then."""
     signature: EvmSignature
     """The holder's EIP-712 signature of the terms above; KYC checks it (step 1)."""
+    accepted_at: dt.datetime | None = None
+    """When the request arrived (the broker's stamp): its quote and signed deadline are
+    judged then, at intake and by every step after, however long the saga takes. None for
+    sagas accepted before acceptance times (each step then judges by its own clock)."""
 
     @property
     def par_value(self) -> Money:
@@ -89,6 +93,12 @@ class Saga(_Model):
     pending: uuid.UUID | None
     """The id of the command whose reply is awaited: other replies are stale."""
     deadline: dt.datetime | None
+    since: dt.datetime | None = None
+    """When the pending command was first sent (its re-sends keep it): how long the step
+    has waited for delivery is measured from here. None for sagas from before."""
+    waiting: bool = False
+    """The pending command has not reached its receiver yet: its deadline is held back
+    (decide.on_deadline), and its attempt's time starts once it has."""
     started: tuple[int, ...] = ()
     """Steps whose forward command was sent (in flight or done): what compensation undoes."""
     to_undo: tuple[int, ...] = ()

@@ -199,7 +199,7 @@ class SimulatedBank:
         next_statement = asyncio.get_running_loop().time() + interval
         bank = self._settings.kafka_logins.of(self._settings.settlement_bank_principal)
         producer = AIOKafkaProducer(
-            **bank.client_options(), client_id="bank-simulator", enable_idempotence=True
+            **bank.producer_options(), client_id="bank-simulator", enable_idempotence=True
         )
         await producer.start()
         try:

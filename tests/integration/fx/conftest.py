@@ -91,8 +91,15 @@ class FxClient:
         )
         return await self.ask(request, redemption_id)
 
-    async def execute(self, redemption_id: uuid.UUID, quote_id: uuid.UUID) -> Any:
-        command = ExecuteConversion(redemption_id=redemption_id, quote_id=quote_id)
+    async def execute(
+        self,
+        redemption_id: uuid.UUID,
+        quote_id: uuid.UUID,
+        accepted_at: dt.datetime | None = None,
+    ) -> Any:
+        command = ExecuteConversion(
+            redemption_id=redemption_id, quote_id=quote_id, accepted_at=accepted_at
+        )
         return await self.ask(command, redemption_id)
 
     async def reverse(self, redemption_id: uuid.UUID) -> Any:

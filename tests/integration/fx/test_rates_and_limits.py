@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from decimal import Decimal
 
 import pytest
 
@@ -22,6 +23,50 @@ async def test_an_expired_quote_is_refused(fx: FxClient) -> None:
     wait_s = (quote.expires_at - dt.datetime.now(dt.UTC)).total_seconds()
     await asyncio.sleep(max(wait_s, 0) + 0.1)
     expired = await fx.execute(redemption, quote.quote_id)
+    assert isinstance(expired, ConversionRejected)
+    assert expired.reason == "quote_expired"
+
+
+async def test_a_quote_accepted_in_time_is_honoured_after_its_expiry(fx: FxClient) -> None:
+    """The saga took longer than the quote lived: the customer is paid as quoted, and the
+    market's move since is the issuer's, booked beside the trade."""
+    await fx.start(CNH_FX_QUOTE_TTL_S="0.5")
+    redemption = uuid.uuid4()
+    quote = await fx.quote(redemption, "5000.00", "HKD")
+    assert isinstance(quote, QuoteIssued)
+    accepted = quote.expires_at - dt.timedelta(milliseconds=100)  # in time, just
+    await fx.send_rate("CNH/HKD", "1.0633")  # CNH weakens 2 % while the saga waits
+    await fx.wait_rate_updates(1)
+    await asyncio.sleep(max((quote.expires_at - dt.datetime.now(dt.UTC)).total_seconds(), 0))
+
+    assert accepted < quote.expires_at <= dt.datetime.now(dt.UTC)
+    executed = await fx.execute(redemption, quote.quote_id, accepted_at=accepted)
+    assert isinstance(executed, ConversionExecuted)
+    assert (executed.bought, executed.rate) == (quote.buy, quote.rate)  # firm: as quoted
+    # 4995 CNH were quoted at the mid 1.0850 and sold at 1.0633: the provider delivers
+    # 4995 * 0.0217 = 108.3915 HKD less, bought with 108.3915 / 1.0633 = 101.939... CNH of
+    # the issuer's, rounded up to the fen
+    moves = await fx.platform.query(
+        "fx",
+        """
+        SELECT m.source, m.destination, m.currency, m.amount FROM movements m
+          JOIN journal_entries e USING (entry_id) WHERE e.kind = 'market_move'
+        """,
+    )
+    assert [tuple(r) for r in moves] == [
+        ("issuer_pnl", "liquidity_provider", "CNH", Decimal("101.94"))
+    ]
+    row = (await fx.platform.query("fx", "SELECT accepted_at, market_mid FROM conversions"))[0]
+    assert (row["accepted_at"], row["market_mid"]) == (accepted, Decimal("1.0633"))
+
+
+async def test_a_request_accepted_after_its_quote_expired_is_refused(fx: FxClient) -> None:
+    await fx.start(CNH_FX_QUOTE_TTL_S="0.5")
+    redemption = uuid.uuid4()
+    quote = await fx.quote(redemption, "1000.00")
+    assert isinstance(quote, QuoteIssued)
+    await asyncio.sleep(max((quote.expires_at - dt.datetime.now(dt.UTC)).total_seconds(), 0))
+    expired = await fx.execute(redemption, quote.quote_id, accepted_at=quote.expires_at)
     assert isinstance(expired, ConversionRejected)
     assert expired.reason == "quote_expired"
 

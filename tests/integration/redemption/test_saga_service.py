@@ -252,6 +252,31 @@ async def test_a_silent_step_is_resent_then_compensated(platform: Environment) -
     ]
 
 
+async def test_a_command_its_receiver_never_reads_is_waited_for_not_resent(
+    platform: Environment,
+) -> None:
+    patience_s = 4.0
+    await platform.start("redemption", **QUICK, CNH_REDEMPTION_PATIENCE_S=str(patience_s))
+    command = redeem("CNH")
+    async with World(platform, cooperative_world(), without=("issuance",)):  # issuance is down
+        await request(platform, command, command.redemption_id)
+        parked = await outcome(platform, command.redemption_id, RedemptionNeedsReview)
+
+    # nobody read the hold or its release: neither is known undone, an operator must look
+    assert parked.payload.reason == "compensation_stuck"
+    log = await platform.query(
+        "redemption",
+        "SELECT at, event, step, detail FROM saga_log WHERE redemption_id = $1 ORDER BY id",
+        command.redemption_id,
+    )
+    hold = [r for r in log if r["step"] == "hold"]
+    events = [r["event"] for r in hold]
+    assert events[:2] == ["command", "waiting"], events
+    first_resend = next(r for r in hold if r["event"] == "resend")
+    waited = (first_resend["at"] - hold[0]["at"]).total_seconds()
+    assert waited >= patience_s, f"re-sent after {waited} s, while nobody had read it"
+
+
 async def test_an_unknown_payout_is_reconciled_by_status_query(platform: Environment) -> None:
     await platform.start("redemption", **QUICK)
     answers = cooperative_world()
@@ -349,10 +374,7 @@ async def test_a_command_sent_first_under_the_old_derived_id_does_not_block_the_
     assert isinstance(refused, HoldRejected)
     assert refused.reason == "insufficient_balance"
 
-    answers = cooperative_world()
-    for issuances_own in (PlaceHold, BurnHeld, ReleaseHold):
-        del answers[issuances_own]
-    async with World(platform, answers) as world:
+    async with World(platform, cooperative_world(), without=("issuance",)) as world:
         await request(platform, command, rid)
         await outcome(platform, rid, RedemptionCompleted)
 

@@ -9,7 +9,6 @@ import asyncio
 import datetime as dt
 import os
 import secrets
-import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ from schemas.settlement import (
     deposit_received,
 )
 from tests.support.environment import Environment
+from tests.support.process import run_module
 from tests.support.sealing import sealing_key
 
 FAST_BANK = {
@@ -393,18 +393,7 @@ class Settlement:
             # issuance is played by the test: its database is there, and empty
             "CNH_SETTLEMENT_ISSUANCE_DATABASE_URL": await self.platform.database("issuance"),
         }
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "services.settlement.cli",
-            *args,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(process.communicate(), 60)
-        assert process.returncode is not None
-        return process.returncode, out.decode(), err.decode()
+        return await run_module("services.settlement.cli", *args, env=env)
 
     async def trial_balance(self) -> dict[str, int]:
         rows = await self.platform.query(

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from schemas.money import Money, exponent
 from schemas.rates import rate_decimal
-from services.fx.domain.pricing import Pricing, PricingTerms, expiry, price, reprice
+from services.fx.domain.ledger import balances, market_move_movements
+from services.fx.domain.pricing import Pricing, PricingTerms, expiry, honour, price, reprice
 from services.fx.domain.rates import Refused
 from tests.unit.fx.strategies import PAYOUT_CURRENCIES, cnh_amounts, mids, rate_strings, terms
 
@@ -102,3 +103,47 @@ def test_a_reversal_loss_covers_the_whole_market_move_within_a_fen(
         assert loss == 0
         assert -move_x - unit < gain <= -move_x
         assert gain <= EXACT.multiply(net.to_decimal(), executed_mid)
+
+
+# --- a quote honoured after its expiry --------------------------------------------------
+
+
+@given(
+    sell=st.integers(min_value=10_000, max_value=10**12),
+    quoted=mids(),
+    move_bps=st.integers(min_value=-5_000, max_value=5_000),
+)
+def test_honouring_a_late_quote_costs_the_issuer_what_the_market_moved_never_the_customer(
+    sell: int, quoted: Decimal, move_bps: int
+) -> None:
+    # the book's rate review holds a rate that walks far from its window: up to 50 % here
+    market = quoted * (10_000 + move_bps) / 10_000
+    net = Money(amount_minor=sell, currency="CNH")
+    result = honour(net, quoted, market, "USD")
+    owed = net.to_decimal() * quoted  # what the quote booked from the provider
+    delivered = net.to_decimal() * market
+    if market < quoted:
+        assert result.gain.amount_minor == 0
+        # the issuer's extra CNH buys at least the shortfall at the market, within a fen
+        bought = result.loss.to_decimal() * market
+        assert bought >= owed - delivered
+        assert (result.loss.to_decimal() - Decimal("0.01")) * market < owed - delivered
+    else:
+        assert result.loss.amount_minor == 0
+        surplus = delivered - owed
+        assert result.gain.to_decimal() <= surplus < result.gain.to_decimal() + Decimal("0.01")
+
+
+def test_an_unmoved_market_moves_nothing() -> None:
+    net = Money(amount_minor=1_000_000, currency="CNH")
+    result = honour(net, Decimal("0.1389"), Decimal("0.1389"), "USD")
+    assert (result.loss.amount_minor, result.gain.amount_minor) == (0, 0)
+    assert market_move_movements(result) == []
+
+
+def test_a_late_quotes_market_move_balances_per_currency() -> None:
+    net = Money(amount_minor=1_000_000, currency="CNH")
+    for market in (Decimal("0.1300"), Decimal("0.1500")):
+        movements = market_move_movements(honour(net, Decimal("0.1389"), market, "USD"))
+        assert len(movements) == 1
+        assert sum(balances(movements).values()) == 0

@@ -22,6 +22,8 @@ TIMING = Timing(
     query_interval_s=2,
     max_queries=4,
     retriable_attempts=5,
+    patience_s=60,
+    recheck_s=1,
 )
 TOKENS = Money(amount_minor=1_000_000_000, currency="XCNH")  # 1,000 XCNH
 PAR = par_cnh(TOKENS)
@@ -72,9 +74,10 @@ class Scenario:
         command = to or self.sent[-1]
         self._apply(on_reply(self.saga, command.message_id, payload, self.now, TIMING))
 
-    def time_passes(self, seconds: float) -> None:
+    def time_passes(self, seconds: float, *, delivered: bool = True) -> None:
+        """`delivered`: whether the pending command has reached its receiver by then."""
         self.now += dt.timedelta(seconds=seconds)
-        self._apply(on_deadline(self.saga, self.now, TIMING))
+        self._apply(on_deadline(self.saga, self.now, TIMING, delivered=delivered))
 
     def expect_outcome(
         self, message_type: type[Message], status: Status, reason: str | None = None

@@ -1,6 +1,7 @@
 """Who may take a redemption id: once a quote was asked under it, only its customer and
 wallet (the id is public from then on, on redemption.events). And what intake refuses of a
-signed request before any service is asked: a passed deadline, a replayed signature."""
+signed request before any service is asked: a passed deadline, a replayed signature, a quote
+that expired before the request arrived."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class Quote:
     payout_currency: str
     quote_id: uuid.UUID | None
     status: str
+    expires_at: dt.datetime | None = None
 
 
 def test_only_the_quotes_holder_takes_a_quoted_redemption_id() -> None:
@@ -74,3 +76,36 @@ def test_a_refused_request_ends_before_it_starts_with_its_reason() -> None:
     assert isinstance(decision.outcome, RedemptionFailed)
     assert decision.outcome.reason == "signature_replayed"
     assert decision.sends == ()
+
+
+# --- the firm quote at intake ---------------------------------------------------------
+
+
+def quoted(request: Request, expires_at: dt.datetime | None) -> Quote:
+    return Quote(
+        request.customer_id, request.wallet_id, request.amount.amount_minor,
+        request.payout_currency, request.quote_id, "quoted", expires_at,
+    )  # fmt: skip
+
+
+def test_a_request_that_arrives_before_its_quote_expires_is_taken() -> None:
+    request = redemption("USD")
+    expires = NOW + dt.timedelta(seconds=30)
+    assert validate(request, quoted(request, expires), arrived=NOW) is None
+    just_in_time = expires - dt.timedelta(microseconds=1)
+    assert validate(request, quoted(request, expires), arrived=just_in_time) is None
+
+
+def test_a_request_that_arrives_at_or_after_its_quote_expires_is_refused_at_intake() -> None:
+    request = redemption("USD")
+    expires = NOW + dt.timedelta(seconds=30)
+    for arrived in (expires, expires + dt.timedelta(seconds=1)):
+        failure = validate(request, quoted(request, expires), arrived=arrived)
+        assert failure is not None
+        assert failure.reason == "quote_expired"
+        assert expires.isoformat() in failure.detail
+
+
+def test_a_quote_stored_without_its_expiry_is_left_to_fx_to_judge() -> None:
+    request = redemption("USD")
+    assert validate(request, quoted(request, None), arrived=NOW) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -38,10 +39,12 @@ from schemas.settlement import (
     ReleaseReserve,
     SendPayout,
 )
-from services.redemption.domain.decide import command_id
+from services.redemption.domain.decide import Decision, command_id
 from services.redemption.domain.state import Status
 from tests.unit.redemption.saga_dsl import (
     PAR,
+    T0,
+    TIMING,
     TOKENS,
     USD,
     Scenario,
@@ -212,6 +215,24 @@ def test_insufficient_balance_releases_the_limit_reservation() -> None:
     s.expect_outcome(RedemptionFailed, Status.FAILED, reason="insufficient_balance")
 
 
+def test_the_acceptance_time_travels_with_every_step_however_long_the_saga_takes() -> None:
+    accepted = T0 - dt.timedelta(seconds=1)
+    s = Scenario(redemption().model_copy(update={"accepted_at": accepted}))
+    check = s.expect_command(CheckEligibility).payload
+    assert isinstance(check, CheckEligibility)
+    assert check.accepted_at == accepted
+    s.time_passes(TIMING.step_timeout_s)  # kyc slow: the check is re-sent, same terms
+    resent = s.expect_command(CheckEligibility).payload
+    assert isinstance(resent, CheckEligibility)
+    assert resent.accepted_at == accepted
+    s.reply(eligible(s))
+    s.reply(hold_placed(s))
+    execute = s.expect_command(ExecuteConversion).payload
+    # FX judges the quote at the acceptance, not at this send (the quote is firm)
+    assert isinstance(execute, ExecuteConversion)
+    assert execute.accepted_at == accepted
+
+
 def test_an_expired_quote_releases_the_hold_then_the_reservation() -> None:
     s = Scenario(redemption())
     s.reply(eligible(s))
@@ -278,6 +299,55 @@ def test_a_step_that_never_answers_is_compensated_including_itself() -> None:
     s.time_passes(20)  # no more attempts: the hold may be in flight, so release it too
     expect_compensations(s, ReleaseHold, ReleaseReservation)
     s.expect_outcome(RedemptionFailed, Status.FAILED, reason="step_timeout")
+
+
+def test_a_command_not_yet_at_its_receiver_is_waited_for_not_resent() -> None:
+    s = Scenario(redemption())
+    s.reply(eligible(s))
+    s.expect_command(PlaceHold)
+    for _ in range(10):  # a broker restart: issuance has not read the command yet
+        s.time_passes(TIMING.step_timeout_s, delivered=False)
+        s.expect_nothing_sent()
+        s.expect_still(Status.RUNNING)
+    assert s.saga.waiting
+    s.time_passes(TIMING.recheck_s)  # it arrived: its attempt starts now, in full
+    s.expect_nothing_sent()
+    s.time_passes(TIMING.step_timeout_s - 0.1)
+    s.expect_nothing_sent()
+    s.time_passes(0.1)  # a whole attempt without an answer: the same command again
+    s.expect_command(PlaceHold)
+
+
+def test_waiting_for_delivery_is_logged_once_and_its_end_too() -> None:
+    s = Scenario(redemption())
+    s.expect_command(CheckEligibility)
+    events = []
+    for delivered in (False, False, False, True):
+        s.time_passes(TIMING.step_timeout_s, delivered=delivered)
+        events += [entry.event for entry in s.decision.log]
+    assert events == ["waiting", "delivered"]
+
+
+def test_a_receiver_that_never_reads_its_command_is_given_up_on_after_the_patience() -> None:
+    s = Scenario(redemption())
+    s.reply(eligible(s))
+    s.expect_command(PlaceHold)
+    waited = 0.0
+    while s.saga.status is Status.RUNNING and waited < 10 * TIMING.patience_s:
+        s.time_passes(TIMING.recheck_s, delivered=False)
+        waited += TIMING.recheck_s
+    assert waited > TIMING.patience_s, "it waited for the command first"
+    holds = [sent for sent in s.sent if isinstance(sent.payload, PlaceHold)]
+    assert len(holds) == TIMING.max_attempts, "then its attempts ran as before"
+    s.expect_command(ReleaseHold)  # and it compensates, the hold included
+    assert s.saga.status is Status.COMPENSATING
+
+
+def test_a_saga_from_before_delivery_checks_keeps_its_deadlines() -> None:
+    s = Scenario(redemption())
+    s.decision = Decision(s.saga.model_copy(update={"since": None}))
+    s.time_passes(TIMING.step_timeout_s, delivered=False)
+    s.expect_command(CheckEligibility)
 
 
 def test_backoff_doubles_between_resends() -> None:

@@ -29,7 +29,7 @@ from tests.unit.redemption.saga_dsl import (
 
 # What the world may do at each point: answer the pending command (success, refusal,
 # runtime rejection), send a stale reply, or stay silent until the deadline.
-Move = st.sampled_from(["succeed", "refuse", "runtime_reject", "stale", "silence"])
+Move = st.sampled_from(["succeed", "refuse", "runtime_reject", "stale", "silence", "undelivered"])
 
 
 def _success(s: Scenario) -> Message | None:
@@ -82,12 +82,14 @@ def test_every_saga_reaches_a_terminal_state(currency: str, moves: list[str]) ->
         else:
             assert s.saga.deadline is not None, "a waiting saga always has a deadline"
             s.now = s.saga.deadline
-            s.decision = on_deadline(s.saga, s.now, TIMING)
-    # then the world goes silent: deadlines alone must finish the saga
-    for _ in range(200):
+            delivered = move != "undelivered"
+            s.decision = on_deadline(s.saga, s.now, TIMING, delivered=delivered)
+    # then the world goes silent, and no command reaches its receiver any more: deadlines
+    # alone must finish the saga (each step waits out its patience first)
+    for _ in range(5_000):
         if s.saga.terminal:
             break
         assert s.saga.deadline is not None
         s.now = s.saga.deadline
-        s.decision = on_deadline(s.saga, s.now, TIMING)
+        s.decision = on_deadline(s.saga, s.now, TIMING, delivered=False)
     assert s.saga.terminal, s.saga

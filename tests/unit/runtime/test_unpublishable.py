@@ -15,14 +15,18 @@ from aiokafka.errors import (
     LeaderNotAvailableError,
     MessageSizeTooLargeError,
     NotLeaderForPartitionError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
     RecordListTooLargeError,
     RequestTimedOutError,
     TopicAuthorizationFailedError,
+    UnknownProducerId,
     UnknownTopicOrPartitionError,
 )
 
 from schemas import envelope, record_headers
 from schemas.topics import is_reply_topic, reply_topics
+from services.runtime import relay as relay_module
 from services.runtime.consumer import INVALID_REPLY_TO, BatchProcessor
 from services.runtime.db import Pool
 from services.runtime.handlers import HandlerContext, Subscription
@@ -36,6 +40,7 @@ from services.runtime.refusals import (
     UNKNOWN_TOPIC,
     Refusal,
     asks_about_topic,
+    breaks_producer,
     permanent_refusal,
     topic_refusal,
 )
@@ -264,16 +269,45 @@ class _Client:
 
 
 class _Producer:
-    def __init__(self, client: _Client, refuse: dict[str, Exception]) -> None:
+    def __init__(
+        self,
+        client: _Client,
+        refuse: dict[str, Exception],
+        fail: dict[str, Exception] | None = None,
+    ) -> None:
+        """`refuse`: what `send` raises per topic; `fail`: what the delivery fails with."""
         self.client = client
         self.refuse = refuse
+        self.fail = fail or {}
+        self.running: bool | None = None
+
+    async def start(self) -> None:
+        self.running = True
+
+    async def stop(self) -> None:
+        self.running = False
 
     async def send(self, topic: str, value: bytes, **_: Any) -> asyncio.Future[Any]:
         if topic in self.refuse:
             raise self.refuse[topic]
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        done.set_result(None)
+        if topic in self.fail:
+            done.set_exception(self.fail[topic])
+        else:
+            done.set_result(None)
         return done
+
+
+class _Outbox:
+    """The relay's connection: every row it has not been told is published."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        self.marked: set[int] = set()
+
+    async def fetch(self, query: str, limit: int, published: list[int], *_: Any) -> Any:
+        self.marked |= set(published)
+        return [row for row in self.rows if row["id"] not in self.marked]
 
 
 def _relay(producer: _Producer) -> Relay:
@@ -313,3 +347,51 @@ async def test_a_row_too_large_is_parked_and_the_next_one_published() -> None:
     assert outcome.published == [2]
     assert [(p.id, p.refusal.reason) for p in outcome.parked] == [(1, RECORD_TOO_LARGE)]
     assert client.asked == [], "the refusal alone is proof"
+
+
+async def test_a_producer_whose_state_the_broker_refuses_is_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # e.g. a hole in its idempotent sequence: the broker refuses every later batch of it
+    client = _Client({"t"}, 0)
+    broken = _Producer(client, {}, fail={"t": OutOfOrderSequenceNumber()})
+    fresh = _Producer(client, {})
+    monkeypatch.setattr(relay_module, "create_producer", lambda settings: fresh)
+    relay, outbox = _relay(broken), _Outbox(_outbox_rows("t", "t"))
+    assert await relay.relay_once(cast(Any, outbox)) == 0, "nothing settled by the refused one"
+    assert (broken.running, fresh.running) == (False, True)
+    assert await relay.relay_once(cast(Any, outbox)) == 2, "the new producer sends them again"
+    await relay.relay_once(cast(Any, outbox))
+    assert outbox.marked == {1, 2}
+
+
+@pytest.mark.parametrize(
+    ("error", "breaks"),
+    [
+        (OutOfOrderSequenceNumber(), True),
+        (UnknownProducerId(), True),
+        (ProducerFenced(), True),
+        (NotLeaderForPartitionError(), False),
+        (KafkaConnectionError(), False),
+        (MessageSizeTooLargeError(), False),
+    ],
+)
+def test_which_failures_are_the_producer_s_own(error: Exception, breaks: bool) -> None:
+    assert breaks_producer(error) is breaks
+
+
+async def test_rows_the_broker_has_not_acknowledged_yet_are_waited_for_not_sent_again() -> None:
+    sends: list[str] = []
+
+    class _Slow(_Producer):
+        async def send(self, topic: str, value: bytes, **_: Any) -> asyncio.Future[Any]:
+            sends.append(topic)
+            acked: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().call_later(0.3, acked.set_result, None)  # broker back
+            return acked
+
+    settings = ServiceSettings(service="kyc", relay_send_timeout_s=0.05)
+    relay = Relay(settings, cast(Any, _Slow(_Client({"t"}, 0), {})))
+    outcome = await relay._publish(cast(Any, _outbox_rows("t", "t")))
+    assert outcome.published == [1, 2]
+    assert sends == ["t", "t"], "each row sent once"

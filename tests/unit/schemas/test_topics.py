@@ -42,7 +42,15 @@ def test_topic_definitions_are_valid(t: Topic) -> None:
         "retention.ms": str(t.retention_ms),
         "cleanup.policy": t.cleanup_policy,
         "max.message.bytes": str(t.max_message_bytes),
+        "message.timestamp.type": "LogAppendTime" if t.stamped_on_arrival else "CreateTime",
     }
+
+
+def test_redeem_requests_are_stamped_by_the_broker_on_arrival() -> None:
+    # a quote is honoured for a request that arrived before its expiry: the broker's
+    # clock says when, never the gateway's
+    assert topic("redemption.requests").stamped_on_arrival
+    assert topic("redemption.requests").configs()["message.timestamp.type"] == "LogAppendTime"
 
 
 def test_dead_letter_topics_take_a_dead_letter_of_the_largest_record() -> None:
