@@ -139,6 +139,7 @@ soak: install kafka-jars ## Load under faults (kill -9, broker and PostgreSQL re
 
 soak-short: install kafka-jars ## The soak in under 5 minutes (10/s for 2 min, one broker and one PostgreSQL restart)
 	@SOAK_RATE=$${SOAK_RATE:-10} SOAK_MINUTES=$${SOAK_MINUTES:-2} SOAK_HOLDERS=$${SOAK_HOLDERS:-40} \
+	  SOAK_HEAL_TIMEOUT_S=$${SOAK_HEAL_TIMEOUT_S:-120} \
 	  SOAK_RESULT=$${SOAK_RESULT:-soak-short-latest.json} $(SOAK)
 
 clean: infra-down ## Stop servers and delete the run folder (all local data)

@@ -167,6 +167,7 @@ def subscribe_batches(
         auto_offset_reset="earliest",
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        group_instance_id=settings.client_id if settings.kafka_static_membership else None,
         ack_policy=AckPolicy.MANUAL,
         # replies are the runtime's (through the outbox, after the commit): FastStream's own
         # would publish the callback's None to every record's reply_to header

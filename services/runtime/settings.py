@@ -56,6 +56,14 @@ class ServiceSettings(BaseSettings):
     with its members and gives each a fresh session, so members that heartbeat again keep
     their partitions: no rebalance, whatever this is. Shorter would only notice a dead
     replica sooner, at the price of rebalances when a busy process heartbeats late."""
+    kafka_static_membership: bool = True
+    """Each process joins its groups as a static member named by its service and instance
+    (KIP-345 group.instance.id, "<service>-<instance>"). A process killed and started again
+    takes its partitions back at once; a dynamic member would wait in the join until the
+    dead one's session expired (5-10 s of every kill, measured in the soak). The price: a
+    replica that stops for good keeps its partitions for a session timeout too (a static
+    member does not leave its group), and two live processes must never share an instance
+    number (the second fences the first out)."""
     kafka_heartbeat_interval_ms: int = Field(default=1_000, ge=100)
     """How often a consumer heartbeats (aiokafka: 3 s). A member learns of a rebalance only
     from a heartbeat's answer, so each rebalance (a replica that comes or goes, a group the

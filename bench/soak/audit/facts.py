@@ -3,6 +3,7 @@ tables as the migrations define them) and from the broker (`broker.py`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import Counter
 from collections.abc import Mapping
@@ -39,6 +40,9 @@ class Saga:
     currency: str
     amount_minor: int
     reason: str | None
+    accepted_at: dt.datetime | None = None
+    """When the broker appended its request (the saga's start); ended_at when it ended."""
+    ended_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -161,10 +165,17 @@ async def _messaging(db: asyncpg.Connection, service: str, facts: Facts) -> None
 async def _redemption(db: asyncpg.Connection, facts: Facts) -> None:
     for r in await db.fetch(
         "SELECT redemption_id, status, payout_currency, amount_minor,"
-        " saga -> 'failure' ->> 'reason' AS reason FROM redemptions"
+        " saga -> 'failure' ->> 'reason' AS reason,"
+        " (saga -> 'request' ->> 'accepted_at')::timestamptz AS accepted_at, ended_at"
+        " FROM redemptions"
     ):
         facts.sagas[r["redemption_id"]] = Saga(
-            r["status"], r["payout_currency"], r["amount_minor"], r["reason"]
+            r["status"],
+            r["payout_currency"],
+            r["amount_minor"],
+            r["reason"],
+            r["accepted_at"],
+            r["ended_at"],
         )
     facts.quotes_unanswered = [
         r[0] for r in await db.fetch("SELECT redemption_id FROM quotes WHERE status = 'requested'")
