@@ -91,6 +91,49 @@ def _refusal(verdict: Refused | Held | None) -> tuple[str, str] | None:
     return (verdict.reason, verdict.detail) if verdict else None
 
 
+async def latest_mid(
+    conn: Connection, quote: repository.Quote, now: dt.datetime, max_rate_age_s: float, use: str
+) -> BookRate:
+    """The mid a reversal or a late quote is priced at: the book's latest, even a stale one
+    (neither a compensation nor a firm quote waits for the market; the age is logged), else
+    the quote's own."""
+    currency = quote.buy.currency
+    entry = await repository.book_rate(conn, currency)
+    market = entry.rate if entry else BookRate(currency, quote.mid, now)
+    if is_stale(market, now, max_rate_age_s):
+        log.warning(f"{use} priced at a stale mid", currency=currency, as_of=str(market.as_of))
+    return market
+
+
+async def book_market_move(
+    ctx: HandlerContext[ExecuteConversion],
+    conversion_id: uuid.UUID,
+    quote: repository.Quote,
+    market: Decimal,
+    now: dt.datetime,
+) -> None:
+    result = honour(quote.sell - quote.fee, quote.mid, market, quote.buy.currency)
+    log.info(
+        "quote honoured after its expiry; the market's move is the issuer's",
+        late_by_s=round((now - quote.expires_at).total_seconds(), 3),
+        quoted_mid=plain(quote.mid),
+        market_mid=plain(market),
+        issuer_loss=str(result.loss),
+        issuer_gain=str(result.gain),
+    )
+    movements = market_move_movements(result)
+    if movements:  # an unmoved market moves nothing
+        await repository.post_entry(
+            ctx.connection,
+            entry_id=derive_id(conversion_id, "market_move"),
+            kind="market_move",
+            redemption_id=quote.redemption_id,
+            conversion_id=conversion_id,
+            command_id=ctx.message.message_id,
+            movements=movements,
+        )
+
+
 def build_subscriptions(settings: FxSettings) -> list[Subscription]:
     rates = Subscription("fx.rates")
     commands = Subscription("fx.commands")
@@ -276,7 +319,11 @@ def build_subscriptions(settings: FxSettings) -> list[Subscription]:
             return refuse("exposure_limit", f"{currency} position would exceed its limit")
         conversion_id = derive_id(command.redemption_id, "fx.conversion")
         late = now >= quote.expires_at
-        market = await market_mid(conn, quote, now) if late else None
+        market = (
+            (await latest_mid(conn, quote, now, settings.fx_max_rate_age_s, "late quote")).per_cnh
+            if late
+            else None
+        )
         await repository.insert_conversion(
             conn,
             conversion_id,
@@ -309,44 +356,6 @@ def build_subscriptions(settings: FxSettings) -> list[Subscription]:
         ctx.publish(EVENTS, str(command.redemption_id), executed)
         return executed
 
-    async def market_mid(conn: Connection, quote: repository.Quote, now: dt.datetime) -> Decimal:
-        """The mid a late quote is honoured against: the book's latest, even a stale one (a
-        firm quote never waits for the market), else the quote's own."""
-        entry = await repository.book_rate(conn, quote.buy.currency)
-        if entry is None:
-            return quote.mid
-        if is_stale(entry.rate, now, settings.fx_max_rate_age_s):
-            log.warning("late quote honoured at a stale mid", as_of=str(entry.rate.as_of))
-        return entry.rate.per_cnh
-
-    async def book_market_move(
-        ctx: HandlerContext[ExecuteConversion],
-        conversion_id: uuid.UUID,
-        quote: repository.Quote,
-        market: Decimal,
-        now: dt.datetime,
-    ) -> None:
-        result = honour(quote.sell - quote.fee, quote.mid, market, quote.buy.currency)
-        log.info(
-            "quote honoured after its expiry; the market's move is the issuer's",
-            late_by_s=round((now - quote.expires_at).total_seconds(), 3),
-            quoted_mid=plain(quote.mid),
-            market_mid=plain(market),
-            issuer_loss=str(result.loss),
-            issuer_gain=str(result.gain),
-        )
-        movements = market_move_movements(result)
-        if movements:  # an unmoved market moves nothing
-            await repository.post_entry(
-                ctx.connection,
-                entry_id=derive_id(conversion_id, "market_move"),
-                kind="market_move",
-                redemption_id=quote.redemption_id,
-                conversion_id=conversion_id,
-                command_id=ctx.message.message_id,
-                movements=movements,
-            )
-
     @commands.handles(ReverseConversion)
     async def reverse_conversion(
         ctx: HandlerContext[ReverseConversion], command: ReverseConversion
@@ -373,14 +382,8 @@ def build_subscriptions(settings: FxSettings) -> list[Subscription]:
             )
         quote = await repository.quote_of(conn, conversion.conversion_id)
         currency = quote.buy.currency
-        entry = await repository.book_rate(conn, currency)
-        # A compensation never waits for the market: the latest mid, even a stale one, prices
-        # the buy-back (its age is recorded with the reversal).
-        market = entry.rate if entry else BookRate(currency, quote.mid, now)
-        if is_stale(market, now, settings.fx_max_rate_age_s):
-            log.warning(
-                "reversal priced at a stale mid", currency=currency, as_of=str(market.as_of)
-            )
+        # its age is recorded with the reversal
+        market = await latest_mid(conn, quote, now, settings.fx_max_rate_age_s, "reversal")
         trade = quote.trade
         result = reprice(quote.sell - quote.fee, quote.mid, market.per_cnh, currency)
         reversal = repository.Reversal(
