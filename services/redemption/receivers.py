@@ -34,7 +34,6 @@ from services.runtime.clock import utc_now
 from services.runtime.lag import GroupPositions, Offsets
 from services.runtime.periodic import every
 
-
 COMMAND_TOPICS = tuple(dict.fromkeys(step.topic for step in SAGA))
 _SAMPLES = 120
 """Samples kept: a command published before the oldest is judged by the oldest."""

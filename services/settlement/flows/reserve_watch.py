@@ -92,7 +92,7 @@ async def _alert_on_change(
     alert = _alert(facts, found, now)
     message_id = derive_id(ALERTS, str(sequence))
     work = from_outbox(uow, settings, ACTOR)
-    work.publish(EVENTS, "reserve", alert, message_id=message_id, correlation_id=message_id)
+    work.outlet.publish(EVENTS, "reserve", alert, message_id=message_id, correlation_id=message_id)
     log.warning(
         "reserve alert", status=alert.status, total=alert.total,
         kinds=sorted({e.kind for e in found}),
