@@ -187,7 +187,7 @@ class BatchProcessor:
     def _retrying(self, again: Callable[[BaseException], bool], outage: Outage) -> AsyncRetrying:
         settings = self._settings
         return retrying(
-            settings.retry_initial_backoff_s, settings.retry_max_backoff_s, again, outage
+            settings.retry_initial_backoff_s, settings.retry_max_backoff_s, again, outage.failed
         )
 
     async def _apply_once(self, items: list[_Item], failure: _Failure | None) -> None:

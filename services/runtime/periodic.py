@@ -31,7 +31,7 @@ async def every(interval_s: float, round_: Round, settings: ServiceSettings, nam
             settings.retry_initial_backoff_s,
             settings.retry_max_backoff_s,
             lambda exc: True,  # a task has no dead letters: its next round is its retry
-            outage,
+            outage.failed,
         ):
             with attempt:
                 more = await round_()

@@ -215,10 +215,11 @@ def retrying(
     initial_s: float,
     max_s: float,
     again: Callable[[BaseException], bool],
-    outage: Outage,
+    on_retry: Callable[[BaseException], None],
 ) -> AsyncRetrying:
     """Attempts of one piece of work, with the project's backoff, until it passes or fails
-    with an error `again` refuses (raised as it is). A cancellation is never retried."""
+    with an error `again` refuses (raised as it is); `on_retry` is told each failure that
+    is tried again (`Outage.failed`). A cancellation is never retried."""
 
     def retry(exc: BaseException) -> bool:
         return isinstance(exc, Exception) and again(exc)
@@ -227,7 +228,7 @@ def retrying(
         assert state.outcome is not None
         error = state.outcome.exception()
         assert error is not None
-        outage.failed(error)
+        on_retry(error)
 
     return AsyncRetrying(
         retry=retry_if_exception(retry),
