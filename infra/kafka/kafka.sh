@@ -2,7 +2,7 @@
 # Apache Kafka (KRaft, one combined node) from the jars Maven resolved into the run folder.
 #   kafka.sh start | stop | status
 # Settings come from the environment (the Makefile passes them): RUN_DIR, KAFKA_PORT,
-# KAFKA_CONTROLLER_PORT, KAFKA_HEAP.
+# KAFKA_CONTROLLER_PORT, KAFKA_HEAP, KAFKA_CDS (0: no class-data archive).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 RUN_DIR=${RUN_DIR:-$here/../../.run}
@@ -46,6 +46,21 @@ start() {
   local jvm=(java "-Xmx$KAFKA_HEAP" "-Xms$KAFKA_HEAP" -XX:+UseG1GC
              "-Dlog4j2.configurationFile=$here/log4j2.properties" "-Dkafka.logs.dir=$home/logs"
              -cp "$libs/*")
+  # The broker's classes, loaded once and kept as a class-data archive: the first broker
+  # writes it when it stops, every later start maps it (a second off each restart, which is
+  # when the platform waits for it). The archive is named after the jars and the JVM, so a
+  # new Kafka or Java writes a new one; a stale or broken one is ignored by the JVM.
+  local archive=""
+  [ "${KAFKA_CDS:-1}" = 1 ] && archive="$home/cds/broker-$( (ls "$libs"; java -version 2>&1) | sha256sum | cut -c1-16).jsa"
+  mkdir -p "$home/cds"
+  if [ -z "$archive" ]; then
+    :
+  elif [ -s "$archive" ]; then
+    jvm+=("-XX:SharedArchiveFile=$archive" -Xlog:cds=off -Xlog:cds+dynamic=off)
+  else
+    rm -f "$home"/cds/broker-*.jsa
+    jvm+=("-XX:ArchiveClassesAtExit=$archive" -Xlog:cds=off -Xlog:cds+dynamic=off)
+  fi
   if [ ! -f "$home/data/meta.properties" ]; then
     local cluster_id
     cluster_id=$("${jvm[@]}" kafka.tools.StorageTool random-uuid | tail -n 1)
@@ -63,10 +78,15 @@ start() {
   # "Kafka Server started" is the broker's own readiness line.
   for _ in $(seq 1 120); do
     if grep -q "Kafka Server started" "$home/logs/server.log" 2>/dev/null; then
-      # every principal gets its login from the run folder's secrets (make topics adds ACLs)
-      (cd "$here/../.." && "$PY" -m infra.kafka.acls --principals \
-        --bootstrap "127.0.0.1:$KAFKA_PORT" --secrets "$secrets") \
-        || { echo "kafka: could not set the principals' logins" >&2; exit 1; }
+      # every principal gets its login from the run folder's secrets (make topics adds ACLs);
+      # the logins live in the metadata log, so a restart with the same secrets skips this
+      local logins; logins=$(cat "$secrets"/*/kafka.password | sha256sum | cut -c1-64)
+      if [ "$(cat "$home/data/.logins" 2>/dev/null)" != "$logins" ]; then
+        (cd "$here/../.." && "$PY" -m infra.kafka.acls --principals \
+          --bootstrap "127.0.0.1:$KAFKA_PORT" --secrets "$secrets") \
+          || { echo "kafka: could not set the principals' logins" >&2; exit 1; }
+        echo "$logins" > "$home/data/.logins"
+      fi
       echo "kafka: ready on 127.0.0.1:$KAFKA_PORT, SASL_SSL (pid $(cat "$pidfile"))"; return 0
     fi
     running || { echo "kafka: exited during startup; see $log and $home/logs/server.log" >&2; tail -n 20 "$log" >&2; exit 1; }

@@ -18,6 +18,8 @@ from aiokafka.helpers import create_ssl_context
 from faststream.security import BaseSecurity, SASLScram512
 from pydantic import SecretStr
 
+from services.runtime import reconnect
+
 Protocol = Literal["SASL_SSL", "PLAINTEXT"]
 MECHANISM = "SCRAM-SHA-512"
 
@@ -31,7 +33,8 @@ class Timings:
     """How long every client waits on the broker and how soon it tries again: aiokafka's
     options, chosen so that the platform resumes within seconds of a broker restart
     (docs/OPERATIONS.md, "Recovery after a broker restart"). aiokafka has no reconnect
-    backoff of its own: every failed request is retried after `retry_backoff_ms`."""
+    backoff of its own: every failed request is retried after `retry_backoff_ms`, and the
+    project adds one (services/runtime/reconnect.py)."""
 
     retry_backoff_ms: int = 250
     """Between attempts at a failed request (a heartbeat, a coordinator lookup, a fetch, a
@@ -53,6 +56,12 @@ class Timings:
     that partition (OutOfOrderSequenceNumber) for the producer's whole life. A broker
     restart took 30-50 s on the bench machine: 40 s, aiokafka's default, was not enough."""
 
+    reconnect_backoff_ms: int = 50
+    reconnect_backoff_max_ms: int = 1_000
+    """After a refused connection, a client waits before connecting to that broker again:
+    from `reconnect_backoff_ms`, doubling up to this (Java's clients' defaults). It bounds
+    how late a client notices a returning broker (services/runtime/reconnect.py)."""
+
     def options(self) -> dict[str, int]:
         """Keyword arguments for every aiokafka client (tools that wait less on a request
         name their own `request_timeout_ms`; FastStream's broker takes it from here too)."""
@@ -60,6 +69,14 @@ class Timings:
             "retry_backoff_ms": self.retry_backoff_ms,
             "metadata_max_age_ms": self.metadata_max_age_ms,
         }
+
+
+# every client of the platform reaches Kafka through this module
+reconnect.install(
+    reconnect.ReconnectBackoff(
+        Timings.reconnect_backoff_ms / 1000, Timings.reconnect_backoff_max_ms / 1000
+    )
+)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 
 from services.runtime.errors import describe, scrub
+from services.runtime.outages import OutageSummary
 
 
 def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
@@ -61,6 +62,7 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
+    handler.addFilter(OutageSummary())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

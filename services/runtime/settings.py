@@ -88,7 +88,10 @@ class ServiceSettings(BaseSettings):
     consumer_group: str = ""
     """Defaults to the service name: replicas of one service share the work."""
     batch_max_records: int = Field(default=500, ge=1, le=10_000)
-    batch_timeout_ms: int = Field(default=20, ge=0)
+    batch_timeout_ms: int = Field(default=500, ge=0)
+    """How long a consumer waits for records when there are none. aiokafka hands over a
+    batch as soon as records arrive, so this costs no latency; a short one only wakes every
+    idle consumer more often (20 ms: five idle services used 0.28 of a core, 500 ms 0.14)."""
 
     throughput_log_interval_s: float = Field(default=10.0, ge=0)
     """How often each subscription logs what it consumed ("consumed" lines); 0: never."""

@@ -40,7 +40,6 @@ FAST_RETRIES = {
     "CNH_RETRY_MAX_BACKOFF_S": "0.2",
     "CNH_RETRY_MAX_ATTEMPTS": "3",
     "CNH_RELAY_POLL_INTERVAL_S": "0.05",
-    "CNH_BATCH_TIMEOUT_MS": "10",
 }
 """Settings that keep tests quick; every other setting is the production default."""
 
