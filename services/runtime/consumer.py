@@ -49,7 +49,7 @@ from services.runtime.errors import describe
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.logging import get_logger, message_context
 from services.runtime.records import Record
-from services.runtime.retry import Outage, kind_of, permanent, retrying
+from services.runtime.retry import RetryLog, kind_of, permanent, retrying
 from services.runtime.settings import ServiceSettings
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -142,12 +142,12 @@ class BatchProcessor:
     async def _apply_with_retries(self, items: list[_Item]) -> None:
         settings = self._settings
         tries = _Tries(settings.retry_max_attempts)
-        outage = Outage(
+        retry_log = RetryLog(
             "batch", settings.retry_log_interval_s,
             subscription=self._subscription.name, records=len(items),
         )  # fmt: skip
         try:
-            async for attempt in self._retrying(tries.again, outage):
+            async for attempt in self._retrying(tries.again, retry_log):
                 with attempt:
                     await self._apply_once(items, failure=None)
         except Exception as exc:
@@ -171,23 +171,25 @@ class BatchProcessor:
             log.error("record cannot be applied; dead-lettering it", error=failure.reason)
             await self._dead_letter_alone(items[0], failure)
             return
-        outage.ended()
+        retry_log.ended()
 
     async def _dead_letter_alone(self, item: _Item, failure: _Failure) -> None:
         # Writing a dead letter only fails when the database does: wait for it.
-        outage = Outage(
+        retry_log = RetryLog(
             "writing a dead letter", self._settings.retry_log_interval_s,
             subscription=self._subscription.name,
         )  # fmt: skip
-        async for attempt in self._retrying(lambda exc: True, outage):
+        async for attempt in self._retrying(lambda exc: True, retry_log):
             with attempt:
                 await self._apply_once([item], failure=failure)
-        outage.ended()
+        retry_log.ended()
 
-    def _retrying(self, again: Callable[[BaseException], bool], outage: Outage) -> AsyncRetrying:
+    def _retrying(
+        self, again: Callable[[BaseException], bool], retry_log: RetryLog
+    ) -> AsyncRetrying:
         settings = self._settings
         return retrying(
-            settings.retry_initial_backoff_s, settings.retry_max_backoff_s, again, outage.failed
+            settings.retry_initial_backoff_s, settings.retry_max_backoff_s, again, retry_log.failed
         )
 
     async def _apply_once(self, items: list[_Item], failure: _Failure | None) -> None:

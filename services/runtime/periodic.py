@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import NoReturn
 
-from services.runtime.retry import Outage, retrying
+from services.runtime.retry import RetryLog, retrying
 from services.runtime.settings import ServiceSettings
 
 Round = Callable[[], Awaitable[bool | None]]
@@ -24,17 +24,17 @@ Round = Callable[[], Awaitable[bool | None]]
 
 
 async def every(interval_s: float, round_: Round, settings: ServiceSettings, name: str) -> NoReturn:
-    outage = Outage(f"{name} round", settings.retry_log_interval_s, task=name)
+    retry_log = RetryLog(f"{name} round", settings.retry_log_interval_s, task=name)
     while True:
         more = None
         async for attempt in retrying(
             settings.retry_initial_backoff_s,
             settings.retry_max_backoff_s,
             lambda exc: True,  # a task has no dead letters: its next round is its retry
-            outage.failed,
+            retry_log.failed,
         ):
             with attempt:
                 more = await round_()
-        outage.ended()
+        retry_log.ended()
         if not more:
             await asyncio.sleep(interval_s)

@@ -25,7 +25,7 @@ its own way:
   meets). Deliberately not forever either: a real defect would stop its partition for good.
 
 Retries run on tenacity under the project's rules: capped exponential backoff with jitter
-from `CNH_RETRY_INITIAL_BACKOFF_S` to `CNH_RETRY_MAX_BACKOFF_S`, and `Outage` for the log:
+from `CNH_RETRY_INITIAL_BACKOFF_S` to `CNH_RETRY_MAX_BACKOFF_S`, and `RetryLog` for the log:
 one line when a failure starts, a reminder while it lasts, one when it ends; never a line
 per attempt.
 """
@@ -167,7 +167,7 @@ class _Wait(wait_base):
         return delay(self._initial_s, self._max_s, retry_state.attempt_number - 1)
 
 
-class Outage:
+class RetryLog:
     """What a retry loop says while a failure lasts: one WARNING when it starts, one again
     every `remind_s` while it goes on (with the attempts so far), one INFO when it ends;
     the attempts between at DEBUG. `context` names the loop in every line."""
@@ -219,7 +219,7 @@ def retrying(
 ) -> AsyncRetrying:
     """Attempts of one piece of work, with the project's backoff, until it passes or fails
     with an error `again` refuses (raised as it is); `on_retry` is told each failure that
-    is tried again (`Outage.failed`). A cancellation is never retried."""
+    is tried again (`RetryLog.failed`). A cancellation is never retried."""
 
     def retry(exc: BaseException) -> bool:
         return isinstance(exc, Exception) and again(exc)
