@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from schemas import MESSAGE_TYPES, Envelope, Message
+from schemas import Envelope, Message
 from schemas.issuance import (
     Burned,
     BurnHeld,
@@ -395,7 +395,7 @@ def _kyc_view() -> Subscription:
             ctx.message.message_id,
         )  # fmt: skip
 
-    _ignore_the_rest(events, "kyc")
+    events.ignore_the_rest()
     return events
 
 
@@ -424,18 +424,5 @@ def _settlement_view() -> Subscription:
     async def deposit_refunded(ctx: HandlerContext[Any], event: DepositRefunded) -> None:
         await ctx.staged(repo.Deposits).refunded(event.deposit_id, ctx.message.message_id)
 
-    _ignore_the_rest(events, "settlement")
+    events.ignore_the_rest()
     return events
-
-
-def _ignore_the_rest(events: Subscription, owner: str) -> None:
-    """Every other type of `owner` is accepted and ignored: the codec dead-letters types a
-    subscription does not accept, and a service may publish facts issuance has no use for.
-    (This module imports both contract modules, so their types are registered.)"""
-    for name, message_type in sorted(MESSAGE_TYPES.items()):
-        if name.startswith(f"{owner}.") and message_type not in events.handlers:
-            events.handles(message_type)(_ignore)
-
-
-async def _ignore(ctx: HandlerContext[Any], message: Message) -> None:
-    return None

@@ -285,36 +285,36 @@ class Balances:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._known: dict[str, int | None] = {}
+        self._rows = KeyedRows(self._lock)
 
-    async def lock(self, accounts: Iterable[str], *, descending: bool = False) -> None:
-        """Lock and read the accounts not locked yet, in one query, in account order. A
-        wallet's lock also orders concurrent holds and mints of one wallet across replicas,
-        whatever partition a command took."""
-        wanted = sorted(set(accounts) - self._known.keys(), reverse=descending)
-        if not wanted:
-            return
+    async def _lock(self, accounts: list[str], descending: bool = False) -> list[tuple[str, int]]:
         order = "DESC" if descending else "ASC"
         rows = await self._conn.fetch(
             "SELECT account, balance FROM accounts WHERE account = ANY($1::text[])"
             f" ORDER BY account {order} FOR UPDATE",
-            wanted,
+            accounts,
         )
-        found = {row["account"]: row["balance"] for row in rows}
-        for account in wanted:
-            self._known[account] = found.get(account)
+        return [(row["account"], row["balance"]) for row in rows]
+
+    async def lock(self, accounts: Iterable[str]) -> None:
+        """Lock and read the accounts not locked yet, in one query, in account order. A
+        wallet's lock also orders concurrent holds and mints of one wallet across replicas,
+        whatever partition a command took."""
+        await self._rows.load(accounts)
 
     async def of(self, account: str) -> int | None:
         """The locked account's balance, or None without such an account."""
-        if account not in self._known:
-            await self.lock([account])
-        return self._known[account]
+        return await self._rows.get(account)
 
     async def issuer(self) -> tuple[int, int]:
-        """The minted and burned totals, locked (always in this order): mints and burns
-        serialise here, so the supply a mint checks against the reserve is exact."""
-        await self.lock([ISSUER_MINTED, ISSUER_BURNED], descending=True)
-        minted, burned = self._known[ISSUER_MINTED], self._known[ISSUER_BURNED]
+        """The minted and burned totals, locked (always in this order, minted first: the
+        reverse of account order): mints and burns serialise here, so the supply a mint
+        checks against the reserve is exact."""
+        wanted = [a for a in (ISSUER_MINTED, ISSUER_BURNED) if a not in self._rows]
+        if wanted:
+            for account, balance in await self._lock(wanted, descending=True):
+                self._rows.put(account, balance)
+        minted, burned = self._rows.known(ISSUER_MINTED), self._rows.known(ISSUER_BURNED)
         assert minted is not None, "the issuer's accounts exist"
         assert burned is not None, "the issuer's accounts exist"
         return -minted, burned
@@ -324,13 +324,13 @@ class Balances:
             (movement.credit, movement.amount),
             (movement.debit, -movement.amount),
         ):
-            balance = self._known.get(account)
+            balance = self._rows.known(account)
             if balance is not None:
-                self._known[account] = balance + change
+                self._rows.put(account, balance + change)
 
     async def flush(self, commit: AtCommit) -> None:
         """Nothing to write: the movements wrote the balances."""
-        self._known.clear()
+        self._rows.clear()
 
 
 # --- movements ------------------------------------------------------------------------------

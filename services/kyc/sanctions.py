@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from schemas import derive_id, envelope
+from schemas import derive_id
 from schemas.kyc import CustomerFrozen, CustomerRejected
 from schemas.message import Message
 from services.kyc import pii, repository
@@ -30,6 +30,7 @@ from services.runtime.db import Connection
 from services.runtime.logging import get_logger
 from services.runtime.outbox import OutboxWriter
 from services.runtime.progress import Progress
+from services.runtime.publisher import Publisher
 from services.runtime.retry import TransientError
 
 log = get_logger(__name__)
@@ -282,13 +283,10 @@ def publish_event(
 ) -> None:
     """An event emitted outside a message handler (operator, list load): through the
     outbox of the caller's transaction, its id derived from the cause."""
-    outbox.add(
-        kyc.settings.topic("kyc.events"),
+    Publisher(outbox, kyc.settings).publish(
+        "kyc.events",
         str(customer_id),
-        envelope(
-            payload,
-            producer=kyc.settings.service,
-            correlation_id=cause,
-            message_id=derive_id(cause, path),
-        ),
+        payload,
+        correlation_id=cause,
+        message_id=derive_id(cause, path),
     )

@@ -19,8 +19,8 @@ bounds how long that holds a step back.
 
 from __future__ import annotations
 
-import asyncio
 import collections
+import contextlib
 import dataclasses
 import datetime as dt
 
@@ -31,12 +31,8 @@ from schemas.topics import BY_NAME
 from services.redemption.domain.definition import SAGA
 from services.redemption.settings import RedemptionSettings
 from services.runtime.clock import utc_now
-from services.runtime.errors import describe
 from services.runtime.lag import GroupPositions, Offsets
-from services.runtime.logging import get_logger
-from services.runtime.retry import Backoff
-
-log = get_logger(__name__)
+from services.runtime.periodic import every
 
 COMMAND_TOPICS = tuple(dict.fromkeys(step.topic for step in SAGA))
 _SAMPLES = 120
@@ -115,22 +111,28 @@ class Receivers:
         self._committed, self._committed_read = committed, read
 
     async def watch(self, service: object) -> None:
-        """Sample for the service's lifetime (one of its background tasks)."""
+        """Sample for the service's lifetime (one of its background tasks), over one
+        connection to the broker, made anew after a failure."""
         settings = self._settings
-        backoff = Backoff(settings.retry_initial_backoff_s, settings.retry_max_backoff_s)
-        while True:
+        connection = contextlib.AsyncExitStack()
+        broker: GroupPositions | None = None
+
+        async def round_() -> None:
+            nonlocal broker
             try:
-                async with GroupPositions(settings.kafka, settings.client_id) as broker:
-                    while True:
-                        await self.sample(broker)
-                        backoff.reset()
-                        await asyncio.sleep(settings.redemption_receivers_interval_s)
-            except asyncio.CancelledError:
+                if broker is None:
+                    positions = GroupPositions(settings.kafka, settings.client_id)
+                    broker = await connection.enter_async_context(positions)
+                await self.sample(broker)
+            except BaseException:
+                broker = None
+                await connection.aclose()
                 raise
-            except Exception as exc:
-                if backoff.attempt == 0:
-                    log.warning(
-                        "cannot read the receivers' positions; steps wait for them",
-                        error=describe(exc),
-                    )
-                await backoff.wait()
+
+        try:
+            # while the positions cannot be read, steps wait for them (their patience)
+            await every(
+                settings.redemption_receivers_interval_s, round_, settings, "receivers' positions"
+            )
+        finally:
+            await connection.aclose()

@@ -6,31 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Protocol
 
-from schemas import Envelope, Message, derive_id
+from schemas import derive_id
 from services.redemption.domain.decide import Decision
 from services.redemption.repository import SagaWrites
+from services.runtime.publisher import Outlet
 
 REPLIES = "redemption.replies"
 EVENTS = "redemption.events"
-
-
-class Outlet(Protocol):
-    """Where messages go: a handler's context, or a Publisher outside a handler."""
-
-    def publish(
-        self,
-        topic: str,
-        key: str | bytes,
-        payload: Message,
-        *,
-        correlation_id: uuid.UUID,
-        reply_to: str | None = None,
-        message_id: uuid.UUID | None = None,
-    ) -> Envelope[Any]: ...
-
-    def republish(self, topic: str, key: str | bytes | None, value: bytes) -> None: ...
 
 
 def outcome_id(redemption_id: uuid.UUID) -> uuid.UUID:

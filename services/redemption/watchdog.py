@@ -8,7 +8,6 @@ one that has not is waited for, not re-sent."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 
@@ -20,14 +19,12 @@ from services.redemption.receivers import Receivers
 from services.redemption.saga_runner import carry_out
 from services.redemption.settings import RedemptionSettings
 from services.runtime.clock import utc_now
-from services.runtime.errors import describe
-from services.runtime.logging import get_logger, message_context
+from services.runtime.logging import message_context
+from services.runtime.periodic import every
 from services.runtime.publisher import Publisher
-from services.runtime.retry import Backoff
 from services.runtime.service import Service
 from services.runtime.unit_of_work import UnitOfWork
 
-log = get_logger(__name__)
 BATCH = 200
 
 
@@ -38,18 +35,11 @@ class Watchdog:
     async def __call__(self, service: Service) -> None:
         settings = service.settings
         assert isinstance(settings, RedemptionSettings)
-        backoff = Backoff(settings.retry_initial_backoff_s, settings.retry_max_backoff_s)
-        while True:
-            try:
-                handled = await self.sweep(service, settings)
-                backoff.reset()
-                if handled < BATCH:
-                    await asyncio.sleep(settings.redemption_watchdog_interval_s)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("watchdog sweep failed; retrying", error=describe(exc))
-                await backoff.wait()
+
+        async def round_() -> bool:
+            return await self.sweep(service, settings) == BATCH  # a full sweep: more are due
+
+        await every(settings.redemption_watchdog_interval_s, round_, settings, "watchdog")
 
     async def sweep(self, service: Service, settings: RedemptionSettings) -> int:
         now = utc_now()

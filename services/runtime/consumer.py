@@ -9,23 +9,26 @@ A record's `reply_to` must be a registered reply topic of the service's environm
 to a topic that does not exist could never be published. A record naming another address is
 bad input: dead-lettered as `invalid_reply_to`, never applied, its sender not told.
 
-Failures:
-- the database is unreachable: retried with backoff for as long as it lasts (no record is
-  at fault, and not even a dead letter could be written);
-- anything else: the batch is retried a few times, then each record alone; a record that
-  still fails goes to the dead-letter topic with the reason, and its sender (if known) gets
-  a typed rejection.
+Failures, by their kind (the retry contract: services/runtime/retry.py):
+- the database unreachable, or a transient error (a neighbour's data not there yet, a lost
+  race): the batch is retried with backoff for as long as it lasts, never dead-lettered;
+- a permanent error: each record alone, and the one that fails is dead-lettered at once with
+  its reason;
+- a defect (anything else): the batch is retried a few times, then each record alone; a
+  record that still fails is dead-lettered as `retries_exhausted`.
+A dead-lettered record's sender (if known) gets a typed rejection with the same reason.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+
+from tenacity import AsyncRetrying
 
 from schemas import Codec, DeadLetter, DecodeError, Envelope, Rejected, derive_id, envelope
 from schemas.envelope import MAX_DETAIL_CHARS
@@ -42,11 +45,11 @@ from schemas.sealed import digest
 from schemas.topics import reply_topics
 from services.runtime import inbox
 from services.runtime.db import Pool
-from services.runtime.errors import describe, permanent
+from services.runtime.errors import describe
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.logging import get_logger, message_context
 from services.runtime.records import Record
-from services.runtime.retry import Backoff, is_unavailable
+from services.runtime.retry import RetryLog, kind_of, permanent, retrying
 from services.runtime.settings import ServiceSettings
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -74,6 +77,24 @@ class _Item:
     @property
     def inbox_id(self) -> uuid.UUID:
         return self.sender.message_id if self.sender else self.record.position_id
+
+
+class _Tries:
+    """Which failures of one batch are tried again: an outage and a transient error for as
+    long as they last, a defect up to `defect_attempts` times, a permanent error never."""
+
+    def __init__(self, defect_attempts: int) -> None:
+        self._defect_attempts = defect_attempts
+        self._defects = 0
+        self.attempts = 0
+
+    def again(self, exc: BaseException) -> bool:
+        self.attempts += 1
+        kind = kind_of(exc)
+        if kind == "defect":
+            self._defects += 1
+            return self._defects < self._defect_attempts
+        return kind != "permanent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,71 +140,57 @@ class BatchProcessor:
         )
 
     async def _apply_with_retries(self, items: list[_Item]) -> None:
-        backoff = Backoff(
-            self._settings.retry_initial_backoff_s, self._settings.retry_max_backoff_s
-        )
-        failures = 0
-        while True:
-            try:
-                await self._apply_once(items, failure=None)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if is_unavailable(exc):
-                    log.warning("database unavailable; retrying", error=describe(exc))
-                    await backoff.wait()
-                    continue
-                failures += 1
-                doomed = permanent(exc)
-                if doomed is not None and len(items) == 1:
-                    # no retry can open a sealed value that does not open
-                    log.error("record cannot be applied; dead-lettering it", error=doomed.reason)
-                    await self._dead_letter_alone(
-                        items[0], _Failure(doomed.reason, doomed.detail, failures)
-                    )
-                    return
-                if failures < self._settings.retry_max_attempts and doomed is None:
-                    log.warning(
-                        "batch failed; retrying",
-                        subscription=self._subscription.name,
-                        attempt=failures,
-                        records=len(items),
-                        error=describe(exc),
-                    )
-                    await backoff.wait()
-                    continue
-                if len(items) > 1:
-                    log.warning(
-                        "batch keeps failing; applying its records one by one",
-                        subscription=self._subscription.name,
-                        records=len(items),
-                        error=describe(exc),
-                    )
-                    for item in items:
-                        await self._apply_with_retries([item])
-                    return
-                detail = describe(exc)
-                log.error("record keeps failing; dead-lettering it", error=describe(exc))
-                await self._dead_letter_alone(
-                    items[0], _Failure("retries_exhausted", detail, failures)
+        settings = self._settings
+        tries = _Tries(settings.retry_max_attempts)
+        retry_log = RetryLog(
+            "batch", settings.retry_log_interval_s,
+            subscription=self._subscription.name, records=len(items),
+        )  # fmt: skip
+        try:
+            async for attempt in self._retrying(tries.again, retry_log):
+                with attempt:
+                    await self._apply_once(items, failure=None)
+        except Exception as exc:
+            if len(items) > 1:
+                # the batch does not say which record failed: each alone finds it
+                log.warning(
+                    "batch failed; applying its records one by one",
+                    subscription=self._subscription.name,
+                    records=len(items),
+                    error=describe(exc),
                 )
+                for item in items:
+                    await self._apply_with_retries([item])
                 return
+            doomed = permanent(exc)
+            failure = (
+                _Failure(doomed.reason, doomed.detail, tries.attempts)
+                if doomed is not None
+                else _Failure("retries_exhausted", describe(exc), tries.attempts)
+            )
+            log.error("record cannot be applied; dead-lettering it", error=failure.reason)
+            await self._dead_letter_alone(items[0], failure)
+            return
+        retry_log.ended()
 
     async def _dead_letter_alone(self, item: _Item, failure: _Failure) -> None:
-        backoff = Backoff(
-            self._settings.retry_initial_backoff_s, self._settings.retry_max_backoff_s
-        )
-        while True:
-            try:
+        # Writing a dead letter only fails when the database does: wait for it.
+        retry_log = RetryLog(
+            "writing a dead letter", self._settings.retry_log_interval_s,
+            subscription=self._subscription.name,
+        )  # fmt: skip
+        async for attempt in self._retrying(lambda exc: True, retry_log):
+            with attempt:
                 await self._apply_once([item], failure=failure)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                # Writing a dead letter only fails when the database does: wait for it.
-                log.warning("could not write the dead letter; retrying", error=describe(exc))
-                await backoff.wait()
+        retry_log.ended()
+
+    def _retrying(
+        self, again: Callable[[BaseException], bool], retry_log: RetryLog
+    ) -> AsyncRetrying:
+        settings = self._settings
+        return retrying(
+            settings.retry_initial_backoff_s, settings.retry_max_backoff_s, again, retry_log.failed
+        )
 
     async def _apply_once(self, items: list[_Item], failure: _Failure | None) -> None:
         consumer = self._subscription.name

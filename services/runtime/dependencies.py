@@ -28,7 +28,7 @@ from aiokafka.errors import KafkaError
 from services.runtime.errors import describe
 from services.runtime.logging import get_logger
 from services.runtime.readiness import Readiness
-from services.runtime.retry import Backoff, is_unavailable
+from services.runtime.retry import is_unavailable, retrying
 from services.runtime.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -211,35 +211,39 @@ class Waiter:
 
     async def _wait_for(self, dependency: Dependency) -> None:
         settings = self._settings
-        backoff = Backoff(settings.dependency_wait_initial_s, settings.dependency_wait_max_s)
         started = time.monotonic()
-        attempts = 0
-        while True:
-            attempts += 1
-            try:
-                await self._probe(dependency)
-            except Exception as exc:
-                if not dependency.unreachable(exc):
-                    self._readiness.refused(dependency.name, describe(exc))
-                    raise DependencyRefused(dependency.name, exc) from exc
-                state = self._readiness.waiting(dependency.name, describe(exc))
-                if state.attempts == 1:
-                    log.warning(
-                        f"waiting for {dependency.name}",
-                        dependency=dependency.name,
-                        error=describe(exc),
-                    )
-                else:
-                    log.debug(f"{dependency.name} still not answering", error=describe(exc))
-                await backoff.wait()
-                continue
-            self._readiness.answered(dependency.name)
-            if attempts > 1:
-                elapsed = time.monotonic() - started
-                log.info(
-                    f"{dependency.name} answered after {elapsed:.1f} s, {attempts} attempts",
-                    dependency=dependency.name,
-                    waited_s=round(elapsed, 1),
-                    attempts=attempts,
-                )
-            return
+
+        def unreachable(exc: BaseException) -> bool:
+            return dependency.unreachable(exc)
+
+        def waiting(exc: BaseException) -> None:
+            state = self._readiness.waiting(dependency.name, describe(exc))
+            if state.attempts == 1:
+                log.warning(
+                    f"waiting for {dependency.name}", dependency=dependency.name,
+                    error=describe(exc),
+                )  # fmt: skip
+            else:
+                log.debug(f"{dependency.name} still not answering", error=describe(exc))
+
+        attempts = retrying(
+            settings.dependency_wait_initial_s, settings.dependency_wait_max_s,
+            unreachable, waiting,
+        )  # fmt: skip
+        try:
+            async for attempt in attempts:
+                with attempt:
+                    await self._probe(dependency)
+        except Exception as exc:  # not an outage: a fault of the setup
+            self._readiness.refused(dependency.name, describe(exc))
+            raise DependencyRefused(dependency.name, exc) from exc
+        self._readiness.answered(dependency.name)
+        tries = int(attempts.statistics.get("attempt_number", 1))
+        if tries > 1:
+            elapsed = time.monotonic() - started
+            log.info(
+                f"{dependency.name} answered after {elapsed:.1f} s, {tries} attempts",
+                dependency=dependency.name,
+                waited_s=round(elapsed, 1),
+                attempts=tries,
+            )

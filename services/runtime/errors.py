@@ -13,12 +13,9 @@ logging processor `redact` (services/runtime/logging.py) is the net for any othe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import asyncpg
 from pydantic import ValidationError
-
-from schemas.sealed import SealError
 
 _MAX_CHARS = 1_000
 _POSTGRES_NAMES = (
@@ -51,22 +48,6 @@ def postgres_summary(exc: asyncpg.PostgresError) -> str:
         if value:
             parts.append(f"{label} {value}")
     return ", ".join(parts)
-
-
-@dataclass(frozen=True, slots=True)
-class Permanent:
-    """A failure that no retry can mend: the record is dead-lettered at once."""
-
-    reason: str
-    detail: str
-
-
-def permanent(exc: BaseException) -> Permanent | None:
-    """A sealed value that does not open (wrong recipient, unknown key, tampered, invalid
-    content) will not open on the next attempt either."""
-    if isinstance(exc, SealError):
-        return Permanent(f"sealed_{exc.reason}", str(exc))
-    return None
 
 
 # The shapes PostgreSQL quotes values in, for text that reaches a log by another path (a

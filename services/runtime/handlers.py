@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from schemas import Envelope, Message, derive_id
+from schemas import MESSAGE_TYPES, Envelope, Message, derive_id
 from schemas.topics import BY_NAME
 from services.runtime.db import Connection
 from services.runtime.outbox import OutboxWriter
@@ -141,9 +141,24 @@ class Subscription:
 
         return register
 
+    def ignore_the_rest(self) -> None:
+        """Accept and ignore every other message type of the service that writes this topic
+        (its events, as the registry says): the codec dead-letters a type a subscription
+        does not accept, and a neighbour publishes facts this service has no use for, new
+        ones included. Call it after the handlers are registered, in a module that imports
+        the writer's contracts (schemas registers a type when its module is imported)."""
+        owner = BY_NAME[self.topic].owner
+        for name, message_type in sorted(MESSAGE_TYPES.items()):
+            if name.startswith(f"{owner}.") and message_type not in self.handlers:
+                self.handlers[message_type] = _ignore
+
     def handler_for(self, message: Message) -> Handler:
         return self.handlers[type(message)]
 
     @property
     def accepts(self) -> Mapping[type[Message], Handler]:
         return self.handlers
+
+
+async def _ignore(ctx: HandlerContext[Any], message: Message) -> None:
+    """Not this service's business: consumed, so that nothing is dead-lettered."""

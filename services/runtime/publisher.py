@@ -1,22 +1,43 @@
-"""Publishing through the outbox, for work that is not handling a message: a background
-task (a watchdog, a reconciliation loop) or an operator command.
+"""Publishing through the outbox: the one way a service emits a message. A handler's
+context publishes through it (handlers.py: ids derived from the message handled); work that
+is not handling a message (a background task, an operator command) uses it directly:
 
     async with UnitOfWork(pool) as uow:
         publisher = Publisher(uow.outbox, settings)
         publisher.publish("kyc.events", key, CustomerFrozen(...), correlation_id=customer_id)
         await uow.commit()
+
+Code that emits from both places takes an `Outlet`: a handler's context or a Publisher.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from schemas import Envelope, Message, envelope
 from schemas.topics import is_reply_topic
 from services.runtime.outbox import OutboxWriter
 from services.runtime.settings import ServiceSettings
+
+
+class Outlet(Protocol):
+    """Where a piece of work emits its messages: a handler's context (HandlerContext) or,
+    outside a handler, a Publisher; either way the outbox of the work's transaction."""
+
+    def publish(
+        self,
+        topic: str,
+        key: str | bytes,
+        payload: Message,
+        *,
+        correlation_id: uuid.UUID,
+        reply_to: str | None = None,
+        message_id: uuid.UUID | None = None,
+    ) -> Envelope[Any]: ...
+
+    def republish(self, topic: str, key: str | bytes | None, value: bytes) -> None: ...
 
 
 class Publisher:

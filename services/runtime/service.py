@@ -52,7 +52,8 @@ log = get_logger(__name__)
 
 BackgroundTask = Callable[["Service"], Coroutine[Any, Any, None]]
 """A coroutine run for the service's lifetime once its pool is open (a watchdog, a
-reconciliation loop); it is cancelled at shutdown and must survive its own errors."""
+reconciliation loop); it is cancelled at shutdown and must survive its own errors
+(periodic.every: a round every interval, a failed one retried)."""
 
 SetupStep = Callable[["Service"], Coroutine[Any, Any, None]]
 """A coroutine run once at start, after the migrations and the pool, before anything is

@@ -111,7 +111,11 @@ class ServiceSettings(BaseSettings):
     retry_initial_backoff_s: float = Field(default=0.05, gt=0)
     retry_max_backoff_s: float = Field(default=5.0, gt=0)
     retry_max_attempts: int = Field(default=6, ge=1)
-    """Attempts for one batch (and then for each message alone) before a dead letter."""
+    """Attempts for a batch that fails with a defect (and then for each message alone)
+    before a dead letter; an outage or a transient error is retried for as long as it
+    lasts (services/runtime/retry.py)."""
+    retry_log_interval_s: float = Field(default=60.0, gt=0)
+    """While a failure lasts, how often a retry loop says so again (with its attempts)."""
 
     dependency_wait_initial_s: float = Field(default=0.5, gt=0)
     dependency_wait_max_s: float = Field(default=5.0, gt=0)

@@ -16,19 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from schemas import Envelope, Message, Rejected
-from schemas.issuance import Burned, HoldPlaced, HoldReleased, Minted, MintRejected
+from schemas import Envelope, Rejected
+from schemas.issuance import Burned, Minted, MintRejected
 from schemas.kyc import (
     BankAccountRefused,
     BankAccountVerified,
-    CustomerFrozen,
-    CustomerReferred,
-    CustomerRejected,
-    CustomerUnfrozen,
-    CustomerVerified,
-    WalletFrozen,
     WalletRegistered,
-    WalletUnfrozen,
 )
 from schemas.sealed import OpeningKeys
 from schemas.settlement import (
@@ -239,16 +232,7 @@ def _kyc_events() -> Subscription:
             work, event.customer_id, event.account_id, "refused", event.reason
         )
 
-    for ignored in (
-        CustomerVerified,
-        CustomerRejected,
-        CustomerReferred,
-        CustomerFrozen,
-        CustomerUnfrozen,
-        WalletFrozen,
-        WalletUnfrozen,
-    ):
-        kyc.handles(ignored)(_ignore)
+    kyc.ignore_the_rest()
     return kyc
 
 
@@ -281,10 +265,5 @@ def _supply() -> Subscription:
             )
         )
 
-    for ignored in (HoldPlaced, HoldReleased):
-        issuance.handles(ignored)(_ignore)
+    issuance.ignore_the_rest()
     return issuance
-
-
-async def _ignore(ctx: Ctx, message: Message) -> None:
-    """Not settlement's business (consumed so that nothing is dead-lettered)."""

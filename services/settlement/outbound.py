@@ -1,6 +1,7 @@
-"""Emitting messages through the outbox, the same way from a handler, a background task or
-an operator command. Every message id is given by the caller, derived from a business key
-(a deposit id, a payout id), so that doing the same work twice emits the same message."""
+"""Settlement's work, the same from a handler, a background task or an operator command:
+its transaction, its staged writers and where it emits (the runtime's `Outlet`: a handler's
+context or a Publisher). Every message id is given by the caller, derived from a business
+key (a deposit id, a payout id), so that doing the same work twice emits the same message."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from schemas import Message, Money, derive_id, envelope
+from schemas import Money, derive_id
 from schemas.settlement import ReserveMoved
 from services.runtime.db import Connection
 from services.runtime.handlers import HandlerContext
+from services.runtime.publisher import Outlet, Publisher
 from services.runtime.settings import ServiceSettings
 from services.runtime.unit_of_work import StagedWriter, UnitOfWork
 from services.settlement.domain import ledger
@@ -19,19 +21,6 @@ from services.settlement.repository.business import History, Notices, PayoutBook
 from services.settlement.repository.ledger import Journal, Links
 
 EVENTS = "settlement.events"
-
-
-class Outbound(Protocol):
-    def __call__(
-        self,
-        topic: str,
-        key: str,
-        payload: Message,
-        *,
-        message_id: uuid.UUID,
-        correlation_id: uuid.UUID,
-        reply_to: str | None = None,
-    ) -> None: ...
 
 
 class Staged(Protocol):
@@ -47,7 +36,8 @@ class Work:
     and what caused it (recorded in the journal and the history)."""
 
     connection: Connection
-    publish: Outbound
+    outlet: Outlet
+    """Where it emits (a handler's context, or a Publisher outside a handler)."""
     staged: Staged
     """The transaction's staged objects (services/runtime/unit_of_work.py)."""
     actor: str
@@ -66,7 +56,7 @@ class Work:
         if change == 0:
             return
         about = links.deposit_id or links.redemption_id or entry_id
-        self.publish(
+        self.outlet.publish(
             EVENTS,
             str(about),
             ReserveMoved(
@@ -98,49 +88,8 @@ class Work:
 
 
 def from_context(ctx: HandlerContext[Any], actor: str) -> Work:
-    def publish(
-        topic: str,
-        key: str,
-        payload: Message,
-        *,
-        message_id: uuid.UUID,
-        correlation_id: uuid.UUID,
-        reply_to: str | None = None,
-    ) -> None:
-        ctx.publish(
-            topic,
-            key,
-            payload,
-            message_id=message_id,
-            correlation_id=correlation_id,
-            reply_to=reply_to,
-        )
-
-    return Work(ctx.connection, publish, ctx.staged, actor, ctx.message.message_id)
+    return Work(ctx.connection, ctx, ctx.staged, actor, ctx.message.message_id)
 
 
-def from_outbox(
-    uow: UnitOfWork,
-    settings: ServiceSettings,
-    actor: str,
-    producer: str = "",
-) -> Work:
-    def publish(
-        topic: str,
-        key: str,
-        payload: Message,
-        *,
-        message_id: uuid.UUID,
-        correlation_id: uuid.UUID,
-        reply_to: str | None = None,
-    ) -> None:
-        env = envelope(
-            payload,
-            producer=producer or settings.service,
-            correlation_id=correlation_id,
-            reply_to=settings.topic(reply_to) if reply_to else None,
-            message_id=message_id,
-        )
-        uow.outbox.add(settings.topic(topic), key, env)
-
-    return Work(uow.connection, publish, uow.staged, actor)
+def from_outbox(uow: UnitOfWork, settings: ServiceSettings, actor: str) -> Work:
+    return Work(uow.connection, Publisher(uow.outbox, settings), uow.staged, actor)

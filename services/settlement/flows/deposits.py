@@ -184,7 +184,7 @@ async def _ask_for_mint(
     issuance mints against (the deposit, its wallet and amount, on settlement.events)."""
     customer_id, wallet_id = owner
     reserve_after = await work.journal.balance(RESERVE)
-    work.publish(
+    work.outlet.publish(
         EVENTS,
         str(deposit_id),
         DepositMatched(
@@ -197,7 +197,7 @@ async def _ask_for_mint(
         message_id=derive_id(mint_id, "matched"),
         correlation_id=deposit_id,
     )
-    work.publish(
+    work.outlet.publish(
         "issuance.mints",
         MINTS_KEY,
         MintForDeposit(
@@ -247,7 +247,7 @@ async def minted(work: Work, reply: Minted) -> None:
         "minted",
         f"mint {reply.mint_id}",
     )
-    work.publish(
+    work.outlet.publish(
         EVENTS,
         str(deposit.deposit_id),
         DepositConfirmed(
@@ -292,7 +292,7 @@ def _suspended(
     reason: str,
     attempt: int = 0,
 ) -> None:
-    work.publish(
+    work.outlet.publish(
         EVENTS,
         str(deposit_id),
         DepositSuspended(

@@ -485,7 +485,7 @@ def _links(work: Work, payout: Payout) -> Links:
 
 def _emit(work: Work, payout: Payout, what: str, event: Message) -> None:
     key = str(payout.redemption_id or payout.deposit_id)
-    work.publish(
+    work.outlet.publish(
         EVENTS,
         key,
         event,

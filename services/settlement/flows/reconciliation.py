@@ -13,13 +13,12 @@ from applying anything twice):
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from typing import TYPE_CHECKING
 
 from services.runtime.db import Pool
-from services.runtime.errors import describe
 from services.runtime.logging import get_logger
+from services.runtime.periodic import every
 from services.runtime.unit_of_work import UnitOfWork
 from services.settlement.flows import deposits, notices, payouts
 from services.settlement.outbound import from_outbox
@@ -45,14 +44,11 @@ PASSING_REFUSALS = (
 async def run(service: Service) -> None:
     settings = service.settings
     assert isinstance(settings, SettlementSettings)
-    while True:
-        try:
-            await reconcile_once(service.pool, settings)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # survive: the next round retries
-            log.warning("reconciliation round failed", error=describe(exc))
-        await asyncio.sleep(settings.settlement_reconcile_interval_s)
+
+    async def round_() -> None:
+        await reconcile_once(service.pool, settings)
+
+    await every(settings.settlement_reconcile_interval_s, round_, settings, "reconciliation")
 
 
 async def reconcile_once(pool: Pool, settings: SettlementSettings) -> dict[str, int]:

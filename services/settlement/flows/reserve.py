@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from schemas import Money, derive_id
 from schemas.settlement import ReleaseReserve, ReserveReleased
-from services.runtime.retry import TransientError
+from services.runtime.retry import PermanentError, TransientError
 from services.settlement.domain import ledger
 from services.settlement.outbound import Work
 from services.settlement.repository import business as repo
@@ -24,10 +24,16 @@ async def release(work: Work, command: ReleaseReserve) -> ReserveReleased:
     if done is not None:  # one release per redemption, whatever the command id
         return _released(command, done.amount_minor, done.reserve_after)
     payout = await work.payouts.get(command.redemption_id, lock=False)
-    if payout is None or payout.state in {"rejected", "failed"}:
-        # nothing was paid for this redemption: releasing would take backing from tokens
-        # still in circulation. Retried, then dead-lettered for an operator.
+    if payout is None:
+        # not booked yet: releasing first would take backing from tokens still in
+        # circulation, so the command waits for its payout
         raise TransientError(f"no booked payout for redemption {command.redemption_id}")
+    if payout.state in {"rejected", "failed"}:
+        # nothing was paid and nothing will be (one payout per redemption): an operator's case
+        raise PermanentError(
+            "payout_not_made",
+            f"the payout of redemption {command.redemption_id} is {payout.state}",
+        )
     if payout.par != command.amount:
         await repo.record_anomaly(
             work.connection,

@@ -10,7 +10,6 @@ under a row lock, so replicas never announce one state twice.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 from typing import TYPE_CHECKING
@@ -19,8 +18,8 @@ from schemas import Money, derive_id
 from schemas.money import PAR_CURRENCY, TOKEN
 from schemas.settlement import ReserveAlert, ReserveException
 from services.runtime.db import Pool
-from services.runtime.errors import describe
 from services.runtime.logging import get_logger
+from services.runtime.periodic import every
 from services.runtime.unit_of_work import UnitOfWork
 from services.settlement.domain.backing import (
     BackingException,
@@ -49,14 +48,11 @@ MAX_LISTED = 100
 async def run(service: Service) -> None:
     settings = service.settings
     assert isinstance(settings, SettlementSettings)
-    while True:
-        try:
-            await watch_once(service.pool, settings, dt.datetime.now(dt.UTC))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # survive: the next round checks again
-            log.warning("reserve watch round failed", error=describe(exc))
-        await asyncio.sleep(settings.settlement_attest_interval_s)
+
+    async def round_() -> None:
+        await watch_once(service.pool, settings, dt.datetime.now(dt.UTC))
+
+    await every(settings.settlement_attest_interval_s, round_, settings, "reserve watch")
 
 
 async def watch_once(
@@ -96,7 +92,7 @@ async def _alert_on_change(
     alert = _alert(facts, found, now)
     message_id = derive_id(ALERTS, str(sequence))
     work = from_outbox(uow, settings, ACTOR)
-    work.publish(EVENTS, "reserve", alert, message_id=message_id, correlation_id=message_id)
+    work.outlet.publish(EVENTS, "reserve", alert, message_id=message_id, correlation_id=message_id)
     log.warning(
         "reserve alert", status=alert.status, total=alert.total,
         kinds=sorted({e.kind for e in found}),

@@ -5,12 +5,15 @@ Environment: the runtime's CNH_* settings, plus
   CNH_TEST_CRASH_AT  a fault to inject once: "after_commit" (die when the relay first claims
                      committed rows, before anything is published) or "before_ack" (die after
                      a batch's database commit, before its offsets are committed).
+Planted failures, by account: "explode" a defect, "doomed" a permanent error, "flaky-N" a
+transient error for the first N attempts at each message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -18,6 +21,7 @@ from typing import NoReturn
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.records import Record
 from services.runtime.relay import Relay
+from services.runtime.retry import PermanentError, TransientError
 from services.runtime.service import Service
 from services.runtime.settings import ServiceSettings
 from tests.support.counter.contracts import Add, Added
@@ -32,6 +36,10 @@ def build_subscription(commands_topic: str, events_topic: str) -> Subscription:
     async def add(ctx: HandlerContext[Add], command: Add) -> Added:
         if command.account == "explode":
             raise RuntimeError("the counter service cannot add to 'explode' (a planted defect)")
+        if command.account == "doomed":
+            raise PermanentError("refused_for_test", "the counter refuses 'doomed' (planted)")
+        if command.account.startswith("flaky-"):
+            _not_ready_for(ctx.message.message_id, int(command.account.removeprefix("flaky-")))
         if command.delay_ms:
             await asyncio.sleep(command.delay_ms / 1000)
         total = await ctx.connection.fetchval(
@@ -49,6 +57,17 @@ def build_subscription(commands_topic: str, events_topic: str) -> Subscription:
         return added
 
     return commands
+
+
+_attempts: dict[uuid.UUID, int] = {}
+
+
+def _not_ready_for(message_id: uuid.UUID, attempts: int) -> None:
+    """A neighbour not ready for the first `attempts` attempts at this message (counted in
+    the process: a rolled-back transaction keeps no count)."""
+    _attempts[message_id] = _attempts.get(message_id, 0) + 1
+    if _attempts[message_id] <= attempts:
+        raise TransientError(f"not ready yet (attempt {_attempts[message_id]} of {attempts})")
 
 
 def _crash() -> NoReturn:

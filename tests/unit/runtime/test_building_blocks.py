@@ -8,7 +8,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from schemas import MAX_MESSAGE_BYTES, Envelope, Rejected, envelope
@@ -20,7 +19,7 @@ from services.runtime.consumer import _dead_letter_of
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.outbox import OutboxWriter, key_lock
 from services.runtime.records import Record
-from services.runtime.retry import Backoff, TransientError, is_retriable, is_unavailable
+from services.runtime.retry import Backoff
 from services.runtime.settings import ServiceSettings
 
 # the environment may name its own template (make exports one with its port)
@@ -75,23 +74,6 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("CNH_BATCH_MAX_RECORDS", "42")
     settings = ServiceSettings()
     assert (settings.service, settings.batch_max_records) == ("fx", 42)
-
-
-@pytest.mark.parametrize(
-    ("error", "unavailable", "retriable"),
-    [
-        (ConnectionRefusedError(), True, True),
-        (asyncpg.exceptions.ConnectionDoesNotExistError(), True, True),
-        (asyncpg.exceptions.SerializationError(), False, True),
-        (asyncpg.exceptions.DeadlockDetectedError(), False, True),
-        (TransientError("rate book not loaded yet"), False, True),
-        (RuntimeError("a defect"), False, False),
-        (ValueError("bad arithmetic"), False, False),
-    ],
-)
-def test_failures_are_classified(error: Exception, unavailable: bool, retriable: bool) -> None:
-    assert is_unavailable(error) is unavailable
-    assert is_retriable(error) is retriable
 
 
 def test_backoff_grows_exponentially_and_is_capped() -> None:

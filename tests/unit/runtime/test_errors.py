@@ -11,8 +11,9 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from schemas.sealed import SealError
-from services.runtime.errors import describe, permanent, scrub
+from services.runtime.errors import describe, scrub
 from services.runtime.logging import configure_logging, get_logger
+from services.runtime.retry import permanent
 
 ROW = "Failing row contains (7, Alice Wong, K1234567, 1985-03-14)."
 
