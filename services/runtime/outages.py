@@ -53,7 +53,6 @@ class OutageSummary(logging.Filter):
         self._clock = clock
         self._log = logging.getLogger(logger_name)
         self._outage: _Outage | None = None
-        self._timer: asyncio.TimerHandle | None = None
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not _is_unreachable(record):
@@ -102,10 +101,9 @@ class OutageSummary(logging.Filter):
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        self._timer = loop.call_later(self.quiet_s, self._tick)
+        loop.call_later(self.quiet_s, self._tick)
 
     def _tick(self) -> None:
-        self._timer = None
         if not self.check() and self._outage is not None:
             self._watch()
 

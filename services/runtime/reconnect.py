@@ -11,17 +11,19 @@ backoff they took 0.28 of a core and the start 12.8 s (2026-12-02).
 `install()` wraps `AIOKafkaClient._get_conn`: after a failed connection to a node, that
 client does not try the node again until its backoff has passed (doubling, with jitter, up to
 `max_s`) and answers "not ready" meanwhile, as a failed attempt would. A connection that
-opens resets it. So a client notices a returning broker within `max_s`.
+opens resets it. So a client notices a returning broker within `max_s`. The waits are the
+runtime's own backoff (`retry.delay`: doubling, jittered over the upper half).
 """
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.client import AIOKafkaClient, ConnectionGroup
+
+from services.runtime.retry import delay
 
 _MARK = "_cnh_reconnect_backoff"
 
@@ -38,8 +40,8 @@ class ReconnectBackoff:
     max_s: float = 1.0
 
     def delay(self, attempts: int) -> float:
-        ceiling = min(self.max_s, self.initial_s * 2.0 ** min(attempts - 1, 32))
-        return random.uniform(0.8 * ceiling, ceiling)  # Java's clients jitter by 20 %
+        """The wait after `attempts` refusals in a row: the runtime's backoff (retry.py)."""
+        return delay(self.initial_s, self.max_s, attempts - 1)
 
 
 def install(backoff: ReconnectBackoff = ReconnectBackoff()) -> None:
