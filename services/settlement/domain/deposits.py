@@ -1,5 +1,18 @@
 """Deposits: the id of a bank credit, matching its remittance text to a wallet, what the
-books can take, and the ids of each mint attempt's steps."""
+books can take, the ids of each mint attempt's steps, and the deposit state machine.
+
+    received ──matched──> minting ──minted──> confirmed
+        │  │                 └──mint_refused──> suspended ──mint_retried──> minting
+        │  └──unmatched──> suspended ──refund_ordered (operator)──> refunding
+        │                     ^   ^                                   │
+        │                     │   └────────refund_failed──────────────┤
+        │                     └──refund_returned── refunded <──refund_settled
+        └──zero amount, or beyond the reserve limit──> refused (not booked; an anomaly for
+                                                        an operator, who settles it with the bank)
+
+An event the table does not allow in the deposit's state changes nothing: it is recorded
+as an anomaly for an operator (a Minted for a deposit already suspended, a second refund).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +34,38 @@ amount bound, with four orders of magnitude to spare for transactions that book 
 side by side (each sees the reserve as it was plus its own deposits)."""
 
 Refusal = Literal["zero_amount", "over_reserve_limit"]
+
+State = Literal["minting", "confirmed", "suspended", "refunding", "refunded", "refused"]
+Event = Literal[
+    "minted",
+    "mint_refused",
+    "mint_retried",
+    "refund_ordered",
+    "refund_settled",
+    "refund_failed",
+    "refund_returned",
+]
+
+_MOVES: dict[Event, tuple[frozenset[str], State]] = {
+    "minted": (frozenset({"minting"}), "confirmed"),
+    "mint_refused": (frozenset({"minting"}), "suspended"),
+    "mint_retried": (frozenset({"suspended"}), "minting"),
+    "refund_ordered": (frozenset({"suspended"}), "refunding"),
+    "refund_settled": (frozenset({"refunding"}), "refunded"),
+    "refund_failed": (frozenset({"refunding"}), "suspended"),
+    "refund_returned": (frozenset({"refunded"}), "suspended"),
+}
+
+
+def arrival(matched: bool) -> State:
+    """A booked deposit's first state: minting if its reference named a known wallet."""
+    return "minting" if matched else "suspended"
+
+
+def move(current: str, event: Event) -> State | None:
+    """The state `event` takes a deposit in `current` to, or None where it may not happen."""
+    allowed, target = _MOVES[event]
+    return target if current in allowed else None
 
 
 def deposit_id(bank_reference: str) -> uuid.UUID:

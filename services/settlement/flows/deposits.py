@@ -1,13 +1,6 @@
 """Deposits: a bank credit of CNH is matched to a wallet by its reference, credits the
 reserve, and asks issuance to mint; unmatched or unmintable deposits go to suspense until
-an operator refunds them.
-
-    received ──matched──> minting ──Minted──> confirmed
-        │  │                 └──MintRejected / Rejected──> suspended ──retry──> minting
-        │  └──unmatched──> suspended ──refund (operator)──> refunding ──settled──> refunded
-        │                                                     └──failed/returned──> suspended
-        └──zero amount, or beyond the reserve limit──> refused (not booked; an anomaly for
-                                                        an operator, who settles it with the bank)
+an operator refunds them. The states and their moves: domain/deposits.py.
 """
 
 from __future__ import annotations
@@ -28,7 +21,15 @@ from schemas.settlement import (
 )
 from services.runtime.logging import get_logger
 from services.settlement.domain import ledger
-from services.settlement.domain.deposits import Refusal, attempt_id, deposit_reference_in, refusal
+from services.settlement.domain.deposits import (
+    Event,
+    Refusal,
+    arrival,
+    attempt_id,
+    deposit_reference_in,
+    move,
+    refusal,
+)
 from services.settlement.domain.deposits import deposit_id as deposit_id_of
 from services.settlement.outbound import Work
 from services.settlement.repository import business as repo
@@ -65,7 +66,8 @@ async def receive(work: Work, notice: DepositReceived, particulars: DepositParti
         await _refuse(work, deposit_id, notice, reference, refused)
         return
     owner = await work.staged(repo.References).owner(reference) if reference else None
-    state, reason = ("minting", None) if owner else ("suspended", "unmatched_reference")
+    state = arrival(owner is not None)
+    reason = None if owner else "unmatched_reference"
     mint_id = _mint_command_id() if owner else None
     if not await _recorded(work, deposit_id, notice, reference, owner, state, reason, mint_id):
         return
@@ -148,7 +150,8 @@ async def retry(work: Work, deposit: repo.Deposit) -> bool:
     refusal of the previous one stays what it was."""
     reference = deposit.deposit_reference
     owner = await repo.wallet_for(work.connection, reference) if reference else None
-    if owner is None or deposit.state != "suspended":
+    to = move(deposit.state, "mint_retried")
+    if owner is None or to is None:
         return False
     attempt = deposit.mint_attempts + 1
     work.post(
@@ -156,7 +159,7 @@ async def retry(work: Work, deposit: repo.Deposit) -> bool:
         ledger.deposit_rematched(deposit.amount),
         Links(work.actor, work.cause, deposit_id=deposit.deposit_id, memo=deposit.reason or ""),
     )
-    work.history.record("deposit", deposit.deposit_id, "suspended", "minting", work.actor,
+    work.history.record("deposit", deposit.deposit_id, deposit.state, to, work.actor,
         "mint_retried", f"attempt {attempt} after {deposit.reason}",
     )  # fmt: skip
     mint_id = _mint_command_id()
@@ -216,7 +219,8 @@ async def _ask_for_mint(
 async def minted(work: Work, reply: Minted) -> None:
     book = work.staged(repo.Deposits)
     deposit = await book.locked.get(reply.deposit_id)
-    if deposit is None or deposit.state != "minting":
+    to = move(deposit.state, "minted") if deposit else None
+    if deposit is None or to is None:
         await repo.record_anomaly(
             work.connection,
             "unexpected_mint",
@@ -237,12 +241,12 @@ async def minted(work: Work, reply: Minted) -> None:
         ledger.mint_confirmed(deposit.amount),
         Links(work.actor, work.cause, deposit_id=deposit.deposit_id, memo=str(reply.mint_id)),
     )
-    book.set_state(deposit, "confirmed")
+    book.set_state(deposit, to)
     work.history.record(
         "deposit",
         deposit.deposit_id,
-        "minting",
-        "confirmed",
+        deposit.state,
+        to,
         work.actor,
         "minted",
         f"mint {reply.mint_id}",
@@ -268,7 +272,8 @@ async def mint_refused(work: Work, deposit_id: uuid.UUID, reason: str, detail: s
     stays in the reserve account, in suspense, with the reason."""
     book = work.staged(repo.Deposits)
     deposit = await book.locked.get(deposit_id)
-    if deposit is None or deposit.state != "minting":
+    to = move(deposit.state, "mint_refused") if deposit else None
+    if deposit is None or to is None:
         await repo.record_anomaly(
             work.connection, "unexpected_mint_rejection", str(deposit_id), f"{reason}: {detail}"
         )
@@ -279,9 +284,29 @@ async def mint_refused(work: Work, deposit_id: uuid.UUID, reason: str, detail: s
         ledger.mint_rejected(deposit.amount),
         Links(work.actor, work.cause, deposit_id=deposit_id, memo=reason),
     )
-    book.set_state(deposit, "suspended", reason, detail)
-    work.history.record("deposit", deposit_id, "minting", "suspended", work.actor, reason, detail)
+    book.set_state(deposit, to, reason, detail)
+    work.history.record("deposit", deposit_id, deposit.state, to, work.actor, reason, detail)
     _suspended(work, deposit_id, deposit.amount, deposit.bank_reference, reason, attempt)
+
+
+async def refund_moved(
+    work: Work, deposit_id: uuid.UUID, event: Event, detail: str, reason: str | None = None
+) -> bool:
+    """A refund's step for its deposit, by the state table; False (an anomaly, nothing
+    changed) where the deposit's state does not allow it."""
+    deposit = await repo.deposit_for_update(work.connection, deposit_id)
+    to = move(deposit.state, event) if deposit else None
+    if deposit is None or to is None:
+        await repo.record_anomaly(
+            work.connection,
+            f"deposit_{event}_conflict",
+            str(deposit_id),
+            f"{event} for a deposit in state {deposit.state if deposit else 'unknown'}",
+        )
+        return False
+    await repo.set_deposit_state(work.connection, deposit_id, to, reason)
+    work.history.record("deposit", deposit_id, deposit.state, to, work.actor, event, detail)
+    return True
 
 
 def _suspended(

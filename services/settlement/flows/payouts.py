@@ -19,6 +19,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Literal
 
 from schemas import Message, Money, derive_id
 from schemas.sealed import OpeningKeys
@@ -48,6 +49,7 @@ from services.settlement.domain import ledger
 from services.settlement.domain.accounts import NotPayable
 from services.settlement.domain.payouts import Event, decide, public_state, target
 from services.settlement.domain.rails import choose_rail
+from services.settlement.flows import deposits
 from services.settlement.flows.accounts import payee
 from services.settlement.outbound import Work
 from services.settlement.repository import business as repo
@@ -291,16 +293,7 @@ async def settle(
         )
     else:
         assert payout.deposit_id is not None
-        await repo.set_deposit_state(work.connection, payout.deposit_id, "refunded")
-        work.history.record(
-            "deposit",
-            payout.deposit_id,
-            "refunding",
-            "refunded",
-            work.actor,
-            "refund_settled",
-            bank_reference,
-        )
+        await deposits.refund_moved(work, payout.deposit_id, "refund_settled", bank_reference)
         _emit(
             work,
             payout,
@@ -437,10 +430,12 @@ async def _transition(
     )
 
 
-async def _back_to_suspense(work: Work, payout: Payout, reason: str) -> None:
+async def _back_to_suspense(
+    work: Work, payout: Payout, reason: Literal["refund_failed", "refund_returned"]
+) -> None:
     assert payout.deposit_id is not None
-    await repo.set_deposit_state(work.connection, payout.deposit_id, "suspended", reason)
-    work.history.record("deposit", payout.deposit_id, "refunding", "suspended", work.actor, reason)
+    if not await deposits.refund_moved(work, payout.deposit_id, reason, "", reason):
+        return
     _emit(
         work,
         payout,

@@ -10,7 +10,8 @@ import uuid
 from schemas.sealed import OpeningKeys, SealError
 from schemas.settlement import DepositParticulars, deposit_context
 from services.settlement.bank.port import BankRail
-from services.settlement.flows import payouts
+from services.settlement.domain.deposits import move
+from services.settlement.flows import deposits, payouts
 from services.settlement.outbound import Work
 from services.settlement.repository import business as repo
 from services.settlement.repository.business import Payout
@@ -28,7 +29,7 @@ async def refund_deposit(
     deposit = await repo.deposit_for_update(work.connection, deposit_id)
     if deposit is None:
         raise RefundRefused(f"no deposit {deposit_id}")
-    if deposit.state != "suspended":
+    if move(deposit.state, "refund_ordered") is None:
         raise RefundRefused(f"deposit {deposit_id} is {deposit.state}, not suspended")
     if await work.connection.fetchval("SELECT 1 FROM payouts WHERE deposit_id = $1", deposit_id):
         raise RefundRefused(f"deposit {deposit_id} was refunded once already: see its history")
@@ -57,14 +58,5 @@ async def refund_deposit(
             payout.detail,
         )
         return payout
-    await repo.set_deposit_state(work.connection, deposit_id, "refunding")
-    work.history.record(
-        "deposit",
-        deposit_id,
-        "suspended",
-        "refunding",
-        work.actor,
-        "refund_ordered",
-        str(payout.payout_id),
-    )
+    await deposits.refund_moved(work, deposit_id, "refund_ordered", str(payout.payout_id))
     return payout

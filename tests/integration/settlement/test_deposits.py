@@ -172,3 +172,39 @@ async def test_a_mint_refused_while_issuance_catches_up_is_asked_again(
     confirmed = await settlement.events(lambda es: bool(of_type(es, DepositConfirmed)))
     assert len(of_type(confirmed, DepositConfirmed)) == 1
     assert await settlement.balance("suspense:CNH") == 0
+
+
+async def test_a_refund_that_comes_back_puts_the_deposit_back_in_suspense(
+    settlement: Settlement,
+) -> None:
+    # the payer's account returns what it is paid (the simulated bank's -0005 ending)
+    bounced = settlement.deposit(30_00, "no reference", account="012-345678-0005")
+    await settlement.bank_sends(bounced)
+    deposit_id = deposit_id_of(bounced.bank_reference)
+    await settlement.events(lambda es: bool(of_type(es, DepositSuspended)))
+
+    code, _, err = await settlement.cli("refund", str(deposit_id))
+    assert code == 0, err
+    events = await settlement.events(
+        lambda es: (
+            len([e for e in of_type(es, DepositSuspended) if e.deposit_id == deposit_id]) >= 2
+        )
+    )
+    assert [e.reason for e in of_type(events, DepositSuspended)] == [
+        "unmatched_reference",
+        "refund_returned",
+    ]
+    history = await settlement.platform.query(
+        "settlement",
+        "SELECT from_state, to_state, cause FROM history WHERE subject_id = $1 ORDER BY id",
+        deposit_id,
+    )
+    assert [(h["from_state"], h["to_state"], h["cause"]) for h in history] == [
+        (None, "suspended", "deposit_received"),
+        ("suspended", "refunding", "refund_ordered"),
+        ("refunding", "refunded", "refund_settled"),
+        ("refunded", "suspended", "refund_returned"),
+    ]
+    # back in suspense on the books too: the money is in the reserve account again
+    assert await settlement.balance("suspense:CNH") == 30_00
+    assert await settlement.balance("reserve_bank:CNH") == 30_00
