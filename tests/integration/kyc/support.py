@@ -14,7 +14,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 
 from clients.wallet import Wallet, deadline_in
-from schemas import Codec, DeadLetter, Envelope, Money, Rejected, envelope
+from schemas import Codec, DeadLetter, Envelope, Rejected, envelope
 from schemas.kyc import (
     BankAccountRefused,
     BankAccountVerified,
@@ -42,7 +42,6 @@ from schemas.kyc import (
     sealed_application,
 )
 from schemas.message import Message
-from schemas.money import TOKEN
 from schemas.runtime import DEAD_LETTER_MAX_BYTES
 from schemas.sealed import OpeningKeys, SealingKey
 from schemas.settlement import (
@@ -53,6 +52,7 @@ from schemas.settlement import (
     account_check_context,
 )
 from tests.support.environment import Environment, database_name
+from tests.support.money import tokens
 from tests.support.sealing import sealing_key
 
 EVENTS = Codec(
@@ -226,10 +226,6 @@ async def _about(
     return found
 
 
-def tokens(whole: int) -> Money:
-    return Money(amount_minor=whole * 10**6, currency=TOKEN)
-
-
 def wrap(platform: Environment, payload: Message, *, command: bool = False) -> Envelope[Any]:
     return envelope(
         payload,
@@ -266,7 +262,7 @@ def check(
     """The saga's check of a request signed by `signer` (default: the wallet's own key;
     a fresh one for a wallet this module did not register), paid to `account` (default: one
     nobody registered)."""
-    rid, amount, until = redemption_id or uuid.uuid4(), tokens(whole_tokens), deadline
+    rid, amount, until = redemption_id or uuid.uuid4(), tokens(str(whole_tokens)), deadline
     beneficiary, quote = account or uuid.uuid4(), uuid.uuid4()
     if until is None:
         until = deadline_in()

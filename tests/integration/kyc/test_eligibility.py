@@ -22,12 +22,12 @@ from tests.integration.kyc.support import (
     events,
     outcome,
     person,
-    tokens,
     verified_account,
     wallet,
     wrap,
 )
 from tests.support.environment import Environment
+from tests.support.money import tokens
 
 pytestmark = pytest.mark.integration
 
@@ -81,7 +81,7 @@ async def test_every_rejection_reason_reservations_release_and_redelivery(
         "customer_rejected": check(rejected.customer_id, w_rejected.wallet_id, 10),
         "customer_frozen": check(frozen.customer_id, w_frozen_customer.wallet_id, 10),
         "signature_invalid/another_key": check(S, w_standard.wallet_id, 10, signer=Wallet()),
-        "signature_invalid/changed_amount": signed.model_copy(update={"amount": tokens(11)}),
+        "signature_invalid/changed_amount": signed.model_copy(update={"amount": tokens("11")}),
         "signature_expired": check(S, w_standard.wallet_id, 10, deadline=passed),
         "wallet_not_theirs": check(S, w_basic.wallet_id, 10, account=a_standard),
         "wallet_not_theirs/pending": check(S, w_pending.wallet_id, 10, account=a_standard),
