@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from schemas import Message, Money, derive_id
@@ -47,6 +47,7 @@ from services.settlement.bank.port import (
 )
 from services.settlement.domain import ledger
 from services.settlement.domain.accounts import NotPayable
+from services.settlement.domain.deposits import Event as DepositEvent
 from services.settlement.domain.payouts import Event, decide, public_state, target
 from services.settlement.domain.rails import choose_rail
 from services.settlement.flows import deposits
@@ -262,74 +263,60 @@ def status(redemption_id: uuid.UUID, payout: Payout | None) -> PayoutStatus:
 async def settle(
     work: Work, payout: Payout, settled_at: dt.datetime, bank_reference: str, source: str
 ) -> str:
-    if (decision := await _decide(work, payout, "settle", source)) != "apply":
-        return decision
-    await _transition(
+    return await _answered(
         work,
         payout,
         "settle",
         source,
         f"settled via {source}",
-        bank_reference=bank_reference,
-        settled_at=settled_at,
-    )
-    entry = (
-        ledger.payout_settled(payout.amount)
-        if payout.kind == "redemption"
-        else ledger.refund_settled(payout.amount)
-    )
-    work.post(derive_id(payout.payout_id, "settled"), entry, _links(work, payout))
-    if payout.redemption_id is not None:
-        _emit(
-            work,
-            payout,
-            "settled",
-            PayoutSettled(
-                redemption_id=payout.redemption_id,
-                payout_id=payout.payout_id,
-                amount=payout.amount,
-                settled_at=settled_at,
-            ),
-        )
-    else:
-        assert payout.deposit_id is not None
-        await deposits.refund_moved(work, payout.deposit_id, "refund_settled", bank_reference)
-        _emit(
-            work,
-            payout,
-            "settled",
-            DepositRefunded(
-                deposit_id=payout.deposit_id,
+        entry=(
+            derive_id(payout.payout_id, "settled"),
+            ledger.payout_settled(payout.amount)
+            if payout.kind == "redemption"
+            else ledger.refund_settled(payout.amount),
+            _links(work, payout),
+        ),
+        to_saga=lambda redemption_id: PayoutSettled(
+            redemption_id=redemption_id,
+            payout_id=payout.payout_id,
+            amount=payout.amount,
+            settled_at=settled_at,
+        ),
+        to_deposit=_Refunded(
+            "refund_settled",
+            lambda deposit_id: DepositRefunded(
+                deposit_id=deposit_id,
                 payout_id=payout.payout_id,
                 amount=payout.amount,
                 bank_reference=bank_reference,
             ),
-        )
-    return "apply"
+            detail=bank_reference,
+            fact_id="settled",
+        ),
+        bank_reference=bank_reference,
+        settled_at=settled_at,
+    )
 
 
 async def fail(work: Work, payout: Payout, reason: str, detail: str, source: str) -> str:
-    if (decision := await _decide(work, payout, "fail", source)) != "apply":
-        return decision
-    await _transition(work, payout, "fail", source, f"{reason}: {detail}")
-    entry = (
-        ledger.payout_failed(payout.amount, payout.par)
-        if payout.kind == "redemption"
-        else ledger.refund_failed(payout.amount)
+    return await _answered(
+        work,
+        payout,
+        "fail",
+        source,
+        f"{reason}: {detail}",
+        entry=(
+            derive_id(payout.payout_id, "failed"),
+            ledger.payout_failed(payout.amount, payout.par)
+            if payout.kind == "redemption"
+            else ledger.refund_failed(payout.amount),
+            _links(work, payout),
+        ),
+        to_saga=lambda redemption_id: PayoutFailed(
+            redemption_id=redemption_id, payout_id=payout.payout_id, reason=reason
+        ),
+        to_deposit=_back_in_suspense(payout, "refund_failed"),
     )
-    work.post(derive_id(payout.payout_id, "failed"), entry, _links(work, payout))
-    if payout.redemption_id is not None:
-        _emit(
-            work,
-            payout,
-            "failed",
-            PayoutFailed(
-                redemption_id=payout.redemption_id, payout_id=payout.payout_id, reason=reason
-            ),
-        )
-    else:
-        await _back_to_suspense(work, payout, "refund_failed")
-    return "apply"
 
 
 async def returned(
@@ -341,49 +328,107 @@ async def returned(
     source: str,
 ) -> str:
     """A settled payment came back: a new case; nothing that happened is undone."""
-    if (decision := await _decide(work, payout, "return", source)) != "apply":
-        return decision
     case_id = derive_id(payout.payout_id, "return")
-    await _transition(work, payout, "return", source, f"returned ({reason}), case {case_id}")
-    await repo.open_return_case(
-        work.connection,
-        case_id,
-        payout.payout_id,
-        bank_reference,
-        payout.amount,
-        reason,
-        returned_at,
-    )
-    paid_from = "nostro" if payout.kind == "redemption" else "reserve_bank"
-    links = Links(
-        work.actor,
-        work.cause,
-        deposit_id=payout.deposit_id,
-        redemption_id=payout.redemption_id,
-        payout_id=payout.payout_id,
-        case_id=case_id,
-        memo=reason,
-    )
-    work.post(
-        derive_id(case_id, "opened"),
-        ledger.payout_returned(payout.amount, paid_from),
-        links,
-    )
-    if payout.redemption_id is not None:
-        _emit(
-            work,
-            payout,
-            "returned",
-            PayoutReturned(
-                redemption_id=payout.redemption_id,
-                payout_id=payout.payout_id,
-                case_id=case_id,
-                amount=payout.amount,
-                reason=reason,
-            ),
+
+    async def open_case() -> None:
+        await repo.open_return_case(
+            work.connection,
+            case_id,
+            payout.payout_id,
+            bank_reference,
+            payout.amount,
+            reason,
+            returned_at,
         )
-    else:
-        await _back_to_suspense(work, payout, "refund_returned")
+
+    return await _answered(
+        work,
+        payout,
+        "return",
+        source,
+        f"returned ({reason}), case {case_id}",
+        before=open_case,
+        entry=(
+            derive_id(case_id, "opened"),
+            ledger.payout_returned(
+                payout.amount, "nostro" if payout.kind == "redemption" else "reserve_bank"
+            ),
+            replace(_links(work, payout), case_id=case_id, memo=reason),
+        ),
+        to_saga=lambda redemption_id: PayoutReturned(
+            redemption_id=redemption_id,
+            payout_id=payout.payout_id,
+            case_id=case_id,
+            amount=payout.amount,
+            reason=reason,
+        ),
+        to_deposit=_back_in_suspense(payout, "refund_returned"),
+    )
+
+
+@dataclass(frozen=True)
+class _Refunded:
+    """What a refund's outcome does to its deposit: the move by the deposit's state table,
+    and the fact told once the deposit moved."""
+
+    event: DepositEvent
+    fact: Callable[[uuid.UUID], Message]
+    detail: str = ""
+    fact_id: str = ""
+    reason: str | None = None
+
+
+def _back_in_suspense(
+    payout: Payout, event: Literal["refund_failed", "refund_returned"]
+) -> _Refunded:
+    return _Refunded(
+        event,
+        lambda deposit_id: DepositSuspended(
+            deposit_id=deposit_id,
+            amount=payout.amount,
+            bank_reference=payout.bank_reference or "UNKNOWN",
+            reason=event,
+        ),
+        fact_id=event,
+        reason=event,
+    )
+
+
+async def _answered(
+    work: Work,
+    payout: Payout,
+    event: Event,
+    source: str,
+    detail: str,
+    *,
+    entry: tuple[uuid.UUID, ledger.Entry, Links],
+    to_saga: Callable[[uuid.UUID], Message],
+    to_deposit: _Refunded,
+    before: Callable[[], Awaitable[None]] | None = None,
+    bank_reference: str | None = None,
+    settled_at: dt.datetime | None = None,
+) -> str:
+    """What the bank said of a payout, applied once: the payout's move by its state table,
+    then its journal entry, then the fact for whoever waits on it (the saga, of a
+    redemption's payout; the deposit, of a refund's). A duplicate or a conflict changes
+    nothing (a conflict is an anomaly for an operator)."""
+    if (decision := await _decide(work, payout, event, source)) != "apply":
+        return decision
+    await _transition(
+        work, payout, event, source, detail, bank_reference=bank_reference, settled_at=settled_at
+    )
+    if before is not None:
+        await before()
+    work.post(*entry)
+    if payout.redemption_id is not None:
+        _emit(work, payout, target(event), to_saga(payout.redemption_id))
+        return "apply"
+    assert payout.deposit_id is not None
+    moved = await deposits.refund_moved(
+        work, payout.deposit_id, to_deposit.event, to_deposit.detail, to_deposit.reason
+    )
+    if moved:
+        _emit(work, payout, to_deposit.fact_id, to_deposit.fact(payout.deposit_id))
     return "apply"
 
 
@@ -427,25 +472,6 @@ async def _transition(
         work.actor,
         cause,
         detail,
-    )
-
-
-async def _back_to_suspense(
-    work: Work, payout: Payout, reason: Literal["refund_failed", "refund_returned"]
-) -> None:
-    assert payout.deposit_id is not None
-    if not await deposits.refund_moved(work, payout.deposit_id, reason, "", reason):
-        return
-    _emit(
-        work,
-        payout,
-        reason,
-        DepositSuspended(
-            deposit_id=payout.deposit_id,
-            amount=payout.amount,
-            bank_reference=payout.bank_reference or "UNKNOWN",
-            reason=reason,
-        ),
     )
 
 
