@@ -43,9 +43,12 @@ from services.runtime.unit_of_work import UnitOfWork
 from services.settlement.bank.port import AnsweredAhead, BankAnswers, BankRail
 from services.settlement.flows import accounts, deposits, notices, payouts, reserve
 from services.settlement.outbound import from_context
-from services.settlement.repository import business as repo
 from services.settlement.repository.accounts import Accounts
-from services.settlement.repository.business import PayoutBook
+from services.settlement.repository.deposits import Deposits, suspended_unmatched
+from services.settlement.repository.history import record_anomaly
+from services.settlement.repository.payouts import PayoutBook
+from services.settlement.repository.supply import Releases, Supply, SupplyMovement
+from services.settlement.repository.wallets import References, register_wallet
 
 Ctx = HandlerContext[Any]
 NOTICES = (PayoutSettledNotice, PayoutRejectedNotice, PayoutReturnedNotice)
@@ -80,7 +83,7 @@ def _bank_notifications(keys: OpeningKeys) -> Subscription:
             and (reference := deposits.reference_of(keys, m.payload))
         ]
         if references:
-            await uow.staged(repo.References).read_owners(references)
+            await uow.staged(References).read_owners(references)
         noticed = [m.payload.end_to_end_id for m in batch if isinstance(m.payload, NOTICES)]
         await uow.staged(PayoutBook).lock_by_id(noticed)
 
@@ -120,7 +123,7 @@ def _commands(rail: BankRail, keys: OpeningKeys) -> Subscription:
             await book.read_all(checked)
         released = [m.payload.redemption_id for m in batch if isinstance(m.payload, ReleaseReserve)]
         if released:
-            await uow.staged(repo.Releases).made.load(released)
+            await uow.staged(Releases).made.load(released)
         uow.staged(BankAnswers).answers.update(answers)
 
     commands.prepare = prepare
@@ -158,7 +161,7 @@ def _replies() -> Subscription:
 
     async def lock_deposits(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
         # a Rejected mint command names its deposit by correlation id
-        await uow.staged(repo.Deposits).locked.load(
+        await uow.staged(Deposits).locked.load(
             m.payload.deposit_id if isinstance(m.payload, (Minted, MintRejected))
             else m.correlation_id
             for m in batch
@@ -195,20 +198,20 @@ def _kyc_events() -> Subscription:
     async def lock_references(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
         registered = [m.payload for m in batch if isinstance(m.payload, WalletRegistered)]
         if registered:
-            await uow.staged(repo.References).lock(e.deposit_reference for e in registered)
+            await uow.staged(References).lock(e.deposit_reference for e in registered)
 
     kyc.prepare = lock_references
 
     @kyc.handles(WalletRegistered)
     async def wallet_registered(ctx: Ctx, event: WalletRegistered) -> None:
-        references = ctx.staged(repo.References)
+        references = ctx.staged(References)
         await references.lock([event.deposit_reference])
         references.forget(event.deposit_reference)
-        same = await repo.register_wallet(
+        same = await register_wallet(
             ctx.connection, event.deposit_reference, event.customer_id, event.wallet_id
         )
         if not same:
-            await repo.record_anomaly(
+            await record_anomaly(
                 ctx.connection,
                 "deposit_reference_conflict",
                 event.deposit_reference,
@@ -217,7 +220,7 @@ def _kyc_events() -> Subscription:
             return
         # money that arrived before its wallet was known waits in suspense: mint it now
         work = from_context(ctx, _actor(ctx))
-        for deposit in await repo.suspended_unmatched(ctx.connection, event.deposit_reference):
+        for deposit in await suspended_unmatched(ctx.connection, event.deposit_reference):
             await deposits.retry(work, deposit)
 
     @kyc.handles(BankAccountVerified)
@@ -241,8 +244,8 @@ def _supply() -> Subscription:
 
     @issuance.handles(Minted)
     async def minted(ctx: Ctx, event: Minted) -> None:
-        ctx.staged(repo.Supply).record(
-            repo.SupplyMovement(
+        ctx.staged(Supply).record(
+            SupplyMovement(
                 event.mint_id,
                 "minted",
                 event.amount.amount_minor,
@@ -254,8 +257,8 @@ def _supply() -> Subscription:
 
     @issuance.handles(Burned)
     async def burned(ctx: Ctx, event: Burned) -> None:
-        ctx.staged(repo.Supply).record(
-            repo.SupplyMovement(
+        ctx.staged(Supply).record(
+            SupplyMovement(
                 event.burn_id,
                 "burned",
                 event.amount.amount_minor,

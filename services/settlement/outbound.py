@@ -17,8 +17,10 @@ from services.runtime.publisher import Outlet, Publisher
 from services.runtime.settings import ServiceSettings
 from services.runtime.unit_of_work import StagedWriter, UnitOfWork
 from services.settlement.domain import ledger
-from services.settlement.repository.business import History, Notices, PayoutBook
+from services.settlement.repository.history import History
 from services.settlement.repository.ledger import Journal, Links
+from services.settlement.repository.payouts import PayoutBook
+from services.settlement.repository.statements import Notices
 
 EVENTS = "settlement.events"
 

@@ -26,7 +26,7 @@ from services.settlement.bank.port import BankRail
 from services.settlement.domain.accounts import KycDecision, NotPayable, decide, payable
 from services.settlement.outbound import Work
 from services.settlement.repository import accounts as on_file
-from services.settlement.repository import business as repo
+from services.settlement.repository.history import record_anomaly
 
 log = get_logger(__name__)
 
@@ -50,7 +50,7 @@ async def check(
             "bank_account", command.account_id, None, "checked", work.actor, "bank_check", result
         )
     elif filed.customer_id != command.customer_id:
-        await repo.record_anomaly(
+        await record_anomaly(
             work.connection,
             "bank_account_conflict",
             str(command.account_id),
@@ -75,7 +75,7 @@ async def kyc_decided(
     if verdict == "conflict":
         if decision == "refused" and filed is None:
             return  # refused before any check (its name, its customer): nothing on file
-        await repo.record_anomaly(
+        await record_anomaly(
             work.connection,
             f"bank_account_{decision}_conflict",
             str(account_id),

@@ -21,7 +21,7 @@ from services.runtime.db import Connection
 from services.settlement.domain.attestation import ExceptionItem, Movement, Report, render
 from services.settlement.domain.calendar import redemption_deadline
 from services.settlement.domain.ledger import account_code
-from services.settlement.repository import business as repo
+from services.settlement.repository import supply as supply_view
 from services.settlement.repository.ledger import balance, balances
 
 _REPORT_LOCK = 0x6174_7465_7374  # "attest"
@@ -30,7 +30,7 @@ RESERVE = account_code("reserve_bank", "CNH")
 
 async def coverage(connection: Connection) -> tuple[Money, Money]:
     """(token supply, CNH reserve backing it) as settlement knows them now."""
-    supply = Money(amount_minor=await repo.supply(connection), currency=TOKEN)
+    supply = Money(amount_minor=await supply_view.supply(connection), currency=TOKEN)
     reserve = await balance(connection, RESERVE)
     return supply, Money(amount_minor=reserve - await held_for_others(connection), currency="CNH")
 
@@ -66,7 +66,7 @@ async def build(connection: Connection, now: dt.datetime) -> tuple[Report, list[
     """The report from the ledger as it is, and the journal entries it covers (those no
     recorded report covered yet). Reads only: `make attest` runs it read-only."""
     previous = await connection.fetchval("SELECT max(generated_at) FROM attestations")
-    supply = Money(amount_minor=await repo.supply(connection), currency=TOKEN)
+    supply = Money(amount_minor=await supply_view.supply(connection), currency=TOKEN)
     reserve = Money(amount_minor=await balance(connection, RESERVE), currency="CNH")
     held = Money(amount_minor=await held_for_others(connection), currency="CNH")
     report_id = uuid.uuid4()

@@ -32,8 +32,17 @@ from services.settlement.domain.deposits import (
 )
 from services.settlement.domain.deposits import deposit_id as deposit_id_of
 from services.settlement.outbound import Work
-from services.settlement.repository import business as repo
+from services.settlement.repository.deposits import (
+    Deposit,
+    Deposits,
+    deposit_for_update,
+    insert_deposit,
+    mint_requested,
+    set_deposit_state,
+)
+from services.settlement.repository.history import record_anomaly
 from services.settlement.repository.ledger import Links
+from services.settlement.repository.wallets import References, wallet_for
 
 log = get_logger(__name__)
 
@@ -65,7 +74,7 @@ async def receive(work: Work, notice: DepositReceived, particulars: DepositParti
     if refused is not None:
         await _refuse(work, deposit_id, notice, reference, refused)
         return
-    owner = await work.staged(repo.References).owner(reference) if reference else None
+    owner = await work.staged(References).owner(reference) if reference else None
     state = arrival(owner is not None)
     reason = None if owner else "unmatched_reference"
     mint_id = _mint_command_id() if owner else None
@@ -99,7 +108,7 @@ async def _refuse(
     if not await _recorded(work, deposit_id, notice, reference, None, "refused", reason):
         return
     log.warning("deposit refused", deposit_id=str(deposit_id), reason=reason)
-    await repo.record_anomaly(
+    await record_anomaly(
         work.connection, "deposit_refused", notice.bank_reference, f"{reason}: {notice.amount}"
     )
 
@@ -116,7 +125,7 @@ async def _recorded(
 ) -> bool:
     """The deposit and its first history line; False for the same bank credit again (a
     re-sent notification: it was applied once already)."""
-    fresh = await repo.insert_deposit(
+    fresh = await insert_deposit(
         work.connection,
         deposit_id,
         notice.bank_reference,
@@ -144,12 +153,12 @@ MINTS_KEY = "mints"
 from settlement.events; the key keeps the mints' partition as it was.)"""
 
 
-async def retry(work: Work, deposit: repo.Deposit) -> bool:
+async def retry(work: Work, deposit: Deposit) -> bool:
     """Out of suspense and minted after all, when what suspended it has passed: the wallet
     became known to settlement, or issuance caught up with KYC. A new mint command id: the
     refusal of the previous one stays what it was."""
     reference = deposit.deposit_reference
-    owner = await repo.wallet_for(work.connection, reference) if reference else None
+    owner = await wallet_for(work.connection, reference) if reference else None
     to = move(deposit.state, "mint_retried")
     if owner is None or to is None:
         return False
@@ -163,7 +172,7 @@ async def retry(work: Work, deposit: repo.Deposit) -> bool:
         "mint_retried", f"attempt {attempt} after {deposit.reason}",
     )  # fmt: skip
     mint_id = _mint_command_id()
-    await repo.mint_requested(work.connection, deposit.deposit_id, owner, mint_id)
+    await mint_requested(work.connection, deposit.deposit_id, owner, mint_id)
     await _ask_for_mint(work, deposit.deposit_id, owner, deposit.amount, mint_id)
     return True
 
@@ -217,11 +226,11 @@ async def _ask_for_mint(
 
 
 async def minted(work: Work, reply: Minted) -> None:
-    book = work.staged(repo.Deposits)
+    book = work.staged(Deposits)
     deposit = await book.locked.get(reply.deposit_id)
     to = move(deposit.state, "minted") if deposit else None
     if deposit is None or to is None:
-        await repo.record_anomaly(
+        await record_anomaly(
             work.connection,
             "unexpected_mint",
             str(reply.deposit_id),
@@ -230,7 +239,7 @@ async def minted(work: Work, reply: Minted) -> None:
         )
         return
     if reply.amount != par_tokens(deposit.amount):
-        await repo.record_anomaly(
+        await record_anomaly(
             work.connection,
             "mint_amount_mismatch",
             str(deposit.deposit_id),
@@ -270,11 +279,11 @@ async def minted(work: Work, reply: Minted) -> None:
 async def mint_refused(work: Work, deposit_id: uuid.UUID, reason: str, detail: str) -> None:
     """Issuance would not mint (MintRejected, or the command itself was refused): the money
     stays in the reserve account, in suspense, with the reason."""
-    book = work.staged(repo.Deposits)
+    book = work.staged(Deposits)
     deposit = await book.locked.get(deposit_id)
     to = move(deposit.state, "mint_refused") if deposit else None
     if deposit is None or to is None:
-        await repo.record_anomaly(
+        await record_anomaly(
             work.connection, "unexpected_mint_rejection", str(deposit_id), f"{reason}: {detail}"
         )
         return
@@ -294,17 +303,17 @@ async def refund_moved(
 ) -> bool:
     """A refund's step for its deposit, by the state table; False (an anomaly, nothing
     changed) where the deposit's state does not allow it."""
-    deposit = await repo.deposit_for_update(work.connection, deposit_id)
+    deposit = await deposit_for_update(work.connection, deposit_id)
     to = move(deposit.state, event) if deposit else None
     if deposit is None or to is None:
-        await repo.record_anomaly(
+        await record_anomaly(
             work.connection,
             f"deposit_{event}_conflict",
             str(deposit_id),
             f"{event} for a deposit in state {deposit.state if deposit else 'unknown'}",
         )
         return False
-    await repo.set_deposit_state(work.connection, deposit_id, to, reason)
+    await set_deposit_state(work.connection, deposit_id, to, reason)
     work.history.record("deposit", deposit_id, deposit.state, to, work.actor, event, detail)
     return True
 

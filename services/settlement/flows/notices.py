@@ -17,7 +17,8 @@ from schemas.settlement import (
 from services.settlement.domain.payouts import OPEN_STATES
 from services.settlement.flows import payouts
 from services.settlement.outbound import Work
-from services.settlement.repository import business as repo
+from services.settlement.repository.history import record_anomaly
+from services.settlement.repository.statements import store_statement_page
 
 Notice = PayoutSettledNotice | PayoutRejectedNotice | PayoutReturnedNotice
 _KINDS: dict[type[Any], str] = {
@@ -49,7 +50,7 @@ async def apply(work: Work, message_id: uuid.UUID, notice: Notice) -> bool:
         return False
     if isinstance(notice, PayoutSettledNotice):
         if notice.amount != payout.amount:
-            await repo.record_anomaly(
+            await record_anomaly(
                 work.connection,
                 "settled_amount_mismatch",
                 str(payout.payout_id),
@@ -74,7 +75,7 @@ def parse(kind: str, body: str) -> Notice:
 
 
 async def statement(work: Work, page: BankStatement) -> None:
-    await repo.store_statement_page(
+    await store_statement_page(
         work.connection,
         page.statement_id,
         page.sequence,

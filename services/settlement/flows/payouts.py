@@ -53,10 +53,15 @@ from services.settlement.domain.rails import choose_rail
 from services.settlement.flows import deposits
 from services.settlement.flows.accounts import payee
 from services.settlement.outbound import Work
-from services.settlement.repository import business as repo
 from services.settlement.repository.accounts import Accounts
-from services.settlement.repository.business import Payout, PayoutBook
+from services.settlement.repository.history import record_anomaly
 from services.settlement.repository.ledger import Links
+from services.settlement.repository.payouts import (
+    Payout,
+    PayoutBook,
+    open_return_case,
+    set_payout_state,
+)
 
 EVENTS = "settlement.events"
 PayoutReply = PayoutSent | PayoutRejected | PayoutOutcomeUnknown
@@ -331,7 +336,7 @@ async def returned(
     case_id = derive_id(payout.payout_id, "return")
 
     async def open_case() -> None:
-        await repo.open_return_case(
+        await open_return_case(
             work.connection,
             case_id,
             payout.payout_id,
@@ -435,7 +440,7 @@ async def _answered(
 async def _decide(work: Work, payout: Payout, event: Event, source: str) -> str:
     decision = decide(payout.state, event)
     if decision == "conflict":
-        await repo.record_anomaly(
+        await record_anomaly(
             work.connection,
             f"payout_{event}_conflict",
             str(payout.payout_id),
@@ -456,7 +461,7 @@ async def _transition(
 ) -> None:
     new_state = target(event)
     work.payouts.forget(payout)
-    await repo.set_payout_state(
+    await set_payout_state(
         work.connection,
         payout.payout_id,
         new_state,

@@ -22,7 +22,13 @@ from services.runtime.periodic import every
 from services.runtime.unit_of_work import UnitOfWork
 from services.settlement.flows import deposits, notices, payouts
 from services.settlement.outbound import from_outbox
-from services.settlement.repository import business as repo
+from services.settlement.repository.deposits import retryable_deposits
+from services.settlement.repository.statements import (
+    match_statement_line,
+    pending_notices,
+    statement_debits_for_open_payouts,
+    unknown_payouts_absent_from_statements,
+)
 from services.settlement.settings import SettlementSettings
 
 if TYPE_CHECKING:
@@ -55,7 +61,7 @@ async def reconcile_once(pool: Pool, settings: SettlementSettings) -> dict[str, 
     counts = {"mints_retried": 0, "notices": 0, "settled": 0, "failed": 0}
     async with UnitOfWork(pool) as uow:
         work = from_outbox(uow, settings, ACTOR)
-        for deposit in await repo.retryable_deposits(
+        for deposit in await retryable_deposits(
             uow.connection, list(PASSING_REFUSALS), settings.settlement_mint_retries,
             settings.settlement_mint_retry_delay_s,
         ):  # fmt: skip
@@ -65,7 +71,7 @@ async def reconcile_once(pool: Pool, settings: SettlementSettings) -> dict[str, 
         work = from_outbox(uow, settings, ACTOR)
         pending = [
             (row["message_id"], notices.parse(row["kind"], row["body"]))
-            for row in await repo.pending_notices(uow.connection)
+            for row in await pending_notices(uow.connection)
         ]
         # the payouts in the order every batch takes them (no deadlock with the consumers)
         await work.payouts.lock_by_id(notice.end_to_end_id for _, notice in pending)
@@ -75,9 +81,9 @@ async def reconcile_once(pool: Pool, settings: SettlementSettings) -> dict[str, 
         await uow.commit()
     async with UnitOfWork(pool) as uow:
         work = from_outbox(uow, settings, ACTOR)
-        debits = await repo.statement_debits_for_open_payouts(uow.connection)
+        debits = await statement_debits_for_open_payouts(uow.connection)
         grace = dt.timedelta(seconds=settings.settlement_unknown_grace_s)
-        silent = await repo.unknown_payouts_absent_from_statements(uow.connection, grace)
+        silent = await unknown_payouts_absent_from_statements(uow.connection, grace)
         await work.payouts.lock_by_id([line["payout_id"] for line in debits] + list(silent))
         for line in debits:
             payout = await work.payouts.locked(line["payout_id"])
@@ -86,7 +92,7 @@ async def reconcile_once(pool: Pool, settings: SettlementSettings) -> dict[str, 
             outcome = await payouts.settle(
                 work, payout, line["booked_at"], line["bank_reference"], "bank_statement"
             )
-            await repo.match_statement_line(
+            await match_statement_line(
                 uow.connection,
                 line["statement_id"],
                 line["page"],

@@ -13,8 +13,8 @@ from services.settlement.bank.port import BankRail
 from services.settlement.domain.deposits import move
 from services.settlement.flows import deposits, payouts
 from services.settlement.outbound import Work
-from services.settlement.repository import business as repo
-from services.settlement.repository.business import Payout
+from services.settlement.repository.deposits import deposit_for_update
+from services.settlement.repository.payouts import Payout
 
 
 class RefundRefused(Exception):
@@ -26,7 +26,7 @@ async def refund_deposit(
 ) -> Payout:
     """`keys`: settlement's own; the payer is opened from the deposit's sealed particulars
     in memory, for the order, and is not kept anywhere else."""
-    deposit = await repo.deposit_for_update(work.connection, deposit_id)
+    deposit = await deposit_for_update(work.connection, deposit_id)
     if deposit is None:
         raise RefundRefused(f"no deposit {deposit_id}")
     if move(deposit.state, "refund_ordered") is None:

@@ -12,14 +12,15 @@ from schemas.settlement import ReleaseReserve, ReserveReleased
 from services.runtime.retry import PermanentError, TransientError
 from services.settlement.domain import ledger
 from services.settlement.outbound import Work
-from services.settlement.repository import business as repo
+from services.settlement.repository.history import record_anomaly
 from services.settlement.repository.ledger import Links
+from services.settlement.repository.supply import Releases
 
 RESERVE = ledger.account_code("reserve_bank", "CNH")
 
 
 async def release(work: Work, command: ReleaseReserve) -> ReserveReleased:
-    releases = work.staged(repo.Releases)
+    releases = work.staged(Releases)
     done = await releases.made.get(command.redemption_id)
     if done is not None:  # one release per redemption, whatever the command id
         return _released(command, done.amount_minor, done.reserve_after)
@@ -35,7 +36,7 @@ async def release(work: Work, command: ReleaseReserve) -> ReserveReleased:
             f"the payout of redemption {command.redemption_id} is {payout.state}",
         )
     if payout.par != command.amount:
-        await repo.record_anomaly(
+        await record_anomaly(
             work.connection,
             "release_amount_mismatch",
             str(command.redemption_id),
