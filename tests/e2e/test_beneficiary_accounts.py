@@ -74,14 +74,13 @@ async def test_an_account_is_refused_for_the_name_or_the_bank_s_answer(
     # the bank was asked only when the name was hers; a refused account is never payable
     # (settlement learns KYC's decision from kyc.events, a moment after the decision)
     expected = [] if reason == "name_mismatch" else ["refused"]
-    for _ in range(100):
-        rows = await live.platform.query(
-            "settlement", "SELECT state FROM bank_accounts WHERE account_id = $1", account_id
-        )
-        if [r["state"] for r in rows] == expected:
-            break
-        await asyncio.sleep(0.1)
-    assert [r["state"] for r in rows] == expected
+    await live.platform.query_until(
+        "settlement",
+        "SELECT state FROM bank_accounts WHERE account_id = $1",
+        lambda rows: [r["state"] for r in rows] == expected,
+        account_id,
+        timeout_s=10,
+    )
 
 
 async def test_the_payout_goes_to_the_account_on_file(live: Live, holders: Holders) -> None:

@@ -31,6 +31,7 @@ from schemas.principals import BY_NAME as PRINCIPALS
 from schemas.principals import READ_ONLY_ROLE
 from services.runtime.migrate import service_migrations, upgrade_async
 from tests.support.kafka import produce, read_until
+from tests.support.polling import eventually
 from tests.support.principals import ensure_test_principal
 from tests.support.process import ServiceProcess
 from tests.support.servers import Servers
@@ -189,6 +190,23 @@ class Environment:
             return await connection.fetch(sql, *args)
         finally:
             await connection.close()
+
+    async def query_until(
+        self,
+        service: str,
+        sql: str,
+        done: Callable[[list[asyncpg.Record]], bool],
+        *args: object,
+        timeout_s: float = 60.0,
+    ) -> list[asyncpg.Record]:
+        """The rows of `sql` in `service`'s database once `done` holds for them."""
+        return await eventually(
+            lambda: self.query(service, sql, *args),
+            done,
+            timeout_s=timeout_s,
+            what=sql,
+            context=self.logs,
+        )
 
     async def close(self) -> None:
         for process in self.processes:

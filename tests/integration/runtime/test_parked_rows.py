@@ -22,6 +22,7 @@ from services.runtime.unit_of_work import UnitOfWork
 from tests.integration.runtime.conftest import EVENTS, relay_settings
 from tests.support.counter.contracts import Added
 from tests.support.kafka import create_topics, delete_topics, read_until, unique_topic
+from tests.support.polling import eventually
 from tests.support.servers import Servers
 
 pytestmark = pytest.mark.integration
@@ -54,10 +55,7 @@ async def write(pool: Pool, rows: list[tuple[str, str, int]]) -> list[uuid.UUID]
 
 
 async def until(check: Callable[[], Awaitable[bool]], timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not await check():
-        assert time.monotonic() < deadline, f"not reached in {timeout_s} s"
-        await asyncio.sleep(0.05)
+    await eventually(check, bool, timeout_s=timeout_s, interval_s=0.05)
 
 
 async def test_a_row_to_a_missing_topic_is_parked_and_the_rows_behind_it_are_published(

@@ -5,7 +5,6 @@ The settlement service itself runs as its own process, with the simulated bank i
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
 import secrets
@@ -375,16 +374,7 @@ class Settlement:
     async def wait_rows(
         self, sql: str, done: Callable[[list[Any]], bool], timeout_s: float = 60.0
     ) -> list[Any]:
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        while True:
-            rows = await self.platform.query("settlement", sql)
-            if done(rows):
-                return rows
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(
-                    f"not reached after {timeout_s} s: {sql} -> {rows}\n" + self.platform.logs()
-                )
-            await asyncio.sleep(0.1)
+        return await self.platform.query_until("settlement", sql, done, timeout_s=timeout_s)
 
     async def cli(self, *args: str) -> tuple[int, str, str]:
         env = {
