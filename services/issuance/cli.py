@@ -17,7 +17,7 @@ import sys
 import asyncpg
 
 from services.issuance import repository
-from services.issuance.domain import Supply
+from services.issuance.domain.supply import Supply
 from services.issuance.settings import IssuanceSettings
 
 

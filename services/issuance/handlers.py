@@ -37,31 +37,29 @@ from schemas.kyc import (
 )
 from schemas.settlement import DepositMatched, DepositRefunded, ReserveMoved
 from services.issuance import repository as repo
-from services.issuance.domain import (
-    Cancel,
-    DepositView,
+from services.issuance.domain.holds import (
     Hold,
     HoldState,
-    Movement,
-    Refusal,
-    Replay,
-    burn_id,
-    burn_movement,
     decide_burn,
     decide_place,
     decide_release,
-    deposit_refusal,
+    hold_refusal,
+)
+from services.issuance.domain.ledger import (
+    Movement,
+    burn_id,
+    burn_movement,
     hold_id,
     hold_movement,
-    hold_refusal,
     mint_id,
     mint_movement,
-    mint_refusal,
     release_movement,
-    reserve_refusal,
     tokens,
     wallet_account,
 )
+from services.issuance.domain.mints import deposit_refusal, mint_refusal, reserve_refusal
+from services.issuance.domain.outcomes import Cancel, Refusal, Replay
+from services.issuance.domain.views import DepositView
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.unit_of_work import UnitOfWork
 

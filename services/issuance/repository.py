@@ -11,21 +11,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from services.issuance.domain import (
+from services.issuance.domain.holds import Hold, HoldState
+from services.issuance.domain.ledger import (
     ISSUER_BURNED,
     ISSUER_MINTED,
-    CustomerStatus,
-    CustomerView,
-    DepositView,
-    Hold,
-    HoldState,
     Movement,
-    Supply,
-    WalletView,
     hold_account,
     hold_id,
     wallet_account,
 )
+from services.issuance.domain.supply import Supply
+from services.issuance.domain.views import CustomerStatus, CustomerView, DepositView, WalletView
 from services.runtime.db import BulkStatement, Connection
 from services.runtime.rows import KeyedRows
 from services.runtime.unit_of_work import AtCommit
