@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from services.issuance.domain.ledger import (
-    ISSUER_BURNED,
-    ISSUER_MINTED,
-    Movement,
-)
+from services.issuance.domain.ledger import ISSUER_BURNED, ISSUER_MINTED, Movement
 from services.runtime.db import Connection
 from services.runtime.rows import KeyedRows
 from services.runtime.unit_of_work import AtCommit

@@ -5,10 +5,7 @@ from __future__ import annotations
 import uuid
 
 from services.issuance.domain.holds import Hold, HoldState
-from services.issuance.domain.ledger import (
-    hold_account,
-    hold_id,
-)
+from services.issuance.domain.ledger import hold_account, hold_id
 from services.issuance.domain.records import BurnRow
 from services.runtime.db import Connection
 from services.runtime.rows import KeyedRows
@@ -135,13 +132,9 @@ class Burns:
         self._conn = conn
 
     async def of_redemption(self, redemption_id: uuid.UUID) -> BurnRow | None:
-        return await burn_of_redemption(self._conn, redemption_id)
-
-
-async def burn_of_redemption(conn: Connection, redemption_id: uuid.UUID) -> BurnRow | None:
-    row = await conn.fetchrow(
-        "SELECT burn_id, redemption_id, wallet_id, amount, supply_after FROM burns"
-        " WHERE redemption_id = $1",
-        redemption_id,
-    )
-    return BurnRow(**dict(row)) if row else None
+        row = await self._conn.fetchrow(
+            "SELECT burn_id, redemption_id, wallet_id, amount, supply_after FROM burns"
+            " WHERE redemption_id = $1",
+            redemption_id,
+        )
+        return BurnRow(**dict(row)) if row else None

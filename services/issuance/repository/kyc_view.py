@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from services.issuance.domain.ledger import (
-    wallet_account,
-)
+from services.issuance.domain.ledger import wallet_account
 from services.issuance.domain.views import CustomerStatus, CustomerView, WalletView
 from services.runtime.db import Connection
 from services.runtime.rows import KeyedRows

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from services.issuance.domain.ledger import (
-    Movement,
-)
+from services.issuance.domain.ledger import Movement
 from services.issuance.domain.supply import Supply
 from services.runtime.db import Connection
 
@@ -20,32 +18,26 @@ class Ledger:
     async def post(
         self, movement: Movement, command_id: uuid.UUID, correlation_id: uuid.UUID
     ) -> None:
-        await post(self._conn, movement, command_id, correlation_id)
-
-
-async def post(
-    conn: Connection, movement: Movement, command_id: uuid.UUID, correlation_id: uuid.UUID
-) -> None:
-    """Journal one movement and apply it to both accounts, in one statement. The accounts
-    must be locked by the caller already; their CHECK constraints refuse an overdraft."""
-    status = await conn.execute(
-        """
-        WITH journal AS (
-            INSERT INTO movements (movement_id, kind, debit_account, credit_account, amount,
-                                   wallet_id, deposit_id, redemption_id, command_id,
-                                   correlation_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-        )
-        UPDATE accounts
-           SET balance = balance + CASE WHEN account = $4 THEN $5::bigint ELSE -$5::bigint END
-         WHERE account IN ($3, $4)
-        """,
-        movement.movement_id, movement.kind, movement.debit, movement.credit, movement.amount,
-        movement.wallet_id, movement.deposit_id, movement.redemption_id, command_id,
-        correlation_id,
-    )  # fmt: skip
-    if status != "UPDATE 2":
-        raise RuntimeError(f"movement {movement.movement_id}: accounts missing ({status})")
+        """Journal one movement and apply it to both accounts, in one statement. The accounts
+        must be locked by the caller already; their CHECK constraints refuse an overdraft."""
+        status = await self._conn.execute(
+            """
+            WITH journal AS (
+                INSERT INTO movements (movement_id, kind, debit_account, credit_account, amount,
+                                       wallet_id, deposit_id, redemption_id, command_id,
+                                       correlation_id)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            )
+            UPDATE accounts
+               SET balance = balance + CASE WHEN account = $4 THEN $5::bigint ELSE -$5::bigint END
+             WHERE account IN ($3, $4)
+            """,
+            movement.movement_id, movement.kind, movement.debit, movement.credit, movement.amount,
+            movement.wallet_id, movement.deposit_id, movement.redemption_id, command_id,
+            correlation_id,
+        )  # fmt: skip
+        if status != "UPDATE 2":
+            raise RuntimeError(f"movement {movement.movement_id}: accounts missing ({status})")
 
 
 async def supply(conn: Connection) -> Supply:
