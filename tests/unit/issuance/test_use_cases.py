@@ -27,9 +27,12 @@ from schemas.issuance import (
 from schemas.kyc import (
     CustomerFrozen,
     CustomerReferred,
+    CustomerRejected,
+    CustomerUnfrozen,
     CustomerVerified,
     WalletFrozen,
     WalletRegistered,
+    WalletUnfrozen,
 )
 from schemas.money import Money, par_cnh
 from schemas.settlement import DepositMatched, DepositRefunded, ReserveMoved
@@ -47,9 +50,12 @@ from services.issuance.use_cases.holds import burn_held, place_hold, release_hol
 from services.issuance.use_cases.kyc_view import (
     customer_frozen,
     customer_referred,
+    customer_rejected,
+    customer_unfrozen,
     customer_verified,
     wallet_frozen,
     wallet_registered,
+    wallet_unfrozen,
 )
 from services.issuance.use_cases.mints import mint_for_deposit
 from services.issuance.use_cases.settlement_view import (
@@ -226,6 +232,12 @@ async def _wallet_frozen(work: IssuanceFakeWork) -> MintForDeposit:
     return mint_command(await deposit_told(work))
 
 
+async def _rejected(work: IssuanceFakeWork) -> MintForDeposit:
+    await onboarded(work)
+    await customer_rejected(work, CustomerRejected(customer_id=CUSTOMER, reason="sanctioned"))
+    return mint_command(await deposit_told(work))
+
+
 async def _not_credited(work: IssuanceFakeWork) -> MintForDeposit:
     await onboarded(work)
     return mint_command(await deposit_told(work, credited=False))
@@ -240,6 +252,7 @@ async def _not_credited(work: IssuanceFakeWork) -> MintForDeposit:
         (_unregistered, "unknown_wallet"),
         (_someone_elses_wallet, "wallet_not_theirs"),
         (_referred, "customer_not_verified"),
+        (_rejected, "customer_not_verified"),
         (_customer_frozen, "customer_frozen"),
         (_wallet_frozen, "wallet_frozen"),
         (_not_credited, "reserve_shortfall"),
@@ -259,6 +272,22 @@ async def test_a_mint_is_refused_with_its_reason_and_moves_nothing(
     assert work.accounts.journal == []
     assert work.mints.made == {}
     assert last_decision(work) == ("issuance.mint_rejected", reason, "test-0")
+
+
+async def test_an_unfrozen_customer_and_wallet_may_be_minted_to_again() -> None:
+    work = IssuanceFakeWork()
+    await onboarded(work)
+    await customer_frozen(work, CustomerFrozen(customer_id=CUSTOMER, reason="court_order"))
+    await wallet_frozen(
+        work, WalletFrozen(customer_id=CUSTOMER, wallet_id=WALLET, reason="stolen_key")
+    )
+    await customer_unfrozen(work, CustomerUnfrozen(customer_id=CUSTOMER))
+    await wallet_unfrozen(work, WalletUnfrozen(customer_id=CUSTOMER, wallet_id=WALLET))
+
+    reply = await mint_for_deposit(work, mint_command(await deposit_told(work)))
+
+    assert isinstance(reply, Minted)
+    assert work.accounts.balance[WALLET_ACCOUNT] == TEN.amount_minor
 
 
 # --- holds ----------------------------------------------------------------------------------
