@@ -16,15 +16,15 @@ import sys
 
 import asyncpg
 
-from services.issuance import repository
-from services.issuance.domain import Supply
+from services.issuance.domain.supply import Supply
+from services.issuance.repository.ledger import supply
 from services.issuance.settings import IssuanceSettings
 
 
 async def read_supply(database_url: str) -> Supply:
     connection = await asyncpg.connect(database_url)
     try:
-        return await repository.supply(connection)
+        return await supply(connection)
     finally:
         await connection.close()
 

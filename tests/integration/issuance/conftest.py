@@ -31,11 +31,11 @@ from schemas.issuance import (
     ReleaseRejected,
 )
 from schemas.kyc import CustomerVerified, WalletRegistered
-from schemas.money import Money, par_cnh
+from schemas.money import par_cnh
 from schemas.settlement import DepositMatched, ReserveMoved
-from services.issuance.domain import tokens
 from tests.support.environment import Environment
 from tests.support.kafka import read_until
+from tests.support.money import cnh, tokens
 from tests.support.process import ServiceProcess
 
 REPLIES = Codec(
@@ -47,10 +47,6 @@ REPLIES = Codec(
 EVENTS = Codec([Minted, HoldPlaced, HoldReleased, Burned])
 TOKEN_UNIT = 1_000_000
 """One token in minor units."""
-
-
-def cnh(fen: int) -> Money:
-    return Money(amount_minor=fen, currency="CNH")
 
 
 def address(wallet_id: uuid.UUID) -> str:

@@ -18,7 +18,7 @@ from schemas.issuance import (
     Minted,
     ReleaseRejected,
 )
-from services.issuance.domain import burn_id, hold_id
+from services.issuance.domain.ledger import burn_id, hold_id
 from tests.integration.issuance.conftest import (
     TOKEN_UNIT,
     Issuance,

@@ -20,7 +20,7 @@ from schemas.kyc import (
     WalletUnfrozen,
 )
 from schemas.runtime import DEAD_LETTER_MAX_BYTES
-from services.issuance.domain import mint_id
+from services.issuance.domain.ledger import mint_id
 from tests.integration.issuance.conftest import (
     TOKEN_UNIT,
     Issuance,

@@ -49,9 +49,9 @@ from schemas.settlement import (
     ReserveReleased,
     SendPayout,
 )
-from services.issuance.domain import tokens
 from tests.integration.issuance.conftest import TOKEN_UNIT, Issuance, mint
 from tests.support.environment import Environment
+from tests.support.money import tokens
 from tests.support.world import Answer, World
 
 pytestmark = pytest.mark.integration

@@ -11,35 +11,30 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from schemas.money import MAX_MINOR_UNITS
-from services.issuance.domain import (
-    CANCEL,
-    ISSUER_BURNED,
-    ISSUER_MINTED,
-    PROCEED,
-    REPLAY,
+from services.issuance.domain.holds import (
     TRANSITIONS,
-    CustomerView,
-    DepositView,
     Hold,
     HoldState,
-    Movement,
-    Refusal,
-    Supply,
-    WalletView,
-    burn_movement,
     decide_burn,
     decide_place,
     decide_release,
-    deposit_refusal,
+    hold_refusal,
+)
+from services.issuance.domain.ledger import (
+    ISSUER_BURNED,
+    ISSUER_MINTED,
+    Movement,
+    burn_movement,
     hold_id,
     hold_movement,
-    hold_refusal,
     mint_movement,
-    mint_refusal,
     release_movement,
-    reserve_refusal,
     wallet_account,
 )
+from services.issuance.domain.mints import deposit_refusal, mint_refusal, reserve_refusal
+from services.issuance.domain.outcomes import CANCEL, PROCEED, REPLAY, Refusal
+from services.issuance.domain.supply import Supply
+from services.issuance.domain.views import CustomerView, DepositView, WalletView
 
 CUSTOMER, WALLET = uuid.uuid4(), uuid.uuid4()
 GOOD_WALLET = WalletView(WALLET, CUSTOMER, True, "verified", False)
