@@ -4,8 +4,6 @@ redemption saga (holds, replies on redemption.replies)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -93,14 +91,7 @@ class Issuance:
         )
 
     async def wait_until(self, sql: str, done: Any, *args: object, timeout_s: float = 60) -> Any:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            rows = await self.platform.query("issuance", sql, *args)
-            if done(rows):
-                return rows
-            if time.monotonic() > deadline:
-                raise AssertionError(f"not reached in {timeout_s} s: {sql}\n{self.platform.logs()}")
-            await asyncio.sleep(0.1)
+        return await self.platform.query_until("issuance", sql, done, *args, timeout_s=timeout_s)
 
     # --- settlement's and the saga's side -----------------------------------------------
 
