@@ -31,6 +31,20 @@ class BookRate:
 
 
 @dataclass(frozen=True, slots=True)
+class BookEntry:
+    """A book rate with the recorded update that set it (a quote names the update it was
+    priced at)."""
+
+    rate: BookRate
+    update_id: int
+
+
+def plain(value: Decimal) -> str:
+    """A book value as a rate string (no exponent, no trailing zeros)."""
+    return format(value.normalize(), "f")
+
+
+@dataclass(frozen=True, slots=True)
 class RateBounds:
     max_jump_bps: int
     """A fresh rate may move at most this much (basis points of the current mid)."""
