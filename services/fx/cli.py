@@ -23,7 +23,7 @@ import uuid
 import asyncpg
 
 from schemas.rates import CurrencyPair
-from services.fx.domain.rates import Refused, payout_currency
+from services.fx.domain.rates import RateUpdate, Refused, payout_currency
 from services.fx.repository.holds import RateHolds
 from services.fx.repository.rates import RateBook
 from services.fx.settings import FxSettings
@@ -100,12 +100,7 @@ async def _decide(conn: Connection, currency: str, decision: str) -> int:
             print(f"CNH/{currency}: released; the book's rate is newer than the held one")
             return 0
         update_id = await book.record_rate_update(
-            pair=held.pair,
-            mid=held.mid,
-            rate=held.rate,
-            source=f"review:{operator}",
-            message_id=None,
-            refusal=None,
+            RateUpdate(held.pair, held.mid, held.rate, source=f"review:{operator}")
         )
         await book.set_book_rate(held.rate, update_id)
     print(f"CNH/{currency}: released; {held.pair} {held.mid} of {held.rate.as_of} is the mid")

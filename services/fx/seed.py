@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from services.fx.domain.rates import BookRate, Refused, parse_seed, payout_currency, per_cnh
+from services.fx.domain.rates import (
+    BookRate,
+    RateUpdate,
+    Refused,
+    parse_seed,
+    payout_currency,
+    per_cnh,
+)
 from services.fx.repository.rates import RateBook
 from services.fx.settings import FxSettings
 from services.runtime.db import create_pool
@@ -33,12 +40,7 @@ async def seed_rates(settings: FxSettings) -> None:
                     continue
                 rate = BookRate(currency, per_cnh(pair, mid), dt.datetime.now(dt.UTC))
                 update_id = await book.record_rate_update(
-                    pair=str(pair),
-                    mid=mid,
-                    rate=rate,
-                    source="seed",
-                    message_id=None,
-                    refusal=None,
+                    RateUpdate(str(pair), mid, rate, source="seed")
                 )
                 await book.set_book_rate(rate, update_id)
                 await uow.commit()

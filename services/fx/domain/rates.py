@@ -9,6 +9,7 @@ it is a reference mid, and the customer's rate is derived from it and disclosed 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 
@@ -37,6 +38,20 @@ class BookEntry:
 
     rate: BookRate
     update_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RateUpdate:
+    """A reference rate as recorded, whatever became of it: `refusal` is None for one
+    accepted into the book, else (reason, detail), reason "held" for one held for review."""
+
+    pair: str
+    mid: str
+    rate: BookRate
+    source: str
+    message_id: uuid.UUID | None = None
+    """The fx.rates message; none for a seed or an operator's release."""
+    refusal: tuple[str, str] | None = None
 
 
 def plain(value: Decimal) -> str:

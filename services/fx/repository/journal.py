@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
-
-from services.fx.domain.ledger import Movement
+from services.fx.domain.ledger import Entry
 from services.runtime.db import Connection, columns
 
 
@@ -13,16 +10,7 @@ class Journal:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    async def post_entry(
-        self,
-        *,
-        entry_id: uuid.UUID,
-        kind: str,
-        redemption_id: uuid.UUID,
-        conversion_id: uuid.UUID,
-        command_id: uuid.UUID,
-        movements: Sequence[Movement],
-    ) -> None:
+    async def post_entry(self, entry: Entry) -> None:
         """The entry and its movements, in one statement."""
         await self._conn.execute(
             """
@@ -35,15 +23,15 @@ class Journal:
             SELECT $1, *
               FROM unnest($6::text[], $7::text[], $8::text[], $9::numeric[], $10::text[])
             """,
-            entry_id,
-            kind,
-            redemption_id,
-            conversion_id,
-            command_id,
+            entry.entry_id,
+            entry.kind,
+            entry.redemption_id,
+            entry.conversion_id,
+            entry.command_id,
             *columns(
                 [
                     (str(m.source), str(m.destination), m.currency, m.amount, m.memo)
-                    for m in movements
+                    for m in entry.movements
                 ],
                 5,
             ),

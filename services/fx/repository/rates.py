@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from services.fx.domain.rates import BookEntry, BookRate
+from services.fx.domain.rates import BookEntry, BookRate, RateUpdate
 from services.fx.domain.review import ReviewWindow
 from services.runtime.db import Connection
 
@@ -39,16 +38,8 @@ class RateBook:
             return None
         return BookEntry(BookRate(currency, row["per_cnh"], row["as_of"]), row["update_id"])
 
-    async def record_rate_update(
-        self,
-        *,
-        pair: str,
-        mid: str,
-        rate: BookRate,
-        source: str,
-        message_id: uuid.UUID | None,
-        refusal: tuple[str, str] | None,
-    ) -> int:
+    async def record_rate_update(self, update: RateUpdate) -> int:
+        rate, refusal = update.rate, update.refusal
         update_id: int = await self._conn.fetchval(
             """
             INSERT INTO rate_updates
@@ -57,12 +48,12 @@ class RateBook:
             RETURNING id
             """,
             rate.currency,
-            pair,
-            mid,
+            update.pair,
+            update.mid,
             rate.per_cnh,
             rate.as_of,
-            source,
-            message_id,
+            update.source,
+            update.message_id,
             refusal is None,
             refusal[0] if refusal else None,
             refusal[1] if refusal else None,

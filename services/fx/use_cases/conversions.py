@@ -31,7 +31,12 @@ from schemas.fx import (
     ReverseConversion,
 )
 from services.fx.domain.conversions import Reversal
-from services.fx.domain.ledger import market_move_movements, reversal_movements, trade_movements
+from services.fx.domain.ledger import (
+    Entry,
+    market_move_movements,
+    reversal_movements,
+    trade_movements,
+)
 from services.fx.domain.pricing import honour, reprice
 from services.fx.domain.quotes import Quote
 from services.fx.domain.rates import BookRate, is_stale, plain
@@ -92,12 +97,14 @@ async def execute_conversion(
         market_mid=market,
     )
     await work.journal.post_entry(
-        entry_id=derive_id(conversion_id, "trade"),
-        kind="trade",
-        redemption_id=command.redemption_id,
-        conversion_id=conversion_id,
-        command_id=work.message_id,
-        movements=trade_movements(quote.trade),
+        Entry(
+            entry_id=derive_id(conversion_id, "trade"),
+            kind="trade",
+            redemption_id=command.redemption_id,
+            conversion_id=conversion_id,
+            command_id=work.message_id,
+            movements=trade_movements(quote.trade),
+        )
     )
     if market is not None:
         await book_market_move(work, conversion_id, quote, market, now)
@@ -150,12 +157,14 @@ async def reverse_conversion(
     )
     await work.conversions.insert_reversal(reversal, at=now, command_id=work.message_id)
     await work.journal.post_entry(
-        entry_id=derive_id(conversion.conversion_id, "reversal"),
-        kind="reversal",
-        redemption_id=command.redemption_id,
-        conversion_id=conversion.conversion_id,
-        command_id=work.message_id,
-        movements=reversal_movements(trade, result),
+        Entry(
+            entry_id=derive_id(conversion.conversion_id, "reversal"),
+            kind="reversal",
+            redemption_id=command.redemption_id,
+            conversion_id=conversion.conversion_id,
+            command_id=work.message_id,
+            movements=reversal_movements(trade, result),
+        )
     )
     await work.positions.shrink(currency, quote.buy.amount_minor)
     reversed_ = ConversionReversed(
@@ -195,10 +204,12 @@ async def book_market_move(
     movements = market_move_movements(result)
     if movements:  # an unmoved market moves nothing
         await work.journal.post_entry(
-            entry_id=derive_id(conversion_id, "market_move"),
-            kind="market_move",
-            redemption_id=quote.redemption_id,
-            conversion_id=conversion_id,
-            command_id=work.message_id,
-            movements=movements,
+            Entry(
+                entry_id=derive_id(conversion_id, "market_move"),
+                kind="market_move",
+                redemption_id=quote.redemption_id,
+                conversion_id=conversion_id,
+                command_id=work.message_id,
+                movements=movements,
+            )
         )

@@ -10,7 +10,14 @@ from schemas.fx import RateHeld, ReferenceRate
 from schemas.money import PAR_CURRENCY
 from schemas.rates import CurrencyPair
 from services.fx.domain import review
-from services.fx.domain.rates import BookRate, Refused, payout_currency, per_cnh, plain
+from services.fx.domain.rates import (
+    BookRate,
+    RateUpdate,
+    Refused,
+    payout_currency,
+    per_cnh,
+    plain,
+)
 from services.fx.domain.review import Held, anchors, recorded_as
 from services.fx.use_cases.work import FxWork
 from services.runtime.logging import get_logger
@@ -35,12 +42,14 @@ async def take_reference_rate(work: FxWork, rate: ReferenceRate) -> None:
     current = await work.rates.book_rate(currency)
     verdict = await judge(work, candidate, current.rate if current else None)
     update_id = await work.rates.record_rate_update(
-        pair=str(rate.pair),
-        mid=rate.mid,
-        rate=candidate,
-        source=rate.source,
-        message_id=work.message_id,
-        refusal=recorded_as(verdict),
+        RateUpdate(
+            pair=str(rate.pair),
+            mid=rate.mid,
+            rate=candidate,
+            source=rate.source,
+            message_id=work.message_id,
+            refusal=recorded_as(verdict),
+        )
     )
     if isinstance(verdict, Held):
         await hold(work, candidate, rate.source, update_id, verdict)

@@ -12,10 +12,10 @@ from typing import Protocol
 
 from schemas import Message
 from services.fx.domain.conversions import Conversion, Execution, Reversal
-from services.fx.domain.ledger import Movement
+from services.fx.domain.ledger import Entry
 from services.fx.domain.pricing import PricingTerms
 from services.fx.domain.quotes import Quote, QuoteBasis
-from services.fx.domain.rates import BookEntry, BookRate, RateBounds
+from services.fx.domain.rates import BookEntry, BookRate, RateBounds, RateUpdate
 from services.fx.domain.review import Held, RateHold, ReviewWindow
 
 
@@ -38,16 +38,7 @@ class FxTerms:
 class RateBook(Protocol):
     async def lock_currency(self, currency: str) -> None: ...
     async def book_rate(self, currency: str) -> BookEntry | None: ...
-    async def record_rate_update(
-        self,
-        *,
-        pair: str,
-        mid: str,
-        rate: BookRate,
-        source: str,
-        message_id: uuid.UUID | None,
-        refusal: tuple[str, str] | None,
-    ) -> int: ...
+    async def record_rate_update(self, update: RateUpdate) -> int: ...
     async def set_book_rate(self, rate: BookRate, update_id: int) -> None: ...
     async def window_medians(
         self, currency: str, now: dt.datetime, windows: Sequence[ReviewWindow]
@@ -96,16 +87,7 @@ class Positions(Protocol):
 
 
 class Journal(Protocol):
-    async def post_entry(
-        self,
-        *,
-        entry_id: uuid.UUID,
-        kind: str,
-        redemption_id: uuid.UUID,
-        conversion_id: uuid.UUID,
-        command_id: uuid.UUID,
-        movements: Sequence[Movement],
-    ) -> None: ...
+    async def post_entry(self, entry: Entry) -> None: ...
 
 
 class FxWork(Protocol):

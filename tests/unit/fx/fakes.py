@@ -11,23 +11,15 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from services.fx.domain.conversions import Conversion, Execution, Reversal
-from services.fx.domain.ledger import Movement
+from services.fx.domain.ledger import Entry
 from services.fx.domain.quotes import Quote, QuoteBasis
-from services.fx.domain.rates import BookEntry, BookRate
+from services.fx.domain.rates import BookEntry, BookRate, RateUpdate
 from services.fx.domain.review import Held, RateHold, ReviewWindow, window_median
 from services.fx.settings import FxSettings
 from services.fx.use_cases.work import FxTerms
 from tests.support.work import FakeWork
 
 TERMS = FxSettings(service="fx").terms  # the service's defaults
-
-
-@dataclass(frozen=True)
-class RateUpdate:
-    pair: str
-    rate: BookRate
-    source: str
-    refusal: tuple[str, str] | None
 
 
 @dataclass
@@ -41,17 +33,8 @@ class FakeRateBook:
     async def book_rate(self, currency: str) -> BookEntry | None:
         return self.book.get(currency)
 
-    async def record_rate_update(
-        self,
-        *,
-        pair: str,
-        mid: str,
-        rate: BookRate,
-        source: str,
-        message_id: uuid.UUID | None,
-        refusal: tuple[str, str] | None,
-    ) -> int:
-        self.updates.append(RateUpdate(pair, rate, source, refusal))
+    async def record_rate_update(self, update: RateUpdate) -> int:
+        self.updates.append(update)
         return len(self.updates)
 
     async def set_book_rate(self, rate: BookRate, update_id: int) -> None:
@@ -176,28 +159,12 @@ class FakeConversions:
         return self.quotes.stored[mine.quote_id]
 
 
-@dataclass(frozen=True)
-class Entry:
-    kind: str
-    conversion_id: uuid.UUID
-    movements: Sequence[Movement]
-
-
 @dataclass
 class FakeJournal:
     entries: dict[uuid.UUID, Entry] = field(default_factory=dict)
 
-    async def post_entry(
-        self,
-        *,
-        entry_id: uuid.UUID,
-        kind: str,
-        redemption_id: uuid.UUID,
-        conversion_id: uuid.UUID,
-        command_id: uuid.UUID,
-        movements: Sequence[Movement],
-    ) -> None:
-        self.entries[entry_id] = Entry(kind, conversion_id, movements)
+    async def post_entry(self, entry: Entry) -> None:
+        self.entries[entry.entry_id] = entry
 
     def kinds(self) -> list[str]:
         return [e.kind for e in self.entries.values()]
