@@ -1,4 +1,5 @@
-"""`python -m services.fx`: the FX-conversion service (rates, quotes, conversions)."""
+"""`python -m services.fx`: the FX-conversion service (rates, quotes, conversions); the one
+place that builds its settings, terms, subscriptions and startup steps."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ async def main() -> None:
     async def seed(_service: Service) -> None:
         await seed_rates(settings)
 
-    await Service(settings, build_subscriptions(settings), MIGRATIONS, setup=[seed]).run()
+    subscriptions = build_subscriptions(settings.terms)
+    await Service(settings, subscriptions, MIGRATIONS, setup=[seed]).run()
 
 
 if __name__ == "__main__":

@@ -23,8 +23,9 @@ import uuid
 import asyncpg
 
 from schemas.rates import CurrencyPair
-from services.fx import repository
-from services.fx.domain.rates import Refused, payout_currency
+from services.fx.domain.rates import RateUpdate, Refused, payout_currency
+from services.fx.repository.holds import RateHolds
+from services.fx.repository.rates import RateBook
 from services.fx.settings import FxSettings
 from services.runtime.db import Connection
 
@@ -66,7 +67,7 @@ def currency_of(pair: str) -> str:
 
 
 async def _holds(conn: Connection, *, open_only: bool) -> None:
-    rows = await repository.holds(conn, open_only=open_only)
+    rows = await RateHolds(conn).holds(open_only=open_only)
     if not rows:
         print("no pair is held for review" if open_only else "no holds")
     for r in rows:
@@ -82,31 +83,26 @@ async def _decide(conn: Connection, currency: str, decision: str) -> int:
     """Close the currency's open hold as released or rejected; a release applies its latest
     held rate when it is newer than the book's."""
     operator = f"operator:{getpass.getuser()}"
+    book, holds = RateBook(conn), RateHolds(conn)
     async with conn.transaction():
-        await repository.lock_currency(conn, currency)
-        hold = await repository.open_hold(conn, currency)
+        await book.lock_currency(currency)
+        hold = await holds.open_hold(currency)
         if hold is None:
             print(f"CNH/{currency} is not held for review", file=sys.stderr)
             return 2
-        await repository.close_hold(conn, hold.hold_id, decision, operator)
+        await holds.close_hold(hold.hold_id, decision, operator)
         if decision == "rejected":
             print(f"CNH/{currency}: held rates rejected; quoting resumes on the book's rate")
             return 0
-        held = await repository.rate_update(conn, hold.last_update_id)
-        book = await repository.book_rate(conn, currency)
-        if book is not None and book.rate.as_of >= held.rate.as_of:
+        held = await book.rate_update(hold.last_update_id)
+        current = await book.book_rate(currency)
+        if current is not None and current.rate.as_of >= held.rate.as_of:
             print(f"CNH/{currency}: released; the book's rate is newer than the held one")
             return 0
-        update_id = await repository.record_rate_update(
-            conn,
-            pair=held.pair,
-            mid=held.mid,
-            rate=held.rate,
-            source=f"review:{operator}",
-            message_id=None,
-            refusal=None,
+        update_id = await book.record_rate_update(
+            RateUpdate(held.pair, held.mid, held.rate, source=f"review:{operator}")
         )
-        await repository.set_book_rate(conn, held.rate, update_id)
+        await book.set_book_rate(held.rate, update_id)
     print(f"CNH/{currency}: released; {held.pair} {held.mid} of {held.rate.as_of} is the mid")
     return 0
 

@@ -8,9 +8,17 @@ for development and tests: production must feed fx.rates. A currency that alread
 
 from __future__ import annotations
 
-from services.fx import repository
-from services.fx.domain.rates import BookRate, Refused, parse_seed, payout_currency, per_cnh
-from services.fx.handlers import utc_now
+import datetime as dt
+
+from services.fx.domain.rates import (
+    BookRate,
+    RateUpdate,
+    Refused,
+    parse_seed,
+    payout_currency,
+    per_cnh,
+)
+from services.fx.repository.rates import RateBook
 from services.fx.settings import FxSettings
 from services.runtime.db import create_pool
 from services.runtime.logging import get_logger
@@ -26,20 +34,15 @@ async def seed_rates(settings: FxSettings) -> None:
             currency = payout_currency(pair)
             assert not isinstance(currency, Refused)  # parse_seed checked it
             async with UnitOfWork(pool) as uow:
-                await repository.lock_currency(uow.connection, currency)
-                if await repository.book_rate(uow.connection, currency) is not None:
+                book = RateBook(uow.connection)
+                await book.lock_currency(currency)
+                if await book.book_rate(currency) is not None:
                     continue
-                rate = BookRate(currency, per_cnh(pair, mid), utc_now())
-                update_id = await repository.record_rate_update(
-                    uow.connection,
-                    pair=str(pair),
-                    mid=mid,
-                    rate=rate,
-                    source="seed",
-                    message_id=None,
-                    refusal=None,
+                rate = BookRate(currency, per_cnh(pair, mid), dt.datetime.now(dt.UTC))
+                update_id = await book.record_rate_update(
+                    RateUpdate(str(pair), mid, rate, source="seed")
                 )
-                await repository.set_book_rate(uow.connection, rate, update_id)
+                await book.set_book_rate(rate, update_id)
                 await uow.commit()
                 log.info("seed rate applied", currency=currency, per_cnh=str(rate.per_cnh))
     finally:

@@ -11,6 +11,7 @@ from schemas.money import EXPONENTS, PAR_CURRENCY, Money
 from services.fx.domain.pricing import PricingTerms
 from services.fx.domain.rates import RateBounds, parse_seed
 from services.fx.domain.review import ReviewWindow, parse_windows
+from services.fx.use_cases.work import FxTerms
 from services.runtime.settings import ServiceSettings
 
 
@@ -89,8 +90,18 @@ class FxSettings(ServiceSettings):
     def exposure_limits(self) -> dict[str, int]:
         return parse_limits(self.fx_exposure_limits)
 
-    def exposure_limit(self, currency: str) -> int:
-        return self.exposure_limits.get(currency, 0)
+    @property
+    def terms(self) -> FxTerms:
+        """What the use cases apply, parsed once."""
+        return FxTerms(
+            pricing=self.pricing_terms,
+            rate_bounds=self.rate_bounds,
+            review_windows=self.review_windows,
+            max_rate_age_s=self.fx_max_rate_age_s,
+            quote_ttl_s=self.fx_quote_ttl_s,
+            max_quote_ttl_s=self.fx_max_quote_ttl_s,
+            exposure_limits=self.exposure_limits,
+        )
 
 
 _AMOUNT = re.compile(r"(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,6})?", re.ASCII)

@@ -39,8 +39,9 @@ After executions alone, fx_rounding holds exactly the sum of their remainders.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Context, Decimal, Inexact, Rounded
 from enum import StrEnum
@@ -68,6 +69,19 @@ class Movement:
     currency: str
     amount: Decimal
     memo: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A journal entry: one kind of booking (trade, reversal, market_move) of a conversion,
+    its movements balanced per currency."""
+
+    entry_id: uuid.UUID
+    kind: str
+    redemption_id: uuid.UUID
+    conversion_id: uuid.UUID
+    command_id: uuid.UUID
+    movements: Sequence[Movement]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ it is a reference mid, and the customer's rate is derived from it and disclosed 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 
@@ -28,6 +29,34 @@ class BookRate:
     currency: str
     per_cnh: Decimal
     as_of: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BookEntry:
+    """A book rate with the recorded update that set it (a quote names the update it was
+    priced at)."""
+
+    rate: BookRate
+    update_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RateUpdate:
+    """A reference rate as recorded, whatever became of it: `refusal` is None for one
+    accepted into the book, else (reason, detail), reason "held" for one held for review."""
+
+    pair: str
+    mid: str
+    rate: BookRate
+    source: str
+    message_id: uuid.UUID | None = None
+    """The fx.rates message; none for a seed or an operator's release."""
+    refusal: tuple[str, str] | None = None
+
+
+def plain(value: Decimal) -> str:
+    """A book value as a rate string (no exponent, no trailing zeros)."""
+    return format(value.normalize(), "f")
 
 
 @dataclass(frozen=True, slots=True)

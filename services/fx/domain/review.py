@@ -108,3 +108,19 @@ def judge(
     """The per-step rules first (a rate out of order, from the future, or one big jump is
     refused outright, as before), then the review against the pair's own window."""
     return judge_update(current, candidate, now, bounds) or judge_drift(candidate, window_anchors)
+
+
+def recorded_as(verdict: Refused | Held | None) -> tuple[str, str] | None:
+    """How a rate update is recorded: accepted (None), refused, or held for review."""
+    if isinstance(verdict, Held):
+        return ("held", verdict.detail)
+    return (verdict.reason, verdict.detail) if verdict else None
+
+
+@dataclass(frozen=True, slots=True)
+class RateHold:
+    """An open hold on a pair: its latest held rate is the one a release would apply."""
+
+    hold_id: int
+    currency: str
+    last_update_id: int

@@ -8,7 +8,6 @@ import datetime as dt
 import time
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -27,9 +26,9 @@ from schemas.fx import (
     ReversalRejected,
     ReverseConversion,
 )
-from schemas.money import Money
 from schemas.rates import CurrencyPair
 from tests.support.environment import Environment
+from tests.support.money import cnh
 
 REPLIES = Codec(
     [
@@ -42,12 +41,6 @@ REPLIES = Codec(
     ]
 )
 EVENTS = Codec([QuoteIssued, ConversionExecuted, ConversionReversed])
-
-
-def cnh(amount: str) -> Money:
-    money, remainder = Money.from_decimal(Decimal(amount), "CNH")
-    assert remainder == 0
-    return money
 
 
 @dataclass

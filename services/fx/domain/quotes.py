@@ -1,0 +1,48 @@
+"""A firm quote as the book keeps it, and what one is priced and bounded with."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from schemas.money import Money
+from services.fx.domain.ledger import Trade
+from services.fx.domain.rates import BookEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    quote_id: uuid.UUID
+    redemption_id: uuid.UUID
+    sell: Money
+    fee: Money
+    buy: Money
+    rate: str
+    mid: Decimal
+    remainder: Decimal
+    spread: Decimal
+    expires_at: dt.datetime
+    used: bool
+
+    @property
+    def trade(self) -> Trade:
+        return Trade(
+            currency=self.buy.currency,
+            fee_minor=self.fee.amount_minor,
+            net_minor=self.sell.amount_minor - self.fee.amount_minor,
+            buy_minor=self.buy.amount_minor,
+            remainder=self.remainder,
+            spread=self.spread,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteBasis:
+    """What a quote is priced and bounded with, read in one statement."""
+
+    entry: BookEntry | None
+    position: int
+    under_review: bool
+    """The pair is held for review: nothing is quoted until an operator decides."""
