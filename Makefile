@@ -103,7 +103,7 @@ test-integration: install kafka-jars ## Run the integration tests (starts server
 lint: install ## ruff (lint and format check) and mypy
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/mypy schemas services infra tests clients demo bench
+	@$(VENV)/bin/mypy schemas services simulators infra tests clients demo bench
 
 format: install ## Apply ruff's formatting and safe fixes
 	@$(VENV)/bin/ruff check --fix .
