@@ -5,7 +5,7 @@
     GET  /v1/payment-orders/{id}   accepted | settled | rejected | returned, with a reason
     GET  /v1/statements?from=&to=  the issuer's account lines booked in [from, to)
     POST /v1/account-checks        match | mismatch | not_found | closed
-    GET  /health                   200 once migrated and PostgreSQL answers
+    GET  /health                   200 once migrated and PostgreSQL answers (/health/ready too)
     POST /admin/faults             only with CNH_BANK_FAULTS=1 (faults.py)
 
 Every route but /health needs `Authorization: Bearer <key>` (the run folder's bank/api.key).
@@ -93,7 +93,8 @@ class Bank:
         self._pool = await create_pool(
             self.settings.database_url, min_size=1, max_size=self.settings.db_pool_max
         )
-        log.info("bank started", port=self.settings.bank_port, faults=self.settings.bank_faults)
+        # the line infra/platform.py and the tests wait for, as for a service
+        log.info("service started", port=self.settings.bank_port, faults=self.settings.bank_faults)
         try:
             yield
         finally:
@@ -211,6 +212,7 @@ def create_app(settings: BankSettings) -> Starlette:
     guarded = bank.guarded
     routes = [
         Route("/health", bank.health),
+        Route("/health/ready", bank.health),  # where `make status` asks every process
         Route("/v1/payment-orders", guarded(bank.submit), methods=["POST"]),
         Route("/v1/payment-orders/{order_id}", guarded(bank.order)),
         Route("/v1/statements", guarded(bank.statement)),
