@@ -204,33 +204,25 @@ async def test_a_503_then_success_on_retry(bank: BankProcess) -> None:
         assert len(await lines_of(client, body["end_to_end_id"])) == 1
 
 
-async def test_an_answer_too_late_is_booked_once_when_submitted_again(bank: BankProcess) -> None:
-    body = order()
-    async with bank.client() as client:
-        await client.post("/admin/faults", json={"delay_next_s": 3})
-    async with bank.client(timeout_s=0.5) as impatient:
-        with pytest.raises(httpx.ReadTimeout):
-            await submit(impatient, "late", body)
-    async with bank.client() as client:
-        again = await submit(client, "late", body)
-        assert again.status_code == 200
-        (line,) = await lines_of(client, body["end_to_end_id"])
-        assert line["order_id"] == again.json()["id"]
-
-
-async def test_no_answer_after_booking_is_booked_once_when_submitted_again(
-    bank: BankProcess,
+@pytest.mark.parametrize(
+    "fault",
+    [{"delay_next_s": 3}, {"drop_response_after_booking": 1}],
+    ids=["answer-too-late", "no-answer"],
+)
+async def test_an_order_the_client_gave_up_on_is_booked_once_when_submitted_again(
+    bank: BankProcess, fault: dict[str, float]
 ) -> None:
     body = order()
     async with bank.client() as client:
-        await client.post("/admin/faults", json={"drop_response_after_booking": 1})
+        await client.post("/admin/faults", json=fault)
     async with bank.client(timeout_s=0.5) as impatient:
         with pytest.raises(httpx.ReadTimeout):
-            await submit(impatient, "dropped", body)
+            await submit(impatient, "gave-up", body)
     async with bank.client() as client:
-        again = await submit(client, "dropped", body)
+        again = await submit(client, "gave-up", body)
         assert again.status_code == 200
-        assert len(await lines_of(client, body["end_to_end_id"])) == 1
+        (line,) = await lines_of(client, body["end_to_end_id"])
+        assert line["order_id"] == again.json()["id"]
 
 
 async def test_a_bank_restart_keeps_orders_and_idempotency(bank: BankProcess) -> None:
