@@ -12,11 +12,13 @@ KAFKA_HEAP  ?= 512m
 PG_PORT     ?= 55432
 # each service process serves /health/ready on BASE + 100 x its place + its instance (0: none)
 HEALTH_PORT_BASE ?= 18100
+# the simulated bank's HTTP API (simulators/bank), an outside system the services reach
+BANK_PORT   ?= 18190
 PYTEST_ARGS ?=
 
 PY         := $(CURDIR)/$(VENV)/bin/python
 
-export RUN_DIR KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_HEAP PG_PORT HEALTH_PORT_BASE PY
+export RUN_DIR KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_HEAP PG_PORT HEALTH_PORT_BASE BANK_PORT PY
 export CNH_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(KAFKA_PORT)
 # {user}: the process's own login (its principal); the password comes from its passfile
 export CNH_DATABASE_URL_TEMPLATE ?= postgresql://{user}@127.0.0.1:$(PG_PORT)/{service}
@@ -30,7 +32,7 @@ SERVICES   := kyc issuance fx settlement redemption
 
 .PHONY: help install kafka-jars infra-up infra-down infra-status topics topics-check acls migrate \
         sanctions-load sanctions-sources sanctions-activate kyc-reencrypt supply attest fx-review \
-        fx-release fx-reject up down status saga sagas dlq dlq-replay parked parked-requeue \
+        fx-release fx-reject up bank-up down status saga sagas dlq dlq-replay parked parked-requeue \
         test test-unit test-integration lint format snapshots demo bench bench-relay \
         bench-recovery soak soak-short clean
 
@@ -40,7 +42,7 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
 	@echo
-	@echo "Ports: Kafka 127.0.0.1:$(KAFKA_PORT), PostgreSQL 127.0.0.1:$(PG_PORT), health from $(HEALTH_PORT_BASE); state in $(RUN_DIR)"
+	@echo "Ports: Kafka 127.0.0.1:$(KAFKA_PORT), PostgreSQL 127.0.0.1:$(PG_PORT), health from $(HEALTH_PORT_BASE), bank 127.0.0.1:$(BANK_PORT); state in $(RUN_DIR)"
 
 install: $(VENV_STAMP) ## Create the virtualenv and install the project with its dev tools
 
@@ -103,7 +105,7 @@ test-integration: install kafka-jars ## Run the integration tests (starts server
 lint: install ## ruff (lint and format check) and mypy
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/mypy schemas services infra tests clients demo bench
+	@$(VENV)/bin/mypy schemas services simulators infra tests clients demo bench
 
 format: install ## Apply ruff's formatting and safe fixes
 	@$(VENV)/bin/ruff check --fix .
@@ -180,10 +182,13 @@ fx-reject: install ## Reject an FX hold: the held rates stay unused, quoting res
 
 # --- running the platform ------------------------------------------------------------------
 
-up: infra-up ## Start every service in the background (REPLICAS=n per service); logs in .run/logs
+up: infra-up ## Start the simulated bank and every service in the background (REPLICAS=n per service); logs in .run/logs
 	@$(PY) -m infra.platform up
 
-down: ## Stop the services started by 'make up' (servers stay up: make infra-down)
+bank-up: infra-up ## Start only the simulated bank (simulators/bank) on 127.0.0.1:$(BANK_PORT)
+	@$(PY) -m infra.platform up bank
+
+down: ## Stop the bank and the services started by 'make up' (servers stay up: make infra-down)
 	@$(PY) -m infra.platform down
 
 status: ## Servers, and each service: ready, waiting (for what, since when) or dead; exits 1 unless all ready

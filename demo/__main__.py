@@ -236,10 +236,10 @@ async def _summary(results: list[tuple[Plan, Redemption]]) -> None:
 
 def main() -> None:
     say("CNH stablecoin platform: demo")
-    step(1, "Starting the services: " + ", ".join(SERVICES))
+    step(1, "Starting the simulated bank and the services: " + ", ".join(SERVICES))
     code = 1
     try:
-        if platform.up(list(SERVICES), 1) != 0:
+        if platform.up(list(platform.PLATFORM), 1) != 0:
             raise SystemExit("demo: a service did not start; see .run/logs")
         code = asyncio.run(run())
     except KeyboardInterrupt:

@@ -10,6 +10,9 @@ HEALTH_PORT_BASE + 100 x the service's place in the registry + the instance (bas
 The port is recorded beside the pid file, so `status` asks the process itself whether it is
 ready, and what it waits for. A process that started and waits for a dependency (a server
 down) counts as started: it catches up when the server returns.
+
+The simulated bank (simulators/bank) is started first, as the outside system the services
+reach: one process, its /health on BANK_PORT (its API's own port).
 """
 
 from __future__ import annotations
@@ -29,12 +32,16 @@ from pathlib import Path
 from typing import Any
 
 from infra.processes import alive
-from schemas.principals import SERVICES
+from schemas.principals import BANK, SERVICES
 
 RUN_DIR = Path(os.environ.get("RUN_DIR", Path(__file__).resolve().parent.parent / ".run"))
 HEALTH_PORT_BASE = int(os.environ.get("HEALTH_PORT_BASE", "18100"))
 STARTED = "service started"
 WAITING = '"event": "waiting for '  # services/runtime/dependencies.py, in its JSON line
+BANK_PORT = int(os.environ.get("BANK_PORT", "18190"))
+PLATFORM = (BANK, *SERVICES)
+"""What `up` starts: the bank before the services that reach it."""
+MODULES = {BANK: "simulators.bank"}
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,13 @@ class Process:
             os.waitpid(pid, os.WNOHANG)  # reap it if it is our own child (the demo's)
         return pid if alive(pid) else None
 
+    @property
+    def module(self) -> str:
+        return MODULES.get(self.service, f"services.{self.service}")
+
     def health_port(self) -> int:
+        if self.service == BANK:
+            return BANK_PORT
         if not HEALTH_PORT_BASE:
             return 0
         return HEALTH_PORT_BASE + 100 * list(SERVICES).index(self.service) + self.instance
@@ -96,11 +109,12 @@ class Process:
     def waits_for(self) -> str:
         """What the process says it waits for at start ('' if nothing): its endpoint's
         report, or without one, its log."""
-        if not self.portfile.exists():
+        # the bank serves its endpoint only once migrated: while it waits, its log tells
+        report = self.readiness() if self.portfile.exists() else None
+        if report is None:
             waiting = WAITING in self.log.read_text(errors="replace")
             return "a dependency (see its log)" if waiting else ""
-        report = self.readiness()
-        return waiting_for(report) if report and report.get("status") == "waiting" else ""
+        return waiting_for(report) if report.get("status") == "waiting" else ""
 
     def forget(self) -> None:
         self.pidfile.unlink(missing_ok=True)
@@ -141,7 +155,8 @@ def waiting_for(report: dict[str, Any]) -> str:
 def up(services: list[str], replicas: int, timeout_s: float = 90.0) -> int:
     (RUN_DIR / "logs").mkdir(parents=True, exist_ok=True)
     (RUN_DIR / "pids").mkdir(parents=True, exist_ok=True)
-    wanted = [Process(s, i) for s in services for i in range(replicas)]
+    # one bank: replicas are the services' own
+    wanted = [Process(s, i) for s in services for i in range(1 if s == BANK else replicas)]
     starting = []
     for process in wanted:
         if process.pid() is not None:
@@ -151,7 +166,7 @@ def up(services: list[str], replicas: int, timeout_s: float = 90.0) -> int:
         process.log.write_text("")
         with process.log.open("ab") as log:
             child = subprocess.Popen(
-                [sys.executable, "-m", f"services.{process.service}"],
+                [sys.executable, "-m", process.module],
                 env={
                     **os.environ,
                     "CNH_INSTANCE": str(process.instance),
@@ -249,11 +264,11 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("command", choices=["up", "down", "status"])
-    parser.add_argument("services", nargs="*", choices=[[], *SERVICES], default=[])
+    parser.add_argument("services", nargs="*", choices=[[], *PLATFORM], default=[])
     parser.add_argument("--replicas", type=int, default=int(os.environ.get("REPLICAS", "1")))
     args = parser.parse_args()
     if args.command == "up":
-        raise SystemExit(up(args.services or list(SERVICES), args.replicas))
+        raise SystemExit(up(args.services or list(PLATFORM), args.replicas))
     raise SystemExit(down() if args.command == "down" else status())
 
 

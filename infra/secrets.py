@@ -19,6 +19,8 @@ production deployment mounts one secret per service:
                                 to it (schemas/sealed.py), newest first
     public/<service>.seal       each service's current public sealing key (public)
     kyc/records.keys            KYC's key ring for personal data at rest (AES-256-GCM)
+    bank/api.key                the simulated bank's API key (simulators/bank), and its
+    settlement/bank-api.key     copy for settlement, the bank's one client
 
 Passwords and keys are random and never printed. `rotate-seal SERVICE` gives a service a new
 sealing key (older ones keep opening what was sealed to them; restart the service, then its
@@ -78,7 +80,18 @@ class RunSecrets:
         for service in SERVICES:
             self._sealing(service, created)
         self._records_keys(created)
+        self._bank_api_key(created)
         return created
+
+    def _bank_api_key(self, created: list[str]) -> None:
+        key_file = self.folder("bank") / BANK_API_KEY_FILE
+        if not key_file.exists():
+            write_secret(key_file, _password().encode())
+            created.append("bank api key")
+        # the client gets a copy in its own folder: a process is given its folder only
+        client_copy = self.folder("settlement") / BANK_CLIENT_KEY_FILE
+        if not client_copy.exists() or client_copy.read_bytes() != key_file.read_bytes():
+            write_secret(client_copy, key_file.read_bytes())
 
     def _sealing(self, service: str, created: list[str]) -> None:
         keys_file = self.folder(service) / sealed.OPENING_KEYS_FILE
@@ -220,6 +233,8 @@ def _extra_broker_hosts() -> list[str]:
 
 
 RECORDS_KEYS_FILE = "records.keys"
+BANK_API_KEY_FILE = "api.key"
+BANK_CLIENT_KEY_FILE = "bank-api.key"
 
 
 def _records_key_line() -> str:

@@ -16,6 +16,8 @@ Kind = Literal["service", "producer", "operator", "admin"]
 SERVICES = ("kyc", "issuance", "fx", "settlement", "redemption")
 PRODUCERS = ("onboarding", "bank", "market-data", "gateway")
 """Outside producer roles: they write an ingress topic (and read what answers them)."""
+BANK = "bank"
+"""The simulated bank (simulators/bank) is also an outside system with its own database."""
 OPERATOR = "operator"
 ADMIN = "admin"
 READ_ONLY_ROLE = "operator"
@@ -35,7 +37,7 @@ class Principal:
 
 PRINCIPALS: tuple[Principal, ...] = (
     *(Principal(s, "service", postgres_role=s) for s in SERVICES),
-    *(Principal(p, "producer") for p in PRODUCERS),
+    *(Principal(p, "producer", postgres_role=BANK if p == BANK else None) for p in PRODUCERS),
     Principal(OPERATOR, "operator", postgres_role=READ_ONLY_ROLE),
     Principal(ADMIN, "admin", postgres_role="postgres"),
 )

@@ -23,10 +23,11 @@ from services.runtime.settings import ServiceSettings
 RUNTIME_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def alembic_config(dsn: str, *version_dirs: Path) -> Config:
+def alembic_config(dsn: str, *version_dirs: Path, runtime: bool = True) -> Config:
+    """`runtime=False`: only `version_dirs` (a simulated outside system has no outbox)."""
     config = Config()
     config.set_main_option("script_location", str(RUNTIME_MIGRATIONS))
-    locations = [RUNTIME_MIGRATIONS / "versions", *version_dirs]
+    locations = [*([RUNTIME_MIGRATIONS / "versions"] if runtime else []), *version_dirs]
     config.set_main_option("version_locations", " ".join(str(p) for p in locations))
     config.set_main_option("path_separator", "space")
     # configparser interpolates "%": a percent-encoded URL must be escaped for it
@@ -34,14 +35,14 @@ def alembic_config(dsn: str, *version_dirs: Path) -> Config:
     return config
 
 
-def upgrade(dsn: str, *version_dirs: Path) -> None:
+def upgrade(dsn: str, *version_dirs: Path, runtime: bool = True) -> None:
     """Bring the database at `dsn` to the newest revision of every branch."""
-    command.upgrade(alembic_config(dsn, *version_dirs), "heads")
+    command.upgrade(alembic_config(dsn, *version_dirs, runtime=runtime), "heads")
 
 
-async def upgrade_async(dsn: str, *version_dirs: Path) -> None:
+async def upgrade_async(dsn: str, *version_dirs: Path, runtime: bool = True) -> None:
     # Alembic's env.py runs its own event loop: keep it off the caller's.
-    await asyncio.to_thread(upgrade, dsn, *version_dirs)
+    await asyncio.to_thread(upgrade, dsn, *version_dirs, runtime=runtime)
 
 
 def service_migrations(service: str) -> Path:
@@ -55,13 +56,15 @@ def _sqlalchemy_url(dsn: str) -> str:
     return f"postgresql+asyncpg://{rest}"
 
 
-async def upgrade_when_reachable(settings: ServiceSettings, *version_dirs: Path) -> None:
+async def upgrade_when_reachable(
+    settings: ServiceSettings, *version_dirs: Path, runtime: bool = True
+) -> None:
     """`upgrade` once PostgreSQL answers, as a service's start waits for it."""
     waiter = Waiter(settings, Readiness(settings.service))
     await waiter.use(
         postgresql(settings),
         "migrations",
-        lambda: upgrade_async(settings.database_url, *version_dirs),
+        lambda: upgrade_async(settings.database_url, *version_dirs, runtime=runtime),
     )
 
 

@@ -1,0 +1,1 @@
+"""Outside systems, simulated: each runs as its own process with its own database."""

@@ -1,0 +1,244 @@
+"""The simulated bank as an outside system: its own process and database, reached over HTTP,
+with real network faults (an error answer, an answer too late, none at all, a crash)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.environment import copy_database, drop_database
+from tests.support.process import ServiceProcess
+from tests.support.servers import Servers
+
+pytestmark = pytest.mark.integration
+
+EVER = {"from": "2000-01-01T00:00:00+00:00", "to": "2100-01-01T00:00:00+00:00"}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class BankProcess:
+    process: ServiceProcess
+    url: str
+    key: str
+
+    async def start(self, timeout_s: float = 60.0) -> None:
+        """Start the process and wait until /health says it is migrated and ready."""
+        self.process.start()
+        deadline = time.monotonic() + timeout_s
+        async with httpx.AsyncClient(base_url=self.url, timeout=2) as probe:
+            while time.monotonic() < deadline:
+                try:
+                    if (await probe.get("/health")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                if not self.process.running:
+                    raise AssertionError(f"the bank exited:\n{self.process.log_tail()}")
+                await asyncio.sleep(0.1)
+        raise AssertionError(f"the bank is not ready:\n{self.process.log_tail()}")
+
+    def client(self, timeout_s: float = 10.0, key: str | None = None) -> httpx.AsyncClient:
+        key = self.key if key is None else key
+        headers = {"Authorization": f"Bearer {key}"} if key else {}  # "": no header at all
+        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=timeout_s)
+
+
+@pytest.fixture
+async def bank(servers: Servers, tmp_path: Path) -> AsyncIterator[BankProcess]:
+    # an empty database owned by the bank's login: the bank migrates it at start
+    dsn = await copy_database(servers, "template0", "bank")
+    port = _free_port()
+    env = {
+        "CNH_SECRETS_ROOT": str(servers.secrets_root),
+        "CNH_DATABASE_URL": dsn,
+        "BANK_PORT": str(port),
+        "CNH_BANK_FAULTS": "1",
+        "CNH_BANK_RETURN_DELAY_S": "0.5",
+    }
+    key = (servers.secrets_root / "bank" / "api.key").read_text().strip()
+    process = BankProcess(
+        ServiceProcess("simulators.bank", env, tmp_path / "bank.log"),
+        f"http://127.0.0.1:{port}",
+        key,
+    )
+    await process.start()
+    try:
+        yield process
+    finally:
+        process.process.stop()
+        await drop_database(servers, dsn)
+
+
+def order(
+    account: str = "012-345678-9999", rail: str = "FPS", amount: int = 10_000
+) -> dict[str, Any]:
+    return {
+        "amount_minor": amount,
+        "currency": "HKD",
+        "beneficiary": {
+            "account_number": account,
+            "bank_code": "004",
+            "holder_name": "Chan Tai Man",
+        },
+        "remittance": "redemption",
+        "rail": rail,
+        "end_to_end_id": str(uuid.uuid4()),
+    }
+
+
+async def submit(client: httpx.AsyncClient, key: str, body: dict[str, Any]) -> httpx.Response:
+    return await client.post("/v1/payment-orders", json=body, headers={"Idempotency-Key": key})
+
+
+async def lines_of(client: httpx.AsyncClient, end_to_end_id: str) -> list[dict[str, Any]]:
+    response = await client.get("/v1/statements", params=EVER)
+    assert response.status_code == 200, response.text
+    return [line for line in response.json()["lines"] if line["end_to_end_id"] == end_to_end_id]
+
+
+async def test_resubmission_returns_the_same_order_and_books_once(bank: BankProcess) -> None:
+    body = order()
+    async with bank.client() as client:
+        first = await submit(client, "key-1", body)
+        again = await submit(client, "key-1", body)
+        assert first.status_code == again.status_code == 200, first.text
+        assert again.json()["id"] == first.json()["id"]
+        assert again.json()["bank_reference"] == first.json()["bank_reference"]
+        assert len(await lines_of(client, body["end_to_end_id"])) == 1
+
+
+async def test_a_key_reused_for_another_order_is_refused(bank: BankProcess) -> None:
+    async with bank.client() as client:
+        assert (await submit(client, "key-2", order())).status_code == 200
+        reused = await submit(client, "key-2", order(amount=20_000))
+        assert reused.status_code == 422
+        assert reused.json()["error"] == "idempotency_key_reused"
+
+
+async def test_an_order_without_idempotency_key_is_refused(bank: BankProcess) -> None:
+    async with bank.client() as client:
+        response = await client.post("/v1/payment-orders", json=order())
+        assert response.status_code == 400
+        assert response.json()["error"] == "idempotency_key_required"
+
+
+async def test_status_follows_the_account_ending(bank: BankProcess) -> None:
+    async with bank.client() as client:
+        settled = (await submit(client, "fps", order())).json()
+        refused = (await submit(client, "invalid", order("012-345678-0001"))).json()
+        pending = (await submit(client, "chats", order(rail="CHATS"))).json()
+        returned = (await submit(client, "returned", order("012-345678-0005"))).json()
+        assert (settled["status"], refused["status"]) == ("settled", "rejected")
+        assert refused["reason"] == "invalid_account"
+        assert pending["status"] == "accepted"
+        await asyncio.sleep(0.6)  # the return delay of this bank
+        queried = (await client.get(f"/v1/payment-orders/{returned['id']}")).json()
+        assert (queried["status"], queried["reason"]) == ("returned", "account_closed_after_credit")
+        status = await client.get(f"/v1/payment-orders/{settled['id']}")
+        assert status.status_code == 200
+        assert status.json()["status"] == "settled"
+        assert (await client.get(f"/v1/payment-orders/{uuid.uuid4()}")).status_code == 404
+
+
+async def test_the_statement_lists_the_debit_and_a_return_credit(bank: BankProcess) -> None:
+    paid, returned = order(amount=12_345), order("012-345678-0005", amount=500)
+    async with bank.client() as client:
+        accepted = (await submit(client, "paid", paid)).json()
+        await submit(client, "returned", returned)
+        (line,) = await lines_of(client, paid["end_to_end_id"])
+        assert (line["direction"], line["amount_minor"]) == ("debit", 12_345)
+        assert line["order_id"] == accepted["id"]
+        assert line["bank_reference"] == accepted["bank_reference"]
+        await asyncio.sleep(0.6)
+        directions = [
+            line["direction"] for line in await lines_of(client, returned["end_to_end_id"])
+        ]
+        assert directions == ["debit", "credit"]
+        assert (await client.get("/v1/statements", params={"from": "yesterday"})).status_code == 400
+
+
+async def test_account_check(bank: BankProcess) -> None:
+    expected = {"-9999": "match", "-0093": "mismatch", "-0091": "not_found", "-0092": "closed"}
+    async with bank.client() as client:
+        for ending, result in expected.items():
+            body = {"account_number": f"012-345678{ending}", "bank_code": "004", "holder_name": "A"}
+            response = await client.post("/v1/account-checks", json=body)
+            assert response.status_code == 200, response.text
+            assert response.json()["result"] == result
+
+
+async def test_every_call_but_health_needs_the_api_key(bank: BankProcess) -> None:
+    for key in ("", "not-the-key"):
+        async with bank.client(key=key) as client:
+            assert (await submit(client, "k", order())).status_code == 401
+            assert (await client.get("/v1/statements", params=EVER)).status_code == 401
+            assert (await client.post("/admin/faults", json={"fail_next": 1})).status_code == 401
+            assert (await client.get("/health")).status_code == 200
+
+
+async def test_a_503_then_success_on_retry(bank: BankProcess) -> None:
+    body = order()
+    async with bank.client() as client:
+        await client.post("/admin/faults", json={"fail_next": 1, "status": 503})
+        failed = await submit(client, "retried", body)
+        assert failed.status_code == 503
+        assert await lines_of(client, body["end_to_end_id"]) == []  # nothing was booked
+        retried = await submit(client, "retried", body)
+        assert retried.status_code == 200
+        assert len(await lines_of(client, body["end_to_end_id"])) == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"delay_next_s": 3}, {"drop_response_after_booking": 1}],
+    ids=["answer-too-late", "no-answer"],
+)
+async def test_an_order_the_client_gave_up_on_is_booked_once_when_submitted_again(
+    bank: BankProcess, fault: dict[str, float]
+) -> None:
+    body = order()
+    async with bank.client() as client:
+        await client.post("/admin/faults", json=fault)
+    async with bank.client(timeout_s=0.5) as impatient:
+        with pytest.raises(httpx.ReadTimeout):
+            await submit(impatient, "gave-up", body)
+    async with bank.client() as client:
+        again = await submit(client, "gave-up", body)
+        assert again.status_code == 200
+        (line,) = await lines_of(client, body["end_to_end_id"])
+        assert line["order_id"] == again.json()["id"]
+
+
+async def test_a_bank_restart_keeps_orders_and_idempotency(bank: BankProcess) -> None:
+    body = order()
+    async with bank.client() as client:
+        first = (await submit(client, "before-crash", body)).json()
+    bank.process.kill()  # SIGKILL: no shutdown hook runs
+    async with bank.client(timeout_s=1) as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get("/health")
+    await bank.start()
+    async with bank.client() as client:
+        kept = await client.get(f"/v1/payment-orders/{first['id']}")
+        assert kept.status_code == 200
+        assert kept.json()["status"] == "settled"
+        again = await submit(client, "before-crash", body)
+        assert again.json()["id"] == first["id"]
+        assert (await submit(client, "before-crash", order())).status_code == 422
+        assert len(await lines_of(client, body["end_to_end_id"])) == 1
