@@ -3,9 +3,7 @@ saga: commands to fx.commands with reply_to redemption.replies, rates to fx.rate
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -111,15 +109,12 @@ class FxClient:
 
     async def wait_rate_updates(self, count: int, timeout_s: float = 60.0) -> None:
         """Until `count` feed updates (accepted or refused) are recorded."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            rows = await self.platform.query(
-                "fx", "SELECT count(*) AS n FROM rate_updates WHERE source <> 'seed'"
-            )
-            if rows[0]["n"] >= count:
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"fewer than {count} rate updates after {timeout_s} s")
+        await self.platform.query_until(
+            "fx",
+            "SELECT count(*) AS n FROM rate_updates WHERE source <> 'seed'",
+            lambda rows: rows[0]["n"] >= count,
+            timeout_s=timeout_s,
+        )
 
     async def events(self, count: int) -> list[Envelope[Any]]:
         records = await self.platform.read("fx.events", lambda rs: len(rs) >= count)
