@@ -17,12 +17,35 @@ import datetime as dt
 import functools
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from schemas import Message
 from services.runtime.db import Connection
 from services.runtime.handlers import Handler, HandlerContext
 from services.runtime.unit_of_work import W
+
+
+class UseCaseWork(Protocol):
+    """What every service's `<Name>Work` protocol starts from (its repositories come on
+    top): the message's identity, the clock, the outbox. `Work` and the tests' `FakeWork`
+    are its two implementations."""
+
+    @property
+    def message_id(self) -> uuid.UUID: ...
+    @property
+    def correlation_id(self) -> uuid.UUID: ...
+
+    def now(self) -> dt.datetime: ...
+
+    def publish(
+        self,
+        topic: str,
+        key: str | bytes,
+        payload: Message,
+        *,
+        reply_to: str | None = None,
+        message_id: uuid.UUID | None = None,
+    ) -> None: ...
 
 
 class Work:

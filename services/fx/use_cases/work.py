@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
-from schemas import Message
 from services.fx.domain.conversions import Conversion, Execution, Reversal
 from services.fx.domain.ledger import Entry
 from services.fx.domain.pricing import PricingTerms
 from services.fx.domain.quotes import Quote, QuoteBasis
 from services.fx.domain.rates import BookEntry, BookRate, RateBounds, RateUpdate
 from services.fx.domain.review import Held, RateHold, ReviewWindow
+from services.runtime.work import UseCaseWork
 
 
 @dataclass(frozen=True)
@@ -90,11 +90,7 @@ class Journal(Protocol):
     async def post_entry(self, entry: Entry) -> None: ...
 
 
-class FxWork(Protocol):
-    @property
-    def message_id(self) -> uuid.UUID: ...
-    @property
-    def correlation_id(self) -> uuid.UUID: ...
+class FxWork(UseCaseWork, Protocol):
     @property
     def terms(self) -> FxTerms: ...
     @property
@@ -109,15 +105,3 @@ class FxWork(Protocol):
     def positions(self) -> Positions: ...
     @property
     def journal(self) -> Journal: ...
-
-    def now(self) -> dt.datetime: ...
-
-    def publish(
-        self,
-        topic: str,
-        key: str | bytes,
-        payload: Message,
-        *,
-        reply_to: str | None = None,
-        message_id: uuid.UUID | None = None,
-    ) -> None: ...

@@ -3,17 +3,16 @@ change (only the methods they call), the clock, the outbox, and the service's te
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from schemas import Message
 from services.issuance.domain.holds import Hold, HoldState
 from services.issuance.domain.ledger import Movement
 from services.issuance.domain.records import BurnRow, Decision, MintRow
 from services.issuance.domain.views import CustomerStatus, CustomerView, DepositView, WalletView
+from services.runtime.work import UseCaseWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,15 +99,11 @@ class KycView(Protocol):
     ) -> None: ...  # fmt: skip
 
 
-class IssuanceWork(Protocol):
+class IssuanceWork(UseCaseWork, Protocol):
     """One message's work: what it may read and change, and where its facts go."""
 
     @property
     def terms(self) -> Terms: ...
-    @property
-    def message_id(self) -> uuid.UUID: ...
-    @property
-    def correlation_id(self) -> uuid.UUID: ...
     @property
     def mints(self) -> Mints: ...
     @property
@@ -129,14 +124,3 @@ class IssuanceWork(Protocol):
     def decisions(self) -> Decisions: ...
     @property
     def kyc(self) -> KycView: ...
-
-    def now(self) -> dt.datetime: ...
-    def publish(
-        self,
-        topic: str,
-        key: str | bytes,
-        payload: Message,
-        *,
-        reply_to: str | None = None,
-        message_id: uuid.UUID | None = None,
-    ) -> None: ...
