@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 
 from schemas import derive_id
@@ -33,6 +34,7 @@ from schemas.fx import (
 from services.fx.domain.conversions import Reversal
 from services.fx.domain.ledger import (
     Entry,
+    Movement,
     market_move_movements,
     reversal_movements,
     trade_movements,
@@ -96,16 +98,7 @@ async def execute_conversion(
         accepted_at=command.accepted_at,
         market_mid=market,
     )
-    await work.journal.post_entry(
-        Entry(
-            entry_id=derive_id(conversion_id, "trade"),
-            kind="trade",
-            redemption_id=command.redemption_id,
-            conversion_id=conversion_id,
-            command_id=work.message_id,
-            movements=trade_movements(quote.trade),
-        )
-    )
+    await _post(work, "trade", command.redemption_id, conversion_id, trade_movements(quote.trade))
     if market is not None:
         await book_market_move(work, conversion_id, quote, market, now)
     executed = ConversionExecuted(
@@ -156,15 +149,12 @@ async def reverse_conversion(
         issuer_gain=result.gain,
     )
     await work.conversions.insert_reversal(reversal, at=now, command_id=work.message_id)
-    await work.journal.post_entry(
-        Entry(
-            entry_id=derive_id(conversion.conversion_id, "reversal"),
-            kind="reversal",
-            redemption_id=command.redemption_id,
-            conversion_id=conversion.conversion_id,
-            command_id=work.message_id,
-            movements=reversal_movements(trade, result),
-        )
+    await _post(
+        work,
+        "reversal",
+        command.redemption_id,
+        conversion.conversion_id,
+        reversal_movements(trade, result),
     )
     await work.positions.shrink(currency, quote.buy.amount_minor)
     reversed_ = ConversionReversed(
@@ -203,13 +193,25 @@ async def book_market_move(
     )
     movements = market_move_movements(result)
     if movements:  # an unmoved market moves nothing
-        await work.journal.post_entry(
-            Entry(
-                entry_id=derive_id(conversion_id, "market_move"),
-                kind="market_move",
-                redemption_id=quote.redemption_id,
-                conversion_id=conversion_id,
-                command_id=work.message_id,
-                movements=movements,
-            )
+        await _post(work, "market_move", quote.redemption_id, conversion_id, movements)
+
+
+async def _post(
+    work: FxWork,
+    kind: str,
+    redemption_id: uuid.UUID,
+    conversion_id: uuid.UUID,
+    movements: Sequence[Movement],
+) -> None:
+    """A conversion's journal entry of `kind`: one per kind and conversion (its id derives
+    from both), caused by the command being handled."""
+    await work.journal.post_entry(
+        Entry(
+            entry_id=derive_id(conversion_id, kind),
+            kind=kind,
+            redemption_id=redemption_id,
+            conversion_id=conversion_id,
+            command_id=work.message_id,
+            movements=movements,
         )
+    )
