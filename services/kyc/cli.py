@@ -27,24 +27,33 @@ from pathlib import Path
 
 import asyncpg
 
-from services.kyc import repository
 from services.kyc.__main__ import MIGRATIONS
 from services.kyc.crypto import KeyRingError
 from services.kyc.domain.lists import SOURCES, ListFormatError, UnknownVersion
-from services.kyc.operations import (
-    NotFound,
-    activate_list,
-    decide_review,
-    load_list,
-    read_list,
-    reencrypt,
-    set_customer_frozen,
-    set_wallet_frozen,
-)
-from services.kyc.sanctions import LoadReport
+from services.kyc.list_files import read_list
+from services.kyc.repository import sanctions
+from services.kyc.repository.work import operate
 from services.kyc.settings import KycSettings
-from services.kyc.wiring import Kyc
-from services.runtime.db import create_pool
+from services.kyc.use_cases.operators import (
+    DecideReview,
+    FreezeCustomer,
+    FreezeWallet,
+    NotFound,
+    decide_review,
+    freeze_customer,
+    freeze_wallet,
+)
+from services.kyc.use_cases.records import Reencrypt, Reencrypted, reencrypt
+from services.kyc.use_cases.sanctions import (
+    ActivateList,
+    LoadList,
+    LoadReport,
+    activate_list,
+    load_list,
+)
+from services.kyc.use_cases.work import Terms
+from services.kyc.wiring import terms_from
+from services.runtime.db import Pool, create_pool
 from services.runtime.migrate import upgrade_async
 
 _REASON = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -89,34 +98,52 @@ async def run(args: argparse.Namespace) -> str:
     settings = KycSettings(service="kyc")
     if args.command == "sanctions-sources":
         return await sources(settings.database_url)  # read-only: the operator may run it
-    kyc = Kyc.from_settings(settings)
+    terms = terms_from(settings)
     await upgrade_async(settings.database_url, MIGRATIONS)
     pool = await create_pool(settings.database_url, min_size=1, max_size=2)
     try:
         actor = f"cli:{getpass.getuser()}"
         if args.command == "sanctions-load":
-            parsed = read_list(args.files, args.source)
-            return _loaded(await load_list(kyc, pool, parsed, actor, _progress))
+            loading = LoadList(read_list(args.files, args.source), actor, _progress)
+            return _loaded(await operate(pool, terms, settings, load_list, loading))
         if args.command == "sanctions-activate":
-            return _loaded(await activate_list(kyc, pool, args.version, actor, _progress))
+            activating = ActivateList(args.version, actor, _progress)
+            return _loaded(await operate(pool, terms, settings, activate_list, activating))
         if args.command == "reencrypt":
-            done = await reencrypt(kyc, pool)
+            done = await reencrypt_all(pool, terms, settings)
             return (
                 f"{done.customers} customer record(s) and {done.accounts} bank account(s) "
-                f"encrypted again under key {kyc.keyring.active_key_id}; every record now uses it"
+                f"encrypted again under key {terms.keyring.active_key_id}; "
+                "every record now uses it"
             )
         if not _REASON.match(args.reason):
             raise ValueError("--reason must be a snake_case code (a-z, 0-9, _; <= 64)")
         actor = f"cli:{args.actor}"
         if args.command in ("approve-customer", "reject-customer"):
-            approve = args.command == "approve-customer"
-            return (await decide_review(kyc, pool, args.id, approve, args.reason, actor)).message
+            review = DecideReview(args.id, args.command == "approve-customer", args.reason, actor)
+            return (await operate(pool, terms, settings, decide_review, review)).message
         frozen = args.command.startswith("freeze")
-        action = set_customer_frozen if args.command.endswith("customer") else set_wallet_frozen
-        outcome = await action(kyc, pool, args.id, frozen, args.reason, actor)
-        return outcome.message
+        if args.command.endswith("customer"):
+            customer = FreezeCustomer(args.id, frozen, args.reason, actor)
+            return (await operate(pool, terms, settings, freeze_customer, customer)).message
+        wallet = FreezeWallet(args.id, frozen, args.reason, actor)
+        return (await operate(pool, terms, settings, freeze_wallet, wallet)).message
     finally:
         await pool.close()
+
+
+async def reencrypt_all(
+    pool: Pool, terms: Terms, settings: KycSettings, batch: int = 500
+) -> Reencrypted:
+    """After a rotation of the key ring: every customer's particulars and every bank
+    account's details encrypted again under the active key, a batch per transaction. Run
+    it again until it changes nothing, then retire the old keys."""
+    customers = accounts = 0
+    while True:
+        done = await operate(pool, terms, settings, reencrypt, Reencrypt(batch))
+        customers, accounts = customers + done.customers, accounts + done.accounts
+        if not done.more(batch):
+            return Reencrypted(customers, accounts)
 
 
 def _progress(done: int, total: int) -> None:
@@ -138,7 +165,7 @@ def _loaded(report: LoadReport) -> str:
 async def sources(dsn: str) -> str:
     connection = await asyncpg.connect(dsn)
     try:
-        rows = await repository.sanctions_versions(connection)
+        rows = await sanctions.versions(connection)
     finally:
         await connection.close()
     if not rows:

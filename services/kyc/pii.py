@@ -23,6 +23,7 @@ from schemas.kyc import (
 from schemas.sealed import OpeningKeys
 from schemas.settlement import BankAccount
 from services.kyc.crypto import KeyRing, Sealed
+from services.kyc.domain import records
 from services.kyc.domain.screening import Subject
 
 # Rows written before the particulars were sealed on the wire hold the whole application
@@ -37,7 +38,7 @@ def open_particulars(keys: OpeningKeys, application: Application) -> Particulars
     return keys.open(application.particulars, model, context)
 
 
-def kind_of(particulars: Particulars) -> str:
+def kind_of(particulars: Particulars) -> records.Kind:
     return "individual" if isinstance(particulars, IndividualParticulars) else "corporate"
 
 
@@ -54,6 +55,12 @@ def unseal(
         document.pop(name, None)
     model = IndividualParticulars if kind == "individual" else CorporateParticulars
     return model.model_validate_json(json.dumps(document))
+
+
+def particulars_of(keyring: KeyRing, customer: records.Customer) -> Particulars:
+    """A customer's particulars, opened in memory from their row."""
+    sealed = customer.particulars
+    return unseal(keyring, customer.customer_id, customer.kind, sealed.key_id, sealed.blob)
 
 
 def subject_of(particulars: Particulars) -> Subject:
@@ -91,6 +98,14 @@ def open_account(
 ) -> BankAccount:
     plaintext = keyring.open(Sealed(key_id, blob), _account_row(customer_id, account_id))
     return BankAccount.model_validate_json(plaintext)
+
+
+def details_of(keyring: KeyRing, account: records.BankAccount) -> BankAccount:
+    """An account's holder, number and bank, opened in memory from its row."""
+    sealed = account.details
+    return open_account(
+        keyring, account.customer_id, account.account_id, sealed.key_id, sealed.blob
+    )
 
 
 def _account_row(customer_id: uuid.UUID, account_id: uuid.UUID) -> bytes:

@@ -1,67 +1,47 @@
-"""What KYC's handlers, tasks and operator commands share, built once from the settings."""
+"""What KYC's handlers, start-up step and operator commands share, built once from the
+settings: the use cases' terms, the at-rest key ring among them."""
 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+import functools
 from decimal import Decimal
-from functools import cached_property
 
-from schemas.sealed import OpeningKeys, SealingKey
 from services.kyc.crypto import KeyRing, KeyRingError
 from services.kyc.domain.eligibility import TOKEN_MINOR, Policy, TierLimits
-from services.kyc.domain.screening import Screener, Thresholds
+from services.kyc.domain.screening import Thresholds
 from services.kyc.settings import DEVELOPMENT_KEY_ID, DEVELOPMENT_KEYS, KycSettings
+from services.kyc.use_cases.work import Terms
 
 
-@dataclass
-class Kyc:
-    settings: KycSettings
-    keyring: KeyRing
-    opening: OpeningKeys
-    """KYC's private keys: what opens the particulars sealed to it on kyc.applications."""
-    thresholds: Thresholds
-    policy: Policy
-    screener: Screener | None = field(default=None)
-    """Every active list prepared for matching; rebuilt when the set of active versions
-    changes."""
+def terms_from(settings: KycSettings) -> Terms:
+    """The use cases' terms from the settings: the key rings, the screening thresholds and
+    the limits (KeyRingError or FileNotFoundError: KYC cannot start)."""
+    s = settings
+    return Terms(
+        keyring=records_keyring(s),
+        opening=s.opening_keys(),
+        settlement_key=functools.cache(functools.partial(s.sealing_key, "settlement")),
+        thresholds=Thresholds(s.kyc_screening_review_score, s.kyc_screening_reject_score),
+        policy=Policy(
+            limits={
+                "basic": _limits(s.kyc_limit_basic_per_transaction, s.kyc_limit_basic_daily),
+                "standard": _limits(
+                    s.kyc_limit_standard_per_transaction, s.kyc_limit_standard_daily
+                ),
+                "enhanced": _limits(
+                    s.kyc_limit_enhanced_per_transaction, s.kyc_limit_enhanced_daily
+                ),
+            },
+            due_diligence_threshold_hkd=s.kyc_due_diligence_threshold_hkd,
+            cnh_hkd_rate=Decimal(s.kyc_cnh_hkd_rate),
+        ),
+        chain_id=s.chain_id,
+    )
 
-    @classmethod
-    def from_settings(cls, settings: KycSettings) -> Kyc:
-        s = settings
-        return cls(
-            settings=s,
-            keyring=records_keyring(s),
-            opening=s.opening_keys(),
-            thresholds=Thresholds(s.kyc_screening_review_score, s.kyc_screening_reject_score),
-            policy=Policy(
-                limits={
-                    "basic": _limits(s.kyc_limit_basic_per_transaction, s.kyc_limit_basic_daily),
-                    "standard": _limits(
-                        s.kyc_limit_standard_per_transaction, s.kyc_limit_standard_daily
-                    ),
-                    "enhanced": _limits(
-                        s.kyc_limit_enhanced_per_transaction, s.kyc_limit_enhanced_daily
-                    ),
-                },
-                due_diligence_threshold_hkd=s.kyc_due_diligence_threshold_hkd,
-                cnh_hkd_rate=Decimal(s.kyc_cnh_hkd_rate),
-            ),
-        )
 
-    @cached_property
-    def opening_keys(self) -> OpeningKeys:
-        """What opens the bank accounts customers seal to KYC (read at first use)."""
-        return self.settings.opening_keys()
-
-    @cached_property
-    def settlement_key(self) -> SealingKey:
-        """What an account to check is sealed to settlement with."""
-        return self.settings.sealing_key("settlement")
-
-    @property
-    def development_key_in_use(self) -> bool:
-        return DEVELOPMENT_KEY_ID in self.keyring.key_ids
+def development_key_in_use(terms: Terms) -> bool:
+    return DEVELOPMENT_KEY_ID in terms.keyring.key_ids
 
 
 def records_keyring(settings: KycSettings) -> KeyRing:

@@ -45,6 +45,7 @@ class UseCaseWork(Protocol):
         *,
         reply_to: str | None = None,
         message_id: uuid.UUID | None = None,
+        correlation_id: uuid.UUID | None = None,
     ) -> None: ...
 
 
@@ -82,10 +83,14 @@ class Work:
         *,
         reply_to: str | None = None,
         message_id: uuid.UUID | None = None,
+        correlation_id: uuid.UUID | None = None,
     ) -> None:
         """Emit a fact or a command caused by this message, atomically with the state
-        change (see HandlerContext.publish)."""
-        self._ctx.publish(topic, key, payload, reply_to=reply_to, message_id=message_id)
+        change (see HandlerContext.publish); `correlation_id`: the message's by default."""
+        self._ctx.publish(
+            topic, key, payload, reply_to=reply_to, message_id=message_id,
+            correlation_id=correlation_id,
+        )  # fmt: skip
 
     def staged(self, kind: type[W]) -> W:
         """The transaction's writer of `kind`, flushed just before the batch commits."""

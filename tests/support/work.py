@@ -20,6 +20,8 @@ class Published:
     key: str | bytes
     payload: Message
     reply_to: str | None = None
+    message_id: uuid.UUID | None = None
+    correlation_id: uuid.UUID | None = None
 
 
 @dataclass
@@ -41,8 +43,9 @@ class FakeWork:
         *,
         reply_to: str | None = None,
         message_id: uuid.UUID | None = None,
+        correlation_id: uuid.UUID | None = None,
     ) -> None:
-        self.published.append(Published(topic, key, payload, reply_to))
+        self.published.append(Published(topic, key, payload, reply_to, message_id, correlation_id))
 
     def payloads(self, kind: type[Message] = Message) -> list[Message]:
         return [p.payload for p in self.published if isinstance(p.payload, kind)]

@@ -13,9 +13,12 @@ import pytest
 from clients.wallet import Wallet
 from schemas import envelope
 from schemas.kyc import CheckEligibility
-from services.kyc.handlers import check_eligibility
+from services.kyc.repository.sanctions import Prepared
+from services.kyc.repository.work import SqlWork
 from services.kyc.settings import KycSettings
-from services.kyc.wiring import Kyc
+from services.kyc.use_cases.eligibility import check_eligibility
+from services.kyc.use_cases.work import Terms
+from services.kyc.wiring import terms_from
 from services.runtime.db import create_pool
 from services.runtime.handlers import HandlerContext
 from services.runtime.unit_of_work import UnitOfWork
@@ -73,9 +76,10 @@ async def _seed_basic_customer(dsn: str) -> tuple[uuid.UUID, uuid.UUID, uuid.UUI
     return customer_id, wallet_id, account_id
 
 
-async def _check_in(uow: UnitOfWork, kyc: Kyc, command: CheckEligibility) -> str:
+async def _check_in(uow: UnitOfWork, terms: Terms, command: CheckEligibility) -> str:
     env = envelope(command, producer="test", correlation_id=command.redemption_id)
-    reply = await check_eligibility(kyc, HandlerContext.within(uow, env, "kyc"), command)
+    work = SqlWork(HandlerContext.within(uow, env, "kyc"), terms, Prepared())
+    reply = await check_eligibility(work, command)
     return getattr(reply, "reason", reply.TYPE)
 
 
@@ -84,21 +88,21 @@ async def test_a_concurrent_check_waits_for_the_first_and_sees_its_reservation(
 ) -> None:
     dsn = await platform.database("kyc")
     customer_id, wallet_id, account = await _seed_basic_customer(dsn)
-    kyc = Kyc.from_settings(KycSettings(service="kyc"))  # basic: 10,000 tokens per 24 hours
+    terms = terms_from(KycSettings(service="kyc"))  # basic: 10,000 tokens per 24 hours
     pool = await create_pool(dsn, min_size=2, max_size=2)
     try:
         async with UnitOfWork(pool) as first:
             assert await _check_in(
-                first, kyc, check(customer_id, wallet_id, 4_000, account=account)
+                first, terms, check(customer_id, wallet_id, 4_000, account=account)
             ) == ("kyc.eligible")
             assert await _check_in(
-                first, kyc, check(customer_id, wallet_id, 4_000, account=account)
+                first, terms, check(customer_id, wallet_id, 4_000, account=account)
             ) == ("kyc.eligible")
 
             async def second() -> str:
                 async with UnitOfWork(pool) as uow:
                     outcome = await _check_in(
-                        uow, kyc, check(customer_id, wallet_id, 4_000, account=account)
+                        uow, terms, check(customer_id, wallet_id, 4_000, account=account)
                     )
                     await uow.commit()
                     return outcome

@@ -15,9 +15,8 @@ import asyncpg
 import pytest
 
 from schemas import Envelope
-from services.kyc import repository
 from services.kyc.domain.lists import parse_un_xml
-from services.kyc.domain.text import KEYS_VERSION
+from services.kyc.repository.sanctions import SanctionsLists
 from tests.integration.kyc.support import apply, cli, events, person
 from tests.support.environment import Environment
 
@@ -210,10 +209,11 @@ async def test_customers_screened_against_other_lists_are_screened_again_at_star
     connection = await asyncpg.connect(await platform.database("kyc"))
     try:
         async with connection.transaction():
+            lists = SanctionsLists(connection)
             update = parse_un_xml(UN_UPDATE.read_bytes())
-            [sample] = [r["version"] for r in await repository.active_lists(connection)]
-            await repository.insert_list(connection, update, KEYS_VERSION)
-            await repository.activate(connection, update.version, sample)
+            [sample] = [a.version for a in await lists.active()]
+            await lists.insert(update)
+            await lists.activate(update.version, sample)
     finally:
         await connection.close()
 
@@ -233,11 +233,12 @@ async def test_an_application_waits_for_a_list_change_in_progress(platform: Envi
     try:
         change = connection.transaction()
         await change.start()
-        await repository.lock_sanctions(connection)
+        lists = SanctionsLists(connection)
+        await lists.lock()
         update = parse_un_xml(UN_UPDATE.read_bytes())
-        [sample] = [r["version"] for r in await repository.active_lists(connection)]
-        await repository.insert_list(connection, update, KEYS_VERSION)
-        await repository.activate(connection, update.version, sample)
+        [sample] = [a.version for a in await lists.active()]
+        await lists.insert(update)
+        await lists.activate(update.version, sample)
 
         oskar = person("Oskar Lindqvist Haralde", born=dt.date(1981, 9, 23), nationality="NO")
         await apply(platform, oskar)

@@ -14,7 +14,7 @@ import pytest
 from schemas.sealed import OPENING_KEYS_FILE, generate
 from services.kyc.crypto import KeyRingError
 from services.kyc.settings import DEVELOPMENT_KEY_ID, DEVELOPMENT_KEYS, KycSettings
-from services.kyc.wiring import Kyc, records_keyring
+from services.kyc.wiring import development_key_in_use, records_keyring, terms_from
 
 NEW = base64.b64encode(b"n" * 32).decode()
 OLD = base64.b64encode(b"o" * 32).decode()
@@ -33,9 +33,9 @@ def test_the_ring_comes_from_the_secrets_folder_newest_first(tmp_path: Path) -> 
 
 def test_without_a_ring_development_uses_the_published_key(tmp_path: Path) -> None:
     (tmp_path / OPENING_KEYS_FILE).write_text(generate("kyc").to_text())
-    kyc = Kyc.from_settings(settings(tmp_path))
-    assert kyc.development_key_in_use
-    assert kyc.keyring.active_key_id == DEVELOPMENT_KEY_ID
+    terms = terms_from(settings(tmp_path))
+    assert development_key_in_use(terms)
+    assert terms.keyring.active_key_id == DEVELOPMENT_KEY_ID
 
 
 @pytest.mark.parametrize("configured", ["none", "in the ring", "renamed"])

@@ -1,0 +1,118 @@
+"""KYC's work on a transaction: `SqlWork` for a message handled (the batch's transaction),
+`OperatorWork` for an operator's action or a start-up step (a transaction of its own).
+Both build the repositories of use_cases/work.py KycWork on their connection, each on
+first use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable
+from functools import cached_property
+from typing import Any, TypeVar
+
+from schemas import Message
+from services.kyc.repository.bank_accounts import BankAccounts
+from services.kyc.repository.customers import Customers
+from services.kyc.repository.eligibility import Checks, Locked
+from services.kyc.repository.history import History
+from services.kyc.repository.sanctions import Prepared, SanctionsLists, Screenings
+from services.kyc.repository.wallets import Wallets
+from services.kyc.use_cases.work import Terms
+from services.runtime.db import Connection, Pool
+from services.runtime.handlers import HandlerContext
+from services.runtime.publisher import Publisher
+from services.runtime.settings import ServiceSettings
+from services.runtime.unit_of_work import UnitOfWork, W
+from services.runtime.work import Work
+
+
+class _Repositories:
+    connection: Connection
+    prepared: Prepared
+
+    def staged(self, kind: type[W]) -> W:
+        """The transaction's writer of `kind` (the unit of work's)."""
+        raise NotImplementedError
+
+    @cached_property
+    def customers(self) -> Customers:
+        return Customers(self.connection)
+
+    @cached_property
+    def wallets(self) -> Wallets:
+        return Wallets(self.connection)
+
+    @cached_property
+    def accounts(self) -> BankAccounts:
+        return BankAccounts(self.connection)
+
+    @cached_property
+    def lists(self) -> SanctionsLists:
+        return SanctionsLists(self.connection, self.prepared)
+
+    @cached_property
+    def screenings(self) -> Screenings:
+        return Screenings(self.connection)
+
+    @cached_property
+    def checks(self) -> Checks:
+        # the batch's locks (handlers' prepare took them up front): one set per transaction
+        return Checks(self.connection, self.staged(Locked))
+
+    @cached_property
+    def history(self) -> History:
+        return History(self.connection)
+
+
+class SqlWork(Work, _Repositories):
+    def __init__(self, ctx: HandlerContext[Any], terms: Terms, prepared: Prepared) -> None:
+        Work.__init__(self, ctx)
+        self.terms = terms
+        self.prepared = prepared
+
+
+class OperatorWork(_Repositories):
+    """An action of its own: its id is fresh (the cause its history rows and events name,
+    and what their ids derive from), published through the runtime's Publisher."""
+
+    def __init__(
+        self, uow: UnitOfWork, terms: Terms, settings: ServiceSettings,
+        prepared: Prepared | None = None,
+    ) -> None:  # fmt: skip
+        self._uow = uow
+        self._publisher = Publisher(uow.outbox, settings)
+        self.connection = uow.connection
+        self.terms = terms
+        self.prepared = prepared or Prepared()
+        self.message_id = self.correlation_id = uuid.uuid4()
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    def staged(self, kind: type[W]) -> W:
+        return self._uow.staged(kind)
+
+    def publish(self, topic: str, key: str | bytes, payload: Message, **options: Any) -> None:
+        """As a handler's work publishes (UseCaseWork.publish), correlated with the action
+        unless told otherwise."""
+        correlation_id = options.pop("correlation_id", None) or self.correlation_id
+        self._publisher.publish(topic, key, payload, correlation_id=correlation_id, **options)
+
+
+CommandT = TypeVar("CommandT")
+ResultT = TypeVar("ResultT")
+
+
+async def operate(
+    pool: Pool,
+    terms: Terms,
+    settings: ServiceSettings,
+    verb: Callable[[OperatorWork, CommandT], Awaitable[ResultT]],
+    command: CommandT,
+) -> ResultT:
+    """`verb` in a transaction of its own, committed when it returns."""
+    async with UnitOfWork(pool) as uow:
+        result = await verb(OperatorWork(uow, terms, settings), command)
+        await uow.commit()
+    return result
