@@ -47,5 +47,10 @@ class FakeWork:
     ) -> None:
         self.published.append(Published(topic, key, payload, reply_to, message_id, correlation_id))
 
+    def next_message(self) -> None:
+        """The next message's identity: what the use case derives ids from is its own, and
+        `published` says what it alone emitted."""
+        self.message_id, self.correlation_id, self.published = uuid.uuid4(), uuid.uuid4(), []
+
     def payloads(self, kind: type[Message] = Message) -> list[Message]:
         return [p.payload for p in self.published if isinstance(p.payload, kind)]

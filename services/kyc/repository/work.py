@@ -28,6 +28,9 @@ from services.runtime.work import Work
 
 
 class _Repositories:
+    """KycWork's repositories on `connection`; the subclass says where the transaction's
+    staged ones come from (`staged`) and which screener the process prepared."""
+
     connection: Connection
     prepared: Prepared
 
@@ -76,15 +79,13 @@ class OperatorWork(_Repositories):
     """An action of its own: its id is fresh (the cause its history rows and events name,
     and what their ids derive from), published through the runtime's Publisher."""
 
-    def __init__(
-        self, uow: UnitOfWork, terms: Terms, settings: ServiceSettings,
-        prepared: Prepared | None = None,
-    ) -> None:  # fmt: skip
+    def __init__(self, uow: UnitOfWork, terms: Terms, settings: ServiceSettings) -> None:
         self._uow = uow
         self._publisher = Publisher(uow.outbox, settings)
         self.connection = uow.connection
         self.terms = terms
-        self.prepared = prepared or Prepared()
+        # an action screens against what it activates (screener_of), never the cached set
+        self.prepared = Prepared()
         self.message_id = self.correlation_id = uuid.uuid4()
 
     def now(self) -> dt.datetime:

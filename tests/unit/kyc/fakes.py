@@ -257,7 +257,3 @@ class KycFakeWork(FakeWork):
     def __post_init__(self) -> None:
         self.customers = Customers(self.screenings)
         self.checks = Checks(self.customers, self.wallets, self.accounts)
-
-    def next_message(self) -> None:
-        """The next message's identity: what the use case derives ids from is its own."""
-        self.message_id, self.correlation_id, self.published = uuid.uuid4(), uuid.uuid4(), []
