@@ -8,6 +8,7 @@ import base64
 import dataclasses
 import datetime as dt
 import uuid
+from collections.abc import Awaitable
 from pathlib import Path
 
 import pytest
@@ -594,6 +595,39 @@ async def test_a_release_before_its_check_cancels_the_redemption(work: KycFakeWo
     assert released == ReservationReleased(redemption_id=command.redemption_id, reservation_id=None)
     assert isinstance(late, Ineligible)
     assert late.reason == "cancelled"
+
+
+async def lost_race(*args: object) -> bool:
+    """A repository's insert that found a row a concurrent transaction committed."""
+    return False
+
+
+@pytest.mark.parametrize("verb", ["onboard", "register_bank_account", "check_eligibility",
+                                  "release_reservation"])  # fmt: skip
+async def test_a_lost_race_is_retried_transiently(
+    work: KycFakeWork, monkeypatch: pytest.MonkeyPatch, verb: str
+) -> None:
+    who = await redeemer(work)
+    attempt: Awaitable[object]
+    if verb == "onboard":
+        monkeypatch.setattr(work.customers, "insert", lost_race)
+        attempt = onboard(work, person())
+    elif verb == "register_bank_account":
+        monkeypatch.setattr(work.accounts, "insert", lost_race)
+        attempt = register_bank_account(work, account(who.customer_id))
+    else:
+        monkeypatch.setattr(work.checks, "record", lost_race)
+        command = check(who, 100)
+        attempt = (
+            check_eligibility(work, command)
+            if verb == "check_eligibility"
+            else release_reservation(work, ReleaseReservation(redemption_id=command.redemption_id))
+        )
+
+    with pytest.raises(TransientError) as raised:
+        await attempt
+    assert kind_of(raised.value) == "transient"
+    assert work.published == []
 
 
 # --- sanctions lists -------------------------------------------------------------------------
