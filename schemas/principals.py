@@ -43,10 +43,3 @@ PRINCIPALS: tuple[Principal, ...] = (
 )
 
 BY_NAME: dict[str, Principal] = {p.name: p for p in PRINCIPALS}
-
-
-def principal(name: str) -> Principal:
-    try:
-        return BY_NAME[name]
-    except KeyError:
-        raise KeyError(f"{name!r} is not a principal (schemas/principals.py)") from None

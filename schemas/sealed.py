@@ -49,7 +49,6 @@ T = TypeVar("T", bound=Struct)
 
 KeyId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
 _Base64 = r"^[A-Za-z0-9+/]*={0,2}$"
-_Box = StringConstraints(min_length=24, max_length=MAX_SEALED_BYTES, pattern=_Base64)
 
 
 class Sealed(Struct):

@@ -238,10 +238,6 @@ def topic(name: str) -> Topic:
         raise KeyError(f"{name!r} is not in the topic registry (schemas/topics.py)") from None
 
 
-def dead_letter_topic(service: str) -> str:
-    return topic(f"{service}.dlq").name
-
-
 def is_reply_topic(name: str) -> bool:
     """Whether the logical name `name` is a registered reply topic."""
     known = BY_NAME.get(name)

@@ -126,16 +126,6 @@ def raise_on_error(responses: list[Any]) -> None:
                 )
 
 
-async def _wait_until_visible(admin: AIOKafkaAdminClient, names: list[str]) -> None:
-    """create_topics returns before every broker knows the topics; wait until they do."""
-    for _ in range(100):
-        described = await admin.describe_topics(names)
-        if all(t.get("error_code", 0) == 0 and t["partitions"] for t in described):
-            return
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"topics not visible 10 s after creation: {names}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(

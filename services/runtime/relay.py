@@ -321,17 +321,12 @@ class Relay:
 
 async def backlog(connection: Connection) -> int:
     """Rows waiting to be published (drains to zero when Kafka is healthy); parked rows wait
-    for an operator, not for the relay: `parked_count`."""
+    for an operator, not for the relay (`make parked`)."""
     return int(
         await connection.fetchval(
             "SELECT count(*) FROM outbox WHERE published_at IS NULL AND parked_at IS NULL"
         )
     )
-
-
-async def parked_count(connection: Connection) -> int:
-    """Rows the broker refused for good, waiting for an operator (`make parked`)."""
-    return int(await connection.fetchval("SELECT count(*) FROM outbox WHERE parked_at IS NOT NULL"))
 
 
 class _Row(Protocol):

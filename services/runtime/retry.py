@@ -124,11 +124,6 @@ def is_unavailable(exc: BaseException) -> bool:
     return kind_of(exc) == "unavailable"
 
 
-def is_retriable(exc: BaseException) -> bool:
-    """Whether waiting is all it takes: unavailable or transient."""
-    return kind_of(exc) in ("unavailable", "transient")
-
-
 def delay(initial_s: float, max_s: float, attempt: int) -> float:
     """The wait after `attempt` failures (0: the first): doubling from `initial_s`, capped
     at `max_s`, jittered over its upper half so that replicas do not retry in step."""

@@ -1,5 +1,10 @@
-"""The other services, played by a script: answers commands on their topics the way the
-real services would, so a service can be tested alone through its contracts.
+"""The other services, played by a script, so a service can be tested alone through its
+contracts. Two halves, one for each direction of a contract:
+
+- `Neighbours` sends what the neighbours send (the saga's commands with their reply
+  address, KYC's, issuance's and settlement's facts on their events topics) and reads back
+  what the service under test answers (replies by the command they answer, events);
+- `World` answers the commands the service under test sends, as the neighbours would.
 
     world = World(platform, answers={PlaceHold: lambda cmd: HoldPlaced(...)})
     async with world:            # consumes the command topics until the block ends
@@ -16,14 +21,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from schemas import MESSAGE_TYPES, Codec, DecodeError, Envelope, Message, derive_id, envelope
 from tests.support.environment import Environment
+
+EVENTS_OF = {"kyc": "kyc.events", "issuance": "issuance.events", "settlement": "settlement.events"}
 
 Answer = Callable[[Any], Message | None]
 """From a command payload to the reply (None: read it and stay silent)."""
@@ -120,3 +130,75 @@ class World:
             await self._producer.send_and_wait(
                 command.reply_to, env.to_bytes(), key=str(command.correlation_id).encode()
             )
+
+
+@dataclass
+class Neighbours:
+    """What the services around the one under test send it, and what it sends back."""
+
+    platform: Environment
+
+    async def tell(
+        self, service: str, key: uuid.UUID | str, *facts: Message, correlation_id: uuid.UUID
+    ) -> None:
+        """`service`'s facts, on its events topic and in order, as that service writes them."""
+        await self.platform.send(
+            EVENTS_OF[service],
+            str(key),
+            *(envelope(f, producer=service, correlation_id=correlation_id) for f in facts),
+        )
+
+    def command(
+        self,
+        payload: Message,
+        correlation_id: uuid.UUID,
+        *,
+        sender: str = "redemption",
+        reply_to: str = "redemption.replies",
+        occurred_at: dt.datetime | None = None,
+        message_id: uuid.UUID | None = None,
+    ) -> Envelope[Any]:
+        """A command as `sender` writes it (the saga unless told), answered on `reply_to`."""
+        return envelope(
+            payload,
+            producer=sender,
+            correlation_id=correlation_id,
+            reply_to=self.platform.topic(reply_to),
+            occurred_at=occurred_at,
+            message_id=message_id,
+        )
+
+    async def read(
+        self, topic: str, codec: Codec, done: Callable[[list[Envelope[Any]]], bool]
+    ) -> list[Envelope[Any]]:
+        """Every message on `topic` (decoded by `codec`) once `done` holds for them."""
+        decoded: list[Envelope[Any]] = []
+
+        def check(records: list[ConsumerRecord]) -> bool:
+            # the records only grow between calls: decode each once
+            decoded.extend(codec.decode(r.value) for r in records[len(decoded) :])
+            return done(decoded)
+
+        await self.platform.read(topic, check)
+        return decoded
+
+    async def replies_to(
+        self, commands: Iterable[Envelope[Any]], codec: Codec
+    ) -> dict[uuid.UUID, list[Envelope[Any]]]:
+        """Every reply to each command (redeliveries included), by the command's id; waits
+        until each command has at least one."""
+        wanted: dict[str, set[uuid.UUID]] = {}
+        for command in commands:
+            assert command.reply_to is not None, "a command without a reply address"
+            wanted.setdefault(command.reply_to, set()).add(command.message_id)
+        found: dict[uuid.UUID, list[Envelope[Any]]] = {}
+        prefix = self.platform.topic("")
+        for topic, ids in wanted.items():
+
+            def answered(replies: list[Envelope[Any]], ids: set[uuid.UUID] = ids) -> bool:
+                return ids <= {r.causation_id for r in replies}
+
+            for reply in await self.read(topic.removeprefix(prefix), codec, answered):
+                if reply.causation_id in ids:
+                    found.setdefault(reply.causation_id, []).append(reply)
+        return found

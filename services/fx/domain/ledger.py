@@ -40,16 +40,13 @@ After executions alone, fx_rounding holds exactly the sum of their remainders.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Context, Decimal, Inexact, Rounded
+from decimal import Decimal
 from enum import StrEnum
 
-from schemas.money import PAR_CURRENCY, PRECISION, minor_to_decimal
+from schemas.money import PAR_CURRENCY, minor_to_decimal
 from services.fx.domain.pricing import MarketResult
-
-_EXACT = Context(prec=PRECISION, traps=[Inexact, Rounded])
 
 
 class Account(StrEnum):
@@ -192,13 +189,3 @@ def _issuer_result(market: MarketResult, *, loss: str, gain: str) -> list[Moveme
             gain,
         ),
     ]
-
-
-def balances(movements: Iterable[Movement]) -> dict[tuple[Account, str], Decimal]:
-    """Every touched (account, currency) and its balance: in minus out."""
-    totals: dict[tuple[Account, str], Decimal] = defaultdict(Decimal)
-    for m in movements:
-        into, out_of = (m.destination, m.currency), (m.source, m.currency)
-        totals[into] = _EXACT.add(totals[into], m.amount)
-        totals[out_of] = _EXACT.subtract(totals[out_of], m.amount)
-    return dict(totals)

@@ -51,11 +51,6 @@ class Pricing:
     remainder: Decimal
     spread: Decimal
 
-    @property
-    def from_provider(self) -> Decimal:
-        """What the liquidity provider delivers for `net` at the mid (X, exact)."""
-        return _EXACT.multiply(self.net.to_decimal(), self.mid)
-
 
 def rate_text(value: Decimal) -> str:
     """A decimal as a strict rate string (no exponent, no trailing zeros)."""

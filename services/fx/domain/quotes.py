@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from schemas.money import Money
 from services.fx.domain.ledger import Trade
+from services.fx.domain.pricing import Pricing
 from services.fx.domain.rates import BookEntry
 
 
@@ -25,6 +26,29 @@ class Quote:
     spread: Decimal
     expires_at: dt.datetime
     used: bool
+
+    @classmethod
+    def priced(
+        cls,
+        pricing: Pricing,
+        quote_id: uuid.UUID,
+        redemption_id: uuid.UUID,
+        expires_at: dt.datetime,
+    ) -> Quote:
+        """A new, unused quote of what `pricing` offers."""
+        return cls(
+            quote_id=quote_id,
+            redemption_id=redemption_id,
+            sell=pricing.sell,
+            fee=pricing.fee,
+            buy=pricing.buy,
+            rate=pricing.rate,
+            mid=pricing.mid,
+            remainder=pricing.remainder,
+            spread=pricing.spread,
+            expires_at=expires_at,
+            used=False,
+        )
 
     @property
     def trade(self) -> Trade:

@@ -16,7 +16,6 @@ a gap in the feed the first rate is still measured against what the book last kn
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -57,12 +56,6 @@ def parse_windows(text: str) -> tuple[ReviewWindow, ...]:
             raise ValueError(f"review window {item!r}: the span must be positive")
         windows.append(window)
     return tuple(sorted(windows, key=lambda w: w.span_s))
-
-
-def window_median(values: Sequence[Decimal]) -> Decimal | None:
-    """The lower median (an accepted rate itself, never an average of two), as the
-    repository computes it in SQL with `percentile_disc(0.5)`."""
-    return statistics.median_low(values) if values else None
 
 
 def anchors(

@@ -77,8 +77,8 @@ class RateBook:
     async def window_medians(
         self, currency: str, now: dt.datetime, windows: Sequence[ReviewWindow]
     ) -> list[Decimal | None]:
-        """The median of the accepted rates of each window (domain/review.py window_median),
-        read through the partial index of accepted rates."""
+        """The lower median of the accepted rates of each window (an accepted rate itself,
+        never an average of two), read through the partial index of accepted rates."""
         if not windows:
             return []
         rows = await self._conn.fetch(

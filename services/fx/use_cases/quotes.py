@@ -40,18 +40,11 @@ async def request_quote(work: FxWork, command: RequestQuote) -> QuoteIssued | Qu
     limit = terms.exposure_limit(currency)
     if basis.position + priced.buy.amount_minor > limit:
         return refuse("exposure_limit", f"{currency} position would exceed its limit")
-    quote = Quote(
+    quote = Quote.priced(
+        priced,
         quote_id=derive_id(work.message_id, "quote"),
         redemption_id=command.redemption_id,
-        sell=priced.sell,
-        fee=priced.fee,
-        buy=priced.buy,
-        rate=priced.rate,
-        mid=priced.mid,
-        remainder=priced.remainder,
-        spread=priced.spread,
         expires_at=expiry(now, command.ttl_seconds, terms.quote_ttl_s, terms.max_quote_ttl_s),
-        used=False,
     )
     await work.quotes.insert_quote(
         quote, rate_update_id=entry.update_id, issued_at=now, command_id=work.message_id

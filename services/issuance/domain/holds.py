@@ -5,8 +5,8 @@
        └──release──> cancelled   (released before any hold: a late PlaceHold is refused)
 
 Each command has a table from the hold's state to its outcome; the decide functions read
-the outcome there, and TRANSITIONS (the states a hold may move to) is derived from the
-same tables. Holds never expire on their own: no transition happens without a command.
+the outcome there. Holds never expire on their own: no transition happens without a
+command.
 """
 
 from __future__ import annotations
@@ -105,28 +105,6 @@ def decide_release(existing: Hold | None) -> ReleaseOutcome:
 
 def decide_burn(existing: Hold | None) -> BurnOutcome:
     return _ON_BURN[_state(existing)]
-
-
-def _transitions() -> dict[HoldState | None, frozenset[HoldState]]:
-    """Where each command's tables lead: a Proceed to the command's state, a Cancel to
-    cancelled; every other outcome leaves the hold as it is."""
-    moves: dict[HoldState | None, set[HoldState]] = {None: set(), **{s: set() for s in HoldState}}
-    tables: list[tuple[HoldState, dict[HoldState | None, object]]] = [
-        (HoldState.PLACED, dict(_ON_PLACE)),
-        (HoldState.RELEASED, dict(_ON_RELEASE)),
-        (HoldState.BURNED, dict(_ON_BURN)),
-    ]
-    for target, table in tables:
-        for state, outcome in table.items():
-            if isinstance(outcome, Proceed):
-                moves[state].add(target)
-            elif isinstance(outcome, Cancel):
-                moves[state].add(HoldState.CANCELLED)
-    return {state: frozenset(targets) for state, targets in moves.items()}
-
-
-TRANSITIONS = _transitions()
-"""None -> placed | cancelled; placed -> released | burned; the others are final."""
 
 
 def hold_refusal(

@@ -149,10 +149,3 @@ class Owners:
     async def flush(self, commit: AtCommit) -> None:
         """Nothing to write: what it read ends with the transaction."""
         self.rows.clear()
-
-
-async def customer(conn: Connection, customer_id: uuid.UUID) -> CustomerView | None:
-    row = await conn.fetchrow(
-        "SELECT status, frozen FROM customers WHERE customer_id = $1", customer_id
-    )
-    return CustomerView(customer_id, row["status"], row["frozen"]) if row else None

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aiokafka import ConsumerRecord
 
 from schemas import Codec, Envelope, Message, envelope
 from schemas.fx import (
@@ -27,6 +26,7 @@ from schemas.fx import (
 from schemas.rates import CurrencyPair
 from tests.support.environment import Environment
 from tests.support.money import cnh
+from tests.support.world import Neighbours
 
 REPLIES = Codec(
     [
@@ -43,18 +43,19 @@ EVENTS = Codec([QuoteIssued, ConversionExecuted, ConversionReversed])
 
 @dataclass
 class FxClient:
+    """The FX service under test; the test plays the saga and the market-data feed."""
+
     platform: Environment
+
+    @property
+    def neighbours(self) -> Neighbours:
+        return Neighbours(self.platform)
 
     async def start(self, **settings: str) -> None:
         await self.platform.start("fx", **settings)
 
     def command(self, payload: Message, redemption_id: uuid.UUID) -> Envelope[Any]:
-        return envelope(
-            payload,
-            producer="redemption",
-            correlation_id=redemption_id,
-            reply_to=self.platform.topic("redemption.replies"),
-        )
+        return self.neighbours.command(payload, redemption_id)
 
     async def send(self, command: Envelope[Any]) -> None:
         await self.platform.send("fx.commands", str(command.correlation_id), command)
@@ -62,12 +63,11 @@ class FxClient:
     async def replies_to(self, command: Envelope[Any], count: int = 1) -> list[Envelope[Any]]:
         """The replies to `command` (its redeliveries included), once `count` arrived."""
 
-        def mine(records: list[ConsumerRecord]) -> list[Envelope[Any]]:
-            decoded = (REPLIES.decode(r.value) for r in records)
-            return [e for e in decoded if e.causation_id == command.message_id]
+        def enough(replies: list[Envelope[Any]]) -> bool:
+            return sum(r.causation_id == command.message_id for r in replies) >= count
 
-        records = await self.platform.read("redemption.replies", lambda rs: len(mine(rs)) >= count)
-        return mine(records)
+        replies = await self.neighbours.read("redemption.replies", REPLIES, enough)
+        return [r for r in replies if r.causation_id == command.message_id]
 
     async def ask(self, payload: Message, redemption_id: uuid.UUID) -> Any:
         command = self.command(payload, redemption_id)
@@ -117,8 +117,7 @@ class FxClient:
         )
 
     async def events(self, count: int) -> list[Envelope[Any]]:
-        records = await self.platform.read("fx.events", lambda rs: len(rs) >= count)
-        return [EVENTS.decode(r.value) for r in records]
+        return await self.neighbours.read("fx.events", EVENTS, lambda es: len(es) >= count)
 
     async def balances(self) -> dict[tuple[str, str], Any]:
         rows = await self.platform.query(

@@ -5,7 +5,6 @@ redemption saga (holds, replies on redemption.replies)."""
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 from eth_utils.address import to_checksum_address
 
-from schemas import Codec, Envelope, Message, Rejected, envelope
+from schemas import Codec, Envelope, Message, Rejected
 from schemas.issuance import (
     Burned,
     BurnHeld,
@@ -32,9 +31,9 @@ from schemas.kyc import CustomerVerified, WalletRegistered
 from schemas.money import par_cnh
 from schemas.settlement import DepositMatched, ReserveMoved
 from tests.support.environment import Environment
-from tests.support.kafka import read_until
 from tests.support.money import cnh, tokens
 from tests.support.process import ServiceProcess
+from tests.support.world import Neighbours
 
 REPLIES = Codec(
     [
@@ -68,12 +67,12 @@ class Issuance:
 
     # --- KYC's side ---------------------------------------------------------------------
 
+    @property
+    def neighbours(self) -> Neighbours:
+        return Neighbours(self.platform)
+
     async def kyc(self, customer_id: uuid.UUID, *events: Message) -> None:
-        await self.platform.send(
-            "kyc.events",
-            str(customer_id),
-            *(envelope(e, producer="kyc", correlation_id=customer_id) for e in events),
-        )
+        await self.neighbours.tell("kyc", customer_id, *events, correlation_id=customer_id)
 
     async def verified_wallets(self, count: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
         """`count` verified customers with one registered wallet each, known to issuance."""
@@ -99,14 +98,13 @@ class Issuance:
         mint = isinstance(payload, MintForDeposit)
         flow = payload.deposit_id if isinstance(payload, MintForDeposit) else None
         flow = flow or getattr(payload, "redemption_id", None) or uuid.uuid4()
-        env = envelope(
+        return self.neighbours.command(
             payload,
-            producer="settlement" if mint else "redemption",
-            correlation_id=flow,
-            reply_to=self.platform.topic("settlement.replies" if mint else "redemption.replies"),
+            flow,
+            sender="settlement" if mint else "redemption",
+            reply_to="settlement.replies" if mint else "redemption.replies",
             message_id=message_id,
         )
-        return env
 
     async def send(self, wallet_id: uuid.UUID, *commands: Envelope[Any], told: bool = True) -> None:
         """The commands, each mint's deposit told first as settlement does (`told=False`:
@@ -126,14 +124,8 @@ class Issuance:
         unless not `credited`), once per deposit, recorded by issuance when this returns."""
         new = {m.deposit_id: m for m in mints if m.deposit_id not in self.told}
         for deposit_id, mint in new.items():
-            await self.platform.send(
-                "settlement.events",
-                str(deposit_id),
-                *(
-                    envelope(fact, producer="settlement", correlation_id=deposit_id)
-                    for fact in deposit_facts(mint, credited=credited)
-                ),
-            )
+            facts = deposit_facts(mint, credited=credited)
+            await self.neighbours.tell("settlement", deposit_id, *facts, correlation_id=deposit_id)
         self.told |= new.keys()
         if new:
             await self.wait_until(
@@ -144,30 +136,12 @@ class Issuance:
 
     async def replies(self, commands: Iterable[Envelope[Any]]) -> dict[uuid.UUID, Message]:
         """The reply to each command, by command id (waits until every one is answered)."""
-        found: dict[uuid.UUID, Message] = {}
-        by_topic: dict[str, set[uuid.UUID]] = defaultdict(set)
-        for command in commands:
-            assert command.reply_to is not None
-            by_topic[command.reply_to].add(command.message_id)
-        for topic, wanted in by_topic.items():
-            read = [0]
-
-            def answered(
-                records: list[Any], wanted: set[uuid.UUID] = wanted, read: list[int] = read
-            ) -> bool:
-                for record in records[read[0] :]:
-                    reply = REPLIES.decode(record.value)
-                    if reply.causation_id in wanted:
-                        found[reply.causation_id] = reply.payload
-                read[0] = len(records)
-                return wanted <= found.keys()
-
-            await read_until(self.platform.servers.reader, topic, answered)
-        return found
+        answers = await self.neighbours.replies_to(commands, REPLIES)
+        return {command_id: replies[0].payload for command_id, replies in answers.items()}
 
     async def events(self, count: int) -> list[Message]:
-        records = await self.platform.read("issuance.events", lambda rs: len(rs) >= count)
-        return [EVENTS.decode(r.value).payload for r in records]
+        found = await self.neighbours.read("issuance.events", EVENTS, lambda es: len(es) >= count)
+        return [e.payload for e in found]
 
     async def balances(self) -> dict[uuid.UUID, int]:
         rows = await self.platform.query(

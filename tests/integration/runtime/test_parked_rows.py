@@ -17,7 +17,7 @@ from schemas import envelope
 from services.runtime.db import Pool, create_pool
 from services.runtime.parked import parked_rows, requeue
 from services.runtime.refusals import UNKNOWN_TOPIC
-from services.runtime.relay import Relay, backlog, create_producer, parked_count
+from services.runtime.relay import Relay, backlog, create_producer
 from services.runtime.unit_of_work import UnitOfWork
 from tests.integration.runtime.conftest import EVENTS, relay_settings
 from tests.support.counter.contracts import Added
@@ -88,7 +88,8 @@ async def test_a_row_to_a_missing_topic_is_parked_and_the_rows_behind_it_are_pub
         async with pool.acquire() as connection:
 
             async def parked_and_marked() -> bool:
-                return await parked_count(connection) == 1 and await backlog(connection) == 0
+                parked = await parked_rows(connection, "relaytest")
+                return len(parked) == 1 and await backlog(connection) == 0
 
             await until(parked_and_marked)
             (row,) = await parked_rows(connection, "relaytest")
@@ -106,7 +107,8 @@ async def test_a_row_to_a_missing_topic_is_parked_and_the_rows_behind_it_are_pub
         async with pool.acquire() as connection:
 
             async def drained() -> bool:
-                return await parked_count(connection) == 0 and await backlog(connection) == 0
+                parked = await parked_rows(connection, "relaytest")
+                return not parked and await backlog(connection) == 0
 
             await until(drained)
     finally:

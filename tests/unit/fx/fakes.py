@@ -5,6 +5,7 @@ tests/integration/fx."""
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -14,7 +15,7 @@ from services.fx.domain.conversions import Conversion, Execution, Reversal
 from services.fx.domain.ledger import Entry
 from services.fx.domain.quotes import Quote, QuoteBasis
 from services.fx.domain.rates import BookEntry, BookRate, RateUpdate
-from services.fx.domain.review import Held, RateHold, ReviewWindow, window_median
+from services.fx.domain.review import Held, RateHold, ReviewWindow
 from services.fx.settings import FxSettings
 from services.fx.use_cases.work import FxTerms
 from tests.support.work import FakeWork
@@ -45,7 +46,7 @@ class FakeRateBook:
     ) -> list[Decimal | None]:
         accepted = [u.rate for u in self.updates if u.refusal is None]
         return [
-            window_median(
+            _lower_median(
                 [
                     r.per_cnh
                     for r in accepted
@@ -186,3 +187,8 @@ class FxFakeWork(FakeWork):
         """The next message of the same test: a new id, the same state."""
         self.message_id = uuid.uuid4()
         self.published.clear()
+
+
+def _lower_median(values: Sequence[Decimal]) -> Decimal | None:
+    """What the repository's `percentile_disc(0.5)` reads: the lower median."""
+    return statistics.median_low(values) if values else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from hypothesis import given
@@ -12,12 +13,14 @@ from services.fx.domain.ledger import (
     Account,
     Movement,
     Trade,
-    balances,
     reversal_movements,
     trade_movements,
 )
 from services.fx.domain.pricing import Pricing, price, reprice
+from services.fx.domain.quotes import Quote
 from services.fx.domain.rates import Refused
+from tests.support.work import T0
+from tests.unit.fx.books import balances
 from tests.unit.fx.strategies import PAYOUT_CURRENCIES, cnh_amounts, mids, terms
 
 TRADES = st.builds(
@@ -30,14 +33,8 @@ TRADES = st.builds(
 
 
 def trade_of(p: Pricing) -> Trade:
-    return Trade(
-        currency=p.buy.currency,
-        fee_minor=p.fee.amount_minor,
-        net_minor=p.net.amount_minor,
-        buy_minor=p.buy.amount_minor,
-        remainder=p.remainder,
-        spread=p.spread,
-    )
+    """The trade of a quote issued for `p`, as FX books it on execution."""
+    return Quote.priced(p, uuid.uuid4(), uuid.uuid4(), T0).trade
 
 
 def _per_currency_sums(movements: list[Movement]) -> set[Decimal]:

@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 
 from schemas.money import Money, exponent
 from schemas.rates import rate_decimal
-from services.fx.domain.ledger import balances, market_move_movements
+from services.fx.domain.ledger import market_move_movements
 from services.fx.domain.pricing import Pricing, PricingTerms, expiry, honour, price, reprice
 from services.fx.domain.rates import Refused
+from tests.unit.fx.books import balances
 from tests.unit.fx.strategies import PAYOUT_CURRENCIES, cnh_amounts, mids, rate_strings, terms
 
 EXACT = Context(prec=60, traps=[Inexact, Rounded])
@@ -41,7 +42,8 @@ def test_paid_plus_remainder_is_exactly_the_net_at_the_quoted_rate(
     assert p.buy.to_decimal() <= exact  # never more than the quoted rate gives
     assert rate <= mid  # selling CNH: the customer's rate is never better than the mid
     # what the provider delivers at the mid is exactly payout + remainder + spread
-    assert EXACT.add(EXACT.add(p.buy.to_decimal(), p.remainder), p.spread) == p.from_provider
+    from_provider = EXACT.multiply(p.net.to_decimal(), p.mid)
+    assert EXACT.add(EXACT.add(p.buy.to_decimal(), p.remainder), p.spread) == from_provider
 
 
 @given(cnh_amounts(), st.sampled_from(PAYOUT_CURRENCIES), mids(), terms())

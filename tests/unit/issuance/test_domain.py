@@ -1,38 +1,21 @@
 """The ledger's pure rules: mint eligibility (a deposit settlement told of, a verified
-customer's own wallet), proof of reserve against issuance's own view of it, hold refusals, a
-hold's one-way life, and double entry (every movement balances; supply = wallets + holds)."""
+customer's own wallet), proof of reserve against issuance's own view of it, hold refusals,
+and the supply check naming every broken invariant (a hold's life is driven through the
+use cases in test_use_cases.py)."""
 
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from schemas.money import MAX_MINOR_UNITS
 from services.issuance.domain.holds import (
-    TRANSITIONS,
-    Hold,
-    HoldState,
-    decide_burn,
-    decide_place,
-    decide_release,
     hold_refusal,
 )
-from services.issuance.domain.ledger import (
-    ISSUER_BURNED,
-    ISSUER_MINTED,
-    Movement,
-    burn_movement,
-    hold_id,
-    hold_movement,
-    mint_movement,
-    release_movement,
-    wallet_account,
-)
 from services.issuance.domain.mints import deposit_refusal, mint_refusal, reserve_refusal
-from services.issuance.domain.outcomes import CANCEL, PROCEED, REPLAY, Refusal
+from services.issuance.domain.outcomes import Refusal
 from services.issuance.domain.supply import Supply
 from services.issuance.domain.views import CustomerView, DepositView, WalletView
 
@@ -112,109 +95,6 @@ def test_holds_need_a_known_unfrozen_wallet_with_the_tokens() -> None:
     assert reason(hold_refusal(frozen, GOOD_CUSTOMER, 10, 1)) == "wallet_frozen"
     frozen_customer = CustomerView(CUSTOMER, "verified", True)
     assert reason(hold_refusal(GOOD_WALLET, frozen_customer, 10, 1)) == "wallet_frozen"
-
-
-# --- a hold's life ------------------------------------------------------------------------
-
-REDEMPTION = uuid.uuid4()
-commands = st.lists(
-    st.sampled_from(["place", "place_other", "release", "burn"]), min_size=1, max_size=12
-)
-
-
-def step(hold: Hold | None, command: str) -> tuple[Hold | None, str]:
-    """Apply one command to a hold as the handlers do; the outcome's name."""
-    decision: object
-    if command.startswith("place"):
-        amount = 5 if command == "place" else 6
-        decision = decide_place(hold, WALLET, amount)
-        if decision is PROCEED:
-            return Hold(REDEMPTION, HoldState.PLACED, hold_id(REDEMPTION), WALLET, amount), "placed"
-    elif command == "release":
-        decision = decide_release(hold)
-        if decision is CANCEL:
-            return Hold(REDEMPTION, HoldState.CANCELLED, None, None, None), "released"
-        if decision is PROCEED:
-            assert hold is not None
-            return Hold(REDEMPTION, HoldState.RELEASED, hold.hold_id, WALLET, hold.amount), (
-                "released"
-            )
-    else:
-        decision = decide_burn(hold)
-        if decision is PROCEED:
-            assert hold is not None
-            return Hold(REDEMPTION, HoldState.BURNED, hold.hold_id, WALLET, hold.amount), "burned"
-    if decision is REPLAY:
-        return hold, "replay"
-    assert isinstance(decision, Refusal)
-    return hold, decision.reason
-
-
-@given(commands)
-def test_a_hold_moves_one_way_and_never_both_burns_and_releases(sequence: list[str]) -> None:
-    hold: Hold | None = None
-    outcomes = Counter[str]()
-    for command in sequence:
-        before = hold.state if hold else None
-        hold, outcome = step(hold, command)
-        after = hold.state if hold else None
-        assert after == before or after in TRANSITIONS[before]
-        outcomes[outcome] += 1
-    assert outcomes["placed"] <= 1
-    assert not (outcomes["burned"] and outcomes["released"])
-    assert outcomes["burned"] <= 1
-
-
-def test_reordered_and_late_commands_get_their_typed_refusals() -> None:
-    hold, outcome = step(None, "burn")
-    assert (hold, outcome) == (None, "unknown_hold")
-    hold, _ = step(None, "release")
-    assert step(hold, "place") == (hold, "cancelled")
-    assert step(hold, "burn") == (hold, "hold_released")
-    placed, _ = step(None, "place")
-    assert step(placed, "place") == (placed, "replay")
-    assert step(placed, "place_other") == (placed, "duplicate_redemption")
-    burned, _ = step(placed, "burn")
-    assert step(burned, "release") == (burned, "already_burned")
-    released, _ = step(placed, "release")
-    assert step(released, "burn") == (released, "hold_released")
-    assert step(released, "release") == (released, "replay")
-
-
-# --- double entry -------------------------------------------------------------------------
-
-
-@given(st.lists(st.tuples(st.sampled_from(["mint", "hold", "release", "burn"]), amounts)))
-def test_every_movement_balances_and_supply_equals_wallets_plus_holds(
-    ops: list[tuple[str, int]],
-) -> None:
-    balances = Counter[str]()
-    open_holds: list[tuple[uuid.UUID, int]] = []
-    for kind, amount in ops:
-        movement: Movement | None = None
-        if kind == "mint":
-            movement = mint_movement(uuid.uuid4(), WALLET, amount)
-        elif kind == "hold" and balances[wallet_account(WALLET)] >= amount:
-            redemption = uuid.uuid4()
-            open_holds.append((redemption, amount))
-            movement = hold_movement(redemption, WALLET, amount)
-        elif kind in ("release", "burn") and open_holds:
-            redemption, held = open_holds.pop()
-            closing = release_movement if kind == "release" else burn_movement
-            movement = closing(redemption, WALLET, held)
-        if movement is None:
-            continue
-        assert movement.debit != movement.credit
-        balances[movement.debit] -= movement.amount
-        balances[movement.credit] += movement.amount
-    assert sum(balances.values()) == 0
-    minted, burned = -balances[ISSUER_MINTED], balances[ISSUER_BURNED]
-    wallets = sum(v for k, v in balances.items() if k.startswith("wallet:"))
-    holds = sum(v for k, v in balances.items() if k.startswith("hold:"))
-    assert all(v >= 0 for k, v in balances.items() if k != ISSUER_MINTED)
-    assert minted - burned == wallets + holds
-    supply = Supply(minted, burned, wallets, holds, minted, burned, holds, 0)
-    assert supply.violations() == []
 
 
 def test_the_supply_check_names_every_broken_invariant() -> None:

@@ -4,11 +4,15 @@ runs, expect its reply, what it published, and the state it left behind."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 
 import pytest
 from eth_utils.address import to_checksum_address
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from schemas.issuance import (
     Burned,
@@ -456,3 +460,56 @@ async def test_a_burn_without_a_placed_hold_is_refused_with_its_reason() -> None
         assert last_decision(work) == ("issuance.burn_rejected", reason, "test-0")
     assert work.published == []
     assert work.accounts.journal == journal
+
+
+# --- a hold's life, whatever order its commands arrive in -----------------------------------
+
+ONE_WAY = {
+    None: {HoldState.PLACED, HoldState.CANCELLED},
+    HoldState.PLACED: {HoldState.RELEASED, HoldState.BURNED},
+}
+"""Where a hold may go (DESIGN: a hold's life); released, burned and cancelled are final."""
+
+COMMANDS = st.lists(
+    st.sampled_from(["place", "place_other", "release", "burn"]), min_size=1, max_size=12
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(COMMANDS)
+def test_a_hold_moves_one_way_and_never_both_burns_and_releases(sequence: list[str]) -> None:
+    asyncio.run(_commands_in_order(sequence))
+
+
+async def _commands_in_order(sequence: list[str]) -> None:
+    work = await minted_ten()
+    redemption_id = uuid.uuid4()
+    told = Counter[str]()
+    for command in sequence:
+        before = work.holds.placed.get(redemption_id)
+        await _one(work, redemption_id, command)
+        after = work.holds.placed.get(redemption_id)
+        if after is not None and after.state != (before.state if before else None):
+            assert after.state in ONE_WAY[before.state if before else None]
+        told.update(type(p.payload).__name__ for p in work.published)
+        work.next_message()
+    assert told["HoldPlaced"] <= 1
+    assert told["Burned"] <= 1
+    assert not (told["Burned"] and told["HoldReleased"])
+    # tokens are conserved: the wallet's, the hold's and the burned add up to the minted ten
+    final = work.holds.placed.get(redemption_id)
+    burned = final.amount if final and final.state is HoldState.BURNED and final.amount else 0
+    held = work.accounts.balance.get(hold_account(hold_id(redemption_id)), 0)
+    assert work.accounts.balance[WALLET_ACCOUNT] + held + burned == TEN.amount_minor
+
+
+async def _one(work: IssuanceFakeWork, redemption_id: uuid.UUID, command: str) -> None:
+    if command.startswith("place"):
+        amount = tokens("5" if command == "place" else "6")
+        await place_hold(
+            work, PlaceHold(redemption_id=redemption_id, wallet_id=WALLET, amount=amount)
+        )
+    elif command == "release":
+        await release_hold(work, ReleaseHold(redemption_id=redemption_id))
+    else:
+        await burn_held(work, BurnHeld(redemption_id=redemption_id))

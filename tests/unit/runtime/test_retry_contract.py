@@ -23,7 +23,6 @@ from services.runtime.retry import (
     DatabaseUnavailable,
     PermanentError,
     TransientError,
-    is_retriable,
     kind_of,
 )
 from services.runtime.settings import ServiceSettings
@@ -208,4 +207,3 @@ async def test_an_outage_is_logged_when_it_starts_and_ends_not_per_attempt(
 )
 def test_failures_are_classified(error: Exception, kind: str) -> None:
     assert kind_of(error) == kind
-    assert is_retriable(error) is (kind in ("unavailable", "transient"))

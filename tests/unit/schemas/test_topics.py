@@ -9,7 +9,8 @@ import pytest
 
 from schemas.ids import Name
 from schemas.principals import SERVICES
-from schemas.topics import BY_NAME, TOPICS, Topic, dead_letter_topic, topic
+from schemas.topics import BY_NAME, TOPICS, Topic, topic
+from services.runtime.settings import ServiceSettings
 
 
 def _name_pattern() -> str:
@@ -26,7 +27,9 @@ def test_topic_names_are_unique() -> None:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_service_has_a_dead_letter_topic(service: str) -> None:
-    dlq = topic(dead_letter_topic(service))
+    # the topic each service's consumer dead-letters to (its settings name it)
+    settings = ServiceSettings(service=service, secrets_root="/run/secrets")
+    dlq = topic(settings.dead_letter_topic)
     assert dlq.role == "dead_letters"
     assert dlq.owner == service
 
