@@ -183,11 +183,6 @@ class FxFakeWork(FakeWork):
         self.quotes = FakeQuotes(self.rates, self.holds, self.positions)
         self.conversions = FakeConversions(self.quotes)
 
-    def next_message(self) -> None:
-        """The next message of the same test: a new id, the same state."""
-        self.message_id = uuid.uuid4()
-        self.published.clear()
-
 
 def _lower_median(values: Sequence[Decimal]) -> Decimal | None:
     """What the repository's `percentile_disc(0.5)` reads: the lower median."""

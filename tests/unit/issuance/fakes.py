@@ -220,7 +220,3 @@ class IssuanceFakeWork(FakeWork):
     @property
     def kyc(self) -> Owners:
         return self.owners
-
-    def next_message(self) -> None:
-        """The next message's identity: what the use case derives ids from is its own."""
-        self.message_id, self.published = uuid.uuid4(), []
