@@ -60,7 +60,7 @@ Works = Callable[[HandlerContext[Any]], SqlWork]
 
 
 def subscriptions(timing: Timing) -> list[Subscription]:
-    work: Works = functools.partial(SqlWork, timing=timing)
+    work: Works = functools.partial(SqlWork, terms=timing)
     requests = Subscription("redemption.requests")
     requests.handles(Redeem)(handler(redeem, work))
     requests.handles(QuoteRedemption)(handler(quote_redemption, work))

@@ -24,9 +24,9 @@ from services.runtime.work import Work
 
 
 class SqlWork(Work):
-    def __init__(self, ctx: HandlerContext[Any], timing: Timing) -> None:
+    def __init__(self, ctx: HandlerContext[Any], terms: Timing) -> None:
         super().__init__(ctx)
-        self.timing = timing
+        self.terms = terms
 
     @property
     def causation_id(self) -> uuid.UUID | None:
@@ -51,7 +51,7 @@ class SqlWork(Work):
 
 class SweepWork:
     def __init__(self, uow: UnitOfWork, settings: RedemptionSettings, receivers: Receivers) -> None:
-        self.timing = settings.timing
+        self.terms = settings.timing
         self.outlet: Outlet = Publisher(uow.outbox, settings)
         self.sagas = uow.staged(Sagas)
         self.step_log = uow.staged(StepLog)

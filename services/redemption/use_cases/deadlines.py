@@ -29,7 +29,7 @@ async def deadlines_passed(work: WatchdogWork, limit: int) -> int:
     for saga in due:
         with message_context(correlation_id=saga.request.redemption_id):
             arrived = delivered(saga, published, work.receivers)
-            carry_out(work, on_deadline(saga, now, work.timing, delivered=arrived), now)
+            carry_out(work, on_deadline(saga, now, work.terms, delivered=arrived), now)
     return len(due)
 
 

@@ -44,7 +44,7 @@ async def redeem(work: RedemptionWork, command: Redeem) -> None:
     decision = (
         refuse(request, problem, now)
         if problem
-        else start(request, now, work.timing, secrets.token_hex(16))
+        else start(request, now, work.terms, secrets.token_hex(16))
     )
     # a replayed signature stays its first redemption's: the refusal does not claim it
     claimed = None if replay else request.signature

@@ -22,4 +22,4 @@ async def step_replied(work: RedemptionWork, reply: Message) -> None:
         log.warning("reply for an unknown redemption; ignored", reply=reply.TYPE)
         return
     now = work.now()
-    carry_out(work, on_reply(saga, work.causation_id, reply, now, work.timing), now)
+    carry_out(work, on_reply(saga, work.causation_id, reply, now, work.terms), now)

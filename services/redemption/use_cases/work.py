@@ -1,6 +1,6 @@
 """The work the saga's use cases do their work through: the sagas and their step log, the
 quote requests, the outbox's record of what reached the broker, the receivers' positions,
-the clock, the terms (`Timing`), and the outlet their commands and outcomes go out by.
+the clock, the terms (the saga's `Timing`), and the outlet its messages go out by.
 
 The saga publishes through `work.outlet` (runtime/publisher.py `Outlet`), not
 `work.publish`: every message it sends is correlated by the redemption, whatever the message
@@ -69,7 +69,9 @@ class SagaWork(Protocol):
     """What carrying out a decision needs, in a handler or in the watchdog."""
 
     @property
-    def timing(self) -> Timing: ...
+    def terms(self) -> Timing:
+        """The saga's patience: its deadlines, re-sends, queries (CNH_REDEMPTION_*)."""
+
     @property
     def outlet(self) -> Outlet: ...
     @property

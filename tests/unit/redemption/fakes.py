@@ -134,7 +134,7 @@ class Receivers:
 
 @dataclass
 class RedemptionFakeWork(FakeWork):
-    timing: Timing = TIMING
+    terms: Timing = TIMING
     causation_id: uuid.UUID | None = None
     sagas: Sagas = field(default_factory=Sagas)
     step_log: StepLog = field(default_factory=StepLog)
