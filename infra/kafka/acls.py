@@ -94,7 +94,8 @@ def grants(
 
 def _command_senders(topics: Sequence[Topic], services: Sequence[str]) -> list[tuple[Topic, str]]:
     """A service that commands another may see how far the receiver has read its commands
-    (the saga waits for a command to arrive rather than re-send it: redemption/receivers.py)."""
+    (the saga waits for a command to arrive rather than re-send it:
+    services/redemption/adapters/receivers.py)."""
     return [
         (topic, writer)
         for topic in topics

@@ -13,14 +13,14 @@ import uuid
 
 import asyncpg
 
-from services.redemption import repository
+from services.redemption.repository import reports
 from services.redemption.settings import RedemptionSettings
 
 
 async def show_saga(dsn: str, redemption_id: uuid.UUID) -> int:
     connection = await asyncpg.connect(dsn)
     try:
-        summary = await repository.summary(connection, redemption_id)
+        summary = await reports.summary(connection, redemption_id)
         if summary is None:
             print(f"no redemption {redemption_id}")
             return 1
@@ -41,7 +41,7 @@ async def show_saga(dsn: str, redemption_id: uuid.UUID) -> int:
             took = summary["ended_at"] - summary["requested_at"]  # type: ignore[operator]
             print(f"  ended     after {took.total_seconds() * 1000:,.0f} ms")
         print("  timeline")
-        for entry in await repository.timeline(connection, redemption_id):
+        for entry in await reports.timeline(connection, redemption_id):
             at = entry["at"]
             print(
                 f"    {at:%H:%M:%S.%f}"[:-3] + f"  {entry['event']:<14} {entry['step']:<12} "
@@ -55,13 +55,7 @@ async def show_saga(dsn: str, redemption_id: uuid.UUID) -> int:
 async def list_latest(dsn: str, limit: int) -> int:
     connection = await asyncpg.connect(dsn)
     try:
-        rows = await connection.fetch(
-            """
-            SELECT redemption_id, status, payout_currency, amount_minor, requested_at, ended_at
-              FROM redemptions ORDER BY requested_at DESC LIMIT $1
-            """,
-            limit,
-        )
+        rows = await reports.latest(connection, limit)
         for row in rows:
             took = (
                 f"{(row['ended_at'] - row['requested_at']).total_seconds() * 1000:,.0f} ms"

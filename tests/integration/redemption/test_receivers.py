@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer
 
 from schemas import envelope
 from schemas.kyc import ReleaseReservation
-from services.redemption.receivers import Receivers
+from services.redemption.adapters.receivers import Receivers
 from services.redemption.settings import RedemptionSettings
 from services.runtime.lag import GroupPositions
 from tests.support.environment import Environment

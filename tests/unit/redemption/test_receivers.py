@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from aiokafka import TopicPartition
 
-from services.redemption.receivers import Receivers
+from services.redemption.adapters.receivers import Receivers
 from services.redemption.settings import RedemptionSettings
 from services.runtime.clock import utc_now
 from services.runtime.lag import GroupPositions, Offsets

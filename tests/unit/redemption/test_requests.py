@@ -7,35 +7,39 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 
 from schemas.redemption import RedemptionFailed
+from services.redemption.domain.quotes import QuoteRequest
 from services.redemption.domain.requests import claims, refuse, replayed, validate
 from services.redemption.domain.state import Request
 from tests.unit.redemption.saga_dsl import redemption
 
 
-@dataclass(frozen=True)
-class Quote:
-    customer_id: uuid.UUID
-    wallet_id: uuid.UUID
-    amount_minor: int
-    payout_currency: str
-    quote_id: uuid.UUID | None
-    status: str
-    expires_at: dt.datetime | None = None
+def quote_request(
+    customer_id: uuid.UUID, wallet_id: uuid.UUID, amount_minor: int, payout_currency: str,
+    quote_id: uuid.UUID | None, status: str, expires_at: dt.datetime | None = None,
+) -> QuoteRequest:  # fmt: skip
+    """A quote request as stored, of any redemption: intake reads only these terms."""
+    return QuoteRequest(
+        uuid.uuid4(), customer_id, wallet_id, amount_minor, payout_currency, quote_id, status,
+        outcome=None, expires_at=expires_at,
+    )  # fmt: skip
 
 
 def test_only_the_quotes_holder_takes_a_quoted_redemption_id() -> None:
     request = redemption()
-    quoted = Quote(
+    quoted = quote_request(
         request.customer_id, request.wallet_id, request.amount.amount_minor, "USD",
         request.quote_id, "quoted",
     )  # fmt: skip
     assert claims(request, None), "an id nobody quoted is the first request's"
     assert claims(request, quoted)
-    assert not claims(request, Quote(uuid.uuid4(), request.wallet_id, 1, "USD", None, "quoted"))
-    assert not claims(request, Quote(request.customer_id, uuid.uuid4(), 1, "USD", None, "quoted"))
+    assert not claims(
+        request, quote_request(uuid.uuid4(), request.wallet_id, 1, "USD", None, "quoted")
+    )
+    assert not claims(
+        request, quote_request(request.customer_id, uuid.uuid4(), 1, "USD", None, "quoted")
+    )
 
 
 # --- the holder's signature at intake -------------------------------------------------
@@ -81,8 +85,8 @@ def test_a_refused_request_ends_before_it_starts_with_its_reason() -> None:
 # --- the firm quote at intake ---------------------------------------------------------
 
 
-def quoted(request: Request, expires_at: dt.datetime | None) -> Quote:
-    return Quote(
+def quoted(request: Request, expires_at: dt.datetime | None) -> QuoteRequest:
+    return quote_request(
         request.customer_id, request.wallet_id, request.amount.amount_minor,
         request.payout_currency, request.quote_id, "quoted", expires_at,
     )  # fmt: skip

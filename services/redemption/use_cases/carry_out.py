@@ -1,6 +1,6 @@
-"""Carries out the saga's decisions: persists the new state and timeline, sends the
-commands and the outcome through the outbox, all in the caller's transaction (the state and
-timeline are staged: written just before it commits)."""
+"""Carries out the saga's decisions: the new state and timeline (written just before the
+transaction commits), the commands and the outcome through the outbox, all in the work's
+transaction."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import uuid
 
 from schemas import derive_id
 from services.redemption.domain.decide import Decision
-from services.redemption.repository import SagaWrites
-from services.runtime.publisher import Outlet
+from services.redemption.use_cases.work import SagaWork
 
 REPLIES = "redemption.replies"
 EVENTS = "redemption.events"
@@ -20,11 +19,11 @@ def outcome_id(redemption_id: uuid.UUID) -> uuid.UUID:
     return derive_id(redemption_id, "outcome")
 
 
-def carry_out(writes: SagaWrites, decision: Decision, outlet: Outlet, now: dt.datetime) -> None:
+def carry_out(work: SagaWork, decision: Decision, now: dt.datetime) -> None:
     saga = decision.saga
     redemption_id = saga.request.redemption_id
     for send in decision.sends:
-        outlet.publish(
+        work.outlet.publish(
             send.topic,
             send.key,
             send.payload,
@@ -34,12 +33,12 @@ def carry_out(writes: SagaWrites, decision: Decision, outlet: Outlet, now: dt.da
         )
     outcome: bytes | None = None
     if decision.outcome is not None:
-        outcome = outlet.publish(
+        outcome = work.outlet.publish(
             EVENTS,
             str(redemption_id),
             decision.outcome,
             correlation_id=redemption_id,
             message_id=outcome_id(redemption_id),
         ).to_bytes()
-    writes.save(saga, outcome, now)
-    writes.log(redemption_id, decision.log, now)
+    work.sagas.save(saga, outcome, now)
+    work.step_log.record(redemption_id, decision.log, now)
