@@ -4,10 +4,8 @@ operator (the CLI), against the real service process."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
-import sys
 import uuid
 from typing import Any
 
@@ -53,7 +51,9 @@ from schemas.settlement import (
 )
 from tests.support.environment import Environment, database_name
 from tests.support.money import tokens
+from tests.support.process import run_module
 from tests.support.sealing import sealing_key
+from tests.support.world import Neighbours
 
 EVENTS = Codec(
     [
@@ -159,8 +159,9 @@ def bank_account(
 
 async def account_checks(platform: Environment, count: int) -> list[Envelope[Any]]:
     """What KYC asked settlement (and so the bank) to check."""
-    records = await platform.read("settlement.account-checks", lambda rs: len(rs) >= count)
-    return [ACCOUNT_CHECKS.decode(r.value) for r in records]
+    return await Neighbours(platform).read(
+        "settlement.account-checks", ACCOUNT_CHECKS, lambda es: len(es) >= count
+    )
 
 
 def opened(platform: Environment, check: CheckBankAccount) -> BankAccount:
@@ -212,18 +213,12 @@ async def _about(
     platform: Environment, topic: str, codec: Codec, account_id: uuid.UUID
 ) -> list[Envelope[Any]]:
     """The messages of `topic` about one account, once there is one."""
-    found: list[Envelope[Any]] = []
 
-    def done(records: list[ConsumerRecord]) -> bool:
-        found[:] = [
-            e
-            for r in records
-            if getattr((e := codec.decode(r.value)).payload, "account_id", None) == account_id
-        ]
-        return bool(found)
+    def about(e: Envelope[Any]) -> bool:
+        return getattr(e.payload, "account_id", None) == account_id
 
-    await platform.read(topic, done)
-    return found
+    found = await Neighbours(platform).read(topic, codec, lambda es: any(map(about, es)))
+    return [e for e in found if about(e)]
 
 
 def wrap(platform: Environment, payload: Message, *, command: bool = False) -> Envelope[Any]:
@@ -288,13 +283,13 @@ def check(
 
 
 async def events(platform: Environment, count: int) -> list[Envelope[Any]]:
-    records = await platform.read("kyc.events", lambda rs: len(rs) >= count)
-    return [EVENTS.decode(r.value) for r in records]
+    return await Neighbours(platform).read("kyc.events", EVENTS, lambda es: len(es) >= count)
 
 
 async def replies(platform: Environment, count: int) -> list[Envelope[Any]]:
-    records = await platform.read("redemption.replies", lambda rs: len(rs) >= count)
-    return [REPLIES.decode(r.value) for r in records]
+    return await Neighbours(platform).read(
+        "redemption.replies", REPLIES, lambda es: len(es) >= count
+    )
 
 
 def outcome(payload: Message) -> str:
@@ -316,17 +311,8 @@ async def cli(
         database = database_name(env["CNH_DATABASE_URL"])
         env["CNH_PRINCIPAL"] = "operator"
         env["CNH_DATABASE_URL"] = platform.servers.dsn(database, "operator")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "services.kyc.cli",
-        *args,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await process.communicate()
-    return process.returncode or 0, out.decode()
+    code, out, err = await run_module("services.kyc.cli", *args, env={**os.environ, **env})
+    return code, out + err
 
 
 def values(records: list[ConsumerRecord]) -> list[bytes]:
