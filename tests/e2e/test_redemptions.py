@@ -10,22 +10,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from clients.scenarios import (
-    Holder,
-    Person,
-    cnh,
-    fund,
-    onboard,
-    outcome_of,
-    redeem,
-    register_account,
-    tokens,
-)
+from clients.scenarios import Holder, Person, fund, onboard, outcome_of, redeem, register_account
 from schemas.issuance import Minted
 from schemas.redemption import RedemptionCompleted, RedemptionFailed, RedemptionQuoted
 from schemas.settlement import BankAccount
 from tests.e2e.conftest import E2E_SETTINGS, Live
 from tests.e2e.invariants import check_invariants
+from tests.support.money import cnh, tokens
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 

@@ -35,7 +35,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from clients.outside import Outside
-from clients.scenarios import Person, cnh, fund, onboard, redeem, register_account, tokens
+from clients.scenarios import Person, fund, onboard, redeem, register_account
 from clients.watcher import Watcher
 from schemas import DeadLetter, envelope
 from schemas.issuance import Minted
@@ -63,6 +63,7 @@ from services.runtime.dlq import read_letters
 from services.settlement.domain.deposits import deposit_id
 from tests.e2e.conftest import live_platform
 from tests.support.environment import Environment, database_name
+from tests.support.money import cnh, tokens
 from tests.support.servers import Servers
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]

@@ -18,13 +18,14 @@ from dataclasses import dataclass, replace
 import pytest
 
 from clients.outside import Outside
-from clients.scenarios import Holder, Person, cnh, fund, onboard, outcome_of, tokens
+from clients.scenarios import Holder, Person, fund, onboard, outcome_of
 from clients.watcher import Watcher
 from schemas.issuance import Minted
 from schemas.redemption import Redeem, RedemptionCompleted, RedemptionFailed
 from tests.e2e.conftest import Live, live_platform
 from tests.e2e.invariants import check_invariants
 from tests.support.environment import Environment
+from tests.support.money import cnh, tokens
 from tests.support.servers import Servers
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
