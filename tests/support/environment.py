@@ -10,11 +10,13 @@ registered writer and reads as the operator, as the tools do:
     await env.send("kyc.commands", key, envelope)    # logical topic names
     replies = await env.read("redemption.replies", lambda rs: len(rs) >= 1)
     rows = await env.query("kyc", "SELECT ...")
+    code, out, err = await env.cli("kyc", ...)       # an operator's tool, `services.kyc.cli`
     await env.close()                                # stops processes, drops topics and DBs
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +35,7 @@ from services.runtime.migrate import service_migrations, upgrade_async
 from tests.support.database import query, query_until
 from tests.support.kafka import produce, read_until
 from tests.support.principals import ensure_test_principal
-from tests.support.process import ServiceProcess, logs
+from tests.support.process import ServiceProcess, logs, run_module
 from tests.support.servers import Servers
 
 FAST_RETRIES = {
@@ -183,6 +185,12 @@ class Environment:
         timeout_s: float = 60.0,
     ) -> list[ConsumerRecord]:
         return await read_until(self.servers.reader, self.topic(topic), done, timeout_s)
+
+    async def cli(self, service: str, *args: str) -> tuple[int, str, str]:
+        """`python -m services.<service>.cli args...` against this environment, as an
+        operator runs it: (exit code, stdout, stderr)."""
+        env = {**os.environ, **await self.service_env(service)}
+        return await run_module(f"services.{service}.cli", *args, env=env)
 
     async def query(self, service: str, sql: str, *args: object) -> list[asyncpg.Record]:
         return await query(await self.database(service), sql, *args)
