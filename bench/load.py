@@ -21,8 +21,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bench.tracker import Tracker
+from clients.money import cnh, tokens
 from clients.outside import Outside
-from clients.scenarios import Holder, Person, cnh, onboard, tokens
+from clients.scenarios import Holder, Person, onboard
 from clients.watcher import Watcher
 from schemas.redemption import QuoteRedemption
 from services.runtime.access import KafkaAccess

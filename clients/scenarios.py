@@ -8,7 +8,6 @@ import asyncio
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from clients.outside import Outside
 from clients.wallet import Wallet, deadline_in
@@ -29,7 +28,7 @@ from schemas.kyc import (
     WalletRegistered,
     sealed_application,
 )
-from schemas.money import TOKEN, Money, par_cnh
+from schemas.money import Money, par_cnh
 from schemas.redemption import (
     QuoteRedemption,
     Redeem,
@@ -324,11 +323,3 @@ async def outcome_of(
     return await watcher.wait_any(
         OUTCOMES, lambda e: e.redemption_id == redemption_id, timeout_s=timeout_s
     )
-
-
-def tokens(amount: str) -> Money:
-    return Money.from_decimal(Decimal(amount), TOKEN)[0]
-
-
-def cnh(amount: str) -> Money:
-    return Money.from_decimal(Decimal(amount), "CNH")[0]

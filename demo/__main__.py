@@ -20,18 +20,9 @@ import uuid
 from dataclasses import dataclass, replace
 
 from clients.market import feed
+from clients.money import cnh, tokens
 from clients.outside import Outside
-from clients.scenarios import (
-    Holder,
-    Person,
-    Redemption,
-    cnh,
-    fund,
-    onboard,
-    redeem,
-    register_account,
-    tokens,
-)
+from clients.scenarios import Holder, Person, Redemption, fund, onboard, redeem, register_account
 from clients.wallet import Wallet
 from clients.watcher import Watcher
 from infra import platform

@@ -13,6 +13,7 @@ import pytest
 
 from clients.market import feed
 from clients.outside import Outside
+from clients.scenarios import Holder
 from clients.watcher import Watcher
 from schemas.principals import SERVICES
 from tests.support.environment import Environment
@@ -39,6 +40,15 @@ class Live:
     watcher: Watcher
     market: asyncio.Task[None] | None = None
     """The market feed (cancel it for the topics to stand still)."""
+
+    async def balance(self, holder: Holder) -> int:
+        """The holder's wallet balance as issuance books it, in token minor units."""
+        rows = await self.platform.query(
+            "issuance",
+            "SELECT balance FROM accounts WHERE kind = 'wallet' AND wallet_id = $1",
+            holder.wallet_id,
+        )
+        return int(rows[0]["balance"])
 
 
 @contextlib.asynccontextmanager

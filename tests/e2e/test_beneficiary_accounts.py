@@ -17,12 +17,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from clients.scenarios import Holder, Person, cnh, fund, onboard, redeem, register_account, tokens
+from clients.scenarios import Holder, Person, fund, onboard, redeem, register_account
 from schemas.issuance import Minted
 from schemas.redemption import RedemptionCompleted, RedemptionFailed
 from services.settlement.domain.payouts import account_digest
 from services.settlement.flows.payouts import payout_id_for
 from tests.e2e.conftest import Live
+from tests.support.money import cnh, tokens
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 

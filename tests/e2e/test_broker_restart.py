@@ -12,12 +12,13 @@ import datetime as dt
 
 import pytest
 
-from clients.scenarios import Person, Redemption, cnh, fund, onboard, outcome_of, redeem, tokens
+from clients.scenarios import Person, Redemption, fund, onboard, outcome_of, redeem
 from schemas.issuance import Minted
 from schemas.redemption import RedemptionCompleted
 from tests.e2e.conftest import Live
 from tests.e2e.invariants import check_invariants
 from tests.support.broker import restart_broker
+from tests.support.money import cnh, tokens
 from tests.support.servers import Servers
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]

@@ -10,22 +10,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from clients.scenarios import (
-    Holder,
-    Person,
-    cnh,
-    fund,
-    onboard,
-    outcome_of,
-    redeem,
-    register_account,
-    tokens,
-)
+from clients.scenarios import Holder, Person, fund, onboard, outcome_of, redeem, register_account
 from schemas.issuance import Minted
 from schemas.redemption import RedemptionCompleted, RedemptionFailed, RedemptionQuoted
 from schemas.settlement import BankAccount
 from tests.e2e.conftest import E2E_SETTINGS, Live
 from tests.e2e.invariants import check_invariants
+from tests.support.money import cnh, tokens
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -68,22 +59,13 @@ async def verified(live: Live, holder: Holder, ending: str) -> uuid.UUID:
     return account_id
 
 
-async def balance(live: Live, holder: Holder) -> int:
-    rows = await live.platform.query(
-        "issuance",
-        "SELECT balance FROM accounts WHERE kind = 'wallet' AND wallet_id = $1",
-        holder.wallet_id,
-    )
-    return int(rows[0]["balance"])
-
-
 @pytest.mark.parametrize(
     ("currency", "amount"), [("CNH", "500.00"), ("USD", "700.00"), ("HKD", "900.00")]
 )
 async def test_a_holder_redeems_and_is_paid(
     live: Live, holders: Holders, currency: str, amount: str
 ) -> None:
-    before = await balance(live, holders.alice)
+    before = await live.balance(holders.alice)
     redemption = await redeem(live.outside, live.watcher, holders.alice, tokens(amount), currency)
 
     done = redemption.outcome
@@ -91,7 +73,7 @@ async def test_a_holder_redeems_and_is_paid(
     assert done.paid.currency == currency
     if redemption.quote is not None:
         assert done.paid == redemption.quote.payout, "paid exactly what was quoted"
-    assert await balance(live, holders.alice) == before - tokens(amount).amount_minor
+    assert await live.balance(holders.alice) == before - tokens(amount).amount_minor
 
 
 async def test_a_sanctioned_applicant_is_refused_and_cannot_redeem(live: Live) -> None:
@@ -128,7 +110,7 @@ async def test_insufficient_balance_fails_and_releases_the_limit(
 async def test_a_request_arriving_after_its_quote_expired_is_refused_at_intake(
     live: Live, holders: Holders
 ) -> None:
-    before = await balance(live, holders.bob)
+    before = await live.balance(holders.bob)
     ttl = float(E2E_SETTINGS["CNH_FX_QUOTE_TTL_S"])
     redemption = await redeem(
         live.outside,
@@ -148,7 +130,7 @@ async def test_a_request_arriving_after_its_quote_expired_is_refused_at_intake(
         redemption.redemption_id,
     )
     assert [r["event"] for r in timeline] == ["refused"], "no service was asked anything"
-    assert await balance(live, holders.bob) == before
+    assert await live.balance(holders.bob) == before
 
 
 async def test_a_quote_accepted_in_time_is_honoured_however_long_the_saga_waits(
@@ -187,7 +169,7 @@ async def test_an_unsupported_currency_is_refused_at_quote_time(
 
 
 async def test_a_rejected_payout_is_fully_compensated(live: Live, holders: Holders) -> None:
-    before = await balance(live, holders.alice)
+    before = await live.balance(holders.alice)
     redemption = await redeem(
         live.outside,
         live.watcher,
@@ -199,7 +181,7 @@ async def test_a_rejected_payout_is_fully_compensated(live: Live, holders: Holde
     failed = redemption.outcome
     assert isinstance(failed, RedemptionFailed), failed
     assert failed.reason == "closed_account"
-    assert await balance(live, holders.alice) == before, "tokens back in the wallet"
+    assert await live.balance(holders.alice) == before, "tokens back in the wallet"
     reversed_ = await live.platform.query(
         "fx",
         "SELECT count(*) AS n FROM reversals WHERE redemption_id = $1",

@@ -21,21 +21,27 @@ from services.runtime.access import KafkaAccess
 DENIED_CODES = {KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.GROUP_AUTHORIZATION_FAILED}
 
 
-async def writes(kafka: KafkaAccess, topics: Sequence[str]) -> dict[str, bool]:
-    """For each topic: did the broker accept a record from this principal?"""
+async def accepted(kafka: KafkaAccess, records: Sequence[tuple[str, bytes, bytes]]) -> list[bool]:
+    """For each (topic, key, value), in order: did the broker accept it from this principal?"""
     producer = AIOKafkaProducer(**kafka.client_options(), request_timeout_ms=10_000)
     await producer.start()
-    allowed = {}
+    answers = []
     try:
-        for topic in topics:
+        for topic, key, value in records:
             try:
-                await producer.send_and_wait(topic, b"probe", key=b"probe")
-                allowed[topic] = True
+                await producer.send_and_wait(topic, value, key=key)
+                answers.append(True)
             except (TopicAuthorizationFailedError, GroupAuthorizationFailedError):
-                allowed[topic] = False
+                answers.append(False)
     finally:
         await producer.stop()
-    return allowed
+    return answers
+
+
+async def writes(kafka: KafkaAccess, topics: Sequence[str]) -> dict[str, bool]:
+    """For each topic: did the broker accept a record from this principal?"""
+    answers = await accepted(kafka, [(topic, b"probe", b"probe") for topic in topics])
+    return dict(zip(topics, answers, strict=True))
 
 
 async def reads(

@@ -16,8 +16,6 @@ import uuid
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import TopicAuthorizationFailedError
 
 from schemas import Message, envelope
 from schemas.fx import ReferenceRate
@@ -35,6 +33,7 @@ from schemas.settlement import (
     deposit_received,
 )
 from tests.e2e.invariants import check_invariants
+from tests.security.probes import accepted
 from tests.support.environment import Environment
 from tests.support.sealing import sealing_key
 
@@ -120,23 +119,15 @@ def forgeries() -> list[tuple[str, str, Message]]:
 
 async def _attempt(platform: Environment, principal: str) -> list[tuple[str, bool]]:
     """Send every forgery as `principal`; (topic, accepted by the broker) for each."""
-    kafka = platform.servers.kafka_as(principal)
-    producer = AIOKafkaProducer(**kafka.client_options(), request_timeout_ms=10_000)
-    await producer.start()
-    outcomes = []
-    try:
-        for topic, key, payload in forgeries():
-            env = envelope(payload, producer=principal, correlation_id=uuid.uuid4())
-            try:
-                await producer.send_and_wait(
-                    platform.topic(topic), env.to_bytes(), key=key.encode()
-                )
-                outcomes.append((topic, True))
-            except TopicAuthorizationFailedError:
-                outcomes.append((topic, False))
-    finally:
-        await producer.stop()
-    return outcomes
+    sent = [
+        (topic, key, envelope(payload, producer=principal, correlation_id=uuid.uuid4()))
+        for topic, key, payload in forgeries()
+    ]
+    answers = await accepted(
+        platform.servers.kafka_as(principal),
+        [(platform.topic(topic), key.encode(), env.to_bytes()) for topic, key, env in sent],
+    )
+    return [(topic, answer) for (topic, _, _), answer in zip(sent, answers, strict=True)]
 
 
 async def _books(platform: Environment) -> dict[str, Any]:

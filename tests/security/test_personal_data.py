@@ -22,7 +22,6 @@ import datetime as dt
 import json
 import os
 import re
-import sys
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
@@ -32,10 +31,9 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from clients.outside import Outside
-from clients.scenarios import Person, cnh, fund, onboard, redeem, register_account, tokens
+from clients.scenarios import Person, fund, onboard, redeem, register_account
 from clients.watcher import Watcher
 from schemas import DeadLetter, envelope
 from schemas.issuance import Minted
@@ -63,6 +61,9 @@ from services.runtime.dlq import read_letters
 from services.settlement.domain.deposits import deposit_id
 from tests.e2e.conftest import live_platform
 from tests.support.environment import Environment, database_name
+from tests.support.kafka import read_all
+from tests.support.money import cnh, tokens
+from tests.support.polling import eventually
 from tests.support.servers import Servers
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -193,35 +194,15 @@ offset; any copy of them anywhere else is a hit."""
 async def scan_topics(servers: Servers, namespace: str, wanted: dict[str, str]) -> list[Hit]:
     """Every record of every topic of the namespace, from the beginning (as the operator,
     who reads every topic)."""
-    consumer = AIOKafkaConsumer(
-        **servers.reader.client_options(), group_id=None, enable_auto_commit=False
-    )
-    await consumer.start()
     hits: list[Hit] = []
-    try:
-        await consumer._client.force_metadata_update()
-        partitions = [
-            TopicPartition(t.name, p)
-            for t in namespaced(namespace)
-            for p in consumer.partitions_for_topic(t.name) or ()
-        ]
-        assert partitions, "the environment's topics are not visible"
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
-            for tp, records in (await consumer.getmany(timeout_ms=1_000)).items():
-                for record in records:
-                    if _message_id(record.value) in SENT_IN_CLEAR:
-                        continue
-                    kind = _type_of(record.value)
-                    where = f"topic {tp.topic} {tp.partition}:{record.offset} {kind}"
-                    hits += find(f"{where} key", record.key or b"", wanted)
-                    hits += find(where, record.value or b"", wanted)
-                    for name, header in record.headers:
-                        hits += find(f"{where} header {name}", header, wanted)
-    finally:
-        await consumer.stop()
+    for record in await read_all(servers.reader, [t.name for t in namespaced(namespace)]):
+        if _message_id(record.value) in SENT_IN_CLEAR:
+            continue
+        where = f"topic {record.topic} {record.partition}:{record.offset} {_type_of(record.value)}"
+        hits += find(f"{where} key", record.key or b"", wanted)
+        hits += find(where, record.value or b"", wanted)
+        for name, header in record.headers:
+            hits += find(f"{where} header {name}", header, wanted)
     return hits
 
 
@@ -375,8 +356,8 @@ async def flows(platform: Environment, outside: Outside, watcher: Watcher) -> No
         DepositSuspended, lambda e: e.bank_reference == bank_reference, timeout_s=60
     )
     suspended = deposit_id(bank_reference)
-    code, out = await settlement_cli(platform, "refund", str(suspended))
-    assert code == 0, out
+    code, out, err = await platform.cli("settlement", "refund", str(suspended))
+    assert code == 0, out + err
     await watcher.wait_for(DepositRefunded, lambda e: e.deposit_id == suspended, timeout_s=60)
 
     # the probe: the deposit's row is refused by the database, the notice dead-lettered
@@ -471,23 +452,13 @@ async def dead_letters(platform: Environment) -> list[DeadLetter]:
 
 
 async def _letter_of(platform: Environment, service: str, wanted: Any) -> DeadLetter:
-    for _ in range(120):
-        for letter in await dead_letters(platform):
-            if letter.service == service and wanted(letter):
-                return letter
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"no such dead letter of {service}:\n{platform.logs()}")
+    async def matching() -> list[DeadLetter]:
+        return [d for d in await dead_letters(platform) if d.service == service and wanted(d)]
 
-
-async def settlement_cli(platform: Environment, *args: str) -> tuple[int, str]:
-    env = await platform.service_env("settlement")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.settlement.cli", *args,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    out, _ = await process.communicate()
-    return process.returncode or 0, out.decode()
+    found = await eventually(
+        matching, bool, interval_s=0.5, what=f"a dead letter of {service}", context=platform.logs
+    )
+    return found[0]
 
 
 # --- the verdicts ------------------------------------------------------------------------------

@@ -18,13 +18,14 @@ from dataclasses import dataclass, replace
 import pytest
 
 from clients.outside import Outside
-from clients.scenarios import Holder, Person, cnh, fund, onboard, outcome_of, tokens
+from clients.scenarios import Holder, Person, fund, onboard, outcome_of
 from clients.watcher import Watcher
 from schemas.issuance import Minted
 from schemas.redemption import Redeem, RedemptionCompleted, RedemptionFailed
 from tests.e2e.conftest import Live, live_platform
 from tests.e2e.invariants import check_invariants
 from tests.support.environment import Environment
+from tests.support.money import cnh, tokens
 from tests.support.servers import Servers
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -107,32 +108,23 @@ async def moved_for(stage: Stage, redemption_id: uuid.UUID) -> dict[str, int]:
     }
 
 
-async def balance(stage: Stage, holder: Holder) -> int:
-    rows = await stage.platform.query(
-        "issuance",
-        "SELECT balance FROM accounts WHERE kind = 'wallet' AND wallet_id = $1",
-        holder.wallet_id,
-    )
-    return int(rows[0]["balance"])
-
-
 NOTHING = {"reserved": 0, "held": 0, "paid": 0}
 
 
 async def test_a_request_in_another_customers_name_signed_with_the_attackers_key(
     stage: Stage,
 ) -> None:
-    before = await balance(stage, stage.victim)
+    before = await stage.live.balance(stage.victim)
     forged = in_the_victims_name(stage).redeem_request(uuid.uuid4(), tokens("1000.00"), "CNH", None)
     failed = await relay(stage, forged)
 
     assert failed.reason == "signature_invalid"
     assert await moved_for(stage, forged.redemption_id) == NOTHING
-    assert await balance(stage, stage.victim) == before
+    assert await stage.live.balance(stage.victim) == before
 
 
 async def test_the_victims_approval_with_a_term_changed_on_the_way(stage: Stage) -> None:
-    before = await balance(stage, stage.victim)
+    before = await stage.live.balance(stage.victim)
     genuine = stage.victim.redeem_request(uuid.uuid4(), tokens("10.00"), "CNH", None)
     changed = genuine.model_copy(
         update={
@@ -144,7 +136,7 @@ async def test_the_victims_approval_with_a_term_changed_on_the_way(stage: Stage)
 
     assert failed.reason == "signature_invalid"
     assert await moved_for(stage, changed.redemption_id) == NOTHING
-    assert await balance(stage, stage.victim) == before
+    assert await stage.live.balance(stage.victim) == before
 
 
 async def test_the_victims_approval_replayed_under_another_redemption_id(stage: Stage) -> None:
@@ -153,7 +145,7 @@ async def test_the_victims_approval_replayed_under_another_redemption_id(stage: 
     await stage.outside.flush()
     done = await outcome_of(stage.watcher, genuine.redemption_id)
     assert isinstance(done, RedemptionCompleted), done
-    before = await balance(stage, stage.victim)
+    before = await stage.live.balance(stage.victim)
     replay = genuine.model_copy(
         update={"redemption_id": uuid.uuid4(), "beneficiary_account_id": stage.attacker.account_id}
     )
@@ -161,7 +153,7 @@ async def test_the_victims_approval_replayed_under_another_redemption_id(stage: 
 
     assert failed.reason == "signature_replayed"
     assert await moved_for(stage, replay.redemption_id) == NOTHING
-    assert await balance(stage, stage.victim) == before
+    assert await stage.live.balance(stage.victim) == before
 
 
 async def test_an_approval_past_its_deadline(stage: Stage) -> None:

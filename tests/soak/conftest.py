@@ -15,21 +15,12 @@ import pytest
 
 from bench.soak.audit import Platform
 from bench.soak.heal import wait_healed
-from clients.scenarios import (
-    Holder,
-    Person,
-    cnh,
-    fund,
-    onboard,
-    outcome_of,
-    redeem,
-    register_account,
-    tokens,
-)
+from clients.scenarios import Holder, Person, fund, onboard, outcome_of, redeem, register_account
 from schemas.issuance import Minted
 from schemas.principals import SERVICES
 from schemas.redemption import RedemptionCompleted, RedemptionFailed
 from tests.e2e.conftest import Live, live_platform
+from tests.support.money import cnh, tokens
 from tests.support.servers import Servers
 
 

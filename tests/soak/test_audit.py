@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from bench.soak.audit import CHECKS, Facts, Platform, audit, gather_broker, gather_databases, judge
 from tests.soak.conftest import Built
 from tests.support.environment import database_name, drop_database
+from tests.support.kafka import partitions_of, produce
 from tests.support.servers import Servers
 
 pytestmark = pytest.mark.integration
@@ -307,7 +308,7 @@ async def test_a_consumer_group_behind_is_reported(servers: Servers, built: Buil
     )
     await group.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in await _partitions(group, topic)]
+        partitions = await partitions_of(group, topic)
         group.assign(partitions)
         ends = await group.end_offsets(partitions)
         await group.commit({tp: 0 for tp, end in ends.items() if end})
@@ -326,21 +327,12 @@ async def test_a_dead_letter_is_reported_last(servers: Servers, built: Built) ->
         "type": "runtime.dead_letter",
         "payload": {"reason": "retries_exhausted", "detail": "planted", "source_topic": "x"},
     }
-    producer = AIOKafkaProducer(**servers.admin.client_options())
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            built.platform.topic("kyc.dlq"),
-            json.dumps(letter).encode(),
-            headers=[("type", b"runtime.dead_letter")],
-        )
-    finally:
-        await producer.stop()
+    await produce(
+        servers.admin,
+        built.platform.topic("kyc.dlq"),
+        [(None, json.dumps(letter).encode())],
+        [[("type", b"runtime.dead_letter")]],
+    )
     findings = await audit(built.platform, settle_s=0)
     assert findings.failing() == {"dead_letters"}, findings.violations()
     assert "retries_exhausted" in findings.violations()[0]
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()
-    return consumer.partitions_for_topic(topic) or set()

@@ -10,11 +10,13 @@ registered writer and reads as the operator, as the tools do:
     await env.send("kyc.commands", key, envelope)    # logical topic names
     replies = await env.read("redemption.replies", lambda rs: len(rs) >= 1)
     rows = await env.query("kyc", "SELECT ...")
+    code, out, err = await env.cli("kyc", ...)       # an operator's tool, `services.kyc.cli`
     await env.close()                                # stops processes, drops topics and DBs
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,10 +32,10 @@ from schemas import Envelope
 from schemas.principals import BY_NAME as PRINCIPALS
 from schemas.principals import READ_ONLY_ROLE
 from services.runtime.migrate import service_migrations, upgrade_async
+from tests.support.database import query, query_until
 from tests.support.kafka import produce, read_until
-from tests.support.polling import eventually
 from tests.support.principals import ensure_test_principal
-from tests.support.process import ServiceProcess
+from tests.support.process import ServiceProcess, logs, run_module
 from tests.support.servers import Servers
 
 FAST_RETRIES = {
@@ -184,12 +186,14 @@ class Environment:
     ) -> list[ConsumerRecord]:
         return await read_until(self.servers.reader, self.topic(topic), done, timeout_s)
 
+    async def cli(self, service: str, *args: str) -> tuple[int, str, str]:
+        """`python -m services.<service>.cli args...` against this environment, as an
+        operator runs it: (exit code, stdout, stderr)."""
+        env = {**os.environ, **await self.service_env(service)}
+        return await run_module(f"services.{service}.cli", *args, env=env)
+
     async def query(self, service: str, sql: str, *args: object) -> list[asyncpg.Record]:
-        connection = await asyncpg.connect(await self.database(service))
-        try:
-            return await connection.fetch(sql, *args)
-        finally:
-            await connection.close()
+        return await query(await self.database(service), sql, *args)
 
     async def query_until(
         self,
@@ -200,13 +204,8 @@ class Environment:
         timeout_s: float = 60.0,
     ) -> list[asyncpg.Record]:
         """The rows of `sql` in `service`'s database once `done` holds for them."""
-        return await eventually(
-            lambda: self.query(service, sql, *args),
-            done,
-            timeout_s=timeout_s,
-            what=sql,
-            context=self.logs,
-        )
+        dsn = await self.database(service)
+        return await query_until(dsn, sql, done, *args, timeout_s=timeout_s, context=self.logs)
 
     async def close(self) -> None:
         for process in self.processes:
@@ -216,4 +215,4 @@ class Environment:
         await delete_namespace(self.servers.admin, self.namespace)
 
     def logs(self) -> str:
-        return "\n\n".join(f"--- {p.log_path.name}\n{p.log_tail()}" for p in self.processes)
+        return logs(self.processes)

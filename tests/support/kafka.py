@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from services.runtime.access import KafkaAccess
@@ -83,6 +83,38 @@ async def read_until(
                 )
             batches = await consumer.getmany(timeout_ms=200)
             for batch in batches.values():
+                records.extend(batch)
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def partitions_of(consumer: AIOKafkaConsumer, *topics: str) -> list[TopicPartition]:
+    """Every partition of `topics`, from fresh metadata: a consumer knows only the topics it
+    has already seen."""
+    await consumer._client.force_metadata_update()
+    return [
+        TopicPartition(topic, p)
+        for topic in topics
+        for p in sorted(consumer.partitions_for_topic(topic) or ())
+    ]
+
+
+async def read_all(access: KafkaAccess, topics: Sequence[str]) -> list[ConsumerRecord]:
+    """Every record of `topics` from the beginning to where each partition ended when the
+    read began; fails if none of the topics is visible (a test reading nothing proves
+    nothing)."""
+    consumer = AIOKafkaConsumer(**access.client_options(), group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    try:
+        partitions = await partitions_of(consumer, *topics)
+        assert partitions, f"none of {len(topics)} topics is visible, e.g. {topics[:1]}"
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+            for batch in (await consumer.getmany(timeout_ms=1_000)).values():
                 records.extend(batch)
         return records
     finally:

@@ -1,25 +1,8 @@
-"""Amounts for tests, one way for every service: an int is minor units, a str is a decimal
-amount in the currency's major unit ("12.34" CNH is 1,234 fen)."""
+"""Amounts for tests: the clients' own (clients/money.py), so that a test and the demo read
+"12.34" alike."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from clients.money import cnh, money, tokens
 
-from schemas.money import PAR_CURRENCY, TOKEN, Money
-
-
-def money(amount: int | str, currency: str) -> Money:
-    if isinstance(amount, int):
-        return Money(amount_minor=amount, currency=currency)
-    exact, remainder = Money.from_decimal(Decimal(amount), currency)
-    if remainder:
-        raise ValueError(f"{amount} {currency} has more digits than the currency")
-    return exact
-
-
-def cnh(amount: int | str) -> Money:
-    return money(amount, PAR_CURRENCY)
-
-
-def tokens(amount: int | str) -> Money:
-    return money(amount, TOKEN)
+__all__ = ["cnh", "money", "tokens"]

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
@@ -83,6 +84,11 @@ class ServiceProcess:
         if not self.log_path.exists():
             return "(no log)"
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def logs(processes: Iterable[ServiceProcess]) -> str:
+    """The end of each process's log, for a failure's message."""
+    return "\n\n".join(f"--- {p.log_path.name}\n{p.log_tail()}" for p in processes)
 
 
 async def run_module(

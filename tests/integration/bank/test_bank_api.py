@@ -4,8 +4,6 @@ with real network faults (an error answer, an answer too late, none at all, a cr
 from __future__ import annotations
 
 import asyncio
-import socket
-import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,19 +14,14 @@ import httpx
 import pytest
 
 from tests.support.environment import copy_database, drop_database
+from tests.support.gate import free_port
+from tests.support.polling import eventually
 from tests.support.process import ServiceProcess
 from tests.support.servers import Servers
 
 pytestmark = pytest.mark.integration
 
 EVER = {"from": "2000-01-01T00:00:00+00:00", "to": "2100-01-01T00:00:00+00:00"}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -40,18 +33,23 @@ class BankProcess:
     async def start(self, timeout_s: float = 60.0) -> None:
         """Start the process and wait until /health says it is migrated and ready."""
         self.process.start()
-        deadline = time.monotonic() + timeout_s
         async with httpx.AsyncClient(base_url=self.url, timeout=2) as probe:
-            while time.monotonic() < deadline:
-                try:
-                    if (await probe.get("/health")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
+
+            async def health() -> int | None:
                 if not self.process.running:
                     raise AssertionError(f"the bank exited:\n{self.process.log_tail()}")
-                await asyncio.sleep(0.1)
-        raise AssertionError(f"the bank is not ready:\n{self.process.log_tail()}")
+                try:
+                    return (await probe.get("/health")).status_code
+                except httpx.TransportError:
+                    return None  # not listening yet
+
+            await eventually(
+                health,
+                lambda status: status == 200,
+                timeout_s=timeout_s,
+                what="the bank's /health",
+                context=self.process.log_tail,
+            )
 
     def client(self, timeout_s: float = 10.0, key: str | None = None) -> httpx.AsyncClient:
         key = self.key if key is None else key
@@ -63,7 +61,7 @@ class BankProcess:
 async def bank(servers: Servers, tmp_path: Path) -> AsyncIterator[BankProcess]:
     # an empty database owned by the bank's login: the bank migrates it at start
     dsn = await copy_database(servers, "template0", "bank")
-    port = _free_port()
+    port = free_port()
     env = {
         "CNH_SECRETS_ROOT": str(servers.secrets_root),
         "CNH_DATABASE_URL": dsn,

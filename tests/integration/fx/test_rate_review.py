@@ -3,10 +3,7 @@ window in small steps hold the pair for review; quotes are refused until an oper
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import os
-import sys
 import uuid
 from decimal import Decimal
 
@@ -17,17 +14,6 @@ from schemas.fx import QuoteIssued, QuoteRejected, RateHeld
 from tests.integration.fx.conftest import FxClient
 
 pytestmark = pytest.mark.integration
-
-
-async def fx_cli(fx: FxClient, *args: str) -> tuple[int, str]:
-    env = {**os.environ, **await fx.platform.service_env("fx")}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.fx.cli", *args, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    out, _ = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, out.decode()
 
 
 async def test_forty_forged_small_steps_hold_the_pair_and_quotes_are_refused(
@@ -66,18 +52,18 @@ async def test_forty_forged_small_steps_hold_the_pair_and_quotes_are_refused(
     assert held.window_median == "0.128"
     assert held.drift_bps > held.bound_bps == 300
 
-    code, out = await fx_cli(fx, "holds")
-    assert code == 0, out
+    code, out, err = await fx.platform.cli("fx", "holds")
+    assert code == 0, out + err
     assert "CNH/EUR open" in out, out
 
     # the operator rejects the forged rates: quoting resumes on the book's own rate
-    code, out = await fx_cli(fx, "reject", "CNH/EUR")
-    assert code == 0, out
+    code, out, err = await fx.platform.cli("fx", "reject", "CNH/EUR")
+    assert code == 0, out + err
     after = await fx.quote(uuid.uuid4(), "1000.00", "EUR")
     assert isinstance(after, QuoteIssued)
     assert Decimal(after.rate) < Decimal("0.128")
-    code, out = await fx_cli(fx, "reject", "CNH/EUR")
-    assert code == 2, out  # nothing held any more
+    code, out, err = await fx.platform.cli("fx", "reject", "CNH/EUR")
+    assert code == 2, out + err  # nothing held any more
 
 
 def _is_held(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...]) -> bool:

@@ -5,7 +5,6 @@ catching up once they return is test_waiting's (tests/integration/runtime)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.gate import Gate, free_port
+from tests.support.polling import eventually
 from tests.support.process import run_module
 from tests.support.servers import Servers
 
@@ -49,11 +49,9 @@ async def test_up_during_an_outage_starts_services_that_wait(
 
             pid = int((tmp_path / "pids" / "kyc-0.pid").read_text())
             os.kill(pid, signal.SIGKILL)
-            for _ in range(100):
-                code, output = await platform(env, "status")
-                if "DEAD" in output:
-                    break
-                await asyncio.sleep(0.1)
+            code, output = await eventually(
+                lambda: platform(env, "status"), lambda seen: "DEAD" in seen[1], what="DEAD"
+            )
             assert code == 1
             assert "kyc-0          DEAD" in output
         finally:

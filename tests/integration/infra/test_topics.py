@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import pytest
@@ -12,6 +11,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from infra.kafka.topics import apply, delete_namespace, raise_on_error
 from schemas.topics import TOPICS, topic
 from services.runtime.access import KafkaAccess
+from tests.support.polling import eventually
 from tests.support.servers import Servers
 
 pytestmark = pytest.mark.integration
@@ -21,7 +21,7 @@ async def test_applying_the_registry_creates_every_topic_and_then_finds_no_drift
     servers: Servers,
 ) -> None:
     assert await apply(servers.admin, check_only=False) == 0
-    assert await _eventually_checks(servers.admin, 0)  # new topics' configs propagate
+    await _eventually_checks(servers.admin, 0)  # new topics' configs propagate
 
     admin = AIOKafkaAdminClient(**servers.admin.client_options())
     await admin.start()
@@ -41,21 +41,23 @@ async def test_applying_the_registry_creates_every_topic_and_then_finds_no_drift
             ]
         )
         raise_on_error(response)
-        assert await _eventually_checks(servers.admin, 1)
+        await _eventually_checks(servers.admin, 1)
         assert await apply(servers.admin, check_only=False) == 0
-        assert await _eventually_checks(servers.admin, 0)
+        await _eventually_checks(servers.admin, 0)
     finally:
         await admin.close()
 
 
-async def _eventually_checks(admin: KafkaAccess, expected: int) -> bool:
-    # A config change goes through the controller's metadata log and reaches the broker's
-    # cache (which describe_configs reads) a moment later.
-    for _ in range(100):
-        if await apply(admin, check_only=True) == expected:
-            return True
-        await asyncio.sleep(0.1)
-    return False
+async def _eventually_checks(admin: KafkaAccess, expected: int) -> None:
+    """`apply --check` finds `expected` drifts. A config change goes through the controller's
+    metadata log and reaches the broker's cache (which describe_configs reads) a moment
+    later."""
+    await eventually(
+        lambda: apply(admin, check_only=True),
+        lambda drifts: drifts == expected,
+        timeout_s=30,
+        what=f"{expected} drifts",
+    )
 
 
 async def test_a_namespace_gets_the_whole_registry_and_is_deleted_with_it(
@@ -67,16 +69,16 @@ async def test_a_namespace_gets_the_whole_registry_and_is_deleted_with_it(
     await admin.start()
     try:
         wanted = {f"{namespace}.{t.name}" for t in TOPICS}
-        for _ in range(100):  # the broker answers from metadata that catches up a moment later
-            if wanted <= set(await admin.list_topics()):
-                break
-            await asyncio.sleep(0.1)
-        assert wanted <= set(await admin.list_topics())
+        # the broker answers from metadata that catches up a moment later
+        await eventually(
+            admin.list_topics, lambda names: wanted <= set(names), timeout_s=30, what="every topic"
+        )
         await delete_namespace(servers.admin, namespace)
-        for _ in range(50):
-            if not any(n.startswith(f"{namespace}.") for n in await admin.list_topics()):
-                break
-            await asyncio.sleep(0.1)
-        assert not any(n.startswith(f"{namespace}.") for n in await admin.list_topics())
+        await eventually(
+            admin.list_topics,
+            lambda names: not any(n.startswith(f"{namespace}.") for n in names),
+            timeout_s=30,
+            what="no topic of the namespace",
+        )
     finally:
         await admin.close()

@@ -7,7 +7,7 @@ nowhere else."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,10 @@ from schemas.runtime import DEAD_LETTER_MAX_BYTES
 from services.runtime.access import KafkaAccess
 from services.runtime.settings import ServiceSettings
 from tests.support.counter.contracts import Add, Added
+from tests.support.database import query, query_until
 from tests.support.kafka import create_topics, delete_topics, produce, read_until
 from tests.support.principals import TEST_TOPIC_PREFIX, ensure_test_principal
-from tests.support.process import ServiceProcess
+from tests.support.process import ServiceProcess, logs
 from tests.support.servers import Servers
 
 REPLIES = Codec([Added, Rejected])
@@ -113,11 +114,17 @@ class CounterHarness:
         return await read_until(self.kafka, topic, enough, timeout_s)
 
     async def query(self, sql: str, *args: object) -> list[asyncpg.Record]:
-        connection = await asyncpg.connect(self.database_url)
-        try:
-            return await connection.fetch(sql, *args)
-        finally:
-            await connection.close()
+        return await query(self.database_url, sql, *args)
+
+    async def query_until(
+        self, sql: str, done: Callable[[list[asyncpg.Record]], bool], interval_s: float = 0.1
+    ) -> list[asyncpg.Record]:
+        return await query_until(
+            self.database_url, sql, done, interval_s=interval_s, context=self.logs
+        )
+
+    def logs(self) -> str:
+        return logs(self.processes)
 
 
 _LOGICAL = {

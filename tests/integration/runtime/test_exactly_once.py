@@ -82,11 +82,11 @@ async def test_a_consumer_killed_mid_batch_reprocesses_without_double_effects(
         victim = counter.process("victim").start()
         await victim.wait_started()
         # let some batches commit, then kill while the next one is open
-        for _ in range(600):
-            applied = (await counter.query("SELECT coalesce(sum(applied), 0) FROM counters"))[0][0]
-            if applied >= 100:
-                break
-            await asyncio.sleep(0.02)
+        await counter.query_until(
+            "SELECT coalesce(sum(applied), 0) FROM counters",
+            lambda rows: rows[0][0] >= 100,
+            interval_s=0.02,  # often: the kill must come before the last batch
+        )
         victim.kill()
     else:
         victim = counter.process("victim").start(CNH_TEST_CRASH_AT="before_ack")

@@ -17,6 +17,7 @@ from services.runtime.unit_of_work import UnitOfWork
 from tests.integration.runtime.conftest import EVENTS, relay_settings
 from tests.support.counter.contracts import Added
 from tests.support.kafka import create_topics, delete_topics, read_until, unique_topic
+from tests.support.polling import eventually
 from tests.support.servers import Servers
 
 pytestmark = pytest.mark.integration
@@ -73,11 +74,9 @@ async def test_relay_loses_no_row_and_keeps_per_key_order(
         first.cancel()  # fail over mid-stream: the standby takes the leader lock
         total = sum(await writers)
         async with pool.acquire() as connection:
-            for _ in range(600):
-                if await backlog(connection) == 0:
-                    break
-                await asyncio.sleep(0.1)
-            assert await backlog(connection) == 0
+            await eventually(
+                lambda: backlog(connection), lambda rows: rows == 0, what="the outbox's backlog"
+            )
 
         records = await read_until(
             servers.kafka_as("counter"),

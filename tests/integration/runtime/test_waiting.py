@@ -6,7 +6,6 @@ servers never stop."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from tests.integration.runtime.conftest import REPLIES, CounterHarness
 from tests.support.environment import copy_database, database_name, drop_database
 from tests.support.gate import Gate, free_port
+from tests.support.polling import eventually
 from tests.support.process import ServiceProcess
 
 pytestmark = pytest.mark.integration
@@ -36,20 +36,20 @@ async def reported(
     process: ServiceProcess, port: int, until: Callable[[Report], bool], timeout_s: float = 60
 ) -> Report:
     """The readiness report once `until` holds; the process must stay alive meanwhile."""
-    deadline = time.monotonic() + timeout_s
-    last: Report | None = None
-    while time.monotonic() < deadline:
-        assert process.process is not None
-        if process.process.poll() is not None:
+
+    async def report() -> Report | None:
+        if not process.running:
             raise AssertionError(f"the service exited while waiting:\n{process.log_tail()}")
         try:
-            last = await readiness(port)
+            return await readiness(port)
         except httpx.HTTPError:
-            last = None  # not serving yet
-        if last is not None and until(last):
-            return last
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no such report after {timeout_s} s (last: {last})")
+            return None  # not serving yet
+
+    found = await eventually(
+        report, lambda r: r is not None and until(r), timeout_s=timeout_s, what="the report"
+    )
+    assert found is not None
+    return found
 
 
 def waiting_for(name: str) -> Callable[[Report], bool]:

@@ -1,5 +1,6 @@
-"""Every service's migrations form one line: branches merged in parallel must be re-chained,
-or Alembic upgrades to two heads and their order is nobody's decision."""
+"""Every service's migrations (and the simulated bank's) form one line: branches merged in
+parallel must be re-chained, or Alembic upgrades to two heads and their order is nobody's
+decision."""
 
 from __future__ import annotations
 
@@ -9,12 +10,10 @@ from pathlib import Path
 
 import pytest
 
-SERVICES = Path(__file__).parents[3] / "services"
-CHAINS = sorted(
-    p
-    for p in (*SERVICES.glob("*/migrations"), *SERVICES.glob("*/migrations/versions"))
-    if any(p.glob("*_0001_*.py"))
-)
+ROOT = Path(__file__).parents[3]
+# the services' and the simulated bank's: each has a database of its own
+FOLDERS = ("services/*/migrations", "services/*/migrations/versions", "simulators/*/migrations")
+CHAINS = sorted(p for pattern in FOLDERS for p in ROOT.glob(pattern) if any(p.glob("*_0001_*.py")))
 
 
 def _revisions(folder: Path) -> dict[str, str | None]:
@@ -30,7 +29,7 @@ def _revisions(folder: Path) -> dict[str, str | None]:
     return chain
 
 
-@pytest.mark.parametrize("folder", CHAINS, ids=lambda p: str(p.relative_to(SERVICES)))
+@pytest.mark.parametrize("folder", CHAINS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_migrations_of_a_service_are_one_line_in_file_order(folder: Path) -> None:
     chain = _revisions(folder)
     ordered = list(chain)

@@ -14,6 +14,7 @@ from services.runtime.health import health_app
 from services.runtime.readiness import Readiness
 from services.runtime.retry import Backoff
 from services.runtime.settings import ServiceSettings
+from tests.support.polling import eventually
 
 SETTINGS = ServiceSettings(
     service="unit", dependency_wait_initial_s=0.001, dependency_wait_max_s=0.005
@@ -36,11 +37,10 @@ class Flaky:
 
 
 async def until(condition: Callable[[], bool]) -> None:
-    for _ in range(10_000):
-        if condition():
-            return
-        await asyncio.sleep(0.001)
-    raise AssertionError("never")
+    async def holds() -> bool:
+        return condition()
+
+    await eventually(holds, bool, timeout_s=10, interval_s=0.001)
 
 
 def test_a_new_process_is_not_ready_and_says_what_it_has_not_checked() -> None:

@@ -27,6 +27,7 @@ from schemas.ids import Name, Text, derive_id
 from schemas.message import MESSAGE_TYPES, Message
 from schemas.money import EXPONENTS, MAX_MINOR_UNITS, Money
 from schemas.rates import RateStr
+from tests.unit.schemas.support import decode_error
 
 SECRET = "sk_live_7f3Q-SECRET!/hunter2"
 """Looks like a credential and is valid for none of the typed fields below."""
@@ -89,12 +90,6 @@ def valid_document() -> dict[str, Any]:
     env = envelope(payload, producer="settlement", correlation_id=uuid.uuid4(), reply_to="a.b")
     document: dict[str, Any] = json.loads(env.to_bytes())
     return document
-
-
-def decode_error(codec: Codec, document: Any) -> DecodeError:
-    with pytest.raises(DecodeError) as caught:
-        codec.decode(json.dumps(document).encode())
-    return caught.value
 
 
 @given(env=envelopes(deposits | pings))
