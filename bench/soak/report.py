@@ -122,6 +122,7 @@ def build(run: Run) -> dict[str, Any]:
         "machine": machine(),
         "config": run.config.as_dict(),
         "elapsed_s": round(run.elapsed_s, 1),
+        "failing_checks": sorted(run.findings.failing()),
         "faults": [f.as_dict() for f in run.injector.faults],
         "faults_by_kind": dict(Counter(f.kind for f in run.injector.faults)),
         "service_restarts": run.supervisor.restarts,

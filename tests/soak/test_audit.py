@@ -15,7 +15,15 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from bench.soak.audit import CHECKS, Facts, Platform, audit, gather_broker, gather_databases, judge
+from bench.soak.audit import (
+    CHECKS,
+    Facts,
+    Platform,
+    gather,
+    gather_broker,
+    gather_databases,
+    judge,
+)  # fmt: skip
 from tests.soak.conftest import Built
 from tests.support.environment import database_name, drop_database
 from tests.support.kafka import partitions_of, produce
@@ -273,7 +281,7 @@ async def tampered(
 
 
 async def test_the_platform_as_built_audits_clean(built: Built) -> None:
-    findings = await audit(built.platform, settle_s=0)
+    findings = judge(await gather(built.platform, settle_s=0))
     assert findings.violations() == []
 
 
@@ -313,7 +321,7 @@ async def test_a_consumer_group_behind_is_reported(servers: Servers, built: Buil
         ends = await group.end_offsets(partitions)
         await group.commit({tp: 0 for tp, end in ends.items() if end})
         try:
-            findings = await audit(built.platform, settle_s=0)
+            findings = judge(await gather(built.platform, settle_s=0))
         finally:
             await group.commit(ends)  # caught up again: the tests after this one see no lag
     finally:
@@ -333,6 +341,6 @@ async def test_a_dead_letter_is_reported_last(servers: Servers, built: Built) ->
         [(None, json.dumps(letter).encode())],
         [[("type", b"runtime.dead_letter")]],
     )
-    findings = await audit(built.platform, settle_s=0)
+    findings = judge(await gather(built.platform, settle_s=0))
     assert findings.failing() == {"dead_letters"}, findings.violations()
     assert "retries_exhausted" in findings.violations()[0]

@@ -4,7 +4,7 @@ topics), judged by rules written from the design (section 6), not from the servi
 Nothing here imports `services` or `clients.invariants`: a defect the platform shares with
 its own checks cannot hide from this one.
 
-    findings = await audit(Platform(databases, kafka_options, namespace))
+    findings = judge(await gather(Platform(databases, kafka_options, namespace)))
     findings.violations()   # ["requests_have_sagas: redemption ... has no saga", ...]
 
 Each check is a pure function of the facts (`facts.py` gathers them); `CHECKS` names them.
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from bench.soak.audit.checks import CHECKS, Findings, judge
 from bench.soak.audit.facts import (
-    SETTLE_S,
     Facts,
     Platform,
     gather,
@@ -22,17 +21,11 @@ from bench.soak.audit.facts import (
     gather_databases,
 )
 
-
-async def audit(platform: Platform, settle_s: float = SETTLE_S) -> Findings:
-    return judge(await gather(platform, settle_s))
-
-
 __all__ = [
     "CHECKS",
     "Facts",
     "Findings",
     "Platform",
-    "audit",
     "gather",
     "gather_broker",
     "gather_databases",
