@@ -1,133 +1,147 @@
 """A redemption request is the holder's only if their wallet's key signed every term as it
-reaches KYC (EIP-712), before its deadline: given the holder's signed request, expect each
-changed term, another key, a passed deadline to be refused with its reason, before any
-customer rule is looked at (and so before anything is reserved)."""
+reaches KYC (EIP-712), before its deadline: given a redeemer and the CheckEligibility their
+key signed, when `check_eligibility` runs on a term changed after signing, another key's
+signature or a passed deadline, expect its refusal, before any customer rule is looked at
+and with nothing reserved."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
-from dataclasses import dataclass, replace
 
 import pytest
 
 from clients.wallet import Wallet
-from schemas.signing import redemption_typed_data
-from services.kyc.domain.eligibility import (
-    TOKEN_MINOR,
-    BeneficiaryView,
-    CustomerView,
-    Signed,
-    WalletView,
+from schemas.kyc import CheckEligibility, Eligible
+from services.kyc.use_cases.eligibility import check_eligibility
+from services.kyc.use_cases.operators import FreezeCustomer, freeze_customer
+from tests.support.money import tokens
+from tests.unit.kyc.fakes import KycFakeWork
+from tests.unit.kyc.givens import (
+    DEADLINE,
+    Redeemer,
     check,
-)
-from services.kyc.domain.wallets import redemption_signer
-from tests.unit.kyc.test_eligibility import POLICY
-
-NOW = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
-HOLDER, ATTACKER = Wallet(), Wallet()  # keys of this run only
-CUSTOMER = uuid.uuid4()
-GOOD = CustomerView("verified", "standard", "standard", frozen=False, sanctioned=False)
-WALLET = WalletView(CUSTOMER, HOLDER.address, proof_verified=True, frozen=False)
-ACCOUNT = BeneficiaryView(CUSTOMER, "verified")
-
-
-@dataclass(frozen=True)
-class Terms:
-    """The seven signed terms of a request, as a CheckEligibility carries them (the wallet
-    by its registered address, which KYC fills in from the wallet id)."""
-
-    redemption_id: uuid.UUID
-    wallet: str
-    amount: int
-    payout_currency: str
-    beneficiary_account_id: uuid.UUID
-    quote_id: uuid.UUID | None
-    deadline: int
-
-    def signed_by(self, wallet: Wallet) -> str:
-        fields = {k: v for k, v in vars(self).items() if k != "wallet"}
-        return wallet.approve(**fields)
-
-    def signer(self, signature: str, chain_id: int = 31337) -> str | None:
-        return redemption_signer(redemption_typed_data(**vars(self), chain_id=chain_id), signature)
-
-
-REQUEST = Terms(
-    redemption_id=uuid.uuid4(),
-    wallet=HOLDER.address,
-    amount=1_000 * TOKEN_MINOR,
-    payout_currency="USD",
-    beneficiary_account_id=uuid.uuid4(),
-    quote_id=uuid.uuid4(),
-    deadline=int(NOW.timestamp()) + 300,
+    redeemer,
+    registered_wallet,
+    verified_account,
 )
 
 
-def decide(
-    terms: Terms,
-    signature: str,
-    *,
-    customer: CustomerView = GOOD,
-    now: dt.datetime = NOW,
-    chain_id: int = 31337,
-) -> str | None:
-    """KYC's answer (a refusal reason, None: eligible) to a request with `terms` arriving
-    with `signature`."""
-    signed = Signed(signer=terms.signer(signature, chain_id), deadline=terms.deadline)
-    refusal = check(POLICY, CUSTOMER, customer, WALLET, ACCOUNT, terms.amount, 0, signed, now)
-    return refusal.reason if refusal else None
+async def answer(work: KycFakeWork, command: CheckEligibility) -> str | None:
+    """KYC's answer to `command`: its refusal's reason, None when eligible. A refusal must
+    have reserved nothing: a forged request may not hold the holder's limits either."""
+    reply = await check_eligibility(work, command)
+    decided = work.checks.decided[command.redemption_id].outcome
+    if isinstance(reply, Eligible):
+        assert decided == "reserved"
+        return None
+    assert decided == "refused"
+    return reply.reason
 
 
-def test_the_holders_signed_request_is_eligible() -> None:
-    assert decide(REQUEST, REQUEST.signed_by(HOLDER)) is None
-    cnh = replace(REQUEST, payout_currency="CNH", quote_id=None)
-    assert decide(cnh, cnh.signed_by(HOLDER)) is None, "no quote: signed as the empty string"
+async def test_the_holders_signed_request_is_eligible(work: KycFakeWork) -> None:
+    who = await redeemer(work)
+
+    assert await answer(work, check(who, 100)) is None
+    cnh = check(who, 100, payout_currency="CNH", quoted=False)
+    assert await answer(work, cnh) is None, "no quote: signed as the empty string"
+
+
+async def tampered(
+    work: KycFakeWork, who: Redeemer, signed: CheckEligibility, term: str
+) -> CheckEligibility:
+    """`signed` with `term` changed after signing, to a value KYC would accept had the
+    holder signed it: another wallet or account is the customer's own, proven or verified,
+    so only the signature can tell."""
+    update: dict[str, object]
+    match term:
+        case "redemption_id":
+            update = {"redemption_id": uuid.uuid4()}
+        case "wallet":  # a wallet the signature did not name, its own key registered
+            update = {"wallet_id": await registered_wallet(work, who.customer_id, Wallet())}
+        case "amount":
+            update = {"amount": tokens(signed.amount.amount_minor + 1)}
+        case "payout_currency":
+            update = {"payout_currency": "HKD"}
+        case "beneficiary_account":
+            update = {"beneficiary_account_id": await verified_account(work, who.customer_id)}
+        case "quote_id":
+            update = {"quote_id": uuid.uuid4()}
+        case "quote_id_removed":
+            update = {"quote_id": None}
+        case "deadline":
+            update = {"deadline": signed.deadline + 3_600}
+        case _:
+            raise ValueError(f"no signed term {term}")
+    return signed.model_copy(update=update)
 
 
 @pytest.mark.parametrize(
-    "changed",
-    [
-        {"redemption_id": uuid.uuid4()},
-        {"wallet": ATTACKER.address},
-        {"amount": REQUEST.amount + 1},
-        {"payout_currency": "HKD"},
-        {"beneficiary_account_id": uuid.uuid4()},
-        {"quote_id": uuid.uuid4()},
-        {"quote_id": None},
-        {"deadline": REQUEST.deadline + 3_600},
-    ],
-    ids=lambda changed: next(iter(changed)),
-)
-def test_a_term_changed_after_signing_is_refused(changed: dict[str, object]) -> None:
-    signature = REQUEST.signed_by(HOLDER)
-    assert decide(replace(REQUEST, **changed), signature) == "signature_invalid"  # type: ignore[arg-type]
+    "term",
+    ["redemption_id", "wallet", "amount", "payout_currency", "beneficiary_account", "quote_id",
+     "quote_id_removed", "deadline"],
+)  # fmt: skip
+async def test_a_term_changed_after_signing_is_refused(work: KycFakeWork, term: str) -> None:
+    who = await redeemer(work)
+    command = await tampered(work, who, check(who, 100), term)
+
+    assert await answer(work, command) == "signature_invalid"
 
 
-def test_another_keys_signature_is_refused_whatever_it_names() -> None:
+async def test_another_keys_signature_is_refused_whatever_it_names(work: KycFakeWork) -> None:
+    who = await redeemer(work)
     # the gateway's forgery: the victim's customer and wallet ids, the attacker's own key
-    assert decide(REQUEST, REQUEST.signed_by(ATTACKER)) == "signature_invalid"
+    forged = check(who, 100, signer=Wallet())
+
+    assert await answer(work, forged) == "signature_invalid"
 
 
-def test_a_signature_for_another_chain_is_refused() -> None:
-    signature = REQUEST.signed_by(HOLDER)
-    assert decide(REQUEST, signature, chain_id=1) == "signature_invalid"
+async def test_a_signature_for_another_chain_is_refused(work: KycFakeWork) -> None:
+    # KYC deployed for a chain other than the default: the signature binds that chain, so
+    # the holder's signature made for the default chain (or any other) is no approval here
+    work.terms = dataclasses.replace(work.terms, chain_id=work.terms.chain_id + 1)
+    who = await redeemer(work)
+    here = dataclasses.replace(who.key, chain_id=work.terms.chain_id)
+    elsewhere = dataclasses.replace(who.key, chain_id=work.terms.chain_id + 1)
+
+    assert await answer(work, check(who, 100, signer=here)) is None
+    assert await answer(work, check(who, 100)) == "signature_invalid"
+    assert await answer(work, check(who, 100, signer=elsewhere)) == "signature_invalid"
 
 
-def test_a_passed_deadline_is_refused_the_deadline_second_still_counts() -> None:
-    signature = REQUEST.signed_by(HOLDER)
-    at_deadline = dt.datetime.fromtimestamp(REQUEST.deadline, dt.UTC)
-    assert decide(REQUEST, signature, now=at_deadline) is None
-    later = at_deadline + dt.timedelta(seconds=1)
-    assert decide(REQUEST, signature, now=later) == "signature_expired"
+async def test_a_passed_deadline_is_refused_the_deadline_second_still_counts(
+    work: KycFakeWork,
+) -> None:
+    who = await redeemer(work)
+    at_deadline = dt.datetime.fromtimestamp(DEADLINE, dt.UTC)
+
+    # no intake time carried: the request counts as accepted when KYC's clock reads
+    work.clock = at_deadline
+    assert await answer(work, check(who, 100, accepted_at=None)) is None
+    work.clock = at_deadline + dt.timedelta(seconds=1)
+    assert await answer(work, check(who, 100, accepted_at=None)) == "signature_expired"
 
 
-def test_an_unsigned_request_learns_nothing_about_the_customer() -> None:
-    frozen = replace(GOOD, frozen=True, sanctioned=True)
-    assert decide(REQUEST, REQUEST.signed_by(ATTACKER), customer=frozen) == "signature_invalid"
-    assert decide(REQUEST, REQUEST.signed_by(HOLDER), customer=frozen) == "customer_frozen"
+async def test_an_unsigned_request_learns_nothing_about_the_customer(work: KycFakeWork) -> None:
+    who = await redeemer(work)
+    await freeze_customer(work, FreezeCustomer(who.customer_id, True, "court_order", "cli:ops"))
+
+    assert await answer(work, check(who, 100, signer=Wallet())) == "signature_invalid"
+    assert await answer(work, check(who, 100)) == "customer_frozen"
 
 
-def test_a_malformed_signature_recovers_nobody() -> None:
-    assert REQUEST.signer("0x" + "00" * 65) is None
-    assert decide(REQUEST, "0x" + "ff" * 65) == "signature_invalid"
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        pytest.param("0x" + "00" * 65, id="zeros"),
+        pytest.param("0x" + "ff" * 65, id="ones"),
+        # canonical in form (s in the lower half, v 27): only recovering it finds no key
+        pytest.param("0x" + "00" * 32 + "00" * 31 + "01" + "1b", id="no_key"),
+    ],
+)
+async def test_a_malformed_signature_recovers_nobody(work: KycFakeWork, garbage: str) -> None:
+    who = await redeemer(work)
+    command = check(who, 100).model_copy(update={"signature": garbage})
+
+    assert await answer(work, command) == "signature_invalid"

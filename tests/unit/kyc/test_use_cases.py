@@ -9,17 +9,14 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Awaitable
-from pathlib import Path
 
 import pytest
 
 from clients.wallet import Wallet
 from schemas import Rejected, derive_id
 from schemas.kyc import (
-    Application,
     BankAccountRefused,
     BankAccountVerified,
-    CheckEligibility,
     CorporateParticulars,
     CustomerFrozen,
     CustomerReferred,
@@ -27,26 +24,19 @@ from schemas.kyc import (
     CustomerUnfrozen,
     CustomerVerified,
     Eligible,
-    IdentityDocument,
-    IndividualParticulars,
     Ineligible,
     PostalAddress,
-    RegisterBankAccount,
-    RegisterWallet,
     ReleaseReservation,
     ReservationReleased,
     WalletFrozen,
     WalletRegistered,
-    bank_account_context,
     sealed_application,
 )
 from schemas.settlement import (
     BankAccount,
-    BankAccountChecked,
     CheckBankAccount,
     account_check_context,
 )
-from schemas.signing import DEFAULT_CHAIN_ID
 from services.kyc import pii
 from services.kyc.crypto import KeyRing
 from services.kyc.domain.lists import UnknownVersion
@@ -78,136 +68,27 @@ from services.kyc.use_cases.sanctions import (
 )
 from services.kyc.use_cases.wallets import register_wallet
 from services.runtime.retry import TransientError, kind_of
-from tests.support.money import tokens
 from tests.support.sealing import throwaway
 from tests.support.work import T0
 from tests.unit.kyc.fakes import KycFakeWork
+from tests.unit.kyc.givens import (
+    FIXTURES,
+    UN_SAMPLE,
+    account,
+    bank_answer,
+    check,
+    onboarded,
+    person,
+    redeemer,
+    registration,
+)
 
-FIXTURES = Path(__file__).parents[3] / "services" / "kyc" / "fixtures"
-UN_SAMPLE = read_list([FIXTURES / "un_consolidated_sample.xml"])
 UN_UPDATE = read_list([FIXTURES / "un_consolidated_update.xml"])
 EVENTS = "kyc.events"
 VIKTOR = ("Viktor Anselm Krallenberg", dt.date(1968, 4, 12), "PA")
 """On the UN sample list (invented): as himself, a definite hit."""
 OSKAR = ("Oskar Lindqvist Haralde", dt.date(1981, 9, 23), "NO")
 """Clear on the UN sample list, listed by its update."""
-
-
-# --- given: lists loaded, customers onboarded, wallets and accounts registered ---------------
-
-
-@pytest.fixture
-async def work() -> KycFakeWork:
-    """A work whose lists hold the UN sample, loaded and active."""
-    work = KycFakeWork()
-    await load_list(work, LoadList(UN_SAMPLE, "bootstrap"))
-    work.next_message()
-    return work
-
-
-def person(
-    name: str = "Alice Wong",
-    born: dt.date = dt.date(1990, 5, 17),
-    nationality: str = "HK",
-    due_diligence: str = "standard",
-) -> Application:
-    particulars = IndividualParticulars(
-        full_name=name,
-        date_of_birth=born,
-        nationality=nationality,
-        id_document=IdentityDocument(kind="passport", number="K1234567", issuing_country="HK"),
-        address=PostalAddress(lines=("18 Harbour Road",), city="Hong Kong", country="HK"),
-    )
-    kyc = throwaway("kyc").current
-    return sealed_application(kyc, uuid.uuid4(), due_diligence, particulars)  # type: ignore[arg-type]
-
-
-async def onboarded(work: KycFakeWork, app: Application | None = None) -> uuid.UUID:
-    app = app or person()
-    await onboard(work, app)
-    work.next_message()
-    return app.customer_id
-
-
-def registration(customer_id: uuid.UUID, key: Wallet, *, signed: bool = True) -> RegisterWallet:
-    wallet_id = uuid.uuid4()
-    return RegisterWallet(
-        customer_id=customer_id,
-        wallet_id=wallet_id,
-        address=key.address,
-        signature=key.prove_control(customer_id, wallet_id) if signed else None,
-    )
-
-
-def account(
-    customer_id: uuid.UUID, holder: str = "Alice Wong", account_id: uuid.UUID | None = None
-) -> RegisterBankAccount:
-    account_id = account_id or uuid.uuid4()
-    details = BankAccount(
-        holder_name=holder, account_number="012-345678-001", bank_code="004", country="HK"
-    )
-    return RegisterBankAccount(
-        customer_id=customer_id,
-        account_id=account_id,
-        account=throwaway("kyc").current.seal(
-            details, bank_account_context(customer_id, account_id)
-        ),
-    )
-
-
-async def verified_account(work: KycFakeWork, customer_id: uuid.UUID) -> uuid.UUID:
-    command = account(customer_id)
-    await register_bank_account(work, command)
-    await bank_account_checked(work, _answer(command, "match"))
-    work.next_message()
-    return command.account_id
-
-
-def _answer(command: RegisterBankAccount, result: str) -> BankAccountChecked:
-    return BankAccountChecked(
-        account_id=command.account_id,
-        customer_id=command.customer_id,
-        result=result,  # type: ignore[arg-type]
-    )
-
-
-@dataclasses.dataclass
-class Redeemer:
-    customer_id: uuid.UUID
-    wallet_id: uuid.UUID
-    account_id: uuid.UUID
-    key: Wallet
-
-
-async def redeemer(work: KycFakeWork, due_diligence: str = "simplified") -> Redeemer:
-    """A verified customer (basic tier by default) with a proven wallet and a verified
-    account."""
-    customer_id = await onboarded(work, person(due_diligence=due_diligence))
-    key = Wallet(chain_id=DEFAULT_CHAIN_ID)
-    wallet = registration(customer_id, key)
-    await register_wallet(work, wallet)
-    work.next_message()
-    return Redeemer(customer_id, wallet.wallet_id, await verified_account(work, customer_id), key)
-
-
-def check(who: Redeemer, whole_tokens: int, *, signer: Wallet | None = None) -> CheckEligibility:
-    rid, quote, amount = uuid.uuid4(), uuid.uuid4(), tokens(str(whole_tokens))
-    deadline = int((T0 + dt.timedelta(minutes=5)).timestamp())
-    return CheckEligibility(
-        redemption_id=rid,
-        customer_id=who.customer_id,
-        wallet_id=who.wallet_id,
-        amount=amount,
-        payout_currency="USD",
-        beneficiary_account_id=who.account_id,
-        quote_id=quote,
-        deadline=deadline,
-        signature=(signer or who.key).approve(
-            redemption_id=rid, amount=amount.amount_minor, payout_currency="USD",
-            beneficiary_account_id=who.account_id, quote_id=quote, deadline=deadline,
-        ),
-        accepted_at=T0,
-    )  # fmt: skip
 
 
 # --- onboarding ------------------------------------------------------------------------------
@@ -419,7 +300,7 @@ async def test_the_bank_s_answer_verifies_or_refuses_the_account(
     await register_bank_account(work, command)
     work.next_message()
 
-    await bank_account_checked(work, _answer(command, result))
+    await bank_account_checked(work, bank_answer(command, result))
 
     expected = (
         BankAccountVerified(customer_id=customer_id, account_id=command.account_id)
@@ -433,7 +314,7 @@ async def test_the_bank_s_answer_verifies_or_refuses_the_account(
     assert work.payloads() == [expected]
     assert work.accounts.bank_results[command.account_id] == result
     work.next_message()
-    await bank_account_checked(work, _answer(command, "match"))  # a duplicate answer
+    await bank_account_checked(work, bank_answer(command, "match"))  # a duplicate answer
     assert work.published == []
 
 
@@ -458,7 +339,7 @@ async def test_a_check_settlement_could_not_read_refuses_the_account(work: KycFa
 async def test_an_answer_for_an_account_never_registered_changes_nothing(
     work: KycFakeWork,
 ) -> None:
-    await bank_account_checked(work, _answer(account(uuid.uuid4()), "match"))
+    await bank_account_checked(work, bank_answer(account(uuid.uuid4()), "match"))
 
     assert work.published == []
 
@@ -526,7 +407,7 @@ async def test_an_eligible_redemption_reserves_its_amount(work: KycFakeWork) -> 
     assert work.published == []  # the runtime sends the reply
 
 
-async def test_a_check_asked_again_gets_the_same_answer(work: KycFakeWork) -> None:
+async def test_a_check_asked_again_gets_the_samebank_answer(work: KycFakeWork) -> None:
     who = await redeemer(work)
     command = check(who, 4_000)
     first = await check_eligibility(work, command)
