@@ -10,6 +10,7 @@ import pytest
 
 from services.kyc.domain.screening import SanctionsEntry, Screener, Subject, Thresholds
 from services.kyc.domain.text import name_keys, normalise, skeleton
+from tests.unit.kyc.subjects import person
 
 LISTED = SanctionsEntry(
     ref="XXi.901",
@@ -33,10 +34,6 @@ SOFT_HYPHEN = "\u00ad"
 
 def full_width(text: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else "\u3000" for c in text)
-
-
-def person(name: str) -> Subject:
-    return Subject("individual", (name,))
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import pytest
 
 from services.kyc.domain.screening import SanctionsEntry, Screener, Subject, Thresholds
 from services.kyc.domain.text import normalise
+from tests.unit.kyc.subjects import person
 
 LISTED = SanctionsEntry(
     ref="XXi.901",
@@ -19,10 +20,6 @@ LISTED = SanctionsEntry(
 ENTITY = SanctionsEntry(ref="XXe.801", kind="entity", names=("BLUE HERON MARITIME TRADING LTD",))
 SCREENER = Screener("test:1", [LISTED, ENTITY])
 THRESHOLDS = Thresholds(review=80, reject=92)
-
-
-def person(name: str, born: dt.date | None = None, nationality: str | None = None) -> Subject:
-    return Subject("individual", (name,), born, nationality)
 
 
 def test_normalise_ignores_case_accents_and_punctuation() -> None:
