@@ -1,7 +1,7 @@
 """Payment orders: what the bank books for one and what its status is at a given time.
 
 Pure: the fate of an order follows its beneficiary's account ending (the sandbox table in
-services/settlement/bank/behaviours.py) and the rail's delay; repository.py stores it.
+behaviours.py) and the rail's delay; repository.py stores it.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.settlement.bank.behaviours import Behaviour, behaviour_of
 from services.settlement.domain.rails import Rail
+from simulators.bank.behaviours import Behaviour, behaviour_of
 
 Status = Literal["accepted", "settled", "rejected", "returned"]
 Direction = Literal["debit", "credit"]

@@ -4,19 +4,16 @@ with real network faults (an error answer, an answer too late, none at all, a cr
 from __future__ import annotations
 
 import asyncio
-import socket
-import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.bank import BankProcess
 from tests.support.environment import copy_database, drop_database
-from tests.support.process import ServiceProcess
 from tests.support.servers import Servers
 
 pytestmark = pytest.mark.integration
@@ -24,59 +21,12 @@ pytestmark = pytest.mark.integration
 EVER = {"from": "2000-01-01T00:00:00+00:00", "to": "2100-01-01T00:00:00+00:00"}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class BankProcess:
-    process: ServiceProcess
-    url: str
-    key: str
-
-    async def start(self, timeout_s: float = 60.0) -> None:
-        """Start the process and wait until /health says it is migrated and ready."""
-        self.process.start()
-        deadline = time.monotonic() + timeout_s
-        async with httpx.AsyncClient(base_url=self.url, timeout=2) as probe:
-            while time.monotonic() < deadline:
-                try:
-                    if (await probe.get("/health")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                if not self.process.running:
-                    raise AssertionError(f"the bank exited:\n{self.process.log_tail()}")
-                await asyncio.sleep(0.1)
-        raise AssertionError(f"the bank is not ready:\n{self.process.log_tail()}")
-
-    def client(self, timeout_s: float = 10.0, key: str | None = None) -> httpx.AsyncClient:
-        key = self.key if key is None else key
-        headers = {"Authorization": f"Bearer {key}"} if key else {}  # "": no header at all
-        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=timeout_s)
-
-
 @pytest.fixture
 async def bank(servers: Servers, tmp_path: Path) -> AsyncIterator[BankProcess]:
     # an empty database owned by the bank's login: the bank migrates it at start
     dsn = await copy_database(servers, "template0", "bank")
-    port = _free_port()
-    env = {
-        "CNH_SECRETS_ROOT": str(servers.secrets_root),
-        "CNH_DATABASE_URL": dsn,
-        "BANK_PORT": str(port),
-        "CNH_BANK_FAULTS": "1",
-        "CNH_BANK_RETURN_DELAY_S": "0.5",
-    }
-    key = (servers.secrets_root / "bank" / "api.key").read_text().strip()
-    process = BankProcess(
-        ServiceProcess("simulators.bank", env, tmp_path / "bank.log"),
-        f"http://127.0.0.1:{port}",
-        key,
-    )
+    env = {"CNH_DATABASE_URL": dsn, "CNH_BANK_RETURN_DELAY_S": "0.5"}
+    process = BankProcess.of(servers.secrets_root, env, tmp_path / "bank.log")
     await process.start()
     try:
         yield process
