@@ -97,40 +97,29 @@ async def paid_once(settlement: Settlement, *redemption_ids: uuid.UUID) -> None:
     assert applied == [], "a notice applied twice"
 
 
-async def test_an_answer_later_than_settlement_s_deadline_is_resolved_by_the_notice(
-    patient: Settlement,
+@pytest.mark.parametrize(
+    ("fault", "account"),
+    [
+        # booked at once, answered after settlement gave up (its deadline: 1 s): the
+        # bank's notice settles it
+        ({"delay_next_s": 3}, "012-444444-1000"),
+        # the call fails before the bank does anything, nothing is booked: the status query
+        # finds no order, and it is submitted again under the same key (the bank's one
+        # order is that submission)
+        ({"fail_next": 1, "status": 503}, "012-444444-1001"),
+        # booked, its answer lost on the way: the status query finds the order, which is
+        # not submitted again; its notice settles it
+        ({"drop_response_after_booking": 1}, "012-444444-1002"),
+    ],
+    ids=["answer-past-the-deadline", "5xx", "answer-dropped"],
+)
+async def test_a_payout_the_bank_did_not_answer_is_settled_once(
+    patient: Settlement, fault: dict[str, Any], account: str
 ) -> None:
     redemption_id = uuid.uuid4()
-    customer_id, account_id = await patient.verified_account("012-444444-0000")
-    # booked at once, answered after settlement gave up (its deadline: 1 s)
-    await bank_of(patient).fault(delay_next_s=3)
+    customer_id, account_id = await patient.verified_account(account)
+    await bank_of(patient).fault(**fault)
     await patient.payout_to(redemption_id, hkd(21_00), customer_id, account_id)
-
-    assert isinstance(await reply_to(patient, redemption_id), PayoutOutcomeUnknown)
-    await settled_once(patient, redemption_id)
-
-
-async def test_a_5xx_answer_is_resolved_by_asking_and_submitting_again(
-    patient: Settlement,
-) -> None:
-    redemption_id = uuid.uuid4()
-    customer_id, account_id = await patient.verified_account("012-444444-1001")
-    # the next call fails before the bank does anything: no order is booked
-    await bank_of(patient).fault(fail_next=1, status=503)
-    await patient.payout_to(redemption_id, hkd(22_00), customer_id, account_id)
-
-    assert isinstance(await reply_to(patient, redemption_id), PayoutOutcomeUnknown)
-    # the status query finds no order: submitted again under the same key (the bank's
-    # one order is that submission), then settled
-    await settled_once(patient, redemption_id)
-
-
-async def test_a_dropped_answer_is_not_submitted_again(patient: Settlement) -> None:
-    redemption_id = uuid.uuid4()
-    customer_id, account_id = await patient.verified_account("012-444444-1002")
-    # booked, and its answer lost on the way: the status query finds the order
-    await bank_of(patient).fault(drop_response_after_booking=1)
-    await patient.payout_to(redemption_id, hkd(23_00), customer_id, account_id)
 
     assert isinstance(await reply_to(patient, redemption_id), PayoutOutcomeUnknown)
     await settled_once(patient, redemption_id)
