@@ -9,19 +9,28 @@ bank's notice or its statement, never "not executed"."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from aiokafka import ConsumerRecord
 
 from schemas import Envelope, Money
-from schemas.settlement import PayoutOutcomeUnknown, PayoutReturned, PayoutSent, PayoutSettled
+from schemas.settlement import (
+    PayoutOutcomeUnknown,
+    PayoutReturned,
+    PayoutSent,
+    PayoutSettled,
+    PayoutSettledNotice,
+)
 from services.settlement.flows.payouts import payout_id_for
 from tests.integration.settlement.conftest import FAST_BANK, Settlement, of_type
 from tests.support.bank import BankProcess
 from tests.support.environment import Environment
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -180,3 +189,40 @@ async def test_a_bank_killed_mid_flow_and_restarted(patient: Settlement) -> None
         " WHERE delivered_at IS NULL AND due_at < now() - interval '2 seconds'",
     )
     assert undelivered[0]["n"] == 0
+
+
+async def test_a_notice_sent_again_after_a_bank_restart_is_dropped_by_the_inbox(
+    patient: Settlement,
+) -> None:
+    redemption_id = uuid.uuid4()
+    on_file = await patient.verified_account("012-666666-1000")
+    await patient.payout_to(redemption_id, hkd(40_00), *on_file)
+    await settled_once(patient, redemption_id)
+    # the bank dies after publishing its notice and before marking it delivered
+    bank = bank_of(patient)
+    bank.process.kill()
+    marked = await patient.platform.query(
+        "bank",
+        "UPDATE deliveries SET delivered_at = NULL WHERE type = $1 RETURNING message_id",
+        PayoutSettledNotice.TYPE,
+    )
+    (message_id,) = [str(r["message_id"]) for r in marked]
+    await bank.start()
+
+    def copies(records: list[ConsumerRecord]) -> int:
+        return sum(json.loads(r.value)["message_id"] == message_id for r in records)
+
+    await patient.platform.read("settlement.bank-notifications", lambda rs: copies(rs) == 2)
+    (service,) = [p for p in patient.platform.processes if p.module == "services.settlement"]
+    await eventually(
+        lambda: asyncio.to_thread(service.log_path.read_text),
+        lambda log: "duplicate message; no second effect" in log,
+        what="settlement's inbox meeting the copy",
+    )
+    stored = await patient.platform.query(
+        "settlement",
+        "SELECT count(*) AS n FROM bank_notices WHERE end_to_end_id = $1",
+        payout_id_for(redemption_id),
+    )
+    assert stored[0]["n"] == 1
+    await settled_once(patient, redemption_id)
