@@ -14,9 +14,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.settlement.domain.rails import Rail
 from simulators.bank.behaviours import Behaviour, behaviour_of
 
+Rail = Literal["FPS", "CHATS", "RTGS", "SWIFT"]
+"""The payment systems the bank executes orders on (its API's own names, not its client's)."""
 Status = Literal["accepted", "settled", "rejected", "returned"]
 Direction = Literal["debit", "credit"]
 

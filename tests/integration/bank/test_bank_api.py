@@ -73,6 +73,16 @@ async def test_resubmission_returns_the_same_order_and_books_once(bank: BankProc
         assert len(await lines_of(client, body["end_to_end_id"])) == 1
 
 
+async def test_an_order_is_found_by_the_key_it_was_submitted_under(bank: BankProcess) -> None:
+    async with bank.client() as client:
+        booked = (await submit(client, "key-found", order())).json()
+        found = await client.get("/v1/payment-orders", params={"idempotency_key": "key-found"})
+        assert found.status_code == 200, found.text
+        assert (found.json()["id"], found.json()["status"]) == (booked["id"], "settled")
+        missing = await client.get("/v1/payment-orders", params={"idempotency_key": "never"})
+        assert missing.status_code == 404
+
+
 async def test_a_key_reused_for_another_order_is_refused(bank: BankProcess) -> None:
     async with bank.client() as client:
         assert (await submit(client, "key-2", order())).status_code == 200
