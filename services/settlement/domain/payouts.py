@@ -52,8 +52,8 @@ def public_state(state: State) -> PayoutState:
 
 
 def account_digest(account: BankAccount | None) -> str:
-    """What stands for a beneficiary's account where it is not kept (the payouts table, the
-    simulated bank's payments): the order carries the account in memory only."""
+    """What stands for a refund's payer on its payout, where the account is not kept: the
+    order carries the account in memory only."""
     return digest(account.model_dump_json().encode() if account else b"")
 
 
