@@ -80,10 +80,6 @@ HOT_PATHS: list[tuple[str, str, str, str]] = [
     ("settlement", "deposit lock (every mint reply)",
      "SELECT * FROM deposits WHERE deposit_id = $1 FOR UPDATE",
      "SELECT deposit_id FROM deposits LIMIT 1"),
-    ("settlement", "bank: a batch's orders seen before (bulk submission)",
-     "SELECT outcome FROM bank_sim.payments WHERE instruction_id = ANY($1::uuid[])",
-     "SELECT array_agg(instruction_id) FROM (SELECT instruction_id FROM bank_sim.payments"
-     " LIMIT 50) s"),
     ("settlement", "journal: accounts of a batch's entries (staged, at commit)",
      "SELECT account FROM accounts WHERE account = ANY($1::text[])",
      "SELECT array_agg(account) FROM accounts"),

@@ -60,12 +60,14 @@ class Stack:
         for process in self.env.processes:
             process.stop()
         self.env.processes.clear()
+        self.env.bank = None  # started again with the services, on its own database
         self.replicas = 0
 
     def processes(self) -> dict[str, list[ServiceProcess]]:
         found: dict[str, list[ServiceProcess]] = {}
         for process in self.env.processes:
-            found.setdefault(process.module.removeprefix("services."), []).append(process)
+            name = process.module.removeprefix("services.").removeprefix("simulators.")
+            found.setdefault(name, []).append(process)
         return found
 
     def pids(self) -> dict[str, int]:

@@ -71,7 +71,12 @@ async def _soak(config: SoakConfig, stack: Stack, started: float) -> dict[str, o
     say(f"starting the services ({config.replicas} per service), namespace {stack.namespace}")
     await stack.start(config.replicas)
     databases = {service: await stack.env.database(service) for service in SERVICES}
-    platform = Platform(databases, stack.kafka.of("operator").client_options(), stack.namespace)
+    platform = Platform(
+        databases,
+        stack.kafka.of("operator").client_options(),
+        stack.namespace,
+        bank=await stack.env.database("bank"),
+    )
     operator = stack.kafka.of("operator")
     async with (
         Outside(stack.kafka, stack.namespace, confirm=True) as outside,

@@ -1,8 +1,8 @@
-"""The fault injector: kill -9 of a random service process every few seconds (the
-supervisor starts it again), and restarts of the broker and of PostgreSQL at planned
-points of the load, through the run folder's own scripts (infra/kafka/kafka.sh,
-infra/postgres/pg.sh stop/start). Each fault is recorded with when it began and when what
-it broke was back."""
+"""The fault injector: kill -9 of a random service process (the simulated bank's among
+them) every few seconds (the supervisor starts it again), and restarts of the broker and
+of PostgreSQL at planned points of the load, through the run folder's own scripts
+(infra/kafka/kafka.sh, infra/postgres/pg.sh stop/start). Each fault is recorded with when
+it began and when what it broke was back."""
 
 from __future__ import annotations
 

@@ -37,7 +37,8 @@ class Supervisor:
 
     @staticmethod
     def name(process: ServiceProcess) -> str:
-        return f"{process.module.removeprefix('services.')}-{process.env.get('CNH_INSTANCE', '0')}"
+        name = process.module.removeprefix("services.").removeprefix("simulators.")
+        return f"{name}-{process.env.get('CNH_INSTANCE', '0')}"
 
     def kill(self, process: ServiceProcess) -> None:
         """kill -9, and reaped at once (a killed but unreaped process still answers kill -0)."""

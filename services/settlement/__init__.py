@@ -10,8 +10,10 @@ reports reserve coverage to auditors.
                  its backing checks
     repository/  the SQL
     flows/       what happens, in one transaction each: deposits, payouts, reserve,
-                 reconciliation, attestation, its backing checks and the reserve watch
-    bank/        the bank rail port and "the bank": a simulator with its own tables
+                 reconciliation, payouts without an answer, attestation, its backing
+                 checks and the reserve watch
+    bank/        the bank rail port and its adapter to the bank's HTTP API (the bank
+                 itself is an outside process: simulators/bank)
     handlers.py  the subscriptions (thin: decode -> flow)
     cli.py       operator commands: attest, refund
 """

@@ -1,13 +1,12 @@
-"""`python -m services.settlement`: the settlement service (and, unless turned off, the
-simulated bank beside it, as a background task)."""
+"""`python -m services.settlement`: the settlement service, paying through the bank's HTTP
+payment API (the simulated bank is an outside process: `python -m simulators.bank`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from services.runtime.service import BackgroundTask, Service, run
-from services.settlement.bank.simulator import SimulatedBank
-from services.settlement.flows import reconciliation, reserve_watch
+from services.settlement.flows import reconciliation, reserve_watch, unanswered
 from services.settlement.handlers import build_subscriptions
 from services.settlement.settings import SettlementSettings
 
@@ -16,12 +15,14 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def build() -> Service:
     settings = SettlementSettings(service="settlement")
-    bank = SimulatedBank(settings)
-    # the rail port is wired to the simulated bank; a real adapter would replace it here
-    # (and the bank's own task would go: a real bank delivers to the ingress topic itself)
-    tasks: list[BackgroundTask] = [reconciliation.run, reserve_watch.run, bank.run]
-    subscriptions = build_subscriptions(bank, settings.opening_keys())
-    return Service(settings, subscriptions, MIGRATIONS, tasks=tasks)
+    bank = settings.bank()
+    keys = settings.opening_keys()
+    tasks: list[BackgroundTask] = [
+        reconciliation.run,
+        reserve_watch.run,
+        unanswered.task(bank, keys),
+    ]
+    return Service(settings, build_subscriptions(bank, keys), MIGRATIONS, tasks=tasks)
 
 
 def main() -> None:

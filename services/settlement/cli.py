@@ -29,7 +29,6 @@ from services.runtime.db import create_pool
 from services.runtime.migrate import upgrade_async
 from services.runtime.unit_of_work import UnitOfWork
 from services.settlement.__main__ import MIGRATIONS
-from services.settlement.bank.simulator import SimulatedBank
 from services.settlement.domain.attestation import coverage_ratio, render
 from services.settlement.domain.backing import counts, exceptions_of, report_items
 from services.settlement.flows import attestation, backing
@@ -81,7 +80,7 @@ async def _coverage(settings: SettlementSettings) -> int:
 
 async def _refund(settings: SettlementSettings, deposit_id: uuid.UUID) -> int:
     pool = await create_pool(settings.database_url, min_size=1, max_size=1)
-    bank = SimulatedBank(settings)
+    bank = settings.bank()
     try:
         async with UnitOfWork(pool) as uow:
             work = from_outbox(uow, settings, f"operator:{getpass.getuser()}:refund")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, model_validator
 
 from services.runtime.settings import ServiceSettings
+from services.settlement.bank.http_bank import HttpBank
 
 
 class SettlementSettings(ServiceSettings):
@@ -33,24 +36,33 @@ class SettlementSettings(ServiceSettings):
     and supply. Defaults to `database_url_template` filled with "issuance". The service itself
     reads only its own database."""
 
-    settlement_bank_account: str = "HK-RESERVE-CNH-0001"
-    """The issuer's reserve account number at the bank (statements are of this account)."""
-    settlement_bank_principal: str = "bank"
-    """The simulated bank publishes its notices as the bank's principal (its secrets folder
-    under CNH_SECRETS_ROOT): settlement itself may not write its ingress topic."""
-    settlement_bank_poll_interval_s: float = Field(default=0.2, gt=0)
-    settlement_bank_settle_delay_s: float = Field(default=2.0, ge=0)
-    """CHATS and SWIFT: time from acceptance to settlement (FPS settles at once)."""
-    settlement_bank_late_delay_s: float = Field(default=60.0, ge=0)
-    """Behaviour "-0004" (settles later): time to the delayed settlement notice."""
-    settlement_bank_return_delay_s: float = Field(default=300.0, ge=0)
-    """Behaviour "-0005" (returned): time from settlement to the return ("days later")."""
-    settlement_bank_statement_interval_s: float = Field(default=60.0, gt=0)
-    """The bank sends a statement of the reserve account this often."""
+    settlement_bank_url: str = ""
+    """The bank's payment API (simulators/bank); defaults to 127.0.0.1 on BANK_PORT, where
+    `make up` starts the simulated bank."""
+    bank_port: int = Field(
+        default=18190, ge=1, le=65_535, validation_alias=AliasChoices("BANK_PORT", "CNH_BANK_PORT")
+    )
+    settlement_bank_timeout_s: float = Field(default=5.0, gt=0)
+    """How long settlement waits for the bank's answer to a call; a payment order without an
+    answer by then has an unknown outcome (PayoutOutcomeUnknown)."""
+    settlement_bank_status_after_s: float = Field(default=30.0, gt=0)
+    """A payout submitted without an answer is asked about (its status at the bank) once it
+    is this old: a bank that never booked it gets it again, under the same idempotency key."""
+    settlement_bank_status_interval_s: float = Field(default=10.0, gt=0)
+    """How often the payouts without an answer are looked for."""
 
     @model_validator(mode="after")
-    def _issuance_url(self) -> SettlementSettings:
+    def _settlement_defaults(self) -> SettlementSettings:
+        if not self.settlement_bank_url:
+            url = f"http://127.0.0.1:{self.bank_port}"
+            object.__setattr__(self, "settlement_bank_url", url)
         if not self.settlement_issuance_database_url:
             url = self.database_url_for("issuance")
             object.__setattr__(self, "settlement_issuance_database_url", url)
         return self
+
+    def bank(self) -> HttpBank:
+        """The bank's payment API, as settlement's client (its key in settlement's folder)."""
+        return HttpBank.of_folder(
+            self.settlement_bank_url, Path(self.secrets_dir), self.settlement_bank_timeout_s
+        )

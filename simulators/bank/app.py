@@ -3,6 +3,7 @@
     POST /v1/payment-orders        Idempotency-Key header; 200 with the order, the same one
                                    for the same key and body; 422 idempotency_key_reused
     GET  /v1/payment-orders/{id}   accepted | settled | rejected | returned, with a reason
+    GET  /v1/payment-orders?idempotency_key=K   the order booked under K (404: none)
     GET  /v1/statements?from=&to=  the issuer's account lines booked in [from, to)
     POST /v1/account-checks        match | mismatch | not_found | closed
     GET  /health                   200 once migrated and PostgreSQL answers (/health/ready too)
@@ -14,6 +15,7 @@ Every route but /health needs `Authorization: Bearer <key>` (the run folder's ba
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hmac
 import uuid
@@ -32,9 +34,11 @@ from services.runtime.db import Pool, create_pool
 from services.runtime.errors import describe
 from services.runtime.logging import get_logger
 from services.runtime.migrate import upgrade_when_reachable
-from services.settlement.bank.behaviours import account_check_of
 from simulators.bank import repository
+from simulators.bank.behaviours import account_check_of
+from simulators.bank.delivery import Delivery
 from simulators.bank.faults import FaultRequest, Faults
+from simulators.bank.notices import notices_of
 from simulators.bank.orders import (
     AccountCheckRequest,
     Delays,
@@ -93,11 +97,15 @@ class Bank:
         self._pool = await create_pool(
             self.settings.database_url, min_size=1, max_size=self.settings.db_pool_max
         )
+        delivery = asyncio.create_task(Delivery(self.settings, self._pool).run())
         # the line infra/platform.py and the tests wait for, as for a service
         log.info("service started", port=self.settings.bank_port, faults=self.settings.bank_faults)
         try:
             yield
         finally:
+            delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivery
             await self._pool.close()
 
     def authorized(self, request: Request) -> bool:
@@ -136,9 +144,9 @@ class Bank:
         order = new_order(order_request, now, self.delays)
         if not order.booked:  # the sandbox's lost order: it never reached the books
             return await self._withhold(request)
-        stored = await repository.book(
-            self.pool, key, order_request, order, lines_of(order, order_request)
-        )
+        lines = lines_of(order, order_request)
+        notices = notices_of(order, order_request, lines)
+        stored = await repository.book(self.pool, key, order_request, order, lines, notices)
         if stored.request_digest != order_request.digest():
             return _error(422, "idempotency_key_reused", "this key named another order")
         fresh = stored.order.order_id == order.order_id
@@ -164,6 +172,14 @@ class Bank:
         except ValueError:
             return _error(404, "not_found")
         stored = await repository.order_of(self.pool, order_id)
+        if stored is None:
+            return _error(404, "not_found")
+        return JSONResponse(_order_body(stored, _now()))
+
+    async def order_by_key(self, request: Request) -> Response:
+        stored = await repository.order_by_key(
+            self.pool, request.query_params.get("idempotency_key", "")
+        )
         if stored is None:
             return _error(404, "not_found")
         return JSONResponse(_order_body(stored, _now()))
@@ -214,6 +230,7 @@ def create_app(settings: BankSettings) -> Starlette:
         Route("/health", bank.health),
         Route("/health/ready", bank.health),  # where `make status` asks every process
         Route("/v1/payment-orders", guarded(bank.submit), methods=["POST"]),
+        Route("/v1/payment-orders", guarded(bank.order_by_key), methods=["GET"]),
         Route("/v1/payment-orders/{order_id}", guarded(bank.order)),
         Route("/v1/statements", guarded(bank.statement)),
         Route("/v1/account-checks", guarded(bank.account_check), methods=["POST"]),

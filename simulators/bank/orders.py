@@ -1,7 +1,7 @@
 """Payment orders: what the bank books for one and what its status is at a given time.
 
 Pure: the fate of an order follows its beneficiary's account ending (the sandbox table in
-services/settlement/bank/behaviours.py) and the rail's delay; repository.py stores it.
+behaviours.py) and the rail's delay; repository.py stores it.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.settlement.bank.behaviours import Behaviour, behaviour_of
-from services.settlement.domain.rails import Rail
+from simulators.bank.behaviours import Behaviour, behaviour_of
 
+Rail = Literal["FPS", "CHATS", "RTGS", "SWIFT"]
+"""The payment systems the bank executes orders on (its API's own names, not its client's)."""
 Status = Literal["accepted", "settled", "rejected", "returned"]
 Direction = Literal["debit", "credit"]
 

@@ -23,6 +23,12 @@ class BankSettings(ServiceSettings):
     """CHATS and RTGS settle after this, SWIFT after twice it, FPS at once."""
     bank_late_delay_s: float = Field(default=60.0, ge=0)
     bank_return_delay_s: float = Field(default=300.0, ge=0)
+    bank_account: str = "HK-RESERVE-CNH-0001"
+    """The issuer's reserve account at the bank: the account its statements are of."""
+    bank_delivery_interval_s: float = Field(default=0.2, gt=0)
+    """How often the bank looks for notices and statement pages due for delivery."""
+    bank_statement_interval_s: float = Field(default=60.0, gt=0)
+    """The bank sends a statement of the issuer's account this often."""
     bank_withhold_max_s: float = Field(default=300.0, gt=0)
     """An answer the bank withholds (no answer) waits this long at most for the client to
     hang up."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import uuid
 from dataclasses import dataclass
 
@@ -20,7 +21,6 @@ import pytest
 from clients.scenarios import Holder, Person, fund, onboard, redeem, register_account
 from schemas.issuance import Minted
 from schemas.redemption import RedemptionCompleted, RedemptionFailed
-from services.settlement.domain.payouts import account_digest
 from services.settlement.flows.payouts import payout_id_for
 from tests.e2e.conftest import Live
 from tests.support.money import cnh, tokens
@@ -88,13 +88,15 @@ async def test_the_payout_goes_to_the_account_on_file(live: Live, holders: Holde
     carol = holders.carol
     redemption = await redeem(live.outside, live.watcher, carol, tokens("100.00"), "CNH")
     assert isinstance(redemption.outcome, RedemptionCompleted), redemption.outcome
-    # the bank was paid to the account on file (it keeps a digest of what it was given)
+    # the bank was paid to the account on file (the order it holds under the payout's key)
     [ordered] = await live.platform.query(
-        "settlement",
-        "SELECT beneficiary_digest FROM bank_sim.payments WHERE instruction_id = $1",
-        payout_id_for(redemption.redemption_id),
+        "bank",
+        "SELECT request->'beneficiary' AS paid FROM payment_orders WHERE idempotency_key = $1",
+        str(payout_id_for(redemption.redemption_id)),
     )
-    assert ordered["beneficiary_digest"] == account_digest(carol.bank_account)
+    paid = json.loads(ordered["paid"])
+    assert paid["account_number"] == carol.bank_account.account_number
+    assert paid["holder_name"] == carol.bank_account.holder_name
     [payout] = await live.platform.query(
         "settlement",
         "SELECT beneficiary_digest, beneficiary_account_id FROM payouts WHERE redemption_id = $1",

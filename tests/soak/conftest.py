@@ -92,14 +92,15 @@ async def _build(live: Live) -> tuple[Holder, dict[str, uuid.UUID]]:
 
 async def _stand_still(live: Live, platform: Platform) -> None:
     """Stop the services with nothing in flight: the market feed first, and the simulated
-    bank's statements (settlement publishes one every 0.5 s here, which a stopping
-    settlement may publish and never read)."""
+    bank's statements (it sends one every 0.5 s here, which a stopped settlement would
+    never read)."""
     while live.market is not None and not live.market.done():
         live.market.cancel()  # again: a cancel that lands inside a send may be swallowed
         await asyncio.sleep(0.2)
-    (settlement,) = [p for p in live.platform.processes if p.module == "services.settlement"]
-    settlement.stop()
-    settlement.start(CNH_SETTLEMENT_BANK_STATEMENT_INTERVAL_S="3600")
+    assert live.platform.bank is not None
+    bank = live.platform.bank
+    bank.process.stop()
+    bank.process.start(CNH_BANK_STATEMENT_INTERVAL_S="3600")
     await asyncio.sleep(3)
     progress, healed = await wait_healed(platform, [], timeout_s=60)
     assert healed is not None, str(progress)
@@ -112,7 +113,12 @@ async def built(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> A
     async with live_platform(servers, tmp_path_factory.mktemp("soak-audit")) as live:
         alice, found = await _build(live)
         databases = {s: await live.platform.database(s) for s in SERVICES}
-        platform = Platform(databases, servers.reader.client_options(), live.platform.namespace)
+        platform = Platform(
+            databases,
+            servers.reader.client_options(),
+            live.platform.namespace,
+            bank=await live.platform.database("bank"),
+        )
         progress, healed = await wait_healed(platform, list(found.values()), timeout_s=60)
         assert healed is not None, str(progress)
         await _stand_still(live, platform)

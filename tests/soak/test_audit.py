@@ -273,7 +273,10 @@ async def tampered(
         await admin.close()
     try:
         yield Platform(
-            {**built.databases, **copies}, built.platform.kafka, built.platform.namespace
+            {**built.databases, **copies},
+            built.platform.kafka,
+            built.platform.namespace,
+            bank=built.platform.bank,
         )
     finally:
         for dsn in copies.values():

@@ -32,6 +32,7 @@ from schemas import Envelope
 from schemas.principals import BY_NAME as PRINCIPALS
 from schemas.principals import READ_ONLY_ROLE
 from services.runtime.migrate import service_migrations, upgrade_async
+from tests.support.bank import BankProcess
 from tests.support.database import query, query_until
 from tests.support.kafka import produce, read_until
 from tests.support.principals import ensure_test_principal
@@ -114,6 +115,8 @@ class Environment:
     log_dir: Path
     databases: dict[str, str] = field(default_factory=dict)
     processes: list[ServiceProcess] = field(default_factory=list)
+    bank: BankProcess | None = None
+    """The simulated bank settlement pays through, started with settlement (`start_bank`)."""
 
     @classmethod
     async def create(cls, servers: Servers, log_dir: Path) -> Environment:
@@ -127,13 +130,17 @@ class Environment:
 
     async def database(self, service: str, *migrations: Path) -> str:
         """The service's database in this environment (created on first use, migrated with
-        the service's own migrations, or `migrations` for a test-only service)."""
+        the service's own migrations, or `migrations` for a test-only service; the bank's
+        empty: the bank migrates it at its start, without the runtime's tables)."""
+        if service == "bank" and service not in self.databases:
+            self.databases[service] = await copy_database(self.servers, "template0", service)
         if service not in self.databases:
             template = await migrated_template(self.servers, service, *migrations)
             self.databases[service] = await copy_database(self.servers, template, service)
         return self.databases[service]
 
     async def service_env(self, service: str, **overrides: str) -> dict[str, str]:
+        bank = {"CNH_SETTLEMENT_BANK_URL": self.bank.url} if self.bank else {}
         return {
             "CNH_SERVICE": service,
             "CNH_KAFKA_BOOTSTRAP": self.servers.kafka_bootstrap,
@@ -141,8 +148,23 @@ class Environment:
             "CNH_DATABASE_URL": await self.database(service),
             "CNH_TOPIC_NAMESPACE": self.namespace,
             **FAST_RETRIES,
+            **bank,
             **overrides,
         }
+
+    async def start_bank(self, **overrides: str) -> BankProcess:
+        """The simulated bank of this environment (its own database, this namespace's
+        topics), started once: the outside system settlement pays through. `overrides`:
+        its CNH_BANK_* settings."""
+        if self.bank is None:
+            env = await self.service_env("bank")
+            env = {k: v for k, v in env.items() if k != "CNH_SERVICE"}
+            log = self.log_dir / f"bank-{len(self.processes)}.log"
+            bank = BankProcess.of(self.servers.secrets_root, {**env, **overrides}, log)
+            self.processes.append(bank.process)
+            await bank.start()
+            self.bank = bank
+        return self.bank
 
     async def start(
         self, service: str, instance: str = "0", *, module: str = "", **overrides: str
@@ -154,7 +176,13 @@ class Environment:
     async def start_many(
         self, services: Sequence[str], instance: str = "0", *, module: str = "", **overrides: str
     ) -> list[ServiceProcess]:
-        """Start several services at once (they boot in parallel), then wait for all."""
+        """Start several services at once (they boot in parallel), then wait for all.
+        Settlement's bank is started first if it is not yet, with the CNH_BANK_* settings of
+        `overrides`."""
+        if "settlement" in services:
+            await self.start_bank(
+                **{k: v for k, v in overrides.items() if k.startswith("CNH_BANK_")}
+            )
         started = []
         for service in services:
             env = await self.service_env(service, CNH_INSTANCE=instance, **overrides)

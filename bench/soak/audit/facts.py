@@ -29,6 +29,8 @@ class Platform:
     """aiokafka client options of a login that reads every topic and describes the groups."""
     namespace: str = ""
     """Topic and group prefix ("" in production)."""
+    bank: str = ""
+    """The simulated bank's DSN (its payment orders), if it is to be audited."""
 
     def topic(self, name: str) -> str:
         return f"{self.namespace}.{name}" if self.namespace else name
@@ -141,6 +143,8 @@ async def gather_broker(platform: Platform, settle_s: float = SETTLE_S) -> Facts
 
 async def gather_databases(platform: Platform, facts: Facts) -> None:
     """Adds every database's part to `facts`."""
+    if platform.bank:
+        await _bank(platform.bank, facts)
     for service, dsn in platform.databases.items():
         connection = await asyncpg.connect(dsn)
         try:
@@ -277,9 +281,6 @@ async def _settlement(db: asyncpg.Connection, facts: Facts) -> None:
             "SELECT redemption_id, payout_id, state FROM payouts WHERE kind = 'redemption'"
         )
     ]
-    facts.bank_payments = Counter(
-        r[0] for r in await db.fetch("SELECT instruction_id FROM bank_sim.payments")
-    )
     facts.ledger_entries = Counter(
         {
             (r[0], r[1]): r[2]
@@ -334,6 +335,20 @@ async def _settlement(db: asyncpg.Connection, facts: Facts) -> None:
             "SELECT bank_reference, deposit_id, state, amount_minor FROM deposits"
         )
     ]
+
+
+async def _bank(dsn: str, facts: Facts) -> None:
+    """The payments the bank booked, by the payer's end-to-end id (the payout id): two
+    orders for one payout, under whatever keys, are two payments."""
+    db = await asyncpg.connect(dsn)
+    try:
+        rows = await db.fetch(
+            "SELECT (request->>'end_to_end_id')::uuid FROM payment_orders"
+            " WHERE refused IS NULL AND request->>'end_to_end_id' IS NOT NULL"
+        )
+    finally:
+        await db.close()
+    facts.bank_payments = Counter(r[0] for r in rows)
 
 
 _READERS = {

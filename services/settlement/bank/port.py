@@ -7,6 +7,10 @@ or the statement will tell). Orders are idempotent by `instruction_id` (the ISO 
 end-to-end id, carried by every rail): submitting the same order again never pays twice.
 What happens next arrives asynchronously on settlement.bank-notifications.
 
+`status` is the bank's word on an order submitted before (by its `instruction_id`): None if
+the bank has no such order, which is how an order that got no answer is told to have never
+reached the bank's books (flows/unanswered.py submits it again).
+
 `check_account` is the bank's account check (confirmation of payee): does it hold this
 account, open, under this holder name? Asked once per beneficiary account, before any
 payout may go to it.
@@ -17,7 +21,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from schemas.money import Money
 from schemas.settlement import AccountCheckResult, BankAccount, PayoutRejectReason
@@ -52,6 +56,17 @@ class NoAnswer:
 
 SubmitResult = Accepted | Refused | NoAnswer
 
+OrderState = Literal["accepted", "settled", "rejected", "returned"]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStatus:
+    """The bank's record of an order: its state now, and why (of a rejected one)."""
+
+    state: OrderState
+    reason: str | None
+    bank_reference: str
+
 
 class BankRail(Protocol):
     async def submit(self, order: PaymentOrder) -> SubmitResult: ...
@@ -59,6 +74,10 @@ class BankRail(Protocol):
     async def submit_all(self, orders: Sequence[PaymentOrder]) -> dict[uuid.UUID, SubmitResult]:
         """Several orders in one submission (a bulk payment file, as ISO 20022 pain.001
         carries many transactions): each gets the answer `submit` would give it."""
+        ...
+
+    async def status(self, instruction_id: uuid.UUID) -> OrderStatus | None:
+        """The order the bank holds under `instruction_id`, or None if it holds none."""
         ...
 
     async def check_account(self, account: BankAccount) -> AccountCheckResult:
@@ -81,6 +100,9 @@ class AnsweredAhead:
 
     async def submit_all(self, orders: Sequence[PaymentOrder]) -> dict[uuid.UUID, SubmitResult]:
         return {order.instruction_id: await self.submit(order) for order in orders}
+
+    async def status(self, instruction_id: uuid.UUID) -> OrderStatus | None:
+        return await self._rail.status(instruction_id)
 
     async def check_account(self, account: BankAccount) -> AccountCheckResult:
         return await self._rail.check_account(account)

@@ -14,6 +14,7 @@ recorded for an operator and never applied (e.g. a settlement notice for a faile
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from schemas.sealed import digest
@@ -51,6 +52,26 @@ def public_state(state: State) -> PayoutState:
 
 
 def account_digest(account: BankAccount | None) -> str:
-    """What stands for a beneficiary's account where it is not kept (the payouts table, the
-    simulated bank's payments): the order carries the account in memory only."""
+    """What stands for a refund's payer on its payout, where the account is not kept: the
+    order carries the account in memory only."""
     return digest(account.model_dump_json().encode() if account else b"")
+
+
+Resolution = Literal["resubmit", "fail", "wait"]
+
+
+def resolve_unanswered(
+    kind: str, at_bank: str | None, age: dt.timedelta, grace: dt.timedelta
+) -> Resolution:
+    """What to do with a payout the bank gave no answer for, by what the bank says of it now
+    (`at_bank`: its order's state there, None if it holds no such order):
+
+    - no such order: the submission never reached its books; submitted again (same
+      idempotency key: never paid twice), but only well inside `grace`: after it,
+      reconciliation declares the payout never executed, and a late execution would pay a
+      failed payout. A refund's payer is not kept to submit again: it waits, too;
+    - rejected: the bank refused it, no money left: it fails;
+    - accepted, settled, returned: its notice or the statement tells (wait)."""
+    if at_bank is None:
+        return "resubmit" if kind == "redemption" and age < grace / 2 else "wait"
+    return "fail" if at_bank == "rejected" else "wait"

@@ -148,7 +148,25 @@ def _new_payout(
 
 
 def _remittance(command: SendPayout) -> str:
-    return f"REDEMPTION {command.redemption_id}"
+    return remittance_of(command.redemption_id)
+
+
+def remittance_of(redemption_id: uuid.UUID) -> str:
+    return f"REDEMPTION {redemption_id}"
+
+
+async def order_again(accounts: Accounts, keys: OpeningKeys, payout: Payout) -> PaymentOrder | None:
+    """A redemption's payment order as it was first submitted (the same body under the same
+    idempotency key), or None if its account may no longer be paid to."""
+    if payout.redemption_id is None or payout.beneficiary_account_id is None:
+        return None
+    filed = await accounts.get(payout.beneficiary_account_id)
+    if filed is None:
+        return None
+    beneficiary = await payee(accounts, keys, filed.customer_id, payout.beneficiary_account_id)
+    if isinstance(beneficiary, NotPayable):
+        return None
+    return _payment_order(payout, beneficiary, remittance_of(payout.redemption_id))
 
 
 def _payment_order(payout: Payout, beneficiary: BankAccount, remittance: str) -> PaymentOrder:

@@ -170,6 +170,16 @@ class PayoutBook:
         )  # fmt: skip
 
 
+async def unanswered(connection: Connection, older_than: dt.timedelta) -> list[Payout]:
+    """Payouts the bank gave no answer for, submitted more than `older_than` ago."""
+    rows = await connection.fetch(
+        "SELECT * FROM payouts WHERE state = 'unknown' AND submitted_at < now() - $1::interval"
+        " ORDER BY submitted_at LIMIT 500",
+        older_than,
+    )
+    return [Payout.of(row) for row in rows]
+
+
 async def set_payout_state(
     connection: Connection,
     payout_id: uuid.UUID,

@@ -6,17 +6,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.bank import BankProcess
 from tests.support.environment import copy_database, drop_database
-from tests.support.gate import free_port
-from tests.support.polling import eventually
-from tests.support.process import ServiceProcess
 from tests.support.servers import Servers
 
 pytestmark = pytest.mark.integration
@@ -24,57 +21,12 @@ pytestmark = pytest.mark.integration
 EVER = {"from": "2000-01-01T00:00:00+00:00", "to": "2100-01-01T00:00:00+00:00"}
 
 
-@dataclass
-class BankProcess:
-    process: ServiceProcess
-    url: str
-    key: str
-
-    async def start(self, timeout_s: float = 60.0) -> None:
-        """Start the process and wait until /health says it is migrated and ready."""
-        self.process.start()
-        async with httpx.AsyncClient(base_url=self.url, timeout=2) as probe:
-
-            async def health() -> int | None:
-                if not self.process.running:
-                    raise AssertionError(f"the bank exited:\n{self.process.log_tail()}")
-                try:
-                    return (await probe.get("/health")).status_code
-                except httpx.TransportError:
-                    return None  # not listening yet
-
-            await eventually(
-                health,
-                lambda status: status == 200,
-                timeout_s=timeout_s,
-                what="the bank's /health",
-                context=self.process.log_tail,
-            )
-
-    def client(self, timeout_s: float = 10.0, key: str | None = None) -> httpx.AsyncClient:
-        key = self.key if key is None else key
-        headers = {"Authorization": f"Bearer {key}"} if key else {}  # "": no header at all
-        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=timeout_s)
-
-
 @pytest.fixture
 async def bank(servers: Servers, tmp_path: Path) -> AsyncIterator[BankProcess]:
     # an empty database owned by the bank's login: the bank migrates it at start
     dsn = await copy_database(servers, "template0", "bank")
-    port = free_port()
-    env = {
-        "CNH_SECRETS_ROOT": str(servers.secrets_root),
-        "CNH_DATABASE_URL": dsn,
-        "BANK_PORT": str(port),
-        "CNH_BANK_FAULTS": "1",
-        "CNH_BANK_RETURN_DELAY_S": "0.5",
-    }
-    key = (servers.secrets_root / "bank" / "api.key").read_text().strip()
-    process = BankProcess(
-        ServiceProcess("simulators.bank", env, tmp_path / "bank.log"),
-        f"http://127.0.0.1:{port}",
-        key,
-    )
+    env = {"CNH_DATABASE_URL": dsn, "CNH_BANK_RETURN_DELAY_S": "0.5"}
+    process = BankProcess.of(servers.secrets_root, env, tmp_path / "bank.log")
     await process.start()
     try:
         yield process
@@ -119,6 +71,16 @@ async def test_resubmission_returns_the_same_order_and_books_once(bank: BankProc
         assert again.json()["id"] == first.json()["id"]
         assert again.json()["bank_reference"] == first.json()["bank_reference"]
         assert len(await lines_of(client, body["end_to_end_id"])) == 1
+
+
+async def test_an_order_is_found_by_the_key_it_was_submitted_under(bank: BankProcess) -> None:
+    async with bank.client() as client:
+        booked = (await submit(client, "key-found", order())).json()
+        found = await client.get("/v1/payment-orders", params={"idempotency_key": "key-found"})
+        assert found.status_code == 200, found.text
+        assert (found.json()["id"], found.json()["status"]) == (booked["id"], "settled")
+        missing = await client.get("/v1/payment-orders", params={"idempotency_key": "never"})
+        assert missing.status_code == 404
 
 
 async def test_a_key_reused_for_another_order_is_refused(bank: BankProcess) -> None:

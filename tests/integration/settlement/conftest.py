@@ -1,7 +1,9 @@
 """Playing settlement's neighbours: KYC (wallet registrations, bank account checks and
 their decisions), issuance (answers to mint
-commands, supply events), the saga (payout commands) and the bank (deposit notifications).
-The settlement service itself runs as its own process, with the simulated bank inside."""
+commands, supply events), the saga (payout commands) and the bank's outside producers
+(deposit notifications). The settlement service runs as its own process, and pays through
+the simulated bank, another process of its own (simulators/bank, started with settlement
+by the environment), which delivers its own notices and statements."""
 
 from __future__ import annotations
 
@@ -53,11 +55,15 @@ from tests.support.sealing import sealing_key
 FAST_BANK = {
     "CNH_SETTLEMENT_RECONCILE_INTERVAL_S": "0.3",
     "CNH_SETTLEMENT_UNKNOWN_GRACE_S": "1.0",
-    "CNH_SETTLEMENT_BANK_POLL_INTERVAL_S": "0.05",
-    "CNH_SETTLEMENT_BANK_SETTLE_DELAY_S": "0.2",
-    "CNH_SETTLEMENT_BANK_LATE_DELAY_S": "2.0",
-    "CNH_SETTLEMENT_BANK_RETURN_DELAY_S": "1.0",
-    "CNH_SETTLEMENT_BANK_STATEMENT_INTERVAL_S": "0.5",
+    "CNH_SETTLEMENT_BANK_TIMEOUT_S": "1.0",
+    "CNH_SETTLEMENT_BANK_STATUS_AFTER_S": "0.5",
+    "CNH_SETTLEMENT_BANK_STATUS_INTERVAL_S": "0.3",
+    # the bank's own (the environment starts it with these)
+    "CNH_BANK_DELIVERY_INTERVAL_S": "0.05",
+    "CNH_BANK_SETTLE_DELAY_S": "0.2",
+    "CNH_BANK_LATE_DELAY_S": "2.0",
+    "CNH_BANK_RETURN_DELAY_S": "1.0",
+    "CNH_BANK_STATEMENT_INTERVAL_S": "0.5",
 }
 """Seconds instead of days: the same behaviours, quick enough for tests."""
 

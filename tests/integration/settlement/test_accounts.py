@@ -5,6 +5,7 @@ on file, and any other is refused with a typed reason before the bank hears of i
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -18,7 +19,6 @@ from schemas.settlement import (
     PayoutRejected,
     PayoutSent,
 )
-from services.settlement.domain.payouts import account_digest
 from services.settlement.flows.payouts import payout_id_for
 from tests.integration.settlement.conftest import Settlement, of_type, payer
 
@@ -127,10 +127,11 @@ async def test_a_payout_goes_only_to_a_verified_account_of_the_same_customer(
 
     # the bank was asked to pay Alice's account on file, and only that one
     ordered = await settlement.platform.query(
-        "settlement", "SELECT instruction_id, beneficiary_digest FROM bank_sim.payments"
+        "bank", "SELECT idempotency_key, request->'beneficiary' AS paid FROM payment_orders"
     )
-    assert [r["instruction_id"] for r in ordered] == [payout_id_for(ids["to_alice"])]
-    assert ordered[0]["beneficiary_digest"] == account_digest(payer("012-777777-0000"))
+    assert [r["idempotency_key"] for r in ordered] == [str(payout_id_for(ids["to_alice"]))]
+    paid = json.loads(ordered[0]["paid"])
+    assert paid["account_number"] == payer("012-777777-0000").account_number
     # settlement's own payout names the account, never its details; refusals booked nothing
     payouts = await settlement.platform.query(
         "settlement",

@@ -31,6 +31,6 @@ def test_a_service_s_settings_reach_its_clients(
     )
     assert settings.kafka.client_options()["retry_backoff_ms"] == 500
     assert settings.kafka.producer_options()["request_timeout_ms"] == 300_000
-    # the logins of other principals (the bank simulator's) carry the same timings
+    # the logins of other principals (the bank's) carry the same timings
     bank = settings.kafka_logins.of("bank")
     assert bank.producer_options()["request_timeout_ms"] == 300_000

@@ -7,7 +7,6 @@ import uuid
 
 import pytest
 
-from services.settlement.bank.behaviours import account_check_of
 from services.settlement.domain.accounts import OnFile, decide, payable
 
 ME, SOMEONE = uuid.uuid4(), uuid.uuid4()
@@ -45,19 +44,3 @@ def test_kyc_decides_a_checked_account_once() -> None:
 def test_a_decision_naming_another_customer_or_no_account_on_file_is_a_conflict() -> None:
     assert decide(OnFile(SOMEONE, "checked"), ME, "verified") == "conflict"
     assert decide(None, ME, "verified") == "conflict"
-
-
-@pytest.mark.parametrize(
-    ("number", "answer"),
-    [
-        ("HK-004-123456-0091", "not_found"),
-        ("HK-004-123456-0092", "closed"),
-        ("HK-004-123456-0093", "mismatch"),
-        ("HK-004-123456-0002", "match"),  # a payout behaviour, not a check's
-        ("012345678", "match"),
-    ],
-)
-def test_the_simulated_bank_checks_an_account_by_its_number_s_ending(
-    number: str, answer: str
-) -> None:
-    assert account_check_of(number) == answer

@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from schemas import Money
-from services.settlement.bank.behaviours import behaviour_of
 from services.settlement.domain.attestation import (
     ExceptionItem,
     Report,
@@ -41,13 +40,6 @@ def test_rails() -> None:
     assert choose_rail(money(5_00, "HKD"), "SG") == "SWIFT"
     assert choose_rail(money(5_00, "JPY"), "HK") == "SWIFT"
     assert choose_rail(money(5, "XCNH"), "HK") is None
-
-
-def test_magic_account_numbers_choose_the_bank_behaviour() -> None:
-    assert behaviour_of("012-345678-0001") == "invalid_account"
-    assert behaviour_of("012-345678-0003") == "timeout_executed"
-    assert behaviour_of("012-345678-0006") == "timeout_lost"
-    assert behaviour_of("012-345678-1001") == "settles"
 
 
 def test_payout_transitions() -> None:
