@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.runtime.service import BackgroundTask, Service, run
-from services.settlement.flows import reconciliation, reserve_watch, unanswered
 from services.settlement.handlers import build_subscriptions
 from services.settlement.settings import SettlementSettings
+from services.settlement.use_cases import reconciliation, reserve_watch, unanswered
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -31,10 +31,10 @@ from services.runtime.unit_of_work import UnitOfWork
 from services.settlement.__main__ import MIGRATIONS
 from services.settlement.domain.attestation import coverage_ratio, render
 from services.settlement.domain.backing import counts, exceptions_of, report_items
-from services.settlement.flows import attestation, backing
-from services.settlement.flows.refunds import RefundRefused, refund_deposit
-from services.settlement.outbound import from_outbox
+from services.settlement.repository import attestation, backing
+from services.settlement.repository.work import from_outbox
 from services.settlement.settings import SettlementSettings
+from services.settlement.use_cases.refunds import RefundRefused, refund_deposit
 
 
 async def _attest(settings: SettlementSettings) -> int:

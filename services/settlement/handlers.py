@@ -41,14 +41,14 @@ from schemas.settlement import (
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.unit_of_work import UnitOfWork
 from services.settlement.bank.port import AnsweredAhead, BankAnswers, BankRail
-from services.settlement.flows import accounts, deposits, notices, payouts, reserve
-from services.settlement.outbound import from_context
 from services.settlement.repository.accounts import Accounts
 from services.settlement.repository.deposits import Deposits, suspended_unmatched
 from services.settlement.repository.history import record_anomaly
 from services.settlement.repository.payouts import PayoutBook
 from services.settlement.repository.supply import Releases, Supply, SupplyMovement
 from services.settlement.repository.wallets import References, register_wallet
+from services.settlement.repository.work import from_context
+from services.settlement.use_cases import accounts, deposits, notices, payouts, reserve
 
 Ctx = HandlerContext[Any]
 NOTICES = (PayoutSettledNotice, PayoutRejectedNotice, PayoutReturnedNotice)

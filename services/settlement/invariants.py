@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncpg
 
 from schemas.money import Money, par_tokens
-from services.settlement.flows.attestation import coverage
+from services.settlement.repository.attestation import coverage
 
 
 async def reserve_balance(dsn: str) -> Money:

@@ -21,7 +21,7 @@ import pytest
 from clients.scenarios import Holder, Person, fund, onboard, redeem, register_account
 from schemas.issuance import Minted
 from schemas.redemption import RedemptionCompleted, RedemptionFailed
-from services.settlement.flows.payouts import payout_id_for
+from services.settlement.use_cases.payouts import payout_id_for
 from tests.e2e.conftest import Live
 from tests.support.money import cnh, tokens
 

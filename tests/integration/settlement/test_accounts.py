@@ -19,7 +19,7 @@ from schemas.settlement import (
     PayoutRejected,
     PayoutSent,
 )
-from services.settlement.flows.payouts import payout_id_for
+from services.settlement.use_cases.payouts import payout_id_for
 from tests.integration.settlement.conftest import Settlement, of_type, payer
 
 pytestmark = pytest.mark.integration

@@ -26,7 +26,7 @@ from schemas.settlement import (
     PayoutSettled,
     PayoutSettledNotice,
 )
-from services.settlement.flows.payouts import payout_id_for
+from services.settlement.use_cases.payouts import payout_id_for
 from tests.integration.settlement.conftest import FAST_BANK, Settlement, of_type
 from tests.support.bank import BankProcess
 from tests.support.environment import Environment

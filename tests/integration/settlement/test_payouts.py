@@ -21,7 +21,7 @@ from schemas.settlement import (
     PayoutStatus,
 )
 from services.settlement.domain.calendar import redemption_deadline
-from services.settlement.flows.payouts import payout_id_for
+from services.settlement.use_cases.payouts import payout_id_for
 from tests.integration.settlement.conftest import Settlement, cnh, of_type
 
 pytestmark = pytest.mark.integration

@@ -20,8 +20,6 @@ from services.runtime.db import Pool
 from services.runtime.logging import get_logger
 from services.runtime.periodic import every
 from services.runtime.unit_of_work import UnitOfWork
-from services.settlement.flows import deposits, notices, payouts
-from services.settlement.outbound import from_outbox
 from services.settlement.repository.deposits import retryable_deposits
 from services.settlement.repository.statements import (
     match_statement_line,
@@ -29,7 +27,9 @@ from services.settlement.repository.statements import (
     statement_debits_for_open_payouts,
     unknown_payouts_absent_from_statements,
 )
+from services.settlement.repository.work import from_outbox
 from services.settlement.settings import SettlementSettings
+from services.settlement.use_cases import deposits, notices, payouts
 
 if TYPE_CHECKING:
     from services.runtime.service import Service

@@ -11,10 +11,10 @@ from schemas import Money, derive_id
 from schemas.settlement import ReleaseReserve, ReserveReleased
 from services.runtime.retry import PermanentError, TransientError
 from services.settlement.domain import ledger
-from services.settlement.outbound import Work
 from services.settlement.repository.history import record_anomaly
 from services.settlement.repository.ledger import Links
 from services.settlement.repository.supply import Releases
+from services.settlement.repository.work import Work
 
 RESERVE = ledger.account_code("reserve_bank", "CNH")
 

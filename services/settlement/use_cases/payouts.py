@@ -50,9 +50,6 @@ from services.settlement.domain.accounts import NotPayable
 from services.settlement.domain.deposits import Event as DepositEvent
 from services.settlement.domain.payouts import Event, decide, public_state, target
 from services.settlement.domain.rails import choose_rail
-from services.settlement.flows import deposits
-from services.settlement.flows.accounts import payee
-from services.settlement.outbound import Work
 from services.settlement.repository.accounts import Accounts
 from services.settlement.repository.history import record_anomaly
 from services.settlement.repository.ledger import Links
@@ -62,6 +59,9 @@ from services.settlement.repository.payouts import (
     open_return_case,
     set_payout_state,
 )
+from services.settlement.repository.work import Work
+from services.settlement.use_cases import deposits
+from services.settlement.use_cases.accounts import payee
 
 EVENTS = "settlement.events"
 PayoutReply = PayoutSent | PayoutRejected | PayoutOutcomeUnknown

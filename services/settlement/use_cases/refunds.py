@@ -11,10 +11,10 @@ from schemas.sealed import OpeningKeys, SealError
 from schemas.settlement import DepositParticulars, deposit_context
 from services.settlement.bank.port import BankRail
 from services.settlement.domain.deposits import move
-from services.settlement.flows import deposits, payouts
-from services.settlement.outbound import Work
 from services.settlement.repository.deposits import deposit_for_update
 from services.settlement.repository.payouts import Payout
+from services.settlement.repository.work import Work
+from services.settlement.use_cases import deposits, payouts
 
 
 class RefundRefused(Exception):

@@ -25,7 +25,7 @@ from services.settlement.domain.backing import (
     Payout,
     ReserveLine,
 )
-from services.settlement.flows.attestation import RESERVE, coverage
+from services.settlement.repository.attestation import RESERVE, coverage
 from services.settlement.repository.ledger import balance
 
 

@@ -18,11 +18,11 @@ from services.runtime.periodic import every
 from services.runtime.unit_of_work import UnitOfWork
 from services.settlement.bank.port import BankRail, Refused, SubmitResult
 from services.settlement.domain.payouts import resolve_unanswered
-from services.settlement.flows import payouts
-from services.settlement.outbound import from_outbox
 from services.settlement.repository.accounts import Accounts
 from services.settlement.repository.payouts import Payout, unanswered
+from services.settlement.repository.work import from_outbox
 from services.settlement.settings import SettlementSettings
+from services.settlement.use_cases import payouts
 
 if TYPE_CHECKING:
     from services.runtime.service import BackgroundTask, Service

@@ -24,9 +24,9 @@ from schemas.settlement import (
 from services.runtime.logging import get_logger
 from services.settlement.bank.port import BankRail
 from services.settlement.domain.accounts import KycDecision, NotPayable, decide, payable
-from services.settlement.outbound import Work
 from services.settlement.repository import accounts as on_file
 from services.settlement.repository.history import record_anomaly
+from services.settlement.repository.work import Work
 
 log = get_logger(__name__)
 

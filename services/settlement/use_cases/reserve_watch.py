@@ -29,9 +29,9 @@ from services.settlement.domain.backing import (
     report_items,
     should_alert,
 )
-from services.settlement.flows import attestation
-from services.settlement.flows.backing import settlement_facts
-from services.settlement.outbound import from_outbox
+from services.settlement.repository import attestation
+from services.settlement.repository.backing import settlement_facts
+from services.settlement.repository.work import from_outbox
 from services.settlement.settings import SettlementSettings
 
 if TYPE_CHECKING:

@@ -15,10 +15,10 @@ from schemas.settlement import (
     PayoutSettledNotice,
 )
 from services.settlement.domain.payouts import OPEN_STATES
-from services.settlement.flows import payouts
-from services.settlement.outbound import Work
 from services.settlement.repository.history import record_anomaly
 from services.settlement.repository.statements import store_statement_page
+from services.settlement.repository.work import Work
+from services.settlement.use_cases import payouts
 
 Notice = PayoutSettledNotice | PayoutRejectedNotice | PayoutReturnedNotice
 _KINDS: dict[type[Any], str] = {

@@ -31,7 +31,6 @@ from services.settlement.domain.deposits import (
     refusal,
 )
 from services.settlement.domain.deposits import deposit_id as deposit_id_of
-from services.settlement.outbound import Work
 from services.settlement.repository.deposits import (
     Deposit,
     Deposits,
@@ -43,6 +42,7 @@ from services.settlement.repository.deposits import (
 from services.settlement.repository.history import record_anomaly
 from services.settlement.repository.ledger import Links
 from services.settlement.repository.wallets import References, wallet_for
+from services.settlement.repository.work import Work
 
 log = get_logger(__name__)
 
