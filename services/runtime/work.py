@@ -22,7 +22,9 @@ from typing import Any, Protocol, TypeVar
 from schemas import Message
 from services.runtime.db import Connection
 from services.runtime.handlers import Handler, HandlerContext
-from services.runtime.unit_of_work import W
+from services.runtime.publisher import Publisher
+from services.runtime.settings import ServiceSettings
+from services.runtime.unit_of_work import UnitOfWork, W
 
 
 class UseCaseWork(Protocol):
@@ -95,6 +97,31 @@ class Work:
     def staged(self, kind: type[W]) -> W:
         """The transaction's writer of `kind`, flushed just before the batch commits."""
         return self._ctx.staged(kind)
+
+
+class OwnWork:
+    """A work of its own transaction, with no message behind it (an operator's action, a
+    background round, a start-up step): its id is fresh (what the ids it derives and the
+    facts it publishes name), and it publishes through the runtime's Publisher into the
+    transaction's outbox; a service's subclass adds its repositories."""
+
+    def __init__(self, uow: UnitOfWork, settings: ServiceSettings) -> None:
+        self._uow = uow
+        self._publisher = Publisher(uow.outbox, settings)
+        self.connection: Connection = uow.connection
+        self.message_id = self.correlation_id = uuid.uuid4()
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    def staged(self, kind: type[W]) -> W:
+        return self._uow.staged(kind)
+
+    def publish(self, topic: str, key: str | bytes, payload: Message, **options: Any) -> None:
+        """As a handler's work publishes (UseCaseWork.publish), correlated with this work
+        unless told otherwise."""
+        correlation_id = options.pop("correlation_id", None) or self.correlation_id
+        self._publisher.publish(topic, key, payload, correlation_id=correlation_id, **options)
 
 
 WorkT = TypeVar("WorkT", bound=Work)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.runtime.service import BackgroundTask, Service, run
+from services.settlement import reconciliation, reserve_watch, unanswered
 from services.settlement.handlers import build_subscriptions
 from services.settlement.settings import SettlementSettings
-from services.settlement.use_cases import reconciliation, reserve_watch, unanswered
+from services.settlement.use_cases.work import Terms
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -16,13 +17,13 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def build() -> Service:
     settings = SettlementSettings(service="settlement")
     bank = settings.bank()
-    keys = settings.opening_keys()
+    terms = Terms(settings.opening_keys())
     tasks: list[BackgroundTask] = [
-        reconciliation.run,
+        reconciliation.task(bank, terms),
         reserve_watch.run,
-        unanswered.task(bank, keys),
+        unanswered.task(bank, terms),
     ]
-    return Service(settings, build_subscriptions(bank, keys), MIGRATIONS, tasks=tasks)
+    return Service(settings, build_subscriptions(bank, terms), MIGRATIONS, tasks=tasks)
 
 
 def main() -> None:

@@ -32,9 +32,10 @@ from services.settlement.__main__ import MIGRATIONS
 from services.settlement.domain.attestation import coverage_ratio, render
 from services.settlement.domain.backing import counts, exceptions_of, report_items
 from services.settlement.repository import attestation, backing
-from services.settlement.repository.work import from_outbox
+from services.settlement.repository.work import SweepWork
 from services.settlement.settings import SettlementSettings
 from services.settlement.use_cases.refunds import RefundRefused, refund_deposit
+from services.settlement.use_cases.work import Terms
 
 
 async def _attest(settings: SettlementSettings) -> int:
@@ -83,11 +84,10 @@ async def _refund(settings: SettlementSettings, deposit_id: uuid.UUID) -> int:
     bank = settings.bank()
     try:
         async with UnitOfWork(pool) as uow:
-            work = from_outbox(uow, settings, f"operator:{getpass.getuser()}:refund")
+            actor = f"operator:{getpass.getuser()}:refund"
+            work = SweepWork(uow, Terms(settings.opening_keys()), settings, bank, actor)
             try:
-                payout = await refund_deposit(
-                    work, deposit_id, bank, dt.datetime.now(dt.UTC), settings.opening_keys()
-                )
+                payout = await refund_deposit(work, deposit_id)
             except RefundRefused as refused:
                 print(f"refund refused: {refused}", file=sys.stderr)
                 return 2

@@ -1,4 +1,5 @@
-"""Settlement's subscriptions: thin translations from a message to a flow.
+"""Settlement's subscriptions: each message type mapped to its use case, and each batch's
+preparation (its locks taken in one order, its new payment orders in one submission).
 
 | topic                         | messages                                          |
 |-------------------------------|---------------------------------------------------|
@@ -13,65 +14,57 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from schemas import Envelope, Rejected
 from schemas.issuance import Burned, Minted, MintRejected
-from schemas.kyc import (
-    BankAccountRefused,
-    BankAccountVerified,
-    WalletRegistered,
-)
+from schemas.kyc import BankAccountRefused, BankAccountVerified, WalletRegistered
 from schemas.sealed import OpeningKeys
 from schemas.settlement import (
-    BankAccountChecked,
     BankStatement,
     CheckBankAccount,
     DepositReceived,
     PayoutRejectedNotice,
     PayoutReturnedNotice,
     PayoutSettledNotice,
-    PayoutStatus,
     QueryPayout,
     ReleaseReserve,
-    ReserveReleased,
     SendPayout,
 )
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.unit_of_work import UnitOfWork
-from services.settlement.bank.port import AnsweredAhead, BankAnswers, BankRail
+from services.runtime.work import handler
+from services.settlement.bank.port import BankAnswers, BankRail
 from services.settlement.repository.accounts import Accounts
-from services.settlement.repository.deposits import Deposits, suspended_unmatched
-from services.settlement.repository.history import record_anomaly
+from services.settlement.repository.deposits import Deposits
 from services.settlement.repository.payouts import PayoutBook
-from services.settlement.repository.supply import Releases, Supply, SupplyMovement
-from services.settlement.repository.wallets import References, register_wallet
-from services.settlement.repository.work import from_context
-from services.settlement.use_cases import accounts, deposits, notices, payouts, reserve
+from services.settlement.repository.supply import Releases
+from services.settlement.repository.wallets import References
+from services.settlement.repository.work import SqlWork
+from services.settlement.use_cases import accounts, deposits, notices, payouts, reserve, supply
+from services.settlement.use_cases.wallets import wallet_registered
+from services.settlement.use_cases.work import Terms
 
-Ctx = HandlerContext[Any]
+Works = Callable[[HandlerContext[Any]], SqlWork]
 NOTICES = (PayoutSettledNotice, PayoutRejectedNotice, PayoutReturnedNotice)
 
 
-def build_subscriptions(bank: BankRail, keys: OpeningKeys) -> list[Subscription]:
-    """`keys`: settlement's own, which open what is sealed to it (a deposit's payer, the bank
-    accounts KYC has checked, then paid to)."""
+def build_subscriptions(bank: BankRail, terms: Terms) -> list[Subscription]:
+    keys = terms.keys
+    work: Works = functools.partial(SqlWork, terms=terms, rail=bank)
     return [
-        _bank_notifications(keys),
-        _commands(bank, keys),
-        _account_checks(bank, keys),
-        _replies(),
-        _kyc_events(),
-        _supply(),
+        _bank_notifications(keys, work),
+        _commands(bank, keys, work),
+        _account_checks(work),
+        _replies(work),
+        _kyc_events(work),
+        _supply(work),
     ]
 
 
-def _actor(ctx: Ctx) -> str:
-    return f"{ctx.message.producer}:{ctx.message.type}"
-
-
-def _bank_notifications(keys: OpeningKeys) -> Subscription:
+def _bank_notifications(keys: OpeningKeys, work: Works) -> Subscription:
     bank = Subscription("settlement.bank-notifications")
 
     async def lock_in_order(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
@@ -88,28 +81,14 @@ def _bank_notifications(keys: OpeningKeys) -> Subscription:
         await uow.staged(PayoutBook).lock_by_id(noticed)
 
     bank.prepare = lock_in_order
-
-    @bank.handles(DepositReceived)
-    async def deposit_received(ctx: Ctx, notice: DepositReceived) -> None:
-        particulars = deposits.open_particulars(keys, notice)
-        await deposits.receive(from_context(ctx, _actor(ctx)), notice, particulars)
-
-    async def payout_notice(
-        ctx: Ctx, notice: PayoutSettledNotice | PayoutRejectedNotice | PayoutReturnedNotice
-    ) -> None:
-        await notices.receive(from_context(ctx, _actor(ctx)), ctx.message.message_id, notice)
-
+    bank.handles(DepositReceived)(handler(deposits.deposit_received, work))
     for notice_type in NOTICES:
-        bank.handles(notice_type)(payout_notice)
-
-    @bank.handles(BankStatement)
-    async def statement(ctx: Ctx, page: BankStatement) -> None:
-        await notices.statement(from_context(ctx, _actor(ctx)), page)
-
+        bank.handles(notice_type)(handler(notices.payout_notice, work))
+    bank.handles(BankStatement)(handler(notices.bank_statement, work))
     return bank
 
 
-def _commands(rail: BankRail, keys: OpeningKeys) -> Subscription:
+def _commands(rail: BankRail, keys: OpeningKeys, work: Works) -> Subscription:
     commands = Subscription("settlement.commands")
 
     async def prepare(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
@@ -127,72 +106,37 @@ def _commands(rail: BankRail, keys: OpeningKeys) -> Subscription:
         uow.staged(BankAnswers).answers.update(answers)
 
     commands.prepare = prepare
-
-    @commands.handles(SendPayout)
-    async def send_payout(ctx: Ctx, command: SendPayout) -> payouts.PayoutReply:
-        work = from_context(ctx, _actor(ctx))
-        bank = AnsweredAhead(rail, ctx.staged(BankAnswers).answers)
-        return await payouts.send(work, command, bank, ctx.message.occurred_at, keys)
-
-    @commands.handles(QueryPayout)
-    async def query_payout(ctx: Ctx, query: QueryPayout) -> PayoutStatus:
-        payout = await from_context(ctx, _actor(ctx)).payouts.get(query.redemption_id, lock=False)
-        return payouts.status(query.redemption_id, payout)
-
-    @commands.handles(ReleaseReserve)
-    async def release_reserve(ctx: Ctx, command: ReleaseReserve) -> ReserveReleased:
-        return await reserve.release(from_context(ctx, _actor(ctx)), command)
-
+    commands.handles(SendPayout)(handler(payouts.send_payout, work))
+    commands.handles(QueryPayout)(handler(payouts.query_payout, work))
+    commands.handles(ReleaseReserve)(handler(reserve.release_reserve, work))
     return commands
 
 
-def _account_checks(bank: BankRail, keys: OpeningKeys) -> Subscription:
+def _account_checks(work: Works) -> Subscription:
     checks = Subscription("settlement.account-checks")
-
-    @checks.handles(CheckBankAccount)
-    async def check(ctx: Ctx, command: CheckBankAccount) -> BankAccountChecked | Rejected:
-        return await accounts.check(from_context(ctx, _actor(ctx)), command, bank, keys)
-
+    checks.handles(CheckBankAccount)(handler(accounts.check_bank_account, work))
     return checks
 
 
-def _replies() -> Subscription:
+def _replies(work: Works) -> Subscription:
     replies = Subscription("settlement.replies")
 
     async def lock_deposits(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
         # a Rejected mint command names its deposit by correlation id
-        await uow.staged(Deposits).locked.load(
+        await uow.staged(Deposits).lock_all(
             m.payload.deposit_id if isinstance(m.payload, (Minted, MintRejected))
             else m.correlation_id
             for m in batch
         )  # fmt: skip
 
     replies.prepare = lock_deposits
-
-    @replies.handles(Minted)
-    async def minted(ctx: Ctx, reply: Minted) -> None:
-        await deposits.minted(from_context(ctx, _actor(ctx)), reply)
-
-    @replies.handles(MintRejected)
-    async def mint_rejected(ctx: Ctx, reply: MintRejected) -> None:
-        work = from_context(ctx, _actor(ctx))
-        await deposits.mint_refused(work, reply.deposit_id, reply.reason, reply.detail)
-
-    @replies.handles(Rejected)
-    async def command_rejected(ctx: Ctx, reply: Rejected) -> None:
-        # issuance could not even read our MintForDeposit; its correlation id is the deposit
-        work = from_context(ctx, _actor(ctx))
-        await deposits.mint_refused(
-            work,
-            ctx.message.correlation_id,
-            "mint_command_rejected",
-            f"{reply.reason}: {reply.detail}",
-        )
-
+    replies.handles(Minted)(handler(deposits.minted, work))
+    replies.handles(MintRejected)(handler(deposits.mint_rejected, work))
+    replies.handles(Rejected)(handler(deposits.mint_command_rejected, work))
     return replies
 
 
-def _kyc_events() -> Subscription:
+def _kyc_events(work: Works) -> Subscription:
     kyc = Subscription("kyc.events")
 
     async def lock_references(uow: UnitOfWork, batch: Sequence[Envelope[Any]]) -> None:
@@ -201,72 +145,16 @@ def _kyc_events() -> Subscription:
             await uow.staged(References).lock(e.deposit_reference for e in registered)
 
     kyc.prepare = lock_references
-
-    @kyc.handles(WalletRegistered)
-    async def wallet_registered(ctx: Ctx, event: WalletRegistered) -> None:
-        references = ctx.staged(References)
-        await references.lock([event.deposit_reference])
-        references.forget(event.deposit_reference)
-        same = await register_wallet(
-            ctx.connection, event.deposit_reference, event.customer_id, event.wallet_id
-        )
-        if not same:
-            await record_anomaly(
-                ctx.connection,
-                "deposit_reference_conflict",
-                event.deposit_reference,
-                f"wallet {event.wallet_id} registered with a reference already in use",
-            )
-            return
-        # money that arrived before its wallet was known waits in suspense: mint it now
-        work = from_context(ctx, _actor(ctx))
-        for deposit in await suspended_unmatched(ctx.connection, event.deposit_reference):
-            await deposits.retry(work, deposit)
-
-    @kyc.handles(BankAccountVerified)
-    async def account_verified(ctx: Ctx, event: BankAccountVerified) -> None:
-        work = from_context(ctx, _actor(ctx))
-        await accounts.kyc_decided(work, event.customer_id, event.account_id, "verified")
-
-    @kyc.handles(BankAccountRefused)
-    async def account_refused(ctx: Ctx, event: BankAccountRefused) -> None:
-        work = from_context(ctx, _actor(ctx))
-        await accounts.kyc_decided(
-            work, event.customer_id, event.account_id, "refused", event.reason
-        )
-
+    kyc.handles(WalletRegistered)(handler(wallet_registered, work))
+    kyc.handles(BankAccountVerified)(handler(accounts.bank_account_verified, work))
+    kyc.handles(BankAccountRefused)(handler(accounts.bank_account_refused, work))
     kyc.ignore_the_rest()
     return kyc
 
 
-def _supply() -> Subscription:
+def _supply(work: Works) -> Subscription:
     issuance = Subscription("issuance.events")
-
-    @issuance.handles(Minted)
-    async def minted(ctx: Ctx, event: Minted) -> None:
-        ctx.staged(Supply).record(
-            SupplyMovement(
-                event.mint_id,
-                "minted",
-                event.amount.amount_minor,
-                event.supply_after.amount_minor,
-                ctx.message.occurred_at,
-                deposit_id=event.deposit_id,
-            )
-        )
-
-    @issuance.handles(Burned)
-    async def burned(ctx: Ctx, event: Burned) -> None:
-        ctx.staged(Supply).record(
-            SupplyMovement(
-                event.burn_id,
-                "burned",
-                event.amount.amount_minor,
-                event.supply_after.amount_minor,
-                ctx.message.occurred_at,
-                redemption_id=event.redemption_id,
-            )
-        )
-
+    issuance.handles(Minted)(handler(supply.tokens_minted, work))
+    issuance.handles(Burned)(handler(supply.tokens_burned, work))
     issuance.ignore_the_rest()
     return issuance

@@ -5,13 +5,10 @@ first use."""
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
 from collections.abc import Awaitable, Callable
 from functools import cached_property
 from typing import Any, TypeVar
 
-from schemas import Message
 from services.kyc.repository.bank_accounts import BankAccounts
 from services.kyc.repository.customers import Customers
 from services.kyc.repository.eligibility import Checks, Locked
@@ -21,10 +18,9 @@ from services.kyc.repository.wallets import Wallets
 from services.kyc.use_cases.work import Terms
 from services.runtime.db import Connection, Pool
 from services.runtime.handlers import HandlerContext
-from services.runtime.publisher import Publisher
 from services.runtime.settings import ServiceSettings
 from services.runtime.unit_of_work import UnitOfWork, W
-from services.runtime.work import Work
+from services.runtime.work import OwnWork, Work
 
 
 class _Repositories:
@@ -75,30 +71,15 @@ class SqlWork(Work, _Repositories):
         self.prepared = prepared
 
 
-class OperatorWork(_Repositories):
-    """An action of its own: its id is fresh (the cause its history rows and events name,
-    and what their ids derive from), published through the runtime's Publisher."""
+class OperatorWork(OwnWork, _Repositories):
+    """An action of its own (OwnWork: a fresh id, the cause its history rows and events
+    name, and what their ids derive from)."""
 
     def __init__(self, uow: UnitOfWork, terms: Terms, settings: ServiceSettings) -> None:
-        self._uow = uow
-        self._publisher = Publisher(uow.outbox, settings)
-        self.connection = uow.connection
+        OwnWork.__init__(self, uow, settings)
         self.terms = terms
         # an action screens against what it activates (screener_of), never the cached set
         self.prepared = Prepared()
-        self.message_id = self.correlation_id = uuid.uuid4()
-
-    def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC)
-
-    def staged(self, kind: type[W]) -> W:
-        return self._uow.staged(kind)
-
-    def publish(self, topic: str, key: str | bytes, payload: Message, **options: Any) -> None:
-        """As a handler's work publishes (UseCaseWork.publish), correlated with the action
-        unless told otherwise."""
-        correlation_id = options.pop("correlation_id", None) or self.correlation_id
-        self._publisher.publish(topic, key, payload, correlation_id=correlation_id, **options)
 
 
 CommandT = TypeVar("CommandT")

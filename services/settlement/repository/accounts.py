@@ -60,55 +60,50 @@ class Accounts:
     async def get(self, account_id: uuid.UUID) -> Account | None:
         return await self._rows.get(account_id)
 
+    async def keep(
+        self,
+        account_id: uuid.UUID,
+        customer_id: uuid.UUID,
+        sealed: Sealed,
+        bank_result: str,
+    ) -> Account:
+        """File the account with the bank's answer; the one on file when it was filed before
+        (a repeated check changes nothing)."""
+        row = await self._connection.fetchrow(
+            """
+            WITH filed AS (
+                INSERT INTO bank_accounts (account_id, customer_id, sealed, bank_result)
+                VALUES ($1, $2, $3, $4)
+                ON CONFLICT (account_id) DO NOTHING
+                RETURNING *
+            )
+            SELECT * FROM filed
+            UNION ALL SELECT * FROM bank_accounts WHERE account_id = $1
+            LIMIT 1
+            """,
+            account_id,
+            customer_id,
+            sealed.model_dump_json(),
+            bank_result,
+        )
+        assert row is not None
+        return Account.of(row)
+
+    async def locked(self, account_id: uuid.UUID) -> Account | None:
+        row = await self._connection.fetchrow(
+            "SELECT * FROM bank_accounts WHERE account_id = $1 FOR UPDATE", account_id
+        )
+        return None if row is None else Account.of(row)
+
+    async def decided(self, account_id: uuid.UUID, state: State, reason: str | None) -> None:
+        await self._connection.execute(
+            "UPDATE bank_accounts SET state = $2, reason = $3, updated_at = now()"
+            " WHERE account_id = $1",
+            account_id,
+            state,
+            reason,
+        )
+
     async def flush(self, commit: AtCommit) -> None:
         """Nothing staged; what it read ends with the transaction."""
         self._rows.clear()
-
-
-async def keep(
-    connection: Connection,
-    account_id: uuid.UUID,
-    customer_id: uuid.UUID,
-    sealed: Sealed,
-    bank_result: str,
-) -> Account:
-    """File the account with the bank's answer; the one on file when it was filed before
-    (a repeated check changes nothing)."""
-    row = await connection.fetchrow(
-        """
-        WITH filed AS (
-            INSERT INTO bank_accounts (account_id, customer_id, sealed, bank_result)
-            VALUES ($1, $2, $3, $4)
-            ON CONFLICT (account_id) DO NOTHING
-            RETURNING *
-        )
-        SELECT * FROM filed
-        UNION ALL SELECT * FROM bank_accounts WHERE account_id = $1
-        LIMIT 1
-        """,
-        account_id,
-        customer_id,
-        sealed.model_dump_json(),
-        bank_result,
-    )
-    assert row is not None
-    return Account.of(row)
-
-
-async def locked(connection: Connection, account_id: uuid.UUID) -> Account | None:
-    row = await connection.fetchrow(
-        "SELECT * FROM bank_accounts WHERE account_id = $1 FOR UPDATE", account_id
-    )
-    return None if row is None else Account.of(row)
-
-
-async def decided(
-    connection: Connection, account_id: uuid.UUID, state: State, reason: str | None
-) -> None:
-    await connection.execute(
-        "UPDATE bank_accounts SET state = $2, reason = $3, updated_at = now()"
-        " WHERE account_id = $1",
-        account_id,
-        state,
-        reason,
-    )

@@ -39,10 +39,16 @@ class History:
         commit.write_at_commit(self._INSERT, rows)
 
 
-async def record_anomaly(connection: Connection, kind: str, reference: str, detail: str) -> None:
-    await connection.execute(
-        "INSERT INTO anomalies (kind, reference, detail) VALUES ($1, $2, $3)",
-        kind,
-        reference,
-        detail,
-    )
+class Anomalies:
+    """What an operator reviews: a conflict, a mismatch, a refusal (written at once)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def record(self, kind: str, reference: str, detail: str) -> None:
+        await self._connection.execute(
+            "INSERT INTO anomalies (kind, reference, detail) VALUES ($1, $2, $3)",
+            kind,
+            reference,
+            detail,
+        )

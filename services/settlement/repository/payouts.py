@@ -150,6 +150,61 @@ class PayoutBook:
         if payout.redemption_id is not None:
             self._locked.put(payout.redemption_id, payout)
 
+    async def set_state(
+        self,
+        payout_id: uuid.UUID,
+        state: State,
+        detail: str,
+        *,
+        bank_reference: str | None = None,
+        settled_at: dt.datetime | None = None,
+    ) -> None:
+        await self._connection.execute(
+            """
+            UPDATE payouts SET state = $2, detail = $3,
+                   bank_reference = coalesce(bank_reference, $4),
+                   settled_at = coalesce($5, settled_at), updated_at = now()
+             WHERE payout_id = $1
+            """,
+            payout_id,
+            state,
+            detail,
+            bank_reference,
+            settled_at,
+        )
+
+    async def open_return_case(
+        self,
+        case_id: uuid.UUID,
+        payout_id: uuid.UUID,
+        bank_reference: str,
+        amount: Money,
+        reason: str,
+        returned_at: dt.datetime,
+    ) -> None:
+        await self._connection.execute(
+            """
+            INSERT INTO payout_returns (case_id, payout_id, bank_reference, amount_minor, currency,
+                                        reason, returned_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            """,
+            case_id,
+            payout_id,
+            bank_reference,
+            amount.amount_minor,
+            amount.currency,
+            reason,
+            returned_at,
+        )
+
+    async def of_deposit(self, deposit_id: uuid.UUID) -> bool:
+        """A refund of this deposit was ordered once (whatever became of it)."""
+        return bool(
+            await self._connection.fetchval(
+                "SELECT 1 FROM payouts WHERE deposit_id = $1", deposit_id
+            )
+        )
+
     async def flush(self, commit: AtCommit) -> None:
         """The new payouts; what it read ends with the batch."""
         new, self._new = self._new, []
@@ -178,52 +233,3 @@ async def unanswered(connection: Connection, older_than: dt.timedelta) -> list[P
         older_than,
     )
     return [Payout.of(row) for row in rows]
-
-
-async def set_payout_state(
-    connection: Connection,
-    payout_id: uuid.UUID,
-    state: State,
-    detail: str,
-    *,
-    bank_reference: str | None = None,
-    settled_at: dt.datetime | None = None,
-) -> None:
-    await connection.execute(
-        """
-        UPDATE payouts SET state = $2, detail = $3,
-               bank_reference = coalesce(bank_reference, $4),
-               settled_at = coalesce($5, settled_at), updated_at = now()
-         WHERE payout_id = $1
-        """,
-        payout_id,
-        state,
-        detail,
-        bank_reference,
-        settled_at,
-    )
-
-
-async def open_return_case(
-    connection: Connection,
-    case_id: uuid.UUID,
-    payout_id: uuid.UUID,
-    bank_reference: str,
-    amount: Money,
-    reason: str,
-    returned_at: dt.datetime,
-) -> None:
-    await connection.execute(
-        """
-        INSERT INTO payout_returns (case_id, payout_id, bank_reference, amount_minor, currency,
-                                    reason, returned_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
-        """,
-        case_id,
-        payout_id,
-        bank_reference,
-        amount.amount_minor,
-        amount.currency,
-        reason,
-        returned_at,
-    )

@@ -78,39 +78,45 @@ async def pending_notices(connection: Connection, limit: int = 100) -> list[asyn
     )
 
 
-async def store_statement_page(
-    connection: Connection,
-    statement_id: str,
-    sequence: int,
-    page: int,
-    pages: int,
-    account_number: str,
-    period: tuple[dt.datetime, dt.datetime],
-    lines: list[tuple[Any, ...]],
-) -> bool:
-    stored = await connection.fetchval(
-        """
-        INSERT INTO statements (statement_id, sequence, page, pages, account_number,
-                                period_start, period_end)
-        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING true
-        """,
-        statement_id,
-        sequence,
-        page,
-        pages,
-        account_number,
-        *period,
-    )
-    if stored and lines:
-        await connection.executemany(
+class Statements:
+    """The bank's statement pages, as they came (a page seen twice is kept once)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def store_page(
+        self,
+        statement_id: str,
+        sequence: int,
+        page: int,
+        pages: int,
+        account_number: str,
+        period: tuple[dt.datetime, dt.datetime],
+        lines: list[tuple[Any, ...]],
+    ) -> bool:
+        stored = await self._connection.fetchval(
             """
-            INSERT INTO statement_lines (statement_id, page, line_no, bank_reference,
-                end_to_end_id, direction, amount_minor, currency, booked_at, description)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            INSERT INTO statements (statement_id, sequence, page, pages, account_number,
+                                    period_start, period_end)
+            VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING true
             """,
-            [(statement_id, page, n, *line) for n, line in enumerate(lines, 1)],
+            statement_id,
+            sequence,
+            page,
+            pages,
+            account_number,
+            *period,
         )
-    return bool(stored)
+        if stored and lines:
+            await self._connection.executemany(
+                """
+                INSERT INTO statement_lines (statement_id, page, line_no, bank_reference,
+                    end_to_end_id, direction, amount_minor, currency, booked_at, description)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                """,
+                [(statement_id, page, n, *line) for n, line in enumerate(lines, 1)],
+            )
+        return bool(stored)
 
 
 async def statement_debits_for_open_payouts(connection: Connection) -> list[asyncpg.Record]:

@@ -102,6 +102,10 @@ class Releases:
             for row in rows
         ]
 
+    async def of(self, redemption_id: uuid.UUID) -> Release | None:
+        """The release made for the redemption, if any (read once per batch)."""
+        return await self.made.get(redemption_id)
+
     def record(
         self, redemption_id: uuid.UUID, amount_minor: int, reserve_after: int,
         entry_id: uuid.UUID,

@@ -10,24 +10,6 @@ from services.runtime.rows import KeyedRows
 from services.runtime.unit_of_work import AtCommit
 
 
-async def register_wallet(
-    connection: Connection, reference: str, customer_id: uuid.UUID, wallet_id: uuid.UUID
-) -> bool:
-    """True if recorded (or already recorded the same way); False on a conflicting one."""
-    row = await connection.fetchrow(
-        """
-        INSERT INTO wallets (deposit_reference, customer_id, wallet_id) VALUES ($1, $2, $3)
-        ON CONFLICT (deposit_reference) DO UPDATE SET deposit_reference = EXCLUDED.deposit_reference
-        RETURNING customer_id, wallet_id
-        """,
-        reference,
-        customer_id,
-        wallet_id,
-    )
-    assert row is not None
-    return bool(row["customer_id"] == customer_id and row["wallet_id"] == wallet_id)
-
-
 class References:
     """The deposit references a transaction matches deposits to, or registers wallets for.
 
@@ -70,6 +52,28 @@ class References:
         """A wallet was registered for it: the next `owner` reads it again."""
         self._owners.forget(reference)
 
+    async def register(self, reference: str, customer_id: uuid.UUID, wallet_id: uuid.UUID) -> bool:
+        """True if recorded (or already recorded the same way); False on a conflicting one."""
+        row = await self._connection.fetchrow(
+            """
+            INSERT INTO wallets (deposit_reference, customer_id, wallet_id) VALUES ($1, $2, $3)
+            ON CONFLICT (deposit_reference)
+            DO UPDATE SET deposit_reference = EXCLUDED.deposit_reference
+            RETURNING customer_id, wallet_id
+            """,
+            reference,
+            customer_id,
+            wallet_id,
+        )
+        assert row is not None
+        return bool(row["customer_id"] == customer_id and row["wallet_id"] == wallet_id)
+
+    async def wallet_for(self, reference: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+        row = await self._connection.fetchrow(
+            "SELECT customer_id, wallet_id FROM wallets WHERE deposit_reference = $1", reference
+        )
+        return (row["customer_id"], row["wallet_id"]) if row else None
+
     async def flush(self, commit: AtCommit) -> None:
         """Nothing to write: the locks go with the transaction."""
         self._locked.clear()
@@ -86,10 +90,3 @@ async def lock_references(connection: Connection, references: Iterable[str]) -> 
         """,
         list(references),
     )
-
-
-async def wallet_for(connection: Connection, reference: str) -> tuple[uuid.UUID, uuid.UUID] | None:
-    row = await connection.fetchrow(
-        "SELECT customer_id, wallet_id FROM wallets WHERE deposit_reference = $1", reference
-    )
-    return (row["customer_id"], row["wallet_id"]) if row else None

@@ -1,97 +1,128 @@
-"""Settlement's work, the same from a handler, a background task or an operator command:
-its transaction, its staged writers and where it emits (the runtime's `Outlet`: a handler's
-context or a Publisher). Every message id is given by the caller, derived from a business
-key (a deposit id, a payout id), so that doing the same work twice emits the same message."""
+"""Settlement's work on a transaction: `SqlWork` for a message handled (the batch's
+transaction, through its handler's context), `SweepWork` for a background round or an
+operator's action (a transaction of its own, publishing through the runtime's Publisher).
+Both build the repositories of use_cases/work.py SettlementWork on their connection: the
+ones a batch shares (what `prepare` locked and read, what is written at the commit) are
+the transaction's staged ones."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from functools import cached_property
+from typing import Any
 
-from schemas import Money, derive_id
-from schemas.settlement import ReserveMoved
 from services.runtime.db import Connection
 from services.runtime.handlers import HandlerContext
-from services.runtime.publisher import Outlet, Publisher
 from services.runtime.settings import ServiceSettings
-from services.runtime.unit_of_work import StagedWriter, UnitOfWork
-from services.settlement.domain import ledger
-from services.settlement.repository.history import History
-from services.settlement.repository.ledger import Journal, Links
+from services.runtime.unit_of_work import UnitOfWork, W
+from services.runtime.work import OwnWork, Work
+from services.settlement.bank.port import AnsweredAhead, BankAnswers, BankRail
+from services.settlement.repository.accounts import Accounts
+from services.settlement.repository.deposits import Deposits
+from services.settlement.repository.history import Anomalies, History
+from services.settlement.repository.ledger import Journal
 from services.settlement.repository.payouts import PayoutBook
-from services.settlement.repository.statements import Notices
-
-EVENTS = "settlement.events"
-
-
-class Staged(Protocol):
-    def __call__(self, kind: type[W]) -> W: ...
+from services.settlement.repository.statements import Notices, Statements
+from services.settlement.repository.supply import Releases, Supply
+from services.settlement.repository.wallets import References
+from services.settlement.use_cases.work import Terms
 
 
-W = TypeVar("W", bound=StagedWriter)
-
-
-@dataclass(frozen=True, slots=True)
-class Work:
-    """One transaction's worth of settlement work: where to write, where to emit, and who
-    and what caused it (recorded in the journal and the history)."""
+class _Repositories:
+    """SettlementWork's repositories on `connection`; the subclass says where the
+    transaction's staged ones come from."""
 
     connection: Connection
-    outlet: Outlet
-    """Where it emits (a handler's context, or a Publisher outside a handler)."""
-    staged: Staged
-    """The transaction's staged objects (services/runtime/unit_of_work.py)."""
-    actor: str
-    cause: uuid.UUID | None = None
+
+    def staged(self, kind: type[W]) -> W:
+        raise NotImplementedError
 
     @property
     def journal(self) -> Journal:
-        """Where the transaction's journal entries go (written just before its commit)."""
         return self.staged(Journal)
-
-    def post(self, entry_id: uuid.UUID, entry: ledger.Entry, links: Links) -> None:
-        """Journal an entry; one that moves the CNH reserve is told on settlement.events in
-        the same transaction, so that issuance's own view of the reserve misses none."""
-        self.journal.post(entry_id, entry, links)
-        change = ledger.reserve_change(entry)
-        if change == 0:
-            return
-        about = links.deposit_id or links.redemption_id or entry_id
-        self.outlet.publish(
-            EVENTS,
-            str(about),
-            ReserveMoved(
-                entry_id=entry_id,
-                direction="in" if change > 0 else "out",
-                amount=Money(amount_minor=abs(change), currency="CNH"),
-                cause=entry.template,
-                deposit_id=links.deposit_id,
-                redemption_id=links.redemption_id,
-            ),
-            message_id=derive_id(entry_id, "reserve_moved"),
-            correlation_id=about,
-        )
 
     @property
     def history(self) -> History:
-        """Where its state changes are recorded (written just before its commit)."""
         return self.staged(History)
 
     @property
+    def deposits(self) -> Deposits:
+        return self.staged(Deposits)
+
+    @property
+    def references(self) -> References:
+        return self.staged(References)
+
+    @property
+    def accounts(self) -> Accounts:
+        return self.staged(Accounts)
+
+    @property
     def payouts(self) -> PayoutBook:
-        """The payouts it reads and records (locked, read once per batch)."""
         return self.staged(PayoutBook)
 
     @property
     def notices(self) -> Notices:
-        """The bank notices it receives (written just before its commit)."""
         return self.staged(Notices)
 
+    @property
+    def releases(self) -> Releases:
+        return self.staged(Releases)
 
-def from_context(ctx: HandlerContext[Any], actor: str) -> Work:
-    return Work(ctx.connection, ctx, ctx.staged, actor, ctx.message.message_id)
+    @property
+    def supply(self) -> Supply:
+        return self.staged(Supply)
+
+    @cached_property
+    def anomalies(self) -> Anomalies:
+        return Anomalies(self.connection)
+
+    @cached_property
+    def statements(self) -> Statements:
+        return Statements(self.connection)
 
 
-def from_outbox(uow: UnitOfWork, settings: ServiceSettings, actor: str) -> Work:
-    return Work(uow.connection, Publisher(uow.outbox, settings), uow.staged, actor)
+class SqlWork(Work, _Repositories):
+    """`rail`: the bank; the orders a batch submitted ahead (handlers' prepare) are
+    answered from what the bank said then."""
+
+    def __init__(self, ctx: HandlerContext[Any], terms: Terms, rail: BankRail) -> None:
+        Work.__init__(self, ctx)
+        self.terms = terms
+        self._rail = rail
+
+    @property
+    def actor(self) -> str:
+        return f"{self._ctx.message.producer}:{self._ctx.message.type}"
+
+    @property
+    def cause(self) -> uuid.UUID | None:
+        return self.message_id
+
+    @property
+    def occurred_at(self) -> dt.datetime:
+        return self._ctx.message.occurred_at
+
+    @cached_property
+    def bank(self) -> BankRail:
+        return AnsweredAhead(self._rail, self.staged(BankAnswers).answers)
+
+
+class SweepWork(OwnWork, _Repositories):
+    """A round or an action of its own (OwnWork): no message caused it, so its journal
+    entries name none."""
+
+    def __init__(
+        self, uow: UnitOfWork, terms: Terms, settings: ServiceSettings, bank: BankRail,
+        actor: str,
+    ) -> None:  # fmt: skip
+        OwnWork.__init__(self, uow, settings)
+        self.terms = terms
+        self.bank = bank
+        self.actor = actor
+        self.cause: uuid.UUID | None = None
+
+    @property
+    def occurred_at(self) -> dt.datetime:
+        return self.now()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 
 from schemas import Rejected
+from schemas.kyc import BankAccountRefused, BankAccountVerified
 from schemas.sealed import OpeningKeys, SealError
 from schemas.settlement import (
     BankAccount,
@@ -22,36 +23,32 @@ from schemas.settlement import (
     account_check_context,
 )
 from services.runtime.logging import get_logger
-from services.settlement.bank.port import BankRail
 from services.settlement.domain.accounts import KycDecision, NotPayable, decide, payable
-from services.settlement.repository import accounts as on_file
-from services.settlement.repository.history import record_anomaly
-from services.settlement.repository.work import Work
+from services.settlement.use_cases.work import Accounts, SettlementWork
 
 log = get_logger(__name__)
 
 
-async def check(
-    work: Work, command: CheckBankAccount, bank: BankRail, keys: OpeningKeys
+async def check_bank_account(
+    work: SettlementWork, command: CheckBankAccount
 ) -> BankAccountChecked | Rejected:
     context = account_check_context(command.customer_id, command.account_id)
     try:
-        account = keys.open(command.account, BankAccount, context)
+        account = work.terms.keys.open(command.account, BankAccount, context)
     except SealError as exc:
         # it will never open: refused at once (KYC refuses the account), not retried
         return Rejected(reason="unreadable", detail=f"{exc.reason}: {exc.detail}")
-    filed = await on_file.locked(work.connection, command.account_id)
+    filed = await work.accounts.locked(command.account_id)
     if filed is None:
-        result = await bank.check_account(account)
-        filed = await on_file.keep(
-            work.connection, command.account_id, command.customer_id, command.account, result
+        result = await work.bank.check_account(account)
+        filed = await work.accounts.keep(
+            command.account_id, command.customer_id, command.account, result
         )
         work.history.record(
             "bank_account", command.account_id, None, "checked", work.actor, "bank_check", result
         )
     elif filed.customer_id != command.customer_id:
-        await record_anomaly(
-            work.connection,
+        await work.anomalies.record(
             "bank_account_conflict",
             str(command.account_id),
             "a check of an account on file for another customer",
@@ -63,20 +60,27 @@ async def check(
     )
 
 
-async def kyc_decided(
-    work: Work,
+async def bank_account_verified(work: SettlementWork, event: BankAccountVerified) -> None:
+    await _kyc_decided(work, event.customer_id, event.account_id, "verified")
+
+
+async def bank_account_refused(work: SettlementWork, event: BankAccountRefused) -> None:
+    await _kyc_decided(work, event.customer_id, event.account_id, "refused", event.reason)
+
+
+async def _kyc_decided(
+    work: SettlementWork,
     customer_id: uuid.UUID,
     account_id: uuid.UUID,
     decision: KycDecision,
     reason: str | None = None,
 ) -> None:
-    filed = await on_file.locked(work.connection, account_id)
+    filed = await work.accounts.locked(account_id)
     verdict = decide(filed.on_file if filed else None, customer_id, decision)
     if verdict == "conflict":
         if decision == "refused" and filed is None:
             return  # refused before any check (its name, its customer): nothing on file
-        await record_anomaly(
-            work.connection,
+        await work.anomalies.record(
             f"bank_account_{decision}_conflict",
             str(account_id),
             f"{decision} for customer {customer_id}: the account on file is "
@@ -85,14 +89,14 @@ async def kyc_decided(
         return
     if verdict == "apply":
         assert filed is not None
-        await on_file.decided(work.connection, account_id, decision, reason)
+        await work.accounts.decided(account_id, decision, reason)
         work.history.record(
             "bank_account", account_id, filed.state, decision, work.actor, "kyc", reason or ""
         )
 
 
 async def payee(
-    accounts: on_file.Accounts, keys: OpeningKeys, customer_id: uuid.UUID, account_id: uuid.UUID
+    accounts: Accounts, keys: OpeningKeys, customer_id: uuid.UUID, account_id: uuid.UUID
 ) -> BankAccount | NotPayable:
     """The verified account of `customer_id` on file under `account_id`, opened in memory
     only (the order to the bank needs its details; nothing else keeps them)."""

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import uuid
 
-from schemas import Money, derive_id, new_id
-from schemas.issuance import Minted, MintForDeposit
+from schemas import Money, Rejected, derive_id, new_id
+from schemas.issuance import Minted, MintForDeposit, MintRejected
 from schemas.money import par_tokens
 from schemas.sealed import OpeningKeys, SealError
 from schemas.settlement import (
@@ -31,22 +31,12 @@ from services.settlement.domain.deposits import (
     refusal,
 )
 from services.settlement.domain.deposits import deposit_id as deposit_id_of
-from services.settlement.repository.deposits import (
-    Deposit,
-    Deposits,
-    deposit_for_update,
-    insert_deposit,
-    mint_requested,
-    set_deposit_state,
-)
-from services.settlement.repository.history import record_anomaly
-from services.settlement.repository.ledger import Links
-from services.settlement.repository.wallets import References, wallet_for
-from services.settlement.repository.work import Work
+from services.settlement.repository.deposits import Deposit
+from services.settlement.use_cases.journal import links, post, reserve
+from services.settlement.use_cases.work import SettlementWork
 
 log = get_logger(__name__)
 
-RESERVE = ledger.account_code("reserve_bank", "CNH")
 EVENTS = "settlement.events"
 
 
@@ -65,40 +55,43 @@ def reference_of(keys: OpeningKeys, notice: DepositReceived) -> str | None:
         return None
 
 
-async def receive(work: Work, notice: DepositReceived, particulars: DepositParticulars) -> None:
+async def deposit_received(work: SettlementWork, notice: DepositReceived) -> None:
     """Kept: the extracted reference (an id) in clear, the payer and the text only as the
     notice's sealed value, which settlement opens again to refund the payer."""
+    particulars = open_particulars(work.terms.keys, notice)
     deposit_id = deposit_id_of(notice.bank_reference)
     reference = deposit_reference_in(particulars.remittance)
-    refused = refusal(notice.amount, await work.journal.balance(RESERVE))
+    refused = refusal(notice.amount, await reserve(work))
     if refused is not None:
         await _refuse(work, deposit_id, notice, reference, refused)
         return
-    owner = await work.staged(References).owner(reference) if reference else None
+    owner = await work.references.owner(reference) if reference else None
     state = arrival(owner is not None)
     reason = None if owner else "unmatched_reference"
     mint_id = _mint_command_id() if owner else None
     if not await _recorded(work, deposit_id, notice, reference, owner, state, reason, mint_id):
         return
-    links = Links(work.actor, work.cause, deposit_id=deposit_id, memo=notice.bank_reference)
+    about = links(work, deposit_id=deposit_id, memo=notice.bank_reference)
     if owner is None or mint_id is None:
-        work.post(
+        post(
+            work,
             derive_id(deposit_id, "received"),
             ledger.deposit_unmatched(notice.amount),
-            links,
+            about,
         )
         _suspended(work, deposit_id, notice.amount, notice.bank_reference, "unmatched_reference")
         return
-    work.post(
+    post(
+        work,
         derive_id(deposit_id, "received"),
         ledger.deposit_matched(notice.amount),
-        links,
+        about,
     )
     await _ask_for_mint(work, deposit_id, owner, notice.amount, mint_id)
 
 
 async def _refuse(
-    work: Work,
+    work: SettlementWork,
     deposit_id: uuid.UUID,
     notice: DepositReceived,
     reference: str | None,
@@ -108,13 +101,13 @@ async def _refuse(
     if not await _recorded(work, deposit_id, notice, reference, None, "refused", reason):
         return
     log.warning("deposit refused", deposit_id=str(deposit_id), reason=reason)
-    await record_anomaly(
-        work.connection, "deposit_refused", notice.bank_reference, f"{reason}: {notice.amount}"
+    await work.anomalies.record(
+        "deposit_refused", notice.bank_reference, f"{reason}: {notice.amount}"
     )
 
 
 async def _recorded(
-    work: Work,
+    work: SettlementWork,
     deposit_id: uuid.UUID,
     notice: DepositReceived,
     reference: str | None,
@@ -125,8 +118,7 @@ async def _recorded(
 ) -> bool:
     """The deposit and its first history line; False for the same bank credit again (a
     re-sent notification: it was applied once already)."""
-    fresh = await insert_deposit(
-        work.connection,
+    fresh = await work.deposits.insert(
         deposit_id,
         notice.bank_reference,
         notice.amount,
@@ -153,26 +145,27 @@ MINTS_KEY = "mints"
 from settlement.events; the key keeps the mints' partition as it was.)"""
 
 
-async def retry(work: Work, deposit: Deposit) -> bool:
+async def retry(work: SettlementWork, deposit: Deposit) -> bool:
     """Out of suspense and minted after all, when what suspended it has passed: the wallet
     became known to settlement, or issuance caught up with KYC. A new mint command id: the
     refusal of the previous one stays what it was."""
     reference = deposit.deposit_reference
-    owner = await wallet_for(work.connection, reference) if reference else None
+    owner = await work.references.wallet_for(reference) if reference else None
     to = move(deposit.state, "mint_retried")
     if owner is None or to is None:
         return False
     attempt = deposit.mint_attempts + 1
-    work.post(
+    post(
+        work,
         derive_id(deposit.deposit_id, "rematched", str(attempt)),
         ledger.deposit_rematched(deposit.amount),
-        Links(work.actor, work.cause, deposit_id=deposit.deposit_id, memo=deposit.reason or ""),
+        links(work, deposit_id=deposit.deposit_id, memo=deposit.reason or ""),
     )
     work.history.record("deposit", deposit.deposit_id, deposit.state, to, work.actor,
         "mint_retried", f"attempt {attempt} after {deposit.reason}",
     )  # fmt: skip
     mint_id = _mint_command_id()
-    await mint_requested(work.connection, deposit.deposit_id, owner, mint_id)
+    await work.deposits.mint_requested(deposit.deposit_id, owner, mint_id)
     await _ask_for_mint(work, deposit.deposit_id, owner, deposit.amount, mint_id)
     return True
 
@@ -186,7 +179,7 @@ def _mint_command_id() -> uuid.UUID:
 
 
 async def _ask_for_mint(
-    work: Work,
+    work: SettlementWork,
     deposit_id: uuid.UUID,
     owner: tuple[uuid.UUID, uuid.UUID],
     amount: Money,
@@ -195,8 +188,8 @@ async def _ask_for_mint(
     """The mint command for a deposit recorded as minting under `mint_id`, after the fact
     issuance mints against (the deposit, its wallet and amount, on settlement.events)."""
     customer_id, wallet_id = owner
-    reserve_after = await work.journal.balance(RESERVE)
-    work.outlet.publish(
+    reserve_after = await reserve(work)
+    work.publish(
         EVENTS,
         str(deposit_id),
         DepositMatched(
@@ -209,7 +202,7 @@ async def _ask_for_mint(
         message_id=derive_id(mint_id, "matched"),
         correlation_id=deposit_id,
     )
-    work.outlet.publish(
+    work.publish(
         "issuance.mints",
         MINTS_KEY,
         MintForDeposit(
@@ -225,13 +218,11 @@ async def _ask_for_mint(
     )
 
 
-async def minted(work: Work, reply: Minted) -> None:
-    book = work.staged(Deposits)
-    deposit = await book.locked.get(reply.deposit_id)
+async def minted(work: SettlementWork, reply: Minted) -> None:
+    deposit = await work.deposits.locked(reply.deposit_id)
     to = move(deposit.state, "minted") if deposit else None
     if deposit is None or to is None:
-        await record_anomaly(
-            work.connection,
+        await work.anomalies.record(
             "unexpected_mint",
             str(reply.deposit_id),
             f"Minted {reply.mint_id} for a deposit in state "
@@ -239,18 +230,18 @@ async def minted(work: Work, reply: Minted) -> None:
         )
         return
     if reply.amount != par_tokens(deposit.amount):
-        await record_anomaly(
-            work.connection,
+        await work.anomalies.record(
             "mint_amount_mismatch",
             str(deposit.deposit_id),
             f"minted {reply.amount}, deposit {deposit.amount}",
         )
-    work.post(
+    post(
+        work,
         derive_id(deposit.deposit_id, "minted"),
         ledger.mint_confirmed(deposit.amount),
-        Links(work.actor, work.cause, deposit_id=deposit.deposit_id, memo=str(reply.mint_id)),
+        links(work, deposit_id=deposit.deposit_id, memo=str(reply.mint_id)),
     )
-    book.set_state(deposit, to)
+    work.deposits.set_state(deposit, to)
     work.history.record(
         "deposit",
         deposit.deposit_id,
@@ -260,7 +251,7 @@ async def minted(work: Work, reply: Minted) -> None:
         "minted",
         f"mint {reply.mint_id}",
     )
-    work.outlet.publish(
+    work.publish(
         EVENTS,
         str(deposit.deposit_id),
         DepositConfirmed(
@@ -276,57 +267,73 @@ async def minted(work: Work, reply: Minted) -> None:
     )
 
 
-async def mint_refused(work: Work, deposit_id: uuid.UUID, reason: str, detail: str) -> None:
+async def mint_rejected(work: SettlementWork, reply: MintRejected) -> None:
+    await _mint_refused(work, reply.deposit_id, reply.reason, reply.detail)
+
+
+async def mint_command_rejected(work: SettlementWork, reply: Rejected) -> None:
+    """Issuance could not even read our MintForDeposit; its correlation id is the deposit."""
+    await _mint_refused(
+        work, work.correlation_id, "mint_command_rejected", f"{reply.reason}: {reply.detail}"
+    )
+
+
+async def _mint_refused(
+    work: SettlementWork, deposit_id: uuid.UUID, reason: str, detail: str
+) -> None:
     """Issuance would not mint (MintRejected, or the command itself was refused): the money
     stays in the reserve account, in suspense, with the reason."""
-    book = work.staged(Deposits)
-    deposit = await book.locked.get(deposit_id)
+    deposit = await work.deposits.locked(deposit_id)
     to = move(deposit.state, "mint_refused") if deposit else None
     if deposit is None or to is None:
-        await record_anomaly(
-            work.connection, "unexpected_mint_rejection", str(deposit_id), f"{reason}: {detail}"
+        await work.anomalies.record(
+            "unexpected_mint_rejection", str(deposit_id), f"{reason}: {detail}"
         )
         return
     attempt = deposit.mint_attempts
-    work.post(
+    post(
+        work,
         attempt_id(deposit_id, attempt, "mint_rejected"),
         ledger.mint_rejected(deposit.amount),
-        Links(work.actor, work.cause, deposit_id=deposit_id, memo=reason),
+        links(work, deposit_id=deposit_id, memo=reason),
     )
-    book.set_state(deposit, to, reason, detail)
+    work.deposits.set_state(deposit, to, reason, detail)
     work.history.record("deposit", deposit_id, deposit.state, to, work.actor, reason, detail)
     _suspended(work, deposit_id, deposit.amount, deposit.bank_reference, reason, attempt)
 
 
 async def refund_moved(
-    work: Work, deposit_id: uuid.UUID, event: Event, detail: str, reason: str | None = None
+    work: SettlementWork,
+    deposit_id: uuid.UUID,
+    event: Event,
+    detail: str,
+    reason: str | None = None,
 ) -> bool:
     """A refund's step for its deposit, by the state table; False (an anomaly, nothing
     changed) where the deposit's state does not allow it."""
-    deposit = await deposit_for_update(work.connection, deposit_id)
+    deposit = await work.deposits.for_update(deposit_id)
     to = move(deposit.state, event) if deposit else None
     if deposit is None or to is None:
-        await record_anomaly(
-            work.connection,
+        await work.anomalies.record(
             f"deposit_{event}_conflict",
             str(deposit_id),
             f"{event} for a deposit in state {deposit.state if deposit else 'unknown'}",
         )
         return False
-    await set_deposit_state(work.connection, deposit_id, to, reason)
+    await work.deposits.change_state(deposit_id, to, reason)
     work.history.record("deposit", deposit_id, deposit.state, to, work.actor, event, detail)
     return True
 
 
 def _suspended(
-    work: Work,
+    work: SettlementWork,
     deposit_id: uuid.UUID,
     amount: Money,
     bank_reference: str,
     reason: str,
     attempt: int = 0,
 ) -> None:
-    work.outlet.publish(
+    work.publish(
         EVENTS,
         str(deposit_id),
         DepositSuspended(

@@ -15,10 +15,8 @@ from schemas.settlement import (
     PayoutSettledNotice,
 )
 from services.settlement.domain.payouts import OPEN_STATES
-from services.settlement.repository.history import record_anomaly
-from services.settlement.repository.statements import store_statement_page
-from services.settlement.repository.work import Work
 from services.settlement.use_cases import payouts
+from services.settlement.use_cases.work import SettlementWork
 
 Notice = PayoutSettledNotice | PayoutRejectedNotice | PayoutReturnedNotice
 _KINDS: dict[type[Any], str] = {
@@ -29,7 +27,8 @@ _KINDS: dict[type[Any], str] = {
 _TYPES = {kind: cls for cls, kind in _KINDS.items()}
 
 
-async def receive(work: Work, message_id: uuid.UUID, notice: Notice) -> None:
+async def payout_notice(work: SettlementWork, notice: Notice) -> None:
+    message_id = work.message_id
     work.notices.store(
         message_id,
         _KINDS[type(notice)],
@@ -40,7 +39,7 @@ async def receive(work: Work, message_id: uuid.UUID, notice: Notice) -> None:
     await apply(work, message_id, notice)
 
 
-async def apply(work: Work, message_id: uuid.UUID, notice: Notice) -> bool:
+async def apply(work: SettlementWork, message_id: uuid.UUID, notice: Notice) -> bool:
     """Apply a stored notice to its payout; False (still pending) if the payout is not
     there yet, or if a return overtook the settlement it reverses."""
     payout = await work.payouts.locked(notice.end_to_end_id)
@@ -50,8 +49,7 @@ async def apply(work: Work, message_id: uuid.UUID, notice: Notice) -> bool:
         return False
     if isinstance(notice, PayoutSettledNotice):
         if notice.amount != payout.amount:
-            await record_anomaly(
-                work.connection,
+            await work.anomalies.record(
                 "settled_amount_mismatch",
                 str(payout.payout_id),
                 f"bank says {notice.amount}",
@@ -74,9 +72,8 @@ def parse(kind: str, body: str) -> Notice:
     return notice
 
 
-async def statement(work: Work, page: BankStatement) -> None:
-    await store_statement_page(
-        work.connection,
+async def bank_statement(work: SettlementWork, page: BankStatement) -> None:
+    await work.statements.store_page(
         page.statement_id,
         page.sequence,
         page.page,

@@ -35,6 +35,7 @@ from schemas.settlement import (
     PayoutSent,
     PayoutSettled,
     PayoutStatus,
+    QueryPayout,
     SendPayout,
 )
 from services.settlement.bank.port import (
@@ -51,17 +52,13 @@ from services.settlement.domain.deposits import Event as DepositEvent
 from services.settlement.domain.payouts import Event, decide, public_state, target
 from services.settlement.domain.rails import choose_rail
 from services.settlement.repository.accounts import Accounts
-from services.settlement.repository.history import record_anomaly
 from services.settlement.repository.ledger import Links
-from services.settlement.repository.payouts import (
-    Payout,
-    PayoutBook,
-    open_return_case,
-    set_payout_state,
-)
-from services.settlement.repository.work import Work
+from services.settlement.repository.payouts import Payout, PayoutBook
 from services.settlement.use_cases import deposits
 from services.settlement.use_cases.accounts import payee
+from services.settlement.use_cases.journal import links, post
+from services.settlement.use_cases.work import Accounts as AccountsOnFile
+from services.settlement.use_cases.work import SettlementWork
 
 EVENTS = "settlement.events"
 PayoutReply = PayoutSent | PayoutRejected | PayoutOutcomeUnknown
@@ -71,14 +68,13 @@ def payout_id_for(redemption_id: uuid.UUID) -> uuid.UUID:
     return derive_id(redemption_id, "payout")
 
 
-async def send(
-    work: Work, command: SendPayout, bank: BankRail, requested_at: dt.datetime, keys: OpeningKeys
-) -> PayoutReply:
+async def send_payout(work: SettlementWork, command: SendPayout) -> PayoutReply:
+    requested_at = work.occurred_at
     existing = await work.payouts.get(command.redemption_id)
     if existing is not None:
         return answer(existing)
     beneficiary = await payee(
-        work.staged(Accounts), keys, command.customer_id, command.beneficiary_account_id
+        work.accounts, work.terms.keys, command.customer_id, command.beneficiary_account_id
     )
     if isinstance(beneficiary, NotPayable):
         payout = _with(
@@ -94,8 +90,12 @@ async def send(
         payout = _with(payout, state="rejected", detail=f"unsupported_currency: {why}")
         await _record_new(work, payout, "no_rail")
         return answer(payout)
-    payout = await _order(work, payout, beneficiary, bank, _remittance(command))
+    payout = await _order(work, payout, beneficiary, _remittance(command))
     return answer(payout)
+
+
+async def query_payout(work: SettlementWork, query: QueryPayout) -> PayoutStatus:
+    return status(query.redemption_id, await work.payouts.get(query.redemption_id, lock=False))
 
 
 async def submit_ahead(
@@ -155,7 +155,9 @@ def remittance_of(redemption_id: uuid.UUID) -> str:
     return f"REDEMPTION {redemption_id}"
 
 
-async def order_again(accounts: Accounts, keys: OpeningKeys, payout: Payout) -> PaymentOrder | None:
+async def order_again(
+    accounts: AccountsOnFile, keys: OpeningKeys, payout: Payout
+) -> PaymentOrder | None:
     """A redemption's payment order as it was first submitted (the same body under the same
     idempotency key), or None if its account may no longer be paid to."""
     if payout.redemption_id is None or payout.beneficiary_account_id is None:
@@ -175,14 +177,13 @@ def _payment_order(payout: Payout, beneficiary: BankAccount, remittance: str) ->
 
 
 async def refund(
-    work: Work,
+    work: SettlementWork,
     deposit_id: uuid.UUID,
     payer: BankAccount,
     amount: Money,
-    bank: BankRail,
-    now: dt.datetime,
 ) -> Payout:
     """Pay a suspended deposit back to its payer through the rail (operator command)."""
+    now = work.now()
     payout = Payout(
         payout_id=derive_id(deposit_id, "refund"),
         kind="refund",
@@ -199,13 +200,13 @@ async def refund(
         requested_at=now,
         submitted_at=now,
     )
-    return await _order(work, payout, payer, bank, f"REFUND {deposit_id}")
+    return await _order(work, payout, payer, f"REFUND {deposit_id}")
 
 
 async def _order(
-    work: Work, payout: Payout, beneficiary: BankAccount, bank: BankRail, remittance: str
+    work: SettlementWork, payout: Payout, beneficiary: BankAccount, remittance: str
 ) -> Payout:
-    result = await bank.submit(_payment_order(payout, beneficiary, remittance))
+    result = await work.bank.submit(_payment_order(payout, beneficiary, remittance))
     if isinstance(result, Refused):
         payout = _with(payout, state="rejected", detail=f"{result.reason}: {result.detail}")
         await _record_new(work, payout, "bank_refused")
@@ -218,7 +219,8 @@ async def _order(
         payout = _with(payout, state="unknown", detail=result.detail)
         await _record_new(work, payout, "bank_no_answer")
     # ordered (or possibly executed): booked now, reversed by a new entry if it fails
-    work.post(
+    post(
+        work,
         derive_id(payout.payout_id, "ordered"),
         _ordered(payout),
         _links(work, payout),
@@ -284,7 +286,7 @@ def status(redemption_id: uuid.UUID, payout: Payout | None) -> PayoutStatus:
 
 
 async def settle(
-    work: Work, payout: Payout, settled_at: dt.datetime, bank_reference: str, source: str
+    work: SettlementWork, payout: Payout, settled_at: dt.datetime, bank_reference: str, source: str
 ) -> str:
     return await _answered(
         work,
@@ -321,7 +323,7 @@ async def settle(
     )
 
 
-async def fail(work: Work, payout: Payout, reason: str, detail: str, source: str) -> str:
+async def fail(work: SettlementWork, payout: Payout, reason: str, detail: str, source: str) -> str:
     return await _answered(
         work,
         payout,
@@ -343,7 +345,7 @@ async def fail(work: Work, payout: Payout, reason: str, detail: str, source: str
 
 
 async def returned(
-    work: Work,
+    work: SettlementWork,
     payout: Payout,
     bank_reference: str,
     reason: str,
@@ -354,8 +356,7 @@ async def returned(
     case_id = derive_id(payout.payout_id, "return")
 
     async def open_case() -> None:
-        await open_return_case(
-            work.connection,
+        await work.payouts.open_return_case(
             case_id,
             payout.payout_id,
             bank_reference,
@@ -418,7 +419,7 @@ def _back_in_suspense(
 
 
 async def _answered(
-    work: Work,
+    work: SettlementWork,
     payout: Payout,
     event: Event,
     source: str,
@@ -442,7 +443,7 @@ async def _answered(
     )
     if before is not None:
         await before()
-    work.post(*entry)
+    post(work, *entry)
     if payout.redemption_id is not None:
         _emit(work, payout, target(event), to_saga(payout.redemption_id))
         return "apply"
@@ -455,11 +456,10 @@ async def _answered(
     return "apply"
 
 
-async def _decide(work: Work, payout: Payout, event: Event, source: str) -> str:
+async def _decide(work: SettlementWork, payout: Payout, event: Event, source: str) -> str:
     decision = decide(payout.state, event)
     if decision == "conflict":
-        await record_anomaly(
-            work.connection,
+        await work.anomalies.record(
             f"payout_{event}_conflict",
             str(payout.payout_id),
             f"{event} from {source} for a payout in state {payout.state}",
@@ -468,7 +468,7 @@ async def _decide(work: Work, payout: Payout, event: Event, source: str) -> str:
 
 
 async def _transition(
-    work: Work,
+    work: SettlementWork,
     payout: Payout,
     event: Event,
     cause: str,
@@ -479,8 +479,7 @@ async def _transition(
 ) -> None:
     new_state = target(event)
     work.payouts.forget(payout)
-    await set_payout_state(
-        work.connection,
+    await work.payouts.set_state(
         payout.payout_id,
         new_state,
         detail,
@@ -498,7 +497,7 @@ async def _transition(
     )
 
 
-async def _record_new(work: Work, payout: Payout, cause: str) -> None:
+async def _record_new(work: SettlementWork, payout: Payout, cause: str) -> None:
     work.payouts.add(payout)
     work.history.record(
         "payout",
@@ -517,19 +516,18 @@ def _ordered(payout: Payout) -> ledger.Entry:
     return ledger.refund_ordered(payout.amount)
 
 
-def _links(work: Work, payout: Payout) -> Links:
-    return Links(
-        work.actor,
-        work.cause,
+def _links(work: SettlementWork, payout: Payout) -> Links:
+    return links(
+        work,
         deposit_id=payout.deposit_id,
         redemption_id=payout.redemption_id,
         payout_id=payout.payout_id,
     )
 
 
-def _emit(work: Work, payout: Payout, what: str, event: Message) -> None:
+def _emit(work: SettlementWork, payout: Payout, what: str, event: Message) -> None:
     key = str(payout.redemption_id or payout.deposit_id)
-    work.outlet.publish(
+    work.publish(
         EVENTS,
         key,
         event,

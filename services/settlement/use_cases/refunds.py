@@ -4,34 +4,29 @@ refund_settled / refund_failed / the return case)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
-from schemas.sealed import OpeningKeys, SealError
+from schemas.sealed import SealError
 from schemas.settlement import DepositParticulars, deposit_context
-from services.settlement.bank.port import BankRail
 from services.settlement.domain.deposits import move
-from services.settlement.repository.deposits import deposit_for_update
 from services.settlement.repository.payouts import Payout
-from services.settlement.repository.work import Work
 from services.settlement.use_cases import deposits, payouts
+from services.settlement.use_cases.work import SettlementWork
 
 
 class RefundRefused(Exception):
     """The deposit cannot be refunded (unknown, not in suspense, or its payer unknown)."""
 
 
-async def refund_deposit(
-    work: Work, deposit_id: uuid.UUID, bank: BankRail, now: dt.datetime, keys: OpeningKeys
-) -> Payout:
+async def refund_deposit(work: SettlementWork, deposit_id: uuid.UUID) -> Payout:
     """`keys`: settlement's own; the payer is opened from the deposit's sealed particulars
     in memory, for the order, and is not kept anywhere else."""
-    deposit = await deposit_for_update(work.connection, deposit_id)
+    deposit = await work.deposits.for_update(deposit_id)
     if deposit is None:
         raise RefundRefused(f"no deposit {deposit_id}")
     if move(deposit.state, "refund_ordered") is None:
         raise RefundRefused(f"deposit {deposit_id} is {deposit.state}, not suspended")
-    if await work.connection.fetchval("SELECT 1 FROM payouts WHERE deposit_id = $1", deposit_id):
+    if await work.payouts.of_deposit(deposit_id):
         raise RefundRefused(f"deposit {deposit_id} was refunded once already: see its history")
     if deposit.particulars is None:
         raise RefundRefused(
@@ -39,14 +34,14 @@ async def refund_deposit(
             "(settlement_0009): refund it with the payer's account from the bank"
         )
     try:
-        payer = keys.open(
+        payer = work.terms.keys.open(
             deposit.particulars, DepositParticulars, deposit_context(deposit.bank_reference)
         ).payer
     except SealError as error:
         raise RefundRefused(
             f"deposit {deposit_id}: its payer does not open ({error.reason})"
         ) from None
-    payout = await payouts.refund(work, deposit_id, payer, deposit.amount, bank, now)
+    payout = await payouts.refund(work, deposit_id, payer, deposit.amount)
     if payout.state == "rejected":
         work.history.record(
             "deposit",

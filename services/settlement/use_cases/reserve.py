@@ -11,17 +11,13 @@ from schemas import Money, derive_id
 from schemas.settlement import ReleaseReserve, ReserveReleased
 from services.runtime.retry import PermanentError, TransientError
 from services.settlement.domain import ledger
-from services.settlement.repository.history import record_anomaly
-from services.settlement.repository.ledger import Links
-from services.settlement.repository.supply import Releases
-from services.settlement.repository.work import Work
-
-RESERVE = ledger.account_code("reserve_bank", "CNH")
+from services.settlement.use_cases.journal import links, post, reserve
+from services.settlement.use_cases.work import SettlementWork
 
 
-async def release(work: Work, command: ReleaseReserve) -> ReserveReleased:
-    releases = work.staged(Releases)
-    done = await releases.made.get(command.redemption_id)
+async def release_reserve(work: SettlementWork, command: ReleaseReserve) -> ReserveReleased:
+    releases = work.releases
+    done = await releases.of(command.redemption_id)
     if done is not None:  # one release per redemption, whatever the command id
         return _released(command, done.amount_minor, done.reserve_after)
     payout = await work.payouts.get(command.redemption_id, lock=False)
@@ -36,21 +32,19 @@ async def release(work: Work, command: ReleaseReserve) -> ReserveReleased:
             f"the payout of redemption {command.redemption_id} is {payout.state}",
         )
     if payout.par != command.amount:
-        await record_anomaly(
-            work.connection,
+        await work.anomalies.record(
             "release_amount_mismatch",
             str(command.redemption_id),
             f"release {command.amount}, payout par {payout.par}",
         )
     entry_id = derive_id(command.redemption_id, "reserve_release")
-    work.post(
+    post(
+        work,
         entry_id,
         ledger.reserve_released(command.amount),
-        Links(
-            work.actor, work.cause, redemption_id=command.redemption_id, payout_id=payout.payout_id
-        ),
+        links(work, redemption_id=command.redemption_id, payout_id=payout.payout_id),
     )
-    reserve_after = await work.journal.balance(RESERVE)
+    reserve_after = await reserve(work)
     releases.record(command.redemption_id, command.amount.amount_minor, reserve_after, entry_id)
     return _released(command, command.amount.amount_minor, reserve_after)
 

@@ -12,6 +12,7 @@ from schemas.kyc import CustomerFrozen, CustomerVerified
 from schemas.settlement import DepositMatched
 from services.runtime.handlers import HandlerContext, Subscription
 from services.settlement.handlers import _kyc_events, _supply
+from services.settlement.repository.work import SqlWork
 
 
 def _types_of(owner: str) -> set[type[Any]]:
@@ -36,6 +37,10 @@ async def test_the_rest_of_the_writers_types_are_accepted_and_do_nothing() -> No
     assert await events.handler_for(frozen)(ctx, frozen) is None
 
 
+def _no_work(ctx: HandlerContext[Any]) -> SqlWork:
+    raise AssertionError("no message is handled here")
+
+
 def test_settlement_accepts_every_kyc_and_issuance_fact() -> None:
-    for facts, owner in ((_kyc_events(), "kyc"), (_supply(), "issuance")):
+    for facts, owner in ((_kyc_events(_no_work), "kyc"), (_supply(_no_work), "issuance")):
         assert _types_of(owner) <= set(facts.accepts)

@@ -20,6 +20,7 @@ from services.runtime.db import Pool
 from services.runtime.logging import get_logger
 from services.runtime.periodic import every
 from services.runtime.unit_of_work import UnitOfWork
+from services.settlement.bank.port import BankRail
 from services.settlement.repository.deposits import retryable_deposits
 from services.settlement.repository.statements import (
     match_statement_line,
@@ -27,12 +28,13 @@ from services.settlement.repository.statements import (
     statement_debits_for_open_payouts,
     unknown_payouts_absent_from_statements,
 )
-from services.settlement.repository.work import from_outbox
+from services.settlement.repository.work import SweepWork
 from services.settlement.settings import SettlementSettings
 from services.settlement.use_cases import deposits, notices, payouts
+from services.settlement.use_cases.work import Terms
 
 if TYPE_CHECKING:
-    from services.runtime.service import Service
+    from services.runtime.service import BackgroundTask, Service
 
 log = get_logger(__name__)
 ACTOR = "settlement:reconciliation"
@@ -47,20 +49,27 @@ PASSING_REFUSALS = (
 """Suspensions that say "not yet" as often as "no": the other services' views lag."""
 
 
-async def run(service: Service) -> None:
-    settings = service.settings
-    assert isinstance(settings, SettlementSettings)
+def task(bank: BankRail, terms: Terms) -> BackgroundTask:
+    async def reconciliation(service: Service) -> None:
+        settings = service.settings
+        assert isinstance(settings, SettlementSettings)
 
-    async def round_() -> None:
-        await reconcile_once(service.pool, settings)
+        async def round_() -> None:
+            await reconcile_once(service.pool, settings, bank, terms)
 
-    await every(settings.settlement_reconcile_interval_s, round_, settings, "reconciliation")
+        await every(settings.settlement_reconcile_interval_s, round_, settings, "reconciliation")
+
+    return reconciliation
 
 
-async def reconcile_once(pool: Pool, settings: SettlementSettings) -> dict[str, int]:
+async def reconcile_once(
+    pool: Pool, settings: SettlementSettings, bank: BankRail, terms: Terms
+) -> dict[str, int]:
+    """Each step in a transaction of its own: what is due is read by the reconciliation's
+    queries, and changed by the use cases on a SweepWork of that transaction."""
     counts = {"mints_retried": 0, "notices": 0, "settled": 0, "failed": 0}
     async with UnitOfWork(pool) as uow:
-        work = from_outbox(uow, settings, ACTOR)
+        work = SweepWork(uow, terms, settings, bank, ACTOR)
         for deposit in await retryable_deposits(
             uow.connection, list(PASSING_REFUSALS), settings.settlement_mint_retries,
             settings.settlement_mint_retry_delay_s,
@@ -68,7 +77,7 @@ async def reconcile_once(pool: Pool, settings: SettlementSettings) -> dict[str, 
             counts["mints_retried"] += await deposits.retry(work, deposit)
         await uow.commit()
     async with UnitOfWork(pool) as uow:
-        work = from_outbox(uow, settings, ACTOR)
+        work = SweepWork(uow, terms, settings, bank, ACTOR)
         pending = [
             (row["message_id"], notices.parse(row["kind"], row["body"]))
             for row in await pending_notices(uow.connection)
@@ -80,7 +89,7 @@ async def reconcile_once(pool: Pool, settings: SettlementSettings) -> dict[str, 
                 counts["notices"] += 1
         await uow.commit()
     async with UnitOfWork(pool) as uow:
-        work = from_outbox(uow, settings, ACTOR)
+        work = SweepWork(uow, terms, settings, bank, ACTOR)
         debits = await statement_debits_for_open_payouts(uow.connection)
         grace = dt.timedelta(seconds=settings.settlement_unknown_grace_s)
         silent = await unknown_payouts_absent_from_statements(uow.connection, grace)

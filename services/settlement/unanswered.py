@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from schemas.sealed import OpeningKeys
 from services.runtime.db import Pool
 from services.runtime.logging import get_logger
 from services.runtime.periodic import every
@@ -20,9 +19,10 @@ from services.settlement.bank.port import BankRail, Refused, SubmitResult
 from services.settlement.domain.payouts import resolve_unanswered
 from services.settlement.repository.accounts import Accounts
 from services.settlement.repository.payouts import Payout, unanswered
-from services.settlement.repository.work import from_outbox
+from services.settlement.repository.work import SweepWork
 from services.settlement.settings import SettlementSettings
 from services.settlement.use_cases import payouts
+from services.settlement.use_cases.work import Terms
 
 if TYPE_CHECKING:
     from services.runtime.service import BackgroundTask, Service
@@ -31,13 +31,13 @@ log = get_logger(__name__)
 ACTOR = "settlement:unanswered"
 
 
-def task(bank: BankRail, keys: OpeningKeys) -> BackgroundTask:
+def task(bank: BankRail, terms: Terms) -> BackgroundTask:
     async def unanswered_payouts(service: Service) -> None:
         settings = service.settings
         assert isinstance(settings, SettlementSettings)
 
         async def round_() -> None:
-            await resolve_once(service.pool, settings, bank, keys)
+            await resolve_once(service.pool, settings, bank, terms)
 
         interval = settings.settlement_bank_status_interval_s
         await every(interval, round_, settings, "unanswered payouts")
@@ -46,7 +46,7 @@ def task(bank: BankRail, keys: OpeningKeys) -> BackgroundTask:
 
 
 async def resolve_once(
-    pool: Pool, settings: SettlementSettings, bank: BankRail, keys: OpeningKeys
+    pool: Pool, settings: SettlementSettings, bank: BankRail, terms: Terms
 ) -> dict[str, int]:
     counts = {"resubmitted": 0, "failed": 0}
     grace = dt.timedelta(seconds=settings.settlement_unknown_grace_s)
@@ -60,30 +60,31 @@ async def resolve_once(
         resolution = resolve_unanswered(payout.kind, found.state if found else None, age, grace)
         why = (found.reason or "rejected", "the bank rejected the order") if found else None
         if resolution == "resubmit":
-            answer = await _submit_again(pool, bank, keys, payout)
+            answer = await _submit_again(pool, bank, terms, payout)
             counts["resubmitted"] += 1
             if isinstance(answer, Refused):
                 resolution, why = "fail", (answer.reason, answer.detail)
         if resolution == "fail" and why is not None:
-            counts["failed"] += await _fail(pool, settings, payout, *why)
+            counts["failed"] += await _fail(pool, settings, bank, terms, payout, *why)
     if any(counts.values()):
         log.info("unanswered payouts", **counts)
     return counts
 
 
 async def _submit_again(
-    pool: Pool, bank: BankRail, keys: OpeningKeys, payout: Payout
+    pool: Pool, bank: BankRail, terms: Terms, payout: Payout
 ) -> SubmitResult | None:
     async with pool.acquire() as connection:
-        order = await payouts.order_again(Accounts(connection), keys, payout)
+        order = await payouts.order_again(Accounts(connection), terms.keys, payout)
     return await bank.submit(order) if order is not None else None
 
 
 async def _fail(
-    pool: Pool, settings: SettlementSettings, payout: Payout, reason: str, detail: str
-) -> int:
+    pool: Pool, settings: SettlementSettings, bank: BankRail, terms: Terms, payout: Payout,
+    reason: str, detail: str,
+) -> int:  # fmt: skip
     async with UnitOfWork(pool) as uow:
-        work = from_outbox(uow, settings, ACTOR)
+        work = SweepWork(uow, terms, settings, bank, ACTOR)
         locked = await work.payouts.locked(payout.payout_id)
         if locked is None or locked.state != "unknown":
             return 0  # its notice or another replica was first

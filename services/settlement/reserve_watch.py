@@ -20,6 +20,7 @@ from schemas.settlement import ReserveAlert, ReserveException
 from services.runtime.db import Pool
 from services.runtime.logging import get_logger
 from services.runtime.periodic import every
+from services.runtime.publisher import Publisher
 from services.runtime.unit_of_work import UnitOfWork
 from services.settlement.domain.backing import (
     BackingException,
@@ -31,7 +32,6 @@ from services.settlement.domain.backing import (
 )
 from services.settlement.repository import attestation
 from services.settlement.repository.backing import settlement_facts
-from services.settlement.repository.work import from_outbox
 from services.settlement.settings import SettlementSettings
 
 if TYPE_CHECKING:
@@ -91,8 +91,9 @@ async def _alert_on_change(
     )
     alert = _alert(facts, found, now)
     message_id = derive_id(ALERTS, str(sequence))
-    work = from_outbox(uow, settings, ACTOR)
-    work.outlet.publish(EVENTS, "reserve", alert, message_id=message_id, correlation_id=message_id)
+    Publisher(uow.outbox, settings).publish(
+        EVENTS, "reserve", alert, message_id=message_id, correlation_id=message_id
+    )
     log.warning(
         "reserve alert", status=alert.status, total=alert.total,
         kinds=sorted({e.kind for e in found}),
