@@ -36,7 +36,7 @@ from schemas.settlement import (
 from services.runtime.handlers import HandlerContext, Subscription
 from services.runtime.unit_of_work import UnitOfWork
 from services.runtime.work import handler
-from services.settlement.bank.port import BankAnswers, BankRail
+from services.settlement.adapters.bank.port import BankAnswers, BankRail
 from services.settlement.repository.accounts import Accounts
 from services.settlement.repository.deposits import Deposits
 from services.settlement.repository.payouts import PayoutBook

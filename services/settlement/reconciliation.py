@@ -20,7 +20,7 @@ from services.runtime.db import Pool
 from services.runtime.logging import get_logger
 from services.runtime.periodic import every
 from services.runtime.unit_of_work import UnitOfWork
-from services.settlement.bank.port import BankRail
+from services.settlement.adapters.bank.port import BankRail
 from services.settlement.repository.deposits import retryable_deposits
 from services.settlement.repository.statements import (
     match_statement_line,

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, model_validator
 
 from services.runtime.settings import ServiceSettings
-from services.settlement.bank.http_bank import HttpBank
+from services.settlement.adapters.bank.http_bank import HttpBank
 
 
 class SettlementSettings(ServiceSettings):

@@ -15,7 +15,7 @@ from services.runtime.db import Pool
 from services.runtime.logging import get_logger
 from services.runtime.periodic import every
 from services.runtime.unit_of_work import UnitOfWork
-from services.settlement.bank.port import BankRail, Refused, SubmitResult
+from services.settlement.adapters.bank.port import BankRail, Refused, SubmitResult
 from services.settlement.domain.payouts import resolve_unanswered
 from services.settlement.repository.accounts import Accounts
 from services.settlement.repository.payouts import Payout, unanswered

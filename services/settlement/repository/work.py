@@ -17,7 +17,7 @@ from services.runtime.handlers import HandlerContext
 from services.runtime.settings import ServiceSettings
 from services.runtime.unit_of_work import UnitOfWork, W
 from services.runtime.work import OwnWork, Work
-from services.settlement.bank.port import AnsweredAhead, BankAnswers, BankRail
+from services.settlement.adapters.bank.port import AnsweredAhead, BankAnswers, BankRail
 from services.settlement.repository.accounts import Accounts
 from services.settlement.repository.deposits import Deposits
 from services.settlement.repository.history import Anomalies, History

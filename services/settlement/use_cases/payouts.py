@@ -3,7 +3,7 @@ and what the bank says afterwards (notices, statements) applied once.
 
 - SendPayout: a payout already recorded for the redemption gets the answer of its current
   state, whatever the command id (idempotent by redemption id). A payout goes only to a
-  verified account on file of the redemption's customer (flows/accounts.py), opened in
+  verified account on file of the redemption's customer (use_cases/accounts.py), opened in
   memory for the order: any other is PayoutRejected(beneficiary_*), before the bank hears of
   it. Otherwise the order goes to the bank: refused -> PayoutRejected (the only outcome the
   saga may compensate); accepted -> PayoutSent; no answer -> PayoutOutcomeUnknown (booked as
@@ -38,7 +38,7 @@ from schemas.settlement import (
     QueryPayout,
     SendPayout,
 )
-from services.settlement.bank.port import (
+from services.settlement.adapters.bank.port import (
     Accepted,
     BankRail,
     NoAnswer,

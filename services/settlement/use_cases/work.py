@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from schemas import Money
 from schemas.sealed import OpeningKeys, Sealed
 from services.runtime.work import UseCaseWork
-from services.settlement.bank.port import BankRail
+from services.settlement.adapters.bank.port import BankRail
 from services.settlement.domain import ledger
 from services.settlement.domain.accounts import State as AccountState
 from services.settlement.domain.payouts import State as PayoutState

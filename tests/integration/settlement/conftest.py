@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from aiokafka import ConsumerRecord
 from eth_utils.address import to_checksum_address
 
 from schemas import Codec, Envelope, Message, Money, Rejected, envelope
@@ -49,8 +48,10 @@ from schemas.settlement import (
     deposit_received,
 )
 from tests.support.environment import Environment
+from tests.support.money import cnh, tokens
 from tests.support.process import run_module
 from tests.support.sealing import sealing_key
+from tests.support.world import Neighbours
 
 FAST_BANK = {
     "CNH_SETTLEMENT_RECONCILE_INTERVAL_S": "0.3",
@@ -95,14 +96,6 @@ def payer(account_number: str = "012-345678-001", country: str = "HK") -> BankAc
     )
 
 
-def cnh(minor: int) -> Money:
-    return Money(amount_minor=minor, currency="CNH")
-
-
-def tokens(minor: int) -> Money:
-    return Money(amount_minor=minor, currency="XCNH")
-
-
 def deposit_reference() -> str:
     return "CNH-" + secrets.token_hex(5).upper()
 
@@ -116,16 +109,14 @@ class Settlement:
     """The settlement service under test, and the test playing everyone around it."""
 
     platform: Environment
+    neighbours: Neighbours = field(init=False)
     supply_minor: int = 0
     mints_seen: set[uuid.UUID] = field(default_factory=set)
     accounts: dict[tuple[str, str], tuple[uuid.UUID, uuid.UUID]] = field(default_factory=dict)
     """Verified accounts on file by (number, country): (customer id, account id)."""
 
-    def producer(self, who: str) -> Callable[[Message, uuid.UUID], Envelope[Any]]:
-        def wrap(payload: Message, correlation_id: uuid.UUID) -> Envelope[Any]:
-            return envelope(payload, producer=who, correlation_id=correlation_id)
-
-        return wrap
+    def __post_init__(self) -> None:
+        self.neighbours = Neighbours(self.platform)
 
     # --- KYC ---------------------------------------------------------------------------
 
@@ -138,11 +129,7 @@ class Settlement:
             deposit_reference=reference,
             proof_of_control="verified",
         )
-        await self.platform.send(
-            "kyc.events",
-            str(customer_id),
-            envelope(event, producer="kyc", correlation_id=customer_id),
-        )
+        await self.neighbours.tell("kyc", customer_id, event, correlation_id=customer_id)
         return customer_id, wallet_id
 
     async def check_account(
@@ -155,30 +142,21 @@ class Settlement:
         returns the ids and settlement's answer on kyc.replies."""
         customer_id, account_id = customer_id or uuid.uuid4(), account_id or uuid.uuid4()
         key = SealingKey.load(self.platform.servers.secrets_root, "settlement")
-        command = envelope(
-            CheckBankAccount(
-                account_id=account_id,
-                customer_id=customer_id,
-                account=key.seal(account, account_check_context(customer_id, account_id)),
-            ),
-            producer="kyc",
-            correlation_id=account_id,
-            reply_to=self.platform.topic("kyc.replies"),
+        check = CheckBankAccount(
+            account_id=account_id,
+            customer_id=customer_id,
+            account=key.seal(account, account_check_context(customer_id, account_id)),
         )
-        await self.platform.send("settlement.account-checks", str(account_id), command)
-        return customer_id, account_id, await self.checked(account_id)
+        return customer_id, account_id, await self.ask_check(check)
 
-    async def checked(self, account_id: uuid.UUID) -> Envelope[Any]:
-        found: list[Envelope[Any]] = []
-
-        def done(records: list[ConsumerRecord]) -> bool:
-            found[:] = [
-                e for r in records if (e := CHECKED.decode(r.value)).correlation_id == account_id
-            ]
-            return bool(found)
-
-        await self.platform.read("kyc.replies", done)
-        return found[0]
+    async def ask_check(self, check: CheckBankAccount) -> Envelope[Any]:
+        """KYC's check as KYC sends it; settlement's answer to it, on kyc.replies."""
+        command = self.neighbours.command(
+            check, check.account_id, sender="kyc", reply_to="kyc.replies"
+        )
+        await self.platform.send("settlement.account-checks", str(check.account_id), command)
+        replies = await self.neighbours.replies_to([command], CHECKED)
+        return replies[command.message_id][0]
 
     async def kyc_decides(
         self, customer_id: uuid.UUID, account_id: uuid.UUID, verified: bool = True
@@ -191,11 +169,7 @@ class Settlement:
                 customer_id=customer_id, account_id=account_id, reason="bank_name_mismatch"
             )
         )
-        await self.platform.send(
-            "kyc.events",
-            str(customer_id),
-            envelope(event, producer="kyc", correlation_id=account_id),
-        )
+        await self.neighbours.tell("kyc", customer_id, event, correlation_id=account_id)
         state = "verified" if verified else "refused"
         await self.wait_rows(
             f"SELECT 1 FROM bank_accounts WHERE account_id = '{account_id}' AND state = '{state}'",
@@ -266,10 +240,8 @@ class Settlement:
                 supply_after=tokens(self.supply_minor),
             )
             # issuance's fact, which settlement's supply view reads
-            await self.platform.send(
-                "issuance.events",
-                str(mint.wallet_id),
-                envelope(reply, producer="issuance", correlation_id=mint.deposit_id),
+            await self.neighbours.tell(
+                "issuance", mint.wallet_id, reply, correlation_id=mint.deposit_id
             )
         assert command.reply_to == self.platform.topic("settlement.replies")
         reply_env = envelope(
@@ -291,24 +263,14 @@ class Settlement:
             amount=amount,
             supply_after=tokens(self.supply_minor),
         )
-        await self.platform.send(
-            "issuance.events",
-            str(wallet_id),
-            envelope(event, producer="issuance", correlation_id=redemption_id),
-        )
+        await self.neighbours.tell("issuance", wallet_id, event, correlation_id=redemption_id)
 
     # --- the saga ------------------------------------------------------------------------
 
     async def command(
         self, payload: Message, redemption_id: uuid.UUID, at: dt.datetime | None = None
     ) -> uuid.UUID:
-        env = envelope(
-            payload,
-            producer="redemption",
-            correlation_id=redemption_id,
-            reply_to=self.platform.topic("redemption.replies"),
-            occurred_at=at,
-        )
+        env = self.neighbours.command(payload, redemption_id, occurred_at=at)
         await self.platform.send("settlement.commands", str(redemption_id), env)
         return env.message_id
 
@@ -360,22 +322,10 @@ class Settlement:
     # --- reading back --------------------------------------------------------------------
 
     async def replies(self, done: Callable[[list[Envelope[Any]]], bool]) -> list[Envelope[Any]]:
-        return await self._read("redemption.replies", REPLIES, done)
+        return await self.neighbours.read("redemption.replies", REPLIES, done)
 
     async def events(self, done: Callable[[list[Envelope[Any]]], bool]) -> list[Envelope[Any]]:
-        return await self._read("settlement.events", EVENTS, done)
-
-    async def _read(
-        self, topic: str, codec: Codec, done: Callable[[list[Envelope[Any]]], bool]
-    ) -> list[Envelope[Any]]:
-        decoded: list[Envelope[Any]] = []
-
-        def check(records: list[ConsumerRecord]) -> bool:
-            decoded[:] = [codec.decode(r.value) for r in records]
-            return done(decoded)
-
-        await self.platform.read(topic, check)
-        return decoded
+        return await self.neighbours.read("settlement.events", EVENTS, done)
 
     async def wait_rows(
         self, sql: str, done: Callable[[list[Any]], bool], timeout_s: float = 60.0

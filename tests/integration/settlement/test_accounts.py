@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from schemas import Money, Rejected, envelope
+from schemas import Money, Rejected
 from schemas.kyc import BankAccountRefused
 from schemas.sealed import SealingKey
 from schemas.settlement import (
@@ -75,17 +75,7 @@ async def test_a_check_that_does_not_open_is_refused_at_once(settlement: Settlem
         # sealed for another customer's account, copied onto this check
         account=key.seal(payer(), f"settlement.check_bank_account:{uuid.uuid4()}:{account_id}"),
     )
-    await settlement.platform.send(
-        "settlement.account-checks",
-        str(account_id),
-        envelope(
-            forged,
-            producer="kyc",
-            correlation_id=account_id,
-            reply_to=settlement.platform.topic("kyc.replies"),
-        ),
-    )
-    reply = await settlement.checked(account_id)
+    reply = await settlement.ask_check(forged)
     assert isinstance(reply.payload, Rejected)
     assert reply.payload.reason == "unreadable"
     assert not await settlement.platform.query(
@@ -154,15 +144,8 @@ async def test_a_decision_about_another_customer_s_account_is_not_applied(
 ) -> None:
     alice, account = await settlement.verified_account("012-888888-0000")
     mallory = uuid.uuid4()
-    await settlement.platform.send(
-        "kyc.events",
-        str(mallory),
-        envelope(
-            BankAccountRefused(customer_id=mallory, account_id=account, reason="account_conflict"),
-            producer="kyc",
-            correlation_id=account,
-        ),
-    )
+    refused = BankAccountRefused(customer_id=mallory, account_id=account, reason="account_conflict")
+    await settlement.neighbours.tell("kyc", mallory, refused, correlation_id=account)
     await settlement.wait_rows(f"SELECT 1 FROM anomalies WHERE reference = '{account}'", bool)
     [row] = await settlement.platform.query(
         "settlement", "SELECT state FROM bank_accounts WHERE account_id = $1", account

@@ -1,4 +1,4 @@
-"""Settlement's adapter to the bank's HTTP API (services/settlement/bank/http_bank.py)
+"""Settlement's adapter to the bank's HTTP API (services/settlement/adapters/bank/http_bank.py)
 against the real bank process: a bulk submission answers each order once, an order seen
 before gets its first answer (one it booked without answering, an answer now) and books
 nothing again, and a bank that does not answer is a
@@ -13,8 +13,8 @@ import pytest
 from schemas import Money
 from schemas.settlement import BankAccount
 from services.runtime.retry import TransientError
-from services.settlement.bank.http_bank import HttpBank
-from services.settlement.bank.port import Accepted, NoAnswer, PaymentOrder, Refused
+from services.settlement.adapters.bank.http_bank import HttpBank
+from services.settlement.adapters.bank.port import Accepted, NoAnswer, PaymentOrder, Refused
 from tests.support.environment import Environment
 from tests.support.gate import free_port
 

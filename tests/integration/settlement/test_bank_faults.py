@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from aiokafka import ConsumerRecord
 
-from schemas import Envelope, Money
+from schemas import Envelope
 from schemas.settlement import (
     PayoutOutcomeUnknown,
     PayoutReturned,
@@ -30,6 +30,7 @@ from services.settlement.use_cases.payouts import payout_id_for
 from tests.integration.settlement.conftest import FAST_BANK, Settlement, of_type
 from tests.support.bank import BankProcess
 from tests.support.environment import Environment
+from tests.support.money import money
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -39,10 +40,6 @@ PATIENT = {
     "CNH_SETTLEMENT_UNKNOWN_GRACE_S": "60",
     "CNH_SETTLEMENT_BANK_STATUS_AFTER_S": "0.5",
 }
-
-
-def hkd(minor: int) -> Money:
-    return Money(amount_minor=minor, currency="HKD")
 
 
 @pytest.fixture
@@ -128,7 +125,7 @@ async def test_a_payout_the_bank_did_not_answer_is_settled_once(
     redemption_id = uuid.uuid4()
     customer_id, account_id = await patient.verified_account(account)
     await bank_of(patient).fault(**fault)
-    await patient.payout_to(redemption_id, hkd(21_00), customer_id, account_id)
+    await patient.payout_to(redemption_id, money(21_00, "HKD"), customer_id, account_id)
 
     assert isinstance(await reply_to(patient, redemption_id), PayoutOutcomeUnknown)
     await settled_once(patient, redemption_id)
@@ -145,7 +142,7 @@ async def test_a_duplicate_submission_after_a_settlement_crash_pays_once(
     # the bank books the order and holds its answer; settlement dies waiting for it, before
     # its transaction commits, so the command comes again and the order is submitted again
     await bank_of(settlement).fault(delay_next_s=60)
-    await settlement.payout_to(redemption_id, hkd(24_00), customer_id, account_id)
+    await settlement.payout_to(redemption_id, money(24_00, "HKD"), customer_id, account_id)
     await platform.query_until("bank", "SELECT 1 FROM payment_orders", bool)
     process.kill()
     assert await settlement.platform.query("settlement", "SELECT * FROM payouts") == []
@@ -168,13 +165,13 @@ async def test_a_bank_killed_mid_flow_and_restarted(patient: Settlement) -> None
     on_file = {name: await patient.verified_account(number) for name, number in accounts.items()}
     ids = {name: uuid.uuid4() for name in accounts}
     for name in ("fps", "late", "returned"):
-        await patient.payout_to(ids[name], hkd(30_00), *on_file[name])
+        await patient.payout_to(ids[name], money(30_00, "HKD"), *on_file[name])
     for name in ("fps", "late", "returned"):
         assert isinstance(await reply_to(patient, ids[name]), PayoutSent), name
 
     bank = bank_of(patient)
     bank.process.kill()
-    await patient.payout_to(ids["while_down"], hkd(31_00), *on_file["while_down"])
+    await patient.payout_to(ids["while_down"], money(31_00, "HKD"), *on_file["while_down"])
     assert isinstance(await reply_to(patient, ids["while_down"]), PayoutOutcomeUnknown)
     await asyncio.sleep(1.5)  # the late notice falls due while the bank is down
     await bank.start()
@@ -196,7 +193,7 @@ async def test_a_notice_sent_again_after_a_bank_restart_is_dropped_by_the_inbox(
 ) -> None:
     redemption_id = uuid.uuid4()
     on_file = await patient.verified_account("012-666666-1000")
-    await patient.payout_to(redemption_id, hkd(40_00), *on_file)
+    await patient.payout_to(redemption_id, money(40_00, "HKD"), *on_file)
     await settled_once(patient, redemption_id)
     # the bank dies after publishing its notice and before marking it delivered
     bank = bank_of(patient)

@@ -17,13 +17,8 @@ from schemas.settlement import (
     ReserveMoved,
 )
 from services.settlement.domain.deposits import deposit_id as deposit_id_of
-from tests.integration.settlement.conftest import (
-    Settlement,
-    cnh,
-    deposit_reference,
-    of_type,
-    tokens,
-)
+from tests.integration.settlement.conftest import Settlement, deposit_reference, of_type
+from tests.support.money import cnh, tokens
 
 pytestmark = pytest.mark.integration
 

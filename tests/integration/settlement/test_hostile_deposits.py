@@ -20,13 +20,8 @@ from schemas.settlement import (
     deposit_received,
 )
 from services.settlement.domain.deposits import deposit_id as deposit_id_of
-from tests.integration.settlement.conftest import (
-    Settlement,
-    cnh,
-    deposit_reference,
-    of_type,
-    payer,
-)
+from tests.integration.settlement.conftest import Settlement, deposit_reference, of_type, payer
+from tests.support.money import cnh
 from tests.support.sealing import sealing_key
 
 pytestmark = pytest.mark.integration

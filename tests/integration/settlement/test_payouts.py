@@ -22,27 +22,24 @@ from schemas.settlement import (
 )
 from services.settlement.domain.calendar import redemption_deadline
 from services.settlement.use_cases.payouts import payout_id_for
-from tests.integration.settlement.conftest import Settlement, cnh, of_type
+from tests.integration.settlement.conftest import Settlement, of_type
+from tests.support.money import cnh, money
 
 pytestmark = pytest.mark.integration
 
 
-def hkd(minor: int) -> Money:
-    return Money(amount_minor=minor, currency="HKD")
-
-
 CASES = {
     # name: (account number, amount, country)
-    "fps": ("012-111111-0000", hkd(100_00), "HK"),
+    "fps": ("012-111111-0000", money(100_00, "HKD"), "HK"),
     "chats_usd": ("012-222222-0000", Money(amount_minor=50_00, currency="USD"), "HK"),
     "swift_eur": ("DE-89370400440532013000", Money(amount_minor=30_00, currency="EUR"), "DE"),
-    "invalid": ("012-333333-0001", hkd(10_00), "HK"),
-    "closed": ("012-333333-0002", hkd(11_00), "HK"),
-    "timeout_executed": ("012-333333-0003", hkd(12_00), "HK"),
-    "late": ("012-333333-0004", hkd(13_00), "HK"),
-    "returned": ("012-333333-0005", hkd(14_00), "HK"),
-    "timeout_lost": ("012-333333-0006", hkd(15_00), "HK"),
-    "beneficiary_rejects": ("012-333333-0007", hkd(16_00), "HK"),
+    "invalid": ("012-333333-0001", money(10_00, "HKD"), "HK"),
+    "closed": ("012-333333-0002", money(11_00, "HKD"), "HK"),
+    "timeout_executed": ("012-333333-0003", money(12_00, "HKD"), "HK"),
+    "late": ("012-333333-0004", money(13_00, "HKD"), "HK"),
+    "returned": ("012-333333-0005", money(14_00, "HKD"), "HK"),
+    "timeout_lost": ("012-333333-0006", money(15_00, "HKD"), "HK"),
+    "beneficiary_rejects": ("012-333333-0007", money(16_00, "HKD"), "HK"),
     "token": ("012-333333-0000", Money(amount_minor=1, currency="XCNH"), "HK"),
 }
 
@@ -99,7 +96,7 @@ async def test_every_rail_behaviour_reaches_its_outcome(settlement: Settlement) 
         ids["beneficiary_rejects"]: "beneficiary_bank_rejected",
     }
     [returned] = of_type(events, PayoutReturned)
-    assert returned.amount == hkd(14_00)
+    assert returned.amount == money(14_00, "HKD")
     assert returned.case_id != returned.payout_id
     settled = {e.redemption_id: e for e in of_type(events, PayoutSettled)}
     assert settled[ids["late"]].settled_at > settled[ids["fps"]].settled_at

@@ -20,7 +20,8 @@ from schemas.settlement import (
     PayoutSettled,
     ReserveReleased,
 )
-from tests.integration.settlement.conftest import Settlement, cnh, deposit_reference, of_type
+from tests.integration.settlement.conftest import Settlement, deposit_reference, of_type
+from tests.support.money import cnh
 
 pytestmark = pytest.mark.integration
 

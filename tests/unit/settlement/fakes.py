@@ -15,7 +15,7 @@ from typing import Any
 from schemas import Money
 from schemas.sealed import Sealed
 from schemas.settlement import AccountCheckResult, BankAccount
-from services.settlement.bank.port import (
+from services.settlement.adapters.bank.port import (
     Accepted,
     OrderStatus,
     PaymentOrder,

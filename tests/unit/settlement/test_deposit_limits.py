@@ -6,14 +6,10 @@ import uuid
 
 import pytest
 
-from schemas import Money
 from schemas.ids import derive_id
 from schemas.money import MAX_MINOR_UNITS, par_tokens
 from services.settlement.domain.deposits import MAX_RESERVE_MINOR, attempt_id, refusal
-
-
-def cnh(minor: int) -> Money:
-    return Money(amount_minor=minor, currency="CNH")
+from tests.support.money import cnh
 
 
 @pytest.mark.parametrize(

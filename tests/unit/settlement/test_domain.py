@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from schemas import Money
 from services.settlement.domain.attestation import (
     ExceptionItem,
     Report,
@@ -26,10 +25,7 @@ from services.settlement.domain.calendar import (
 from services.settlement.domain.deposits import deposit_id, deposit_reference_in
 from services.settlement.domain.payouts import decide, public_state
 from services.settlement.domain.rails import choose_rail
-
-
-def money(minor: int, currency: str) -> Money:
-    return Money(amount_minor=minor, currency=currency)
+from tests.support.money import money
 
 
 def test_rails() -> None:

@@ -1,5 +1,5 @@
 """What the bank's HTTP answers mean for a payment order, a status query and an account
-check (services/settlement/bank/http_bank.py), over httpx's mock transport: the real bank
+check (services/settlement/adapters/bank/http_bank.py), over httpx's mock transport: the real bank
 process is tests/integration/settlement's."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 from schemas import Money
 from schemas.settlement import BankAccount
 from services.runtime.retry import TransientError
-from services.settlement.bank.http_bank import HttpBank
-from services.settlement.bank.port import Accepted, NoAnswer, PaymentOrder, Refused
+from services.settlement.adapters.bank.http_bank import HttpBank
+from services.settlement.adapters.bank.port import Accepted, NoAnswer, PaymentOrder, Refused
 
 ACCOUNT = BankAccount(
     holder_name="Chan Tai Man", bank_code="004", account_number="012-345678-9999", country="HK"

@@ -9,16 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from schemas import Money
 from services.settlement.domain import ledger
 from services.settlement.domain.ledger import Entry, LedgerError, Line, Side
+from tests.support.money import cnh, money
 
 amounts = st.integers(min_value=1, max_value=10**15)
 currencies = st.sampled_from(["CNH", "HKD", "USD", "EUR", "JPY"])
-
-
-def money(minor: int, currency: str = "CNH") -> Money:
-    return Money(amount_minor=minor, currency=currency)
 
 
 def net(*entries: Entry) -> dict[str, int]:
@@ -32,7 +28,7 @@ def net(*entries: Entry) -> dict[str, int]:
 
 @given(amounts, amounts, currencies)
 def test_every_template_balances_per_currency(a: int, p: int, currency: str) -> None:
-    amount, par = money(a, currency), money(p)
+    amount, par = money(a, currency), cnh(p)
     for entry in (
         ledger.deposit_matched(par),
         ledger.deposit_unmatched(par),
@@ -54,8 +50,8 @@ def test_every_template_balances_per_currency(a: int, p: int, currency: str) -> 
 def test_a_redemption_lifecycle_moves_only_the_reserve_and_the_circulation(
     p: int, fee: int, currency: str
 ) -> None:
-    par = money(p)
-    amount = money(max(1, p - fee)) if currency == "CNH" else money(p * 3 + 1, currency)
+    par = cnh(p)
+    amount = cnh(max(1, p - fee)) if currency == "CNH" else money(p * 3 + 1, currency)
     entries = (
         ledger.deposit_matched(par),
         ledger.mint_confirmed(par),
@@ -78,8 +74,8 @@ def test_a_redemption_lifecycle_moves_only_the_reserve_and_the_circulation(
 def test_a_failed_payout_leaves_nothing_behind(a: int, p: int) -> None:
     assert (
         net(
-            ledger.payout_ordered(money(a, "HKD"), money(p)),
-            ledger.payout_failed(money(a, "HKD"), money(p)),
+            ledger.payout_ordered(money(a, "HKD"), cnh(p)),
+            ledger.payout_failed(money(a, "HKD"), cnh(p)),
         )
         == {}
     )
@@ -123,12 +119,12 @@ def test_entries_that_break_the_rules_are_refused() -> None:
 
 
 def test_a_cnh_payout_above_par_is_a_cost_to_the_issuer() -> None:
-    left = net(ledger.payout_ordered(money(105), money(100)))
+    left = net(ledger.payout_ordered(cnh(105), cnh(100)))
     assert left["fees:CNH"] == -5
 
 
 def test_the_entries_that_move_the_reserve_are_the_ones_told_to_issuance() -> None:
-    p, usd = money(100_00), money(13_60, "USD")
+    p, usd = cnh(100_00), money(13_60, "USD")
     moves = {
         entry.template: ledger.reserve_change(entry)
         for entry in (

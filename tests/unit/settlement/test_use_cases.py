@@ -34,7 +34,7 @@ from schemas.settlement import (
     StatementLine,
 )
 from services.runtime.retry import PermanentError, TransientError
-from services.settlement.bank.port import NoAnswer, Refused
+from services.settlement.adapters.bank.port import NoAnswer, Refused
 from services.settlement.domain.deposits import MAX_RESERVE_MINOR
 from services.settlement.use_cases.accounts import (
     bank_account_refused,

@@ -9,7 +9,7 @@ What happens next arrives asynchronously on settlement.bank-notifications.
 
 `status` is the bank's word on an order submitted before (by its `instruction_id`): None if
 the bank has no such order, which is how an order that got no answer is told to have never
-reached the bank's books (flows/unanswered.py submits it again).
+reached the bank's books (unanswered.py submits it again).
 
 `check_account` is the bank's account check (confirmation of payee): does it hold this
 account, open, under this holder name? Asked once per beneficiary account, before any

@@ -3,7 +3,7 @@ shape), reached at CNH_SETTLEMENT_BANK_URL with settlement's API key.
 
 What an answer means for the money:
 - a timeout, a connection error or a 5xx: the order may or may not be executed (NoAnswer);
-  the bank's notice, statement or a status query (flows/unanswered.py) tells later;
+  the bank's notice, statement or a status query (unanswered.py) tells later;
 - 200: the order as the bank booked it: refused by the bank (Refused, with its reason), or
   accepted (whatever happened to it since: its notices tell);
 - another 4xx: the bank refused the request itself, nothing was booked (Refused), except a
@@ -28,7 +28,7 @@ import httpx
 
 from schemas.settlement import AccountCheckResult, BankAccount, PayoutRejectReason
 from services.runtime.retry import TransientError
-from services.settlement.bank.port import (
+from services.settlement.adapters.bank.port import (
     Accepted,
     NoAnswer,
     OrderState,
