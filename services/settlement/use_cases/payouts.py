@@ -106,7 +106,7 @@ async def submit_ahead(
     keys: OpeningKeys,
 ) -> dict[uuid.UUID, SubmitResult]:
     """The batch's new payment orders in one bulk submission, before its handlers run: the
-    bank's answers, by instruction id, for `send` to use (through AnsweredAhead)."""
+    bank's answers, by instruction id, for `send_payout` to use (through AnsweredAhead)."""
     if not commands:
         return {}
     await book.lock_all(command.redemption_id for command, _ in commands)

@@ -17,7 +17,9 @@ from schemas.settlement import (
     account_check_context,
     deposit_received,
 )
+from services.settlement.adapters.bank.port import NoAnswer
 from services.settlement.domain.deposits import deposit_id as deposit_id_of
+from services.settlement.repository.payouts import Payout
 from services.settlement.use_cases.accounts import bank_account_verified, check_bank_account
 from services.settlement.use_cases.deposits import deposit_received as receive_deposit
 from services.settlement.use_cases.payouts import send_payout
@@ -101,3 +103,16 @@ async def given_payout_sent(work: SettlementFakeWork, command: SendPayout) -> uu
     assert payout is not None
     assert payout.state == "sent", reply
     return payout.payout_id
+
+
+async def given_payout_unanswered(work: SettlementFakeWork) -> Payout:
+    """A payout the bank gave no answer for (booked as ordered, its outcome unknown)."""
+    await given_verified_account(work)
+    work.bank.answer = NoAnswer("connection lost")
+    command = payout_of("780.00")
+    await send_payout(work, command)
+    work.next_message()
+    payout = await work.payouts.get(command.redemption_id)
+    assert payout is not None
+    assert payout.state == "unknown"
+    return payout

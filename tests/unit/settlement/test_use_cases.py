@@ -49,7 +49,13 @@ from services.settlement.use_cases.deposits import (
     retry,
 )
 from services.settlement.use_cases.notices import bank_statement, payout_notice
-from services.settlement.use_cases.payouts import fail, payout_id_for, query_payout, send_payout
+from services.settlement.use_cases.payouts import (
+    fail,
+    order_again,
+    payout_id_for,
+    query_payout,
+    send_payout,
+)
 from services.settlement.use_cases.refunds import RefundRefused, refund_deposit
 from services.settlement.use_cases.reserve import release_reserve
 from services.settlement.use_cases.supply import tokens_burned, tokens_minted
@@ -67,6 +73,7 @@ from tests.unit.settlement.givens import (
     credit,
     given_deposit,
     given_payout_sent,
+    given_payout_unanswered,
     given_verified_account,
     given_wallet,
     payout_of,
@@ -524,18 +531,22 @@ async def test_a_notice_ahead_of_its_payout_waits_for_reconciliation() -> None:
 
 async def test_a_payout_without_an_answer_the_bank_rejected_fails_on_the_follow_up() -> None:
     work = SettlementFakeWork()
-    await given_verified_account(work)
-    work.bank.answer = NoAnswer("timeout")
-    command = payout_of("780.00")
-    await send_payout(work, command)
-    work.next_message()
-    payout = work.payouts.rows[payout_id_for(command.redemption_id)]
+    payout = await given_payout_unanswered(work)
 
     outcome = await fail(work, payout, "rejected", "the bank rejected the order", "bank_status")
 
     assert outcome == "apply"
     assert work.payouts.rows[payout.payout_id].state == "failed"
     assert [f.reason for f in work.payloads(PayoutFailed)] == ["rejected"]  # type: ignore[attr-defined]
+
+
+async def test_a_payout_without_an_answer_is_ordered_again_as_first_submitted() -> None:
+    work = SettlementFakeWork()
+    payout = await given_payout_unanswered(work)
+
+    again = await order_again(work.accounts, work.terms.keys, payout)
+
+    assert again == work.bank.orders[0]  # the same body under the same idempotency key
 
 
 async def test_a_settled_payout_is_not_failed_by_a_late_follow_up() -> None:
