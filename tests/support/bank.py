@@ -37,6 +37,10 @@ class BankProcess:
     async def start(self, timeout_s: float = 60.0) -> None:
         """Start the process and wait until /health says it is migrated and ready."""
         self.process.start()
+        await self.ready(timeout_s)
+
+    async def ready(self, timeout_s: float = 60.0) -> None:
+        """Until the started process's /health says it is migrated and ready."""
         async with httpx.AsyncClient(base_url=self.url, timeout=2) as probe:
 
             async def health() -> int | None:

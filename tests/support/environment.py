@@ -156,14 +156,19 @@ class Environment:
         """The simulated bank of this environment (its own database, this namespace's
         topics), started once: the outside system settlement pays through. `overrides`:
         its CNH_BANK_* settings."""
+        bank = await self._launch_bank(**overrides)
+        await bank.ready()
+        return bank
+
+    async def _launch_bank(self, **overrides: str) -> BankProcess:
+        """The bank's process started (its address known), not yet waited for."""
         if self.bank is None:
             env = await self.service_env("bank")
             env = {k: v for k, v in env.items() if k != "CNH_SERVICE"}
             log = self.log_dir / f"bank-{len(self.processes)}.log"
-            bank = BankProcess.of(self.servers.secrets_root, {**env, **overrides}, log)
-            self.processes.append(bank.process)
-            await bank.start()
-            self.bank = bank
+            self.bank = BankProcess.of(self.servers.secrets_root, {**env, **overrides}, log)
+            self.processes.append(self.bank.process)
+            self.bank.process.start()
         return self.bank
 
     async def start(
@@ -177,10 +182,11 @@ class Environment:
         self, services: Sequence[str], instance: str = "0", *, module: str = "", **overrides: str
     ) -> list[ServiceProcess]:
         """Start several services at once (they boot in parallel), then wait for all.
-        Settlement's bank is started first if it is not yet, with the CNH_BANK_* settings of
-        `overrides`."""
+        Settlement's bank boots beside them if it is not started yet, with the CNH_BANK_*
+        settings of `overrides` (settlement needs only its address to start)."""
+        bank = None
         if "settlement" in services:
-            await self.start_bank(
+            bank = await self._launch_bank(
                 **{k: v for k, v in overrides.items() if k.startswith("CNH_BANK_")}
             )
         started = []
@@ -192,6 +198,8 @@ class Environment:
             started.append(process.start())
         for process in started:
             await process.wait_started()
+        if bank is not None:
+            await bank.ready()
         return started
 
     async def send(self, topic: str, key: str | bytes | None, *envelopes: Envelope[Any]) -> None:
