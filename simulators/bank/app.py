@@ -2,6 +2,9 @@
 
     POST /v1/payment-orders        Idempotency-Key header; 200 with the order, the same one
                                    for the same key and body; 422 idempotency_key_reused
+    POST /v1/payment-files         many orders, each under its own key, booked in one go: 200
+                                   with a result per entry as the single call would answer it
+                                   (an order the bank does not answer has no result)
     GET  /v1/payment-orders/{id}   accepted | settled | rejected | returned, with a reason
     GET  /v1/payment-orders?idempotency_key=K   the order booked under K (404: none)
     GET  /v1/statements?from=&to=  the issuer's account lines booked in [from, to)
@@ -42,12 +45,14 @@ from simulators.bank.notices import notices_of
 from simulators.bank.orders import (
     AccountCheckRequest,
     Delays,
+    FileEntry,
     OrderRequest,
+    PaymentFile,
     lines_of,
     new_order,
     status_at,
 )
-from simulators.bank.repository import Stored
+from simulators.bank.repository import Booking, Stored
 from simulators.bank.settings import BankSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -73,6 +78,24 @@ def _order_body(stored: Stored, now: dt.datetime) -> dict[str, Any]:
         "created_at": stored.order.created_at.isoformat(),
         **stored.request.model_dump(mode="json"),
     }
+
+
+Answer = tuple[int, dict[str, Any]]
+
+
+def _answer(request: OrderRequest, booking: Booking, stored: Stored) -> Answer | None:
+    """The bank's answer to `request` submitted under a key that holds `stored` (None: it
+    does not answer this one). `booking` is what this submission would have booked."""
+    if stored.request_digest != request.digest():
+        return 422, {"error": "idempotency_key_reused", "detail": "this key named another order"}
+    if _fresh(booking, stored) and not booking.order.answered:
+        return None
+    return 200, _order_body(stored, _now())
+
+
+def _fresh(booking: Booking, stored: Stored) -> bool:
+    """Whether this submission booked the order (not an earlier one under its key)."""
+    return stored.order.order_id == booking.order.order_id
 
 
 class Bank:
@@ -132,6 +155,11 @@ class Bank:
             return _error(503, "not_ready", describe(exc))
         return JSONResponse({"status": "ready"})
 
+    def _booking(self, key: str, request: OrderRequest, now: dt.datetime) -> Booking:
+        order = new_order(request, now, self.delays)
+        lines = lines_of(order, request)
+        return Booking(key, request, order, lines, notices_of(order, request, lines))
+
     async def submit(self, request: Request) -> Response:
         key = request.headers.get("idempotency-key", "")
         if not 1 <= len(key) <= 255:
@@ -140,21 +168,63 @@ class Bank:
             order_request = OrderRequest.model_validate_json(await request.body())
         except ValidationError as exc:
             return _error(400, "invalid_order", str(exc.errors(include_input=False)))
-        now = _now()
-        order = new_order(order_request, now, self.delays)
-        if not order.booked:  # the sandbox's lost order: it never reached the books
+        booking = self._booking(key, order_request, _now())
+        if not booking.order.booked:  # the sandbox's lost order: it never reached the books
             return await self._withhold(request)
-        lines = lines_of(order, order_request)
-        notices = notices_of(order, order_request, lines)
-        stored = await repository.book(self.pool, key, order_request, order, lines, notices)
-        if stored.request_digest != order_request.digest():
-            return _error(422, "idempotency_key_reused", "this key named another order")
-        fresh = stored.order.order_id == order.order_id
-        if fresh and (not order.answered or self.faults.drop()):
+        stored = (await repository.book(self.pool, [booking]))[key]
+        answer = _answer(order_request, booking, stored)
+        fresh = _fresh(booking, stored)
+        if answer is None or (fresh and self.faults.drop()):
             return await self._withhold(request)
         if fresh and (delay := self.faults.delay()):
             await asyncio.sleep(delay)
-        return JSONResponse(_order_body(stored, _now()))
+        status, body = answer
+        return JSONResponse(body, status_code=status)
+
+    async def submit_file(self, request: Request) -> Response:
+        """A payment file: its orders booked in one transaction, each answered as alone,
+        and the file's answer withheld or delayed as a whole (the network fails a request,
+        not an entry)."""
+        try:
+            file = PaymentFile.model_validate_json(await request.body())
+        except ValidationError as exc:
+            return _error(400, "invalid_file", str(exc.errors(include_input=False)))
+        now = _now()
+        results: list[dict[str, Any]] = []
+        entries: list[FileEntry] = []
+        for raw in file.orders:
+            try:
+                entries.append(FileEntry.model_validate(raw))
+            except ValidationError as exc:
+                detail = str(exc.errors(include_input=False))
+                key = raw.get("idempotency_key")
+                results.append({"idempotency_key": key, "status": 400, "error": "invalid_order",
+                                "detail": detail})  # fmt: skip
+        bookings: dict[str, Booking] = {}
+        for entry in entries:  # a key repeated in the file is a re-submission of its first
+            if entry.idempotency_key not in bookings:
+                bookings[entry.idempotency_key] = self._booking(
+                    entry.idempotency_key, entry.order, now
+                )
+        # the sandbox's lost orders never reach the books: they get no result
+        booked = [b for b in bookings.values() if b.order.booked]
+        stored = await repository.book(self.pool, booked) if booked else {}
+        fresh = False
+        for entry in entries:
+            kept = stored.get(entry.idempotency_key)
+            if kept is None:
+                continue
+            booking = bookings[entry.idempotency_key]
+            fresh = fresh or _fresh(booking, kept)
+            if (answer := _answer(entry.order, booking, kept)) is not None:
+                status, body = answer
+                key = entry.idempotency_key
+                results.append({"idempotency_key": key, "status": status} | _placed(status, body))
+        if fresh and self.faults.drop():
+            return await self._withhold(request)
+        if fresh and (delay := self.faults.delay()):
+            await asyncio.sleep(delay)
+        return JSONResponse({"results": results})
 
     async def _withhold(self, request: Request) -> Response:
         """No answer: hold the connection until the client gives up (as a bank that hangs)."""
@@ -223,6 +293,11 @@ class Bank:
         return JSONResponse({"status": "injected"})
 
 
+def _placed(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    """A file result's body: the order it booked, or the error."""
+    return {"order": body} if status == 200 else body
+
+
 def create_app(settings: BankSettings) -> Starlette:
     bank = Bank(settings)
     guarded = bank.guarded
@@ -231,6 +306,7 @@ def create_app(settings: BankSettings) -> Starlette:
         Route("/health/ready", bank.health),  # where `make status` asks every process
         Route("/v1/payment-orders", guarded(bank.submit), methods=["POST"]),
         Route("/v1/payment-orders", guarded(bank.order_by_key), methods=["GET"]),
+        Route("/v1/payment-files", guarded(bank.submit_file), methods=["POST"]),
         Route("/v1/payment-orders/{order_id}", guarded(bank.order)),
         Route("/v1/statements", guarded(bank.statement)),
         Route("/v1/account-checks", guarded(bank.account_check), methods=["POST"]),

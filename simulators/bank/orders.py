@@ -48,6 +48,29 @@ class OrderRequest(BaseModel):
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
 
+FILE_MAX_ORDERS = 1000
+"""The most payment orders one file may carry (a bigger batch is sent as several files)."""
+
+
+class FileEntry(BaseModel):
+    """One order of a payment file, under its own idempotency key (as its header would be)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    idempotency_key: str = Field(min_length=1, max_length=255)
+    order: OrderRequest
+
+
+class PaymentFile(BaseModel):
+    """The body of POST /v1/payment-files: many orders in one submission (as an ISO 20022
+    pain.001 file carries many transactions). Each entry is checked on its own, so one bad
+    entry is refused without refusing the file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    orders: list[dict[str, object]] = Field(min_length=1, max_length=FILE_MAX_ORDERS)
+
+
 class AccountCheckRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -44,38 +44,59 @@ def _stored(row: asyncpg.Record) -> Stored:
     return Stored(order, row["request_digest"], OrderRequest.model_validate_json(row["request"]))
 
 
-async def book(
-    pool: Pool,
-    key: str,
-    request: OrderRequest,
-    order: Order,
-    lines: list[Line],
-    notices: list[Due],
-) -> Stored:
-    """Store `order` under `key` with its lines and its notices, all or nothing; a key
-    already stored keeps its first order, which is returned instead (the caller compares
-    the digests)."""
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """What one submission under `key` would book: the order, its lines, its notices."""
+
+    key: str
+    request: OrderRequest
+    order: Order
+    lines: list[Line]
+    notices: list[Due]
+
+
+async def book(pool: Pool, bookings: list[Booking]) -> dict[str, Stored]:
+    """Store each booking's order under its key with its lines and its notices, all in one
+    transaction; a key already stored keeps its first order, which is returned instead (the
+    caller compares the digests). Keys are taken in order, so two files naming the same
+    keys wait for each other instead of deadlocking."""
+    ordered = sorted({b.key: b for b in bookings}.values(), key=lambda b: b.key)
     async with pool.acquire() as connection, connection.transaction():
-        inserted = await connection.fetchval(
-            """
-            INSERT INTO payment_orders (order_id, idempotency_key, request_digest, request,
-                                        bank_reference, behaviour, refused, settles_at,
-                                        returns_at, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-            ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING order_id
-            """,
-            order.order_id, key, request.digest(), request.model_dump_json(),
-            order.bank_reference, order.behaviour, order.refused, order.settles_at,
-            order.returns_at, order.created_at,
-        )  # fmt: skip
-        if inserted is None:
-            # the first submission under this key (perhaps committed while this one ran)
-            row = await connection.fetchrow(
-                f"SELECT {_ORDER_COLUMNS} FROM payment_orders WHERE idempotency_key = $1", key
+        inserted = {
+            row["idempotency_key"]
+            for row in await connection.fetch(
+                """
+                INSERT INTO payment_orders (order_id, idempotency_key, request_digest, request,
+                                            bank_reference, behaviour, refused, settles_at,
+                                            returns_at, created_at)
+                SELECT o.id, o.key, o.digest, o.request::jsonb, o.reference, o.behaviour,
+                       o.refused, o.settles_at, o.returns_at, o.created_at
+                  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+                              $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[],
+                              $10::timestamptz[])
+                    AS o(id, key, digest, request, reference, behaviour, refused, settles_at,
+                         returns_at, created_at)
+                ON CONFLICT (idempotency_key) DO NOTHING
+                RETURNING idempotency_key
+                """,
+                [b.order.order_id for b in ordered], [b.key for b in ordered],
+                [b.request.digest() for b in ordered],
+                [b.request.model_dump_json() for b in ordered],
+                [b.order.bank_reference for b in ordered], [b.order.behaviour for b in ordered],
+                [b.order.refused for b in ordered], [b.order.settles_at for b in ordered],
+                [b.order.returns_at for b in ordered], [b.order.created_at for b in ordered],
             )
-            assert row is not None
-            return _stored(row)
+        }  # fmt: skip
+        fresh = [b for b in ordered if b.key in inserted]
+        # the first submissions under the other keys (perhaps committed while this one ran)
+        stored = {
+            row["idempotency_key"]: _stored(row)
+            for row in await connection.fetch(
+                f"SELECT idempotency_key, {_ORDER_COLUMNS} FROM payment_orders"
+                " WHERE idempotency_key = ANY($1::text[])",
+                [b.key for b in ordered if b.key not in inserted],
+            )
+        }
         await connection.executemany(
             """
             INSERT INTO statement_lines (order_id, bank_reference, end_to_end_id, direction,
@@ -84,14 +105,16 @@ async def book(
             """,
             [
                 (
-                    order.order_id, line.bank_reference, request.end_to_end_id, line.direction,
-                    request.amount_minor, request.currency, line.description, line.booked_at,
+                    b.order.order_id, line.bank_reference, b.request.end_to_end_id,
+                    line.direction, b.request.amount_minor, b.request.currency,
+                    line.description, line.booked_at,
                 )
-                for line in lines
+                for b in fresh
+                for line in b.lines
             ],
         )  # fmt: skip
-        await queue(connection, notices)
-    return Stored(order, request.digest(), request)
+        await queue(connection, [notice for b in fresh for notice in b.notices])
+    return stored | {b.key: Stored(b.order, b.request.digest(), b.request) for b in fresh}
 
 
 async def queue(connection: Connection, messages: list[Due]) -> None:

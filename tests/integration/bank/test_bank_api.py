@@ -202,3 +202,69 @@ async def test_a_bank_restart_keeps_orders_and_idempotency(bank: BankProcess) ->
         assert again.json()["id"] == first["id"]
         assert (await submit(client, "before-crash", order())).status_code == 422
         assert len(await lines_of(client, body["end_to_end_id"])) == 1
+
+
+async def submit_file(client: httpx.AsyncClient, entries: list[tuple[str, Any]]) -> httpx.Response:
+    file = {"orders": [{"idempotency_key": key, "order": body} for key, body in entries]}
+    return await client.post("/v1/payment-files", json=file)
+
+
+async def test_a_payment_file_answers_each_entry_as_the_single_call_would(
+    bank: BankProcess,
+) -> None:
+    settles, refused, silent, lost = (
+        order(), order("012-345678-0001"), order("012-345678-0003"), order("012-345678-0006")
+    )  # fmt: skip
+    async with bank.client() as client:
+        assert (await submit(client, "seen-before", settles)).status_code == 200
+        response = await submit_file(
+            client,
+            [
+                ("seen-before", settles),  # a re-submission: its first answer
+                ("f-refused", refused),
+                ("f-silent", silent),  # booked, never answered
+                ("f-lost", lost),  # never reaches the books
+                ("f-bad", {"amount_minor": -1}),
+                ("seen-before", order(amount=1)),  # the key of another order
+            ],
+        )
+        assert response.status_code == 200, response.text
+        results = response.json()["results"]
+        by_key = {(r["idempotency_key"], r["status"]): r for r in results}
+        assert set(by_key) == {
+            ("seen-before", 200), ("f-refused", 200), ("f-bad", 400), ("seen-before", 422)
+        }  # fmt: skip
+        assert by_key["f-refused", 200]["order"]["reason"] == "invalid_account"
+        assert by_key["f-bad", 400]["error"] == "invalid_order"
+        assert by_key["seen-before", 422]["error"] == "idempotency_key_reused"
+        again = (await submit(client, "seen-before", settles)).json()
+        assert by_key["seen-before", 200]["order"]["id"] == again["id"]
+        assert len(await lines_of(client, settles["end_to_end_id"])) == 1
+        assert len(await lines_of(client, silent["end_to_end_id"])) == 1
+        assert await lines_of(client, lost["end_to_end_id"]) == []
+        assert (await submit(client, "f-silent", silent)).status_code == 200, "answered now"
+
+
+async def test_a_file_the_client_gave_up_on_is_booked_once_when_submitted_again(
+    bank: BankProcess,
+) -> None:
+    entries = [(f"file-{n}", order()) for n in range(3)]
+    async with bank.client() as client:
+        await client.post("/admin/faults", json={"drop_response_after_booking": 1})
+    async with bank.client(timeout_s=0.5) as impatient:
+        with pytest.raises(httpx.ReadTimeout):
+            await submit_file(impatient, entries)
+    async with bank.client() as client:
+        again = await submit_file(client, entries)
+        assert [r["status"] for r in again.json()["results"]] == [200, 200, 200]
+        for result, (_, body) in zip(again.json()["results"], entries, strict=True):
+            (line,) = await lines_of(client, body["end_to_end_id"])
+            assert line["order_id"] == result["order"]["id"]
+
+
+async def test_a_file_that_is_not_one_is_refused_whole(bank: BankProcess) -> None:
+    async with bank.client() as client:
+        empty = await client.post("/v1/payment-files", json={"orders": []})
+        assert (empty.status_code, empty.json()["error"]) == (400, "invalid_file")
+    async with bank.client(key="wrong") as stranger:
+        assert (await submit_file(stranger, [("k", order())])).status_code == 401

@@ -10,7 +10,11 @@ What an answer means for the money:
   key it already holds for another order (NoAnswer: that order's fate is unknown here) and
   a refused API key (a TransientError: no order is at fault, an operator is);
 - the same order submitted again carries the same Idempotency-Key (its instruction id): the
-  bank answers what it answered the first time and never pays twice.
+  bank answers what it answered the first time and never pays twice;
+- a batch's orders go in payment files (POST /v1/payment-files, one request per up to
+  FILE_MAX_ORDERS orders, each under its own key): a file without an answer or with a 5xx
+  leaves each of its orders without an answer, and an order the file's answer leaves out
+  got none either; every other order is answered as the single call would answer it.
 
 A status query or an account check the bank does not answer is a TransientError: retried
 with the runtime's backoff, never a dead letter.
@@ -18,7 +22,6 @@ with the runtime's backoff, never a dead letter.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,6 +44,8 @@ from services.settlement.adapters.bank.port import (
 API_KEY_FILE = "bank-api.key"  # infra/secrets.py copies the bank's key into settlement's folder
 _REFUSALS: frozenset[str] = frozenset({"invalid_account", "closed_account"})
 """The reasons the bank refuses an order for at submission (nothing was executed)."""
+FILE_MAX_ORDERS = 500
+"""Orders per payment file (the bank takes up to 1000; a batch of more is several files)."""
 _CHECKS: frozenset[str] = frozenset({"match", "mismatch", "not_found", "closed"})
 
 
@@ -64,32 +69,50 @@ class HttpBank:
         await self._client.aclose()
 
     async def submit(self, order: PaymentOrder) -> SubmitResult:
-        body = {
-            "amount_minor": order.amount.amount_minor,
-            "currency": order.amount.currency,
-            "beneficiary": {
-                "account_number": order.beneficiary.account_number,
-                "bank_code": order.beneficiary.bank_code,
-                "holder_name": order.beneficiary.holder_name,
-            },
-            "remittance": order.remittance,
-            "rail": order.rail,
-            "end_to_end_id": str(order.instruction_id),
-        }
         try:
             response = await self._client.post(
                 "/v1/payment-orders",
-                json=body,
+                json=_order_body(order),
                 headers={"Idempotency-Key": str(order.instruction_id)},
             )
         except httpx.TransportError as exc:  # timeouts too
             return NoAnswer(f"{order.rail}: no answer from the bank ({type(exc).__name__})")
-        return _submitted(order, response)
+        return _submitted(order, response.status_code, _json(response))
 
     async def submit_all(self, orders: Sequence[PaymentOrder]) -> dict[uuid.UUID, SubmitResult]:
+        """One payment file per `FILE_MAX_ORDERS` orders; the file's fate (no answer, a 5xx)
+        is each order's, and an order the bank's answer leaves out got no answer."""
         unique = list({order.instruction_id: order for order in orders}.values())
-        answers = await asyncio.gather(*(self.submit(order) for order in unique))
-        return {order.instruction_id: answer for order, answer in zip(unique, answers, strict=True)}
+        answers: dict[uuid.UUID, SubmitResult] = {}
+        for start in range(0, len(unique), FILE_MAX_ORDERS):
+            answers |= await self._submit_file(unique[start : start + FILE_MAX_ORDERS])
+        return answers
+
+    async def _submit_file(self, orders: list[PaymentOrder]) -> dict[uuid.UUID, SubmitResult]:
+        entries = [
+            {"idempotency_key": str(order.instruction_id), "order": _order_body(order)}
+            for order in orders
+        ]
+        try:
+            response = await self._client.post("/v1/payment-files", json={"orders": entries})
+        except httpx.TransportError as exc:
+            unanswered = NoAnswer(f"no answer to a payment file ({type(exc).__name__})")
+            return {order.instruction_id: unanswered for order in orders}
+        body = _json(response)
+        if response.status_code != 200 or body is None:
+            status = response.status_code
+            return {order.instruction_id: _submitted(order, status, body) for order in orders}
+        results = {result.get("idempotency_key"): result for result in body.get("results", [])}
+        answers: dict[uuid.UUID, SubmitResult] = {}
+        for order in orders:
+            result = results.get(str(order.instruction_id))
+            if result is None:
+                answers[order.instruction_id] = NoAnswer(f"{order.rail}: no answer to the order")
+            else:
+                answers[order.instruction_id] = _submitted(
+                    order, result.get("status", 0), result.get("order", result)
+                )
+        return answers
 
     async def status(self, instruction_id: uuid.UUID) -> OrderStatus | None:
         response = await self._call(
@@ -136,21 +159,48 @@ def _answered(response: httpx.Response, what: str) -> dict[str, Any]:
     return body
 
 
-def _submitted(order: PaymentOrder, response: httpx.Response) -> SubmitResult:
-    status = response.status_code
+def _order_body(order: PaymentOrder) -> dict[str, Any]:
+    return {
+        "amount_minor": order.amount.amount_minor,
+        "currency": order.amount.currency,
+        "beneficiary": {
+            "account_number": order.beneficiary.account_number,
+            "bank_code": order.beneficiary.bank_code,
+            "holder_name": order.beneficiary.holder_name,
+        },
+        "remittance": order.remittance,
+        "rail": order.rail,
+        "end_to_end_id": str(order.instruction_id),
+    }
+
+
+def _json(response: httpx.Response) -> dict[str, Any] | None:
+    """The answer's JSON object, or None for a body that is not one (a proxy's error page)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _submitted(order: PaymentOrder, status: int, body: dict[str, Any] | None) -> SubmitResult:
+    """What the bank's answer `status` with `body` means for `order`."""
     if status >= 500:
         return NoAnswer(f"{order.rail}: the bank answered {status}")
     if status in (401, 403):
         raise TransientError(f"the bank refused settlement's API key ({status})")
-    body = response.json()
+    if body is None:  # unreadable: booked or not, only a notice or a status query tells
+        return NoAnswer(f"{order.rail}: the bank answered {status} without a readable body")
     if status == 422 and body.get("error") == "idempotency_key_reused":
         return NoAnswer(f"{order.rail}: the bank holds another order under this instruction id")
     if status != 200:
         return Refused("invalid_account", f"{order.rail}: the bank refused the order ({status})")
     reason = body.get("reason") or ""
-    if body["status"] == "rejected" and reason in _REFUSALS:
+    if body.get("status") == "rejected" and reason in _REFUSALS:
         code = cast(PayoutRejectReason, reason)
         return Refused(code, f"{order.rail}: beneficiary account refused ({reason})")
+    if not isinstance(reference := body.get("bank_reference"), str):
+        return NoAnswer(f"{order.rail}: the bank's answer names no bank reference")
     # accepted, even if executed or refused by the beneficiary's bank since (at once, on
     # FPS): what happened after acceptance comes as the order's notices
-    return Accepted(body["bank_reference"])
+    return Accepted(reference)
