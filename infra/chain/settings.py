@@ -1,5 +1,5 @@
 """The local chain's settings, from the environment (the Makefile passes them; defaults here
-and in infra/chain/anvil.sh agree, and tests/unit/test_chain_settings.py checks they do).
+and in infra/chain/anvil.sh agree, and tests/unit/infra/test_chain_settings.py checks they do).
 
     ANVIL_PORT              the node's JSON-RPC port on 127.0.0.1 (18545)
     CHAIN_ID                the chain id (852852: Hong Kong's calling code twice, not a public
