@@ -39,7 +39,8 @@ JARS_STAMP := $(RUN_DIR)/kafka/libs/.resolved
 NPM_STAMP  := node_modules/.installed
 SERVICES   := kyc issuance fx settlement redemption
 
-.PHONY: help install node-modules contracts contracts-check chain-deploy kafka-jars infra-up \
+.PHONY: help install node-modules contracts contracts-check chain-deploy chain-status \
+        chain-allowance chain-pause chain-unpause kafka-jars infra-up \
         infra-down infra-status topics topics-check acls migrate \
         sanctions-load sanctions-sources sanctions-activate kyc-reencrypt supply attest fx-review \
         fx-release fx-reject up bank-up down status saga sagas dlq dlq-replay parked parked-requeue \
@@ -81,6 +82,19 @@ contracts-check: install $(NPM_STAMP) ## Fail if compiling the contracts again g
 
 chain-deploy: install ## Deploy XCNH on the node and grant its roles to the run folder's keys (idempotent)
 	@$(PY) -m infra.chain.deploy
+
+chain-status: install ## The token on chain: address, paused, total supply, minter allowance, who holds each role
+	@$(PY) -m infra.chain.admin status
+
+chain-allowance: install ## Set the minter's allowance (master minter's key): AMOUNT=token minor units
+	@test -n "$(AMOUNT)" || { echo "usage: make chain-allowance AMOUNT=<minor units> (1 XCNH = 1000000)" >&2; exit 2; }
+	@$(PY) -m infra.chain.admin allowance "$(AMOUNT)"
+
+chain-pause: install ## Stop every transfer, mint and burn of the token (pauser's key)
+	@$(PY) -m infra.chain.admin pause
+
+chain-unpause: install ## Resume the token's transfers, mints and burns (pauser's key)
+	@$(PY) -m infra.chain.admin unpause
 
 kafka-jars: $(JARS_STAMP) ## Resolve Apache Kafka and its logging jars from Maven Central
 

@@ -15,6 +15,7 @@ import pytest
 from web3 import Web3
 
 from infra.chain import token
+from infra.chain.admin import act, report
 from infra.chain.deploy import DeploymentRefused, deploy, on_chain_roles
 from infra.chain.keys import ChainKeys, Role
 from infra.chain.settings import ChainSettings
@@ -130,3 +131,16 @@ def test_a_restarted_node_keeps_its_chain_and_the_deployment(
         assert token.is_deployed_at(token.connect(own.rpc_url), deployment.address)
     finally:
         anvil("stop")
+
+
+def test_the_officers_raise_the_allowance_and_pause_with_their_own_keys(
+    w3: Web3, run_folder: ChainSettings
+) -> None:
+    with undone(w3):
+        deployment, _ = deploy(run_folder, mine=True)
+        act(run_folder, deployment, "allowance", 42)
+        act(run_folder, deployment, "pause")
+        shown = report(run_folder, deployment)
+        assert (shown["minter_allowance"], shown["paused"]) == (42, True)
+        act(run_folder, deployment, "unpause")
+        assert report(run_folder, deployment)["paused"] is False
