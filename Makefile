@@ -14,11 +14,19 @@ PG_PORT     ?= 55432
 HEALTH_PORT_BASE ?= 18100
 # the simulated bank's HTTP API (simulators/bank), an outside system the services reach
 BANK_PORT   ?= 18190
+# the token's local EVM node (anvil, infra/chain/anvil.sh); settings: infra/chain/settings.py
+ANVIL_PORT  ?= 18545
+CHAIN_ID    ?= 852852
+CHAIN_BLOCK_TIME ?= 1
+CHAIN_CONFIRMATIONS ?= 3
 PYTEST_ARGS ?=
 
 PY         := $(CURDIR)/$(VENV)/bin/python
 
 export RUN_DIR KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_HEAP PG_PORT HEALTH_PORT_BASE BANK_PORT PY
+export ANVIL_PORT CHAIN_ID CHAIN_BLOCK_TIME CHAIN_CONFIRMATIONS
+# the chain id of the EIP-712 domain holders sign (services/runtime/settings.py) is the node's
+export CNH_CHAIN_ID ?= $(CHAIN_ID)
 export CNH_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(KAFKA_PORT)
 # {user}: the process's own login (its principal); the password comes from its passfile
 export CNH_DATABASE_URL_TEMPLATE ?= postgresql://{user}@127.0.0.1:$(PG_PORT)/{service}
@@ -28,9 +36,12 @@ export CNH_SECRETS_ROOT ?= $(RUN_DIR)/secrets
 AS_OPERATOR := CNH_PRINCIPAL=operator
 VENV_STAMP := $(VENV)/.installed
 JARS_STAMP := $(RUN_DIR)/kafka/libs/.resolved
+NPM_STAMP  := node_modules/.installed
 SERVICES   := kyc issuance fx settlement redemption
 
-.PHONY: help install kafka-jars infra-up infra-down infra-status topics topics-check acls migrate \
+.PHONY: help install node-modules contracts contracts-check chain-deploy chain-status \
+        chain-allowance chain-pause chain-unpause kafka-jars infra-up \
+        infra-down infra-status topics topics-check acls migrate \
         sanctions-load sanctions-sources sanctions-activate kyc-reencrypt supply attest fx-review \
         fx-release fx-reject up bank-up down status saga sagas dlq dlq-replay parked parked-requeue \
         test test-unit test-integration lint format snapshots demo bench bench-relay \
@@ -42,7 +53,7 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
 	@echo
-	@echo "Ports: Kafka 127.0.0.1:$(KAFKA_PORT), PostgreSQL 127.0.0.1:$(PG_PORT), health from $(HEALTH_PORT_BASE), bank 127.0.0.1:$(BANK_PORT); state in $(RUN_DIR)"
+	@echo "Ports: Kafka 127.0.0.1:$(KAFKA_PORT), PostgreSQL 127.0.0.1:$(PG_PORT), health from $(HEALTH_PORT_BASE), bank 127.0.0.1:$(BANK_PORT), EVM node 127.0.0.1:$(ANVIL_PORT) (chain $(CHAIN_ID)); state in $(RUN_DIR)"
 
 install: $(VENV_STAMP) ## Create the virtualenv and install the project with its dev tools
 
@@ -54,6 +65,36 @@ $(VENV_STAMP): pyproject.toml
 	@echo "installing Python packages into $(VENV) ..."
 	@$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
+
+node-modules: $(NPM_STAMP) ## Install the pinned solc-js and anvil from npm (package-lock.json)
+
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js and npm are required (solc-js, anvil)" >&2; exit 1; }
+	@echo "installing solc-js and anvil from npm (package-lock.json) ..."
+	@npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+contracts: install $(NPM_STAMP) ## Compile contracts/*.sol with the pinned solc into contracts/artifacts/ (commit them)
+	@$(PY) -m infra.chain.compile
+
+contracts-check: install $(NPM_STAMP) ## Fail if compiling the contracts again gives other bytes than the committed ones
+	@$(PY) -m infra.chain.compile --check
+
+chain-deploy: install ## Deploy XCNH on the node and grant its roles to the run folder's keys (idempotent)
+	@$(PY) -m infra.chain.deploy
+
+chain-status: install ## The token on chain: address, paused, total supply, minter allowance, who holds each role
+	@$(PY) -m infra.chain.admin status
+
+chain-allowance: install ## Set the minter's allowance (master minter's key): AMOUNT=token minor units
+	@test -n "$(AMOUNT)" || { echo "usage: make chain-allowance AMOUNT=<minor units> (1 XCNH = 1000000)" >&2; exit 2; }
+	@$(PY) -m infra.chain.admin allowance "$(AMOUNT)"
+
+chain-pause: install ## Stop every transfer, mint and burn of the token (pauser's key)
+	@$(PY) -m infra.chain.admin pause
+
+chain-unpause: install ## Resume the token's transfers, mints and burns (pauser's key)
+	@$(PY) -m infra.chain.admin unpause
 
 kafka-jars: $(JARS_STAMP) ## Resolve Apache Kafka and its logging jars from Maven Central
 
@@ -67,18 +108,21 @@ $(JARS_STAMP): infra/kafka/pom.xml
 	  -DincludeScope=runtime -DoutputDirectory=$(RUN_DIR)/kafka/libs
 	@touch $@
 
-infra-up: install kafka-jars ## Start PostgreSQL and Kafka, create topics, migrate databases
+infra-up: install kafka-jars $(NPM_STAMP) ## Start PostgreSQL, Kafka and the EVM node; topics, migrations, the token deployed
 	@infra/postgres/pg.sh start
 	@infra/kafka/kafka.sh start
-	@$(MAKE) --no-print-directory topics migrate
+	@infra/chain/anvil.sh start
+	@$(MAKE) --no-print-directory topics migrate chain-deploy
 
-infra-down: ## Stop Kafka and PostgreSQL (data stays in the run folder)
+infra-down: ## Stop the EVM node, Kafka and PostgreSQL (data stays in the run folder)
+	@infra/chain/anvil.sh stop
 	@infra/kafka/kafka.sh stop
 	@infra/postgres/pg.sh stop
 
-infra-status: ## Show whether Kafka and PostgreSQL are running
+infra-status: ## Show whether Kafka, PostgreSQL and the EVM node are running
 	@infra/kafka/kafka.sh status
 	@infra/postgres/pg.sh status
+	@infra/chain/anvil.sh status
 
 topics: install ## Create or reconcile the topics, principals and ACLs of the registry (as admin)
 	@$(PY) -m infra.kafka.topics
@@ -92,14 +136,14 @@ acls: install ## Print the ACL table the registry grants (who may write and read
 migrate: install ## Apply database migrations of every service
 	@for service in $(SERVICES); do $(PY) -m services.runtime.migrate $$service || exit 1; done
 
-test: install kafka-jars ## Lint, then run every test against real Kafka and PostgreSQL
+test: install kafka-jars $(NPM_STAMP) ## Lint, then run every test against real Kafka and PostgreSQL
 	@$(MAKE) --no-print-directory lint
 	@infra/with-servers.sh $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-unit: install ## Run the unit tests only (no servers needed)
 	@$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
 
-test-integration: install kafka-jars ## Run the integration tests (starts servers if needed)
+test-integration: install kafka-jars $(NPM_STAMP) ## Run the integration tests (starts servers if needed)
 	@infra/with-servers.sh $(VENV)/bin/pytest tests/integration $(PYTEST_ARGS)
 
 lint: install ## ruff (lint and format check) and mypy
@@ -114,8 +158,8 @@ format: install ## Apply ruff's formatting and safe fixes
 snapshots: install ## Write JSON Schema snapshots of the message contracts (refuses breaking changes)
 	@$(PY) -m schemas.snapshot --write
 
-demo: install kafka-jars ## The main job: onboard, deposit, mint, redeem across currencies (one compensated)
-	@infra/with-servers.sh bash -c '$(MAKE) --no-print-directory topics migrate >/dev/null && $(PY) -m demo'
+demo: install kafka-jars $(NPM_STAMP) ## The main job: onboard, deposit, mint, redeem across currencies (one compensated)
+	@infra/with-servers.sh bash -c '$(MAKE) --no-print-directory topics migrate chain-deploy >/dev/null && $(PY) -m demo'
 
 BENCH_STAMP := $(VENV)/.installed-bench
 
@@ -194,6 +238,7 @@ down: ## Stop the bank and the services started by 'make up' (servers stay up: m
 status: ## Servers, and each service: ready, waiting (for what, since when) or dead; exits 1 unless all ready
 	@infra/kafka/kafka.sh status
 	@infra/postgres/pg.sh status
+	@infra/chain/anvil.sh status
 	@$(PY) -m infra.platform status
 
 saga: install ## One redemption's timeline: every step, command, reply and compensation: ID=uuid

@@ -21,8 +21,9 @@ from eth_account.messages import SignableMessage, encode_defunct, encode_typed_d
 
 DOMAIN_NAME = "CNH Stablecoin"
 DOMAIN_VERSION = "1"
-DEFAULT_CHAIN_ID = 31337
-"""anvil's: the chain the token goes on locally (issue 18); production sets its own."""
+DEFAULT_CHAIN_ID = 852852
+"""The local chain the token goes on (infra/chain: anvil runs with this chain id, CHAIN_ID), not
+anvil's 31337 that every dev node answers to; production sets its own."""
 
 REDEMPTION_TYPE = "Redemption"
 REDEMPTION_FIELDS: tuple[tuple[str, str], ...] = (
