@@ -21,6 +21,10 @@ production deployment mounts one secret per service:
     kyc/records.keys            KYC's key ring for personal data at rest (AES-256-GCM)
     bank/api.key                the simulated bank's API key (simulators/bank), and its
     settlement/bank-api.key     copy for settlement, the bank's one client
+    chain-*/chain.key, issuance/chain-*.key
+                                the issuer's keys on the local chain (owner, master minter,
+                                pauser; issuance's minter and blacklister), made by
+                                infra/chain/keys.py the same way (0700 folders, 0600 files)
 
 Passwords and keys are random and never printed. `rotate-seal SERVICE` gives a service a new
 sealing key (older ones keep opening what was sealed to them; restart the service, then its
